@@ -1,0 +1,89 @@
+#pragma once
+
+#include "model/error.h"
+#include "model/signalkind.h"
+#include "model/thresholds.h"
+
+#include <QString>
+#include <QVariantMap>
+
+#include <map>
+#include <utility>
+#include <vector>
+
+namespace pw {
+
+/// HTTP options shared by every HTTP-based source. Secret fields hold the *resolved* value of `${ENV}` references
+/// and must never be logged; `redacted()` is what may be shown.
+struct HttpOptions
+{
+    QString url; // base URL (promql, flink) or full URL (scrape, http_json)
+    QString caFile;
+    bool insecureSkipVerify = false;
+    QString bearerToken; // secret
+    QString basicUser;
+    QString basicPassword; // secret
+    std::vector<std::pair<QString, QString>> headers; // values may be secrets (resolved from ${ENV})
+    qint64 maxBodyBytes = 0; // cap on decompressed bytes; 0 = the source kind's default
+};
+
+/// One source of the config's `sources:` map. Kind-specific keys that are not modelled here stay in `options`.
+struct SourceConfig
+{
+    QString id;
+    QString kind; // promql, scrape, flink, sql, http_json, kafka
+    qint64 intervalMs = 5000;
+    qint64 timeoutMs = 3000;
+    HttpOptions http; // for HTTP kinds
+    QVariantMap options; // kind-specific: e.g. sql: driver, database, host, port, user, password; kafka: properties
+    int line = 0; // where it was defined, for later errors
+};
+
+/// One signal of a stage: what to measure, from which source, and how to judge it.
+struct SignalConfig
+{
+    QString id; // "stage/name", unique
+    QString stageId;
+    QString name; // unique within the stage; defaults to the kind's name
+    SignalKind kind = SignalKind::Custom;
+    QString sourceId;
+    QString unit; // defaults to the kind's unit
+    QVariantMap params; // kind/source specific: query, metric, matchers, quantile, job, pointer, sql ...
+    Thresholds thresholds;
+    int line = 0;
+};
+
+struct StageConfig
+{
+    QString id; // source_log, compute, sink, storage, serving or any name
+    QString title;
+    std::vector<SignalConfig> signalConfigs;
+};
+
+struct ExportConfig
+{
+    QString listen = QStringLiteral("127.0.0.1:9464");
+};
+
+struct PipelineConfig
+{
+    QString filePath; // where it was loaded from
+    QString name = QStringLiteral("pipeline");
+    qint64 recoveryWindowMs = 6LL * 3600 * 1000;
+    std::vector<StageConfig> stages;
+    std::map<QString, SourceConfig> sources;
+    ExportConfig exporter;
+
+    const SourceConfig* findSource(const QString& id) const;
+    const SignalConfig* findSignal(const QString& id) const;
+};
+
+/// Loads and validates a YAML config. Errors carry file, 1-based line and column, what was expected and a fix.
+Result<PipelineConfig> loadConfigFile(const QString& path);
+/// Same, from text (used by tests and the fuzzer); `displayName` appears in errors as the file.
+Result<PipelineConfig> loadConfigText(const QByteArray& yaml, const QString& displayName);
+
+/// Parses "250ms", "5s", "2m", "6h", "1d" or a bare number of seconds.
+Result<qint64> parseDurationMs(QStringView text);
+
+} // namespace pw

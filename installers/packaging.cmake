@@ -1,0 +1,1 @@
+# CPack: DEB and TGZ

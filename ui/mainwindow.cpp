@@ -1,0 +1,8 @@
+#include "mainwindow.h"
+
+namespace pw {
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent)
+{
+}
+} // namespace pw
