@@ -30,6 +30,8 @@ struct PollContext
 {
     boost::asio::io_context* io = nullptr;
     HttpClient* http = nullptr;
+    /// Runs blocking work (SQL, librdkafka admin calls) on a separate pool so the I/O threads never block.
+    std::function<void(std::function<void()>)> runBlocking;
 };
 
 /// One configured source. Created on the engine thread; `poll` is called on a worker thread, never twice at once

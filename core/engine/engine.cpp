@@ -1,0 +1,541 @@
+#include "engine/engine.h"
+
+#include "sources/httpclient.h"
+
+#include <QLoggingCategory>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+Q_LOGGING_CATEGORY(lcEngine, "pathwatch.engine", QtWarningMsg)
+
+namespace asio = boost::asio;
+
+namespace pw {
+
+namespace {
+
+QString seriesKey(const QString& signalId, const Labels& labels) { return signalId + labelsToString(labels); }
+
+// A series that a source stops reporting is kept (STALE) for this many of its poll intervals, then dropped.
+constexpr int kVanishedSeriesPolls = 10;
+
+} // namespace
+
+struct SeriesRecord
+{
+    SignalState state;
+    ThresholdTracker tracker;
+    qint64 lastReportedMs = 0;
+};
+
+struct SourceRuntime
+{
+    std::unique_ptr<Source> source;
+    std::unique_ptr<asio::steady_timer> timer;
+    SourceHealth health;
+    bool inFlight = false;
+    quint64 pollSeq = 0;
+    quint64 answeredSeq = 0;
+    qint64 startedMs = 0;
+};
+
+struct Engine::Impl
+{
+    Engine* q = nullptr;
+    PipelineConfig config;
+    Options options;
+    SourceFactory factory;
+
+    asio::io_context io;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+    std::vector<std::thread> threads;
+    std::unique_ptr<asio::thread_pool> blocking;
+    std::unique_ptr<HttpClient> http;
+    std::unique_ptr<asio::steady_timer> publishTimer;
+
+    mutable std::mutex mutex;
+    std::condition_variable answered; // pollOnce waits on it
+    std::vector<std::unique_ptr<SourceRuntime>> sources;
+    std::map<QString, SeriesRecord> series;
+    std::map<QString, QString> signalErrors; // signalId → reason, for signals with no series yet
+    bool running = false;
+    bool oneShot = false;
+    bool dirty = true;
+    quint64 sequence = 0;
+    SnapshotPtr latest;
+
+    Result<void> createSources();
+    void startThreads();
+    void stopThreads();
+    void schedule(SourceRuntime* rt, qint64 delayMs);
+    void startPoll(SourceRuntime* rt);
+    void finishPoll(SourceRuntime* rt, quint64 seq, PollResult result, bool fromTimeout);
+    void applyResult(SourceRuntime& rt, const PollResult& result, qint64 now);
+    void markSourceStale(SourceRuntime& rt, const QString& reason, qint64 now);
+    void schedulePublish();
+    SnapshotPtr buildSnapshot(); // mutex held
+};
+
+Engine::Engine(PipelineConfig config, QObject* parent)
+    : Engine(std::move(config), Options {}, &createSource, parent)
+{
+}
+
+Engine::Engine(PipelineConfig config, Options options, SourceFactory factory, QObject* parent)
+    : QObject(parent)
+    , d(std::make_unique<Impl>())
+{
+    qRegisterMetaType<pw::SnapshotPtr>();
+    d->q = this;
+    d->config = std::move(config);
+    d->options = options;
+    d->factory = std::move(factory);
+    std::lock_guard lock(d->mutex);
+    d->latest = d->buildSnapshot();
+}
+
+Engine::~Engine() { stop(); }
+
+const PipelineConfig& Engine::config() const { return d->config; }
+
+SnapshotPtr Engine::latestSnapshot() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->latest;
+}
+
+bool Engine::isRunning() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->running;
+}
+
+Result<void> Engine::Impl::createSources()
+{
+    sources.clear();
+    for (const auto& [id, sourceConfig] : config.sources) {
+        std::vector<SignalConfig> bound;
+        for (const auto& stage : config.stages)
+            for (const auto& signal : stage.signalConfigs)
+                if (signal.sourceId == id)
+                    bound.push_back(signal);
+        if (bound.empty())
+            continue; // a source nothing refers to is not polled
+        auto created = factory(sourceConfig, bound);
+        if (!created) {
+            Error e = created.error();
+            if (e.source.isEmpty())
+                e.source = id;
+            return std::unexpected(e);
+        }
+        auto rt = std::make_unique<SourceRuntime>();
+        rt->source = std::move(*created);
+        rt->health.sourceId = id;
+        rt->health.kind = sourceConfig.kind;
+        rt->health.endpoint = rt->source->endpoint();
+        rt->health.severity = Severity::Unknown;
+        rt->timer = std::make_unique<asio::steady_timer>(io);
+        sources.push_back(std::move(rt));
+    }
+    return {};
+}
+
+void Engine::Impl::startThreads()
+{
+    io.restart();
+    work.emplace(asio::make_work_guard(io));
+    blocking = std::make_unique<asio::thread_pool>(std::max(1, options.blockingThreads));
+    http = std::make_unique<HttpClient>(io);
+    for (int i = 0; i < std::max(1, options.ioThreads); ++i)
+        threads.emplace_back([this] { io.run(); });
+}
+
+void Engine::Impl::stopThreads()
+{
+    {
+        std::lock_guard lock(mutex);
+        running = false;
+    }
+    // Cancel timers on the io threads so no handler touches them concurrently.
+    asio::post(io, [this] {
+        std::lock_guard lock(mutex);
+        for (auto& rt : sources)
+            rt->timer->cancel();
+        if (publishTimer)
+            publishTimer->cancel();
+    });
+    work.reset();
+    io.stop();
+    for (auto& t : threads)
+        if (t.joinable())
+            t.join();
+    threads.clear();
+    if (blocking) {
+        blocking->stop();
+        blocking->join();
+    }
+    http.reset();
+    blocking.reset();
+    publishTimer.reset();
+}
+
+Result<void> Engine::start()
+{
+    if (isRunning())
+        return {};
+    if (auto created = d->createSources(); !created)
+        return created;
+    d->startThreads();
+    {
+        std::lock_guard lock(d->mutex);
+        d->running = true;
+        d->oneShot = false;
+        d->publishTimer = std::make_unique<asio::steady_timer>(d->io);
+        for (auto& rt : d->sources)
+            d->schedule(rt.get(), 0);
+    }
+    d->schedulePublish();
+    return {};
+}
+
+void Engine::stop()
+{
+    if (d->threads.empty())
+        return;
+    d->stopThreads();
+    // Late answers may still arrive from blocking work that was running; they find no threads and are dropped.
+}
+
+Result<SnapshotPtr> Engine::pollOnce()
+{
+    if (isRunning())
+        return latestSnapshot();
+    if (auto created = d->createSources(); !created)
+        return std::unexpected(created.error());
+    d->startThreads();
+    {
+        std::lock_guard lock(d->mutex);
+        d->running = true;
+        d->oneShot = true;
+        for (auto& rt : d->sources)
+            asio::post(d->io, [this, rt = rt.get()] { d->startPoll(rt); });
+    }
+    {
+        std::unique_lock lock(d->mutex);
+        d->answered.wait(lock, [this] {
+            return std::all_of(d->sources.begin(), d->sources.end(),
+                               [](const auto& rt) { return rt->answeredSeq >= 1; });
+        });
+        d->latest = d->buildSnapshot();
+    }
+    SnapshotPtr snapshot = latestSnapshot();
+    d->stopThreads();
+    return snapshot;
+}
+
+void Engine::Impl::schedule(SourceRuntime* rt, qint64 delayMs)
+{
+    rt->timer->expires_after(std::chrono::milliseconds(std::max<qint64>(0, delayMs)));
+    rt->timer->async_wait([this, rt](const boost::system::error_code& ec) {
+        if (ec)
+            return;
+        startPoll(rt);
+    });
+}
+
+void Engine::Impl::startPoll(SourceRuntime* rt)
+{
+    quint64 seq = 0;
+    {
+        std::lock_guard lock(mutex);
+        if (!running)
+            return;
+        const qint64 now = nowMs();
+        if (rt->inFlight) {
+            // The previous poll never answered; polling again could pile up work on a hung endpoint.
+            markSourceStale(*rt,
+                            QStringLiteral("previous poll still running after %1 s")
+                                .arg((now - rt->startedMs) / 1000.0, 0, 'f', 1),
+                            now);
+            if (!oneShot)
+                schedule(rt, rt->source->config().intervalMs);
+            return;
+        }
+        rt->inFlight = true;
+        seq = ++rt->pollSeq;
+        rt->startedMs = now;
+        rt->health.lastAttemptMs = now;
+    }
+
+    const qint64 timeoutMs = rt->source->config().timeoutMs + options.timeoutGraceMs;
+    auto timeoutTimer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(timeoutMs));
+    timeoutTimer->async_wait([this, rt, seq, timeoutMs](const boost::system::error_code& ec) {
+        if (ec)
+            return;
+        PollResult timedOut;
+        timedOut.error = Error::make(Error::Code::Timeout,
+                                     QStringLiteral("no answer within %1 ms").arg(timeoutMs - options.timeoutGraceMs));
+        finishPoll(rt, seq, std::move(timedOut), true);
+    });
+
+    PollContext context;
+    context.io = &io;
+    context.http = http.get();
+    context.runBlocking = [this](std::function<void()> job) { asio::post(*blocking, std::move(job)); };
+    try {
+        rt->source->poll(context, [this, rt, seq, timeoutTimer](PollResult result) {
+            // Hop onto the io threads: the source may answer from its own thread.
+            asio::post(io, [this, rt, seq, timeoutTimer, result = std::move(result)]() mutable {
+                timeoutTimer->cancel();
+                finishPoll(rt, seq, std::move(result), false);
+            });
+        });
+    } catch (const std::exception& e) {
+        PollResult failed;
+        failed.error = Error::make(Error::Code::Generic, QStringLiteral("poll failed: %1").arg(QString::fromUtf8(e.what())));
+        asio::post(io, [this, rt, seq, timeoutTimer, failed = std::move(failed)]() mutable {
+            timeoutTimer->cancel();
+            finishPoll(rt, seq, std::move(failed), false);
+        });
+    }
+}
+
+void Engine::Impl::finishPoll(SourceRuntime* rt, quint64 seq, PollResult result, bool fromTimeout)
+{
+    std::lock_guard lock(mutex);
+    if (!fromTimeout && seq == rt->pollSeq)
+        rt->inFlight = false;
+    if (rt->answeredSeq >= seq)
+        return; // answered already (late result after a timeout): dropped, the value it carries is out of date
+    rt->answeredSeq = seq;
+    const qint64 now = nowMs();
+    rt->health.lastPollSeconds = (now - rt->startedMs) / 1000.0;
+    if (result.error && result.error->source.isEmpty())
+        result.error->source = rt->health.sourceId;
+    applyResult(*rt, result, now);
+    dirty = true;
+    if (oneShot) {
+        answered.notify_all();
+        return;
+    }
+    if (running) {
+        const qint64 next = rt->startedMs + rt->source->config().intervalMs - now;
+        schedule(rt, next);
+    }
+}
+
+void Engine::Impl::markSourceStale(SourceRuntime& rt, const QString& reason, qint64 now)
+{
+    Q_UNUSED(now);
+    rt.health.up = false;
+    rt.health.severity = Severity::Stale;
+    rt.health.error = reason;
+    for (const auto& signal : rt.source->signalConfigs()) {
+        bool any = false;
+        for (auto& [key, record] : series) {
+            if (record.state.signalId != signal.id)
+                continue;
+            any = true;
+            record.state.severity = Severity::Stale;
+            record.state.reason = QStringLiteral("%1: %2").arg(rt.health.sourceId, reason);
+        }
+        if (!any)
+            signalErrors[signal.id] = QStringLiteral("%1: %2").arg(rt.health.sourceId, reason);
+    }
+    dirty = true;
+}
+
+void Engine::Impl::applyResult(SourceRuntime& rt, const PollResult& result, qint64 now)
+{
+    ++rt.health.polls;
+    if (result.error) {
+        ++rt.health.failures;
+        QString reason = result.error->message;
+        if (!result.error->hint.isEmpty())
+            reason += QStringLiteral(" (") + result.error->hint + QLatin1Char(')');
+        qCInfo(lcEngine) << "source" << rt.health.sourceId << "failed:" << reason;
+        markSourceStale(rt, reason, now);
+        return;
+    }
+    rt.health.up = true;
+    rt.health.severity = Severity::Ok;
+    rt.health.error.clear();
+    rt.health.lastSuccessMs = now;
+
+    std::map<QString, QString> errorsBySignal;
+    for (const auto& [signalId, error] : result.signalErrors)
+        errorsBySignal[signalId] = error.message;
+
+    for (const auto& signal : rt.source->signalConfigs()) {
+        if (auto it = errorsBySignal.find(signal.id); it != errorsBySignal.end()) {
+            const QString reason = QStringLiteral("%1: %2").arg(rt.health.sourceId, it->second);
+            bool any = false;
+            for (auto& [key, record] : series)
+                if (record.state.signalId == signal.id) {
+                    any = true;
+                    record.state.severity = Severity::Stale;
+                    record.state.reason = reason;
+                }
+            if (!any)
+                signalErrors[signal.id] = reason;
+            continue;
+        }
+        signalErrors.erase(signal.id);
+    }
+
+    for (const auto& sample : result.samples) {
+        const SignalConfig* signal = nullptr;
+        for (const auto& s : rt.source->signalConfigs())
+            if (s.id == sample.signalId)
+                signal = &s;
+        if (!signal)
+            continue; // a sample for a signal this source does not serve
+        Labels labels = sample.labels;
+        normalizeLabels(labels);
+        auto& record = series[seriesKey(signal->id, labels)];
+        if (record.state.signalId.isEmpty()) {
+            record.state.signalId = signal->id;
+            record.state.stageId = signal->stageId;
+            record.state.name = signal->name;
+            record.state.kind = signal->kind;
+            record.state.unit = signal->unit.isEmpty() ? signalKindDefaultUnit(signal->kind) : signal->unit;
+            record.state.labels = labels;
+            record.state.sourceId = rt.health.sourceId;
+        }
+        record.lastReportedMs = now;
+        if (std::isnan(sample.value)) {
+            // histogram_quantile over an idle window yields NaN: there is no current number, not a fault.
+            record.state.severity = Severity::Unknown;
+            record.state.reason = QStringLiteral("no data in the window (NaN)");
+            record.state.valueTimestampMs = sample.timestampMs > 0 ? sample.timestampMs : now;
+            continue;
+        }
+        record.state.hasValue = true;
+        record.state.value = sample.value;
+        record.state.valueTimestampMs = sample.timestampMs > 0 ? sample.timestampMs : now;
+        record.state.severity = record.tracker.update(signal->thresholds, sample.value, now);
+        record.state.reason = record.tracker.reason();
+    }
+
+    // Series the source no longer reports: STALE for a while, then dropped.
+    const qint64 keepMs = kVanishedSeriesPolls * rt.source->config().intervalMs;
+    for (auto it = series.begin(); it != series.end();) {
+        auto& state = it->second.state;
+        if (state.sourceId == rt.health.sourceId && it->second.lastReportedMs < now
+            && !errorsBySignal.contains(state.signalId)) {
+            if (now - it->second.lastReportedMs > keepMs) {
+                it = series.erase(it);
+                continue;
+            }
+            state.severity = Severity::Stale;
+            state.reason = QStringLiteral("%1: series no longer reported").arg(rt.health.sourceId);
+        }
+        ++it;
+    }
+}
+
+void Engine::Impl::schedulePublish()
+{
+    asio::post(io, [this] {
+        std::lock_guard lock(mutex);
+        if (!running || !publishTimer)
+            return;
+        publishTimer->expires_after(std::chrono::milliseconds(options.publishIntervalMs));
+        publishTimer->async_wait([this](const boost::system::error_code& ec) {
+            if (ec)
+                return;
+            SnapshotPtr published;
+            {
+                std::lock_guard lock(mutex);
+                if (!running)
+                    return;
+                if (dirty) {
+                    latest = buildSnapshot();
+                    published = latest;
+                }
+            }
+            if (published)
+                Q_EMIT q->snapshotReady(published);
+            schedulePublish();
+        });
+    });
+}
+
+SnapshotPtr Engine::Impl::buildSnapshot()
+{
+    auto snapshot = std::make_shared<Snapshot>();
+    snapshot->sequence = ++sequence;
+    snapshot->takenMs = nowMs();
+    snapshot->pipelineName = config.name;
+    dirty = false;
+
+    Severity overall = Severity::Ok;
+    bool anyStage = false;
+    for (const auto& stage : config.stages) {
+        StageState stageState;
+        stageState.stageId = stage.id;
+        stageState.title = stage.title.isEmpty() ? stage.id : stage.title;
+        Severity worst = Severity::Ok;
+        bool anySignal = false;
+        for (const auto& signal : stage.signalConfigs) {
+            std::vector<const SignalState*> states;
+            for (const auto& [key, record] : series)
+                if (record.state.signalId == signal.id)
+                    states.push_back(&record.state);
+            if (states.empty()) {
+                SignalState placeholder;
+                placeholder.signalId = signal.id;
+                placeholder.stageId = stage.id;
+                placeholder.name = signal.name;
+                placeholder.kind = signal.kind;
+                placeholder.unit = signal.unit.isEmpty() ? signalKindDefaultUnit(signal.kind) : signal.unit;
+                placeholder.sourceId = signal.sourceId;
+                if (auto it = signalErrors.find(signal.id); it != signalErrors.end()) {
+                    placeholder.severity = Severity::Stale;
+                    placeholder.reason = it->second;
+                } else {
+                    placeholder.severity = Severity::Unknown;
+                    placeholder.reason = QStringLiteral("no data yet");
+                }
+                snapshot->signalStates.push_back(placeholder);
+                stageState.signalIndexes.push_back(int(snapshot->signalStates.size()) - 1);
+            } else {
+                for (const SignalState* s : states) {
+                    snapshot->signalStates.push_back(*s);
+                    stageState.signalIndexes.push_back(int(snapshot->signalStates.size()) - 1);
+                }
+            }
+        }
+        for (int index : stageState.signalIndexes) {
+            const SignalState& s = snapshot->signalStates[size_t(index)];
+            if (!anySignal || severityRank(s.severity) > severityRank(worst)) {
+                worst = s.severity;
+                stageState.headlineSignal = index;
+                stageState.reason = s.reason;
+            }
+            anySignal = true;
+        }
+        stageState.severity = anySignal ? worst : Severity::Unknown;
+        overall = anyStage ? pw::worse(overall, stageState.severity) : stageState.severity;
+        anyStage = true;
+        snapshot->stages.push_back(std::move(stageState));
+    }
+    snapshot->overall = anyStage ? overall : Severity::Unknown;
+    for (const auto& rt : sources)
+        snapshot->sources.push_back(rt->health);
+    return snapshot;
+}
+
+} // namespace pw

@@ -1,0 +1,62 @@
+#pragma once
+
+#include "config/config.h"
+#include "model/snapshot.h"
+#include "sources/source.h"
+
+#include <QObject>
+
+#include <functional>
+#include <memory>
+
+namespace pw {
+
+
+/// Owns the sources of one pipeline, polls each on its interval on worker threads (an Asio io_context, never the
+/// thread that owns the Engine), judges the values and publishes an immutable Snapshot at most every 100 ms.
+///
+/// Thread-safety: construct, start() and stop() on one thread (normally the GUI or main thread). latestSnapshot()
+/// may be called from any thread. snapshotReady is emitted from a worker thread; connect it with a receiver so it
+/// is queued to the receiver's thread.
+class Engine : public QObject
+{
+    Q_OBJECT
+public:
+    using SourceFactory
+        = std::function<Result<std::unique_ptr<Source>>(const SourceConfig&, const std::vector<SignalConfig>&)>;
+
+    struct Options
+    {
+        int ioThreads = 2;
+        int blockingThreads = 2;
+        qint64 publishIntervalMs = 100;
+        /// Extra time after a source's own timeout before the engine gives up on a poll that never answered.
+        qint64 timeoutGraceMs = 250;
+    };
+
+    explicit Engine(PipelineConfig config, QObject* parent = nullptr);
+    Engine(PipelineConfig config, Options options, SourceFactory factory, QObject* parent = nullptr);
+    ~Engine() override;
+
+    /// Creates the sources (errors are returned, none is started then) and starts polling.
+    Result<void> start();
+    /// Stops polling and joins the worker threads; late answers are dropped.
+    void stop();
+    bool isRunning() const;
+
+    /// Polls every source once (concurrently), waits for all of them or their timeouts, and returns the snapshot.
+    /// Blocking: for the `status` command, never call it on a GUI thread.
+    Result<SnapshotPtr> pollOnce();
+
+    SnapshotPtr latestSnapshot() const;
+    const PipelineConfig& config() const;
+
+Q_SIGNALS:
+    void snapshotReady(pw::SnapshotPtr snapshot);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+} // namespace pw
