@@ -1,0 +1,68 @@
+#pragma once
+
+#include "broker/kafkaerror.h"
+#include "broker/partitionlog.h"
+#include "model/error.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pw::broker {
+
+struct LogOptions
+{
+    std::filesystem::path dataDir;
+    int64_t segmentBytes = 64LL << 20;
+    int64_t retentionMs = 7LL * 24 * 3600 * 1000;
+    int64_t retentionBytes = -1;
+    int64_t flushIntervalMs = -1; // -1: leave to the OS
+    int32_t defaultPartitions = 1;
+};
+
+struct TopicConfig
+{
+    int32_t partitions = 1;
+    std::optional<int64_t> retentionMs, retentionBytes, segmentBytes;
+};
+
+/// All topics of the broker on disk: `dataDir/<topic>-<partition>/` per partition, `dataDir/topics.json` with the
+/// topics and their configs, `dataDir/producer-ids` with the producer-id counter. Thread-safe.
+class LogStore
+{
+public:
+    static pw::Result<std::unique_ptr<LogStore>> open(LogOptions options); // recovers every partition
+    ~LogStore();
+    LogStore(const LogStore&) = delete;
+    LogStore& operator=(const LogStore&) = delete;
+
+    KafkaError createTopic(const std::string& name, TopicConfig config); // TopicAlreadyExists / InvalidTopicException
+    KafkaError deleteTopic(const std::string& name); // removes files; UnknownTopicOrPartition if missing
+    struct TopicInfo
+    {
+        std::string name;
+        int32_t partitions;
+        bool internal;
+    };
+    std::vector<TopicInfo> topics() const;
+    bool hasTopic(const std::string& name) const;
+    std::optional<TopicConfig> topicConfig(const std::string& name) const;
+    std::shared_ptr<PartitionLog> partition(const std::string& topic, int32_t partition) const; // nullptr if missing
+    int64_t allocateProducerId(); // persisted counter, survives restart
+    void enforceRetention(); // time/size retention: delete whole old segments, advance log start
+    void flushAll();
+    const LogOptions& options() const;
+
+    /// Topic names Kafka accepts: 1–249 chars of [a-zA-Z0-9._-], not "." or "..".
+    static bool isValidTopicName(const std::string& name);
+
+private:
+    LogStore();
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace pw::broker
