@@ -24,6 +24,10 @@ struct HttpRequest
     QByteArray accept; // Accept header; empty = */*
     qint64 timeoutMs = 3000; // whole exchange: resolve, connect, TLS, request, response
     qint64 defaultMaxBodyBytes = 16LL * 1024 * 1024;
+    /// When true, a complete non-2xx response (4xx/5xx) is returned as an HttpResponse for the caller to interpret
+    /// (e.g. Prometheus puts its error in a JSON body); when false it is an Error "HTTP 500 Internal Server Error: …".
+    /// A 3xx is an error either way: redirects are never followed.
+    bool allowErrorStatus = false;
 };
 
 struct HttpResponse
