@@ -1,6 +1,9 @@
 #include "sources/source.h"
 
+#include "sources/flinksource.h"
+#include "sources/httpjsonsource.h"
 #include "sources/promqlsource.h"
+#include "sources/sqlfreshnesssource.h"
 
 #include <QStringList>
 
@@ -21,6 +24,9 @@ struct Registration
 // One line per source kind.
 constexpr std::array kRegistry {
     Registration {"promql", &PromqlSource::create},
+    Registration {"flink", &FlinkSource::create},
+    Registration {"sql", &SqlFreshnessSource::create},
+    Registration {"http_json", &HttpJsonSource::create},
 };
 
 } // namespace

@@ -1,0 +1,180 @@
+#include "engine/engine.h"
+#include "fakesource.h"
+
+#include <QSignalSpy>
+#include <QTest>
+
+#include <map>
+
+using namespace pw;
+using pw::test::FakeSource;
+
+class TestEngine : public QObject
+{
+    Q_OBJECT
+
+    std::map<QString, std::shared_ptr<FakeSource::Script>> m_scripts;
+
+    Engine::SourceFactory factory()
+    {
+        return [this](const SourceConfig& c, const std::vector<SignalConfig>& s) -> Result<std::unique_ptr<Source>> {
+            auto& script = m_scripts[c.id];
+            if (!script)
+                script = std::make_shared<FakeSource::Script>();
+            return std::make_unique<FakeSource>(c, s, script);
+        };
+    }
+
+    std::shared_ptr<FakeSource::Script> script(const QString& id)
+    {
+        auto& s = m_scripts[id];
+        if (!s)
+            s = std::make_shared<FakeSource::Script>();
+        return s;
+    }
+
+    // Waits until a published snapshot satisfies `pred`.
+    static SnapshotPtr waitFor(Engine& engine, const std::function<bool(const Snapshot&)>& pred, int timeoutMs = 5000)
+    {
+        QElapsedTimer timer;
+        timer.start();
+        while (timer.elapsed() < timeoutMs) {
+            auto s = engine.latestSnapshot();
+            if (s && pred(*s))
+                return s;
+            QTest::qWait(20);
+        }
+        return nullptr;
+    }
+
+private Q_SLOTS:
+    void init() { m_scripts.clear(); }
+
+    void placeholdersBeforeFirstPoll()
+    {
+        Engine engine(test::fakePipeline(3), {}, factory());
+        auto s = engine.latestSnapshot();
+        QVERIFY(s);
+        QCOMPARE(s->stages.size(), size_t(3));
+        QCOMPARE(s->signalStates.size(), size_t(3));
+        for (const auto& sig : s->signalStates) {
+            QCOMPARE(sig.severity, Severity::Unknown);
+            QCOMPARE(sig.reason, QStringLiteral("no data yet"));
+        }
+        QCOMPARE(s->overall, Severity::Unknown);
+    }
+
+    void valuesAreJudgedAndPublished()
+    {
+        script(QStringLiteral("src0"))->value = 1.0;
+        script(QStringLiteral("src1"))->value = 3.0;
+        script(QStringLiteral("src2"))->value = 7.5;
+        Engine engine(test::fakePipeline(3), {}, factory());
+        QSignalSpy spy(&engine, &Engine::snapshotReady);
+        QVERIFY(engine.start());
+        auto s = waitFor(engine, [](const Snapshot& s) {
+            return std::all_of(s.signalStates.begin(), s.signalStates.end(), [](auto& x) { return x.hasValue; });
+        });
+        QVERIFY(s);
+        QCOMPARE(s->stages[0].severity, Severity::Ok);
+        QCOMPARE(s->stages[1].severity, Severity::Warn);
+        QCOMPARE(s->stages[2].severity, Severity::Crit);
+        QVERIFY(s->stages[2].reason.contains(QStringLiteral("crit 5")));
+        QCOMPARE(s->overall, Severity::Crit);
+        QCOMPARE(s->signalStates[2].value, 7.5);
+        QVERIFY(spy.wait(2000) || spy.count() > 0);
+        engine.stop();
+    }
+
+    void failingSourceTurnsStaleAndKeepsLastValue()
+    {
+        auto sc = script(QStringLiteral("src0"));
+        sc->value = 1.5;
+        Engine engine(test::fakePipeline(1), {}, factory());
+        QVERIFY(engine.start());
+        QVERIFY(waitFor(engine, [](const Snapshot& s) { return s.signalStates[0].hasValue; }));
+        {
+            std::lock_guard lock(sc->mutex);
+            sc->mode = FakeSource::Mode::Fail;
+            sc->error = QStringLiteral("HTTP 500 Internal Server Error");
+        }
+        auto s = waitFor(engine, [](const Snapshot& s) { return s.signalStates[0].severity == Severity::Stale; });
+        QVERIFY(s);
+        const auto& sig = s->signalStates[0];
+        QVERIFY(sig.hasValue);
+        QCOMPARE(sig.value, 1.5);
+        QVERIFY2(sig.reason.contains(QStringLiteral("src0")) && sig.reason.contains(QStringLiteral("HTTP 500")),
+                 qPrintable(sig.reason));
+        QCOMPARE(s->sources[0].up, false);
+        QCOMPARE(s->sources[0].severity, Severity::Stale);
+        QVERIFY(s->sources[0].lastSuccessMs > 0);
+        QCOMPARE(s->stages[0].severity, Severity::Stale);
+        // Recovery: values again → OK again.
+        {
+            std::lock_guard lock(sc->mutex);
+            sc->mode = FakeSource::Mode::Values;
+            sc->value = 0.5;
+        }
+        QVERIFY(waitFor(engine, [](const Snapshot& s) {
+            return s.signalStates[0].severity == Severity::Ok && s.signalStates[0].value == 0.5;
+        }));
+        engine.stop();
+    }
+
+    void hungSourceTimesOutWithoutBlockingOthers()
+    {
+        auto hung = script(QStringLiteral("src0"));
+        hung->mode = FakeSource::Mode::Hang;
+        script(QStringLiteral("src1"))->value = 1.0;
+        Engine engine(test::fakePipeline(2, 50, 100), {}, factory());
+        QVERIFY(engine.start());
+        auto s = waitFor(engine, [](const Snapshot& s) {
+            return s.signalStates[0].severity == Severity::Stale && s.signalStates[1].hasValue;
+        });
+        QVERIFY(s);
+        QVERIFY2(s->signalStates[0].reason.contains(QStringLiteral("no answer within 100 ms")),
+                 qPrintable(s->signalStates[0].reason));
+        // The other source keeps being polled while the first hangs.
+        const int before = script(QStringLiteral("src1"))->polls.load();
+        QTest::qWait(300);
+        QVERIFY(script(QStringLiteral("src1"))->polls.load() > before + 2);
+        // Never two polls of one source at once, even though its timeout passed many times.
+        QCOMPARE(hung->maxConcurrent.load(), 1);
+        QCOMPARE(hung->polls.load(), 1);
+        engine.stop();
+        std::lock_guard lock(hung->mutex);
+        for (auto& cb : hung->parked)
+            cb(PollResult {}); // a late answer after stop must be harmless
+    }
+
+    void pollOnceWaitsForTimeouts()
+    {
+        script(QStringLiteral("src0"))->mode = FakeSource::Mode::Hang;
+        script(QStringLiteral("src1"))->value = 9.0;
+        Engine engine(test::fakePipeline(2, 1000, 200), {}, factory());
+        auto result = engine.pollOnce();
+        QVERIFY(result);
+        const auto& s = **result;
+        QCOMPARE(s.signalStates[0].severity, Severity::Stale);
+        QCOMPARE(s.signalStates[1].severity, Severity::Crit);
+        QCOMPARE(s.overall, Severity::Crit);
+        QCOMPARE(severityExitCode(s.overall), 2);
+        std::lock_guard lock(script(QStringLiteral("src0"))->mutex);
+        for (auto& cb : script(QStringLiteral("src0"))->parked)
+            cb(PollResult {});
+    }
+
+    void sourceCreationErrorIsReturned()
+    {
+        Engine engine(test::fakePipeline(1), {}, [](const SourceConfig&, const std::vector<SignalConfig>&) {
+            return Result<std::unique_ptr<Source>>(fail(Error::Code::Config, QStringLiteral("unknown kind `fake`")));
+        });
+        auto started = engine.start();
+        QVERIFY(!started);
+        QCOMPARE(started.error().source, QStringLiteral("src0"));
+        QVERIFY(!engine.isRunning());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestEngine)
+#include "tst_engine.moc"
