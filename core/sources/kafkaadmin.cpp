@@ -1,0 +1,356 @@
+#include "sources/kafkaadmin.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <memory>
+
+namespace pw {
+
+namespace {
+
+QString fromC(const char* s)
+{
+    return s ? QString::fromUtf8(s) : QString();
+}
+
+Error::Code codeFor(rd_kafka_resp_err_t err)
+{
+    switch (err) {
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+        return Error::Code::Timeout;
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__RESOLVE:
+        return Error::Code::Network;
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+    case RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND:
+        return Error::Code::NotFound;
+    case RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID:
+    case RD_KAFKA_RESP_ERR_NON_EMPTY_GROUP:
+    case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION:
+    case RD_KAFKA_RESP_ERR_GROUP_SUBSCRIBED_TO_TOPIC:
+        return Error::Code::Refused;
+    default:
+        return Error::Code::Protocol;
+    }
+}
+
+std::unexpected<Error> kafkaFail(rd_kafka_resp_err_t err, const QString& what, const char* detail = nullptr)
+{
+    QString message = what + QStringLiteral(": ") + fromC(detail && *detail ? detail : rd_kafka_err2str(err));
+    if (detail && *detail && QString::fromUtf8(detail) != fromC(rd_kafka_err2str(err)))
+        message += QStringLiteral(" (") + fromC(rd_kafka_err2name(err)) + QStringLiteral(")");
+    return fail(codeFor(err), message);
+}
+
+struct EventDeleter
+{
+    void operator()(rd_kafka_event_t* e) const { rd_kafka_event_destroy(e); }
+};
+using EventPtr = std::unique_ptr<rd_kafka_event_t, EventDeleter>;
+
+struct ListDeleter
+{
+    void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
+};
+using ListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, ListDeleter>;
+
+} // namespace
+
+struct KafkaAdmin::Private
+{
+    rd_kafka_t* rk = nullptr;
+    KafkaAdminConfig config;
+
+    ~Private()
+    {
+        if (rk)
+            rd_kafka_destroy(rk);
+    }
+
+    int timeoutMs() const { return static_cast<int>(config.timeout.count()); }
+
+    /// Runs one asynchronous admin operation and waits for its result event.
+    template<class Start>
+    Result<EventPtr> run(const QString& what, rd_kafka_admin_op_t op, Start&& start)
+    {
+        char errstr[512] = {0};
+        rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, op);
+        rd_kafka_AdminOptions_set_request_timeout(options, timeoutMs(), errstr, sizeof errstr);
+        rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+        start(options, queue);
+        // librdkafka answers by its request timeout at the latest; the margin only guards against a lost event.
+        rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, timeoutMs() + 2000);
+        rd_kafka_queue_destroy(queue);
+        rd_kafka_AdminOptions_destroy(options);
+        if (!ev)
+            return fail(Error::Code::Timeout, what + QStringLiteral(": no answer within %1 ms").arg(timeoutMs()));
+        EventPtr event(ev);
+        if (const rd_kafka_resp_err_t err = rd_kafka_event_error(ev))
+            return kafkaFail(err, what, rd_kafka_event_error_string(ev));
+        return event;
+    }
+};
+
+KafkaAdmin::KafkaAdmin()
+    : d(std::make_unique<Private>())
+{ }
+
+KafkaAdmin::~KafkaAdmin() = default;
+
+Result<std::unique_ptr<KafkaAdmin>> KafkaAdmin::create(const KafkaAdminConfig& config)
+{
+    char errstr[512] = {0};
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    auto set = [&](const QString& key, const QString& value) -> bool {
+        return rd_kafka_conf_set(conf, key.toUtf8().constData(), value.toUtf8().constData(), errstr, sizeof errstr)
+            == RD_KAFKA_CONF_OK;
+    };
+    bool ok = set(QStringLiteral("bootstrap.servers"), config.bootstrapServers)
+        && set(QStringLiteral("client.id"), QStringLiteral("pathwatch-admin"))
+        && set(QStringLiteral("socket.timeout.ms"), QString::number(std::max<qint64>(config.timeout.count(), 10)))
+        && set(QStringLiteral("log_level"), QStringLiteral("3"));
+    for (const auto& [key, value] : config.properties) {
+        if (!ok)
+            break;
+        ok = set(key, value);
+    }
+    if (!ok) {
+        rd_kafka_conf_destroy(conf);
+        return fail(Error::Code::Config, QStringLiteral("Kafka admin configuration: ") + fromC(errstr));
+    }
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        return fail(Error::Code::Config, QStringLiteral("cannot create the Kafka admin client: ") + fromC(errstr));
+    }
+    std::unique_ptr<KafkaAdmin> admin(new KafkaAdmin());
+    admin->d->rk = rk;
+    admin->d->config = config;
+    return admin;
+}
+
+Result<std::vector<KafkaAdmin::GroupListing>> KafkaAdmin::listGroups()
+{
+    const QString what = QStringLiteral("list consumer groups");
+    auto ev = d->run(what, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS,
+        [&](auto* options, auto* queue) { rd_kafka_ListConsumerGroups(d->rk, options, queue); });
+    if (!ev)
+        return std::unexpected(ev.error());
+    const auto* result = rd_kafka_event_ListConsumerGroups_result(ev->get());
+    size_t validCount = 0, errorCount = 0;
+    const auto** valid = rd_kafka_ListConsumerGroups_result_valid(result, &validCount);
+    const auto** errors = rd_kafka_ListConsumerGroups_result_errors(result, &errorCount);
+    // A broker that failed to answer makes the list incomplete; with a single broker that is a failure.
+    if (errorCount > 0)
+        return kafkaFail(rd_kafka_error_code(errors[0]), what, rd_kafka_error_string(errors[0]));
+    std::vector<GroupListing> groups;
+    for (size_t i = 0; i < validCount; ++i) {
+        GroupListing g;
+        g.groupId = fromC(rd_kafka_ConsumerGroupListing_group_id(valid[i]));
+        g.state = fromC(rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupListing_state(valid[i])));
+        g.simple = rd_kafka_ConsumerGroupListing_is_simple_consumer_group(valid[i]) != 0;
+        groups.push_back(std::move(g));
+    }
+    return groups;
+}
+
+Result<KafkaAdmin::GroupDescription> KafkaAdmin::describeGroup(const QString& groupId)
+{
+    const QString what = QStringLiteral("describe consumer group %1").arg(groupId);
+    const QByteArray id = groupId.toUtf8();
+    const char* ids[] = {id.constData()};
+    auto ev = d->run(what, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS,
+        [&](auto* options, auto* queue) { rd_kafka_DescribeConsumerGroups(d->rk, ids, 1, options, queue); });
+    if (!ev)
+        return std::unexpected(ev.error());
+    size_t count = 0;
+    const auto** groups = rd_kafka_DescribeConsumerGroups_result_groups(
+        rd_kafka_event_DescribeConsumerGroups_result(ev->get()), &count);
+    if (count != 1)
+        return fail(Error::Code::Protocol, what + QStringLiteral(": %1 results instead of one").arg(count));
+    const auto* g = groups[0];
+    if (const rd_kafka_error_t* error = rd_kafka_ConsumerGroupDescription_error(g))
+        return kafkaFail(rd_kafka_error_code(error), what, rd_kafka_error_string(error));
+    GroupDescription desc;
+    desc.groupId = fromC(rd_kafka_ConsumerGroupDescription_group_id(g));
+    desc.state = fromC(rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(g)));
+    desc.protocol = fromC(rd_kafka_ConsumerGroupDescription_partition_assignor(g));
+    desc.simple = rd_kafka_ConsumerGroupDescription_is_simple_consumer_group(g) != 0;
+    if (const rd_kafka_Node_t* node = rd_kafka_ConsumerGroupDescription_coordinator(g))
+        desc.coordinatorId = rd_kafka_Node_id(node);
+    const size_t members = rd_kafka_ConsumerGroupDescription_member_count(g);
+    for (size_t i = 0; i < members; ++i) {
+        const auto* m = rd_kafka_ConsumerGroupDescription_member(g, i);
+        GroupMember member;
+        member.memberId = fromC(rd_kafka_MemberDescription_consumer_id(m));
+        member.clientId = fromC(rd_kafka_MemberDescription_client_id(m));
+        member.host = fromC(rd_kafka_MemberDescription_host(m));
+        member.groupInstanceId = fromC(rd_kafka_MemberDescription_group_instance_id(m));
+        if (const auto* assignment = rd_kafka_MemberDescription_assignment(m))
+            if (const auto* parts = rd_kafka_MemberAssignment_partitions(assignment))
+                for (int j = 0; j < parts->cnt; ++j)
+                    member.assignment.push_back({fromC(parts->elems[j].topic), parts->elems[j].partition});
+        desc.members.push_back(std::move(member));
+    }
+    return desc;
+}
+
+Result<std::vector<KafkaAdmin::PartitionOffset>> KafkaAdmin::listGroupOffsets(const QString& groupId)
+{
+    const QString what = QStringLiteral("list offsets of consumer group %1").arg(groupId);
+    const QByteArray id = groupId.toUtf8();
+    rd_kafka_ListConsumerGroupOffsets_t* request = rd_kafka_ListConsumerGroupOffsets_new(id.constData(), nullptr);
+    auto ev = d->run(what, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS,
+        [&](auto* options, auto* queue) { rd_kafka_ListConsumerGroupOffsets(d->rk, &request, 1, options, queue); });
+    rd_kafka_ListConsumerGroupOffsets_destroy(request);
+    if (!ev)
+        return std::unexpected(ev.error());
+    size_t count = 0;
+    const auto** groups = rd_kafka_ListConsumerGroupOffsets_result_groups(
+        rd_kafka_event_ListConsumerGroupOffsets_result(ev->get()), &count);
+    if (count != 1)
+        return fail(Error::Code::Protocol, what + QStringLiteral(": %1 results instead of one").arg(count));
+    if (const rd_kafka_error_t* error = rd_kafka_group_result_error(groups[0]))
+        return kafkaFail(rd_kafka_error_code(error), what, rd_kafka_error_string(error));
+    std::vector<PartitionOffset> offsets;
+    if (const auto* parts = rd_kafka_group_result_partitions(groups[0])) {
+        for (int i = 0; i < parts->cnt; ++i) {
+            const auto& p = parts->elems[i];
+            if (p.err)
+                return kafkaFail(p.err, what + QStringLiteral(" (%1 [%2])").arg(fromC(p.topic)).arg(p.partition));
+            PartitionOffset o;
+            o.topic = fromC(p.topic);
+            o.partition = p.partition;
+            o.offset = p.offset >= 0 ? p.offset : -1;
+            if (p.metadata && p.metadata_size > 0)
+                o.metadata
+                    = QString::fromUtf8(static_cast<const char*>(p.metadata), static_cast<qsizetype>(p.metadata_size));
+            offsets.push_back(std::move(o));
+        }
+    }
+    return offsets;
+}
+
+Result<void> KafkaAdmin::alterGroupOffsets(const QString& groupId, const std::vector<PartitionOffset>& offsets)
+{
+    const QString what = QStringLiteral("alter offsets of consumer group %1").arg(groupId);
+    if (offsets.empty())
+        return {};
+    ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+    for (const auto& o : offsets) {
+        auto* p = rd_kafka_topic_partition_list_add(list.get(), o.topic.toUtf8().constData(), o.partition);
+        p->offset = o.offset;
+        if (!o.metadata.isEmpty()) {
+            const QByteArray meta = o.metadata.toUtf8();
+            p->metadata = malloc(static_cast<size_t>(meta.size())); // freed by the list
+            memcpy(p->metadata, meta.constData(), static_cast<size_t>(meta.size()));
+            p->metadata_size = static_cast<size_t>(meta.size());
+        }
+    }
+    const QByteArray id = groupId.toUtf8();
+    rd_kafka_AlterConsumerGroupOffsets_t* request = rd_kafka_AlterConsumerGroupOffsets_new(id.constData(), list.get());
+    auto ev = d->run(what, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS,
+        [&](auto* options, auto* queue) { rd_kafka_AlterConsumerGroupOffsets(d->rk, &request, 1, options, queue); });
+    rd_kafka_AlterConsumerGroupOffsets_destroy(request);
+    if (!ev)
+        return std::unexpected(ev.error());
+    size_t count = 0;
+    const auto** groups = rd_kafka_AlterConsumerGroupOffsets_result_groups(
+        rd_kafka_event_AlterConsumerGroupOffsets_result(ev->get()), &count);
+    if (count != 1)
+        return fail(Error::Code::Protocol, what + QStringLiteral(": %1 results instead of one").arg(count));
+    if (const rd_kafka_error_t* error = rd_kafka_group_result_error(groups[0]))
+        return kafkaFail(rd_kafka_error_code(error), what, rd_kafka_error_string(error));
+    if (const auto* parts = rd_kafka_group_result_partitions(groups[0]))
+        for (int i = 0; i < parts->cnt; ++i)
+            if (parts->elems[i].err)
+                return kafkaFail(parts->elems[i].err,
+                    what
+                        + QStringLiteral(" (%1 [%2])")
+                              .arg(fromC(parts->elems[i].topic))
+                              .arg(parts->elems[i].partition));
+    return {};
+}
+
+Result<int64_t> KafkaAdmin::deleteRecords(const QString& topic, int32_t partition, int64_t beforeOffset)
+{
+    const QString what = QStringLiteral("delete records of %1 [%2]").arg(topic).arg(partition);
+    ListPtr list(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(list.get(), topic.toUtf8().constData(), partition)->offset
+        = beforeOffset < 0 ? RD_KAFKA_OFFSET_END : beforeOffset;
+    rd_kafka_DeleteRecords_t* request = rd_kafka_DeleteRecords_new(list.get());
+    auto ev = d->run(what, RD_KAFKA_ADMIN_OP_DELETERECORDS,
+        [&](auto* options, auto* queue) { rd_kafka_DeleteRecords(d->rk, &request, 1, options, queue); });
+    rd_kafka_DeleteRecords_destroy(request);
+    if (!ev)
+        return std::unexpected(ev.error());
+    const auto* parts = rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(ev->get()));
+    if (!parts || parts->cnt != 1)
+        return fail(Error::Code::Protocol, what + QStringLiteral(": no result for the partition"));
+    if (parts->elems[0].err)
+        return kafkaFail(parts->elems[0].err, what);
+    return parts->elems[0].offset;
+}
+
+Result<KafkaAdmin::Watermarks> KafkaAdmin::watermarks(const QString& topic, int32_t partition)
+{
+    Watermarks w;
+    const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+        d->rk, topic.toUtf8().constData(), partition, &w.low, &w.high, d->timeoutMs());
+    if (err)
+        return kafkaFail(err, QStringLiteral("watermarks of %1 [%2]").arg(topic).arg(partition));
+    return w;
+}
+
+Result<std::vector<KafkaAdmin::PartitionOffset>> KafkaAdmin::offsetsForTimes(
+    const QString& topic, const std::vector<std::pair<int32_t, int64_t>>& timestamps)
+{
+    const QString what = QStringLiteral("offsets by time of %1").arg(topic);
+    ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(timestamps.size())));
+    const QByteArray name = topic.toUtf8();
+    for (const auto& [partition, ts] : timestamps)
+        rd_kafka_topic_partition_list_add(list.get(), name.constData(), partition)->offset = ts;
+    const rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(d->rk, list.get(), d->timeoutMs());
+    if (err)
+        return kafkaFail(err, what);
+    std::vector<PartitionOffset> result;
+    for (int i = 0; i < list->cnt; ++i) {
+        const auto& p = list->elems[i];
+        if (p.err)
+            return kafkaFail(p.err, what + QStringLiteral(" [%1]").arg(p.partition));
+        result.push_back({fromC(p.topic), p.partition, p.offset >= 0 ? p.offset : -1, {}});
+    }
+    return result;
+}
+
+Result<std::vector<KafkaAdmin::TopicInfo>> KafkaAdmin::listTopics()
+{
+    const rd_kafka_metadata_t* md = nullptr;
+    const rd_kafka_resp_err_t err = rd_kafka_metadata(d->rk, 1, nullptr, &md, d->timeoutMs());
+    if (err)
+        return kafkaFail(err, QStringLiteral("list topics"));
+    std::vector<TopicInfo> topics;
+    for (int i = 0; i < md->topic_cnt; ++i)
+        if (!md->topics[i].err)
+            topics.push_back({fromC(md->topics[i].topic), md->topics[i].partition_cnt});
+    rd_kafka_metadata_destroy(md);
+    return topics;
+}
+
+Result<int32_t> KafkaAdmin::partitionCount(const QString& topic)
+{
+    auto topics = listTopics();
+    if (!topics)
+        return std::unexpected(topics.error());
+    for (const auto& t : *topics)
+        if (t.name == topic)
+            return t.partitions;
+    return fail(Error::Code::NotFound, QStringLiteral("topic %1 does not exist").arg(topic));
+}
+
+} // namespace pw

@@ -1,0 +1,106 @@
+#pragma once
+
+#include "model/error.h"
+
+#include <QString>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace pw {
+
+/// Connection settings of a KafkaAdmin.
+struct KafkaAdminConfig
+{
+    QString bootstrapServers; // "host:port[,host:port...]"
+    /// Any librdkafka property (security.protocol, sasl.*, ssl.*, client.id...), applied after the defaults.
+    std::vector<std::pair<QString, QString>> properties;
+    /// Bound of every call (request timeout of the admin operation plus the wait for its result).
+    std::chrono::milliseconds timeout {10000};
+};
+
+/// Blocking Kafka admin calls over librdkafka's C API: consumer groups, their committed offsets, watermarks,
+/// offsets by time, record deletion and topic metadata. Each call blocks up to the configured timeout, so use it
+/// from a worker thread (PollContext::runBlocking), never from an I/O or GUI thread.
+/// Thread-safe: librdkafka serialises internally, and each call waits on its own result queue.
+class KafkaAdmin
+{
+public:
+    struct TopicPartition
+    {
+        QString topic;
+        int32_t partition = 0;
+        bool operator==(const TopicPartition&) const = default;
+    };
+    struct PartitionOffset
+    {
+        QString topic;
+        int32_t partition = 0;
+        int64_t offset = -1; // -1: none committed / not found
+        QString metadata;
+    };
+    struct GroupListing
+    {
+        QString groupId;
+        QString state; // Kafka's state name: Empty, Stable, PreparingRebalance, CompletingRebalance, Dead, Unknown
+        bool simple = false; // no protocol type: offsets only, no membership
+    };
+    struct GroupMember
+    {
+        QString memberId;
+        QString clientId;
+        QString host;
+        QString groupInstanceId;
+        std::vector<TopicPartition> assignment;
+    };
+    struct GroupDescription
+    {
+        QString groupId;
+        QString state;
+        QString protocol; // the partition assignor, e.g. "range"
+        bool simple = false;
+        int32_t coordinatorId = -1;
+        std::vector<GroupMember> members;
+    };
+    struct Watermarks
+    {
+        int64_t low = -1;
+        int64_t high = -1;
+    };
+    struct TopicInfo
+    {
+        QString name;
+        int32_t partitions = 0;
+    };
+
+    static Result<std::unique_ptr<KafkaAdmin>> create(const KafkaAdminConfig& config);
+    ~KafkaAdmin();
+    KafkaAdmin(const KafkaAdmin&) = delete;
+    KafkaAdmin& operator=(const KafkaAdmin&) = delete;
+
+    Result<std::vector<GroupListing>> listGroups();
+    Result<GroupDescription> describeGroup(const QString& groupId);
+    /// Every committed offset of the group.
+    Result<std::vector<PartitionOffset>> listGroupOffsets(const QString& groupId);
+    /// Sets committed offsets (what `kafka-consumer-groups --reset-offsets` does). Kafka refuses it while the group
+    /// has active members; that refusal, or any partition's error, is the returned error.
+    Result<void> alterGroupOffsets(const QString& groupId, const std::vector<PartitionOffset>& offsets);
+    /// Deletes records before `beforeOffset` (-1: up to the high watermark); returns the new low watermark.
+    Result<int64_t> deleteRecords(const QString& topic, int32_t partition, int64_t beforeOffset);
+    Result<Watermarks> watermarks(const QString& topic, int32_t partition);
+    /// For each (partition, timestamp ms): the first offset with a timestamp >= it, -1 when there is none.
+    Result<std::vector<PartitionOffset>> offsetsForTimes(
+        const QString& topic, const std::vector<std::pair<int32_t, int64_t>>& timestamps);
+    Result<std::vector<TopicInfo>> listTopics();
+    Result<int32_t> partitionCount(const QString& topic);
+
+private:
+    KafkaAdmin();
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace pw
