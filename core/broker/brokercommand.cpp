@@ -1,13 +1,130 @@
 #include "broker/brokercommand.h"
 
+#include "broker/broker.h"
+
+#include <QCommandLineParser>
+
+#include <csignal>
 #include <cstdio>
 
 namespace pw::broker {
 
-int runBrokerCommand(const QStringList&)
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitUsage = 2;
+constexpr int kExitFailed = 1;
+
+bool parseInteger(const QString& text, int64_t min, int64_t& out)
 {
-    std::fputs("pathwatch broker: not available in this build\n", stderr);
-    return 4;
+    bool ok = false;
+    const qlonglong v = text.toLongLong(&ok);
+    if (!ok || v < min)
+        return false;
+    out = v;
+    return true;
+}
+
+} // namespace
+
+int runBrokerCommand(const QStringList& arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("Runs the embedded Kafka-protocol broker standalone until SIGTERM or SIGINT."));
+    parser.addHelpOption();
+    const QCommandLineOption dataDir(QStringLiteral("data-dir"),
+        QStringLiteral("Log directory (default ./broker-data)."), QStringLiteral("DIR"), QStringLiteral("broker-data"));
+    const QCommandLineOption listen(QStringLiteral("listen"),
+        QStringLiteral("Listen address (default 127.0.0.1:9092)."), QStringLiteral("HOST:PORT"),
+        QStringLiteral("127.0.0.1:9092"));
+    const QCommandLineOption partitions(QStringLiteral("partitions"),
+        QStringLiteral("Partitions of auto-created topics (default 1)."), QStringLiteral("N"), QStringLiteral("1"));
+    const QCommandLineOption retentionMs(QStringLiteral("retention-ms"),
+        QStringLiteral("Delete segments older than this (default 7 days, -1 keeps)."), QStringLiteral("MS"));
+    const QCommandLineOption retentionBytes(QStringLiteral("retention-bytes"),
+        QStringLiteral("Size limit per partition (default -1: none)."), QStringLiteral("N"));
+    const QCommandLineOption segmentBytes(
+        QStringLiteral("segment-bytes"), QStringLiteral("Segment file size (default 64 MiB)."), QStringLiteral("N"));
+    const QCommandLineOption flushInterval(QStringLiteral("flush-interval-ms"),
+        QStringLiteral("fsync period (default -1: leave it to the OS)."), QStringLiteral("MS"));
+    const QCommandLineOption noAutoCreate(
+        QStringLiteral("no-auto-create"), QStringLiteral("Do not create topics on Metadata requests."));
+    parser.addOptions(
+        {dataDir, listen, partitions, retentionMs, retentionBytes, segmentBytes, flushInterval, noAutoCreate});
+    if (!parser.parse(arguments)) {
+        std::fprintf(stderr, "pathwatch broker: %s\n", qPrintable(parser.errorText()));
+        return kExitUsage;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        std::fputs(qPrintable(parser.helpText()), stdout);
+        return kExitOk;
+    }
+    if (!parser.positionalArguments().isEmpty()) {
+        std::fprintf(stderr, "pathwatch broker: unexpected argument %s\n",
+            qPrintable(parser.positionalArguments().constFirst()));
+        return kExitUsage;
+    }
+
+    BrokerOptions options;
+    options.dataDir = parser.value(dataDir).toStdString();
+    const QString address = parser.value(listen);
+    const qsizetype colon = address.lastIndexOf(QLatin1Char(':'));
+    int64_t port = -1;
+    if (colon <= 0 || !parseInteger(address.mid(colon + 1), 0, port) || port > 65535) {
+        std::fprintf(stderr, "pathwatch broker: --listen wants HOST:PORT, got %s\n", qPrintable(address));
+        return kExitUsage;
+    }
+    options.listenHost = address.left(colon).toStdString();
+    if (options.listenHost.size() > 2 && options.listenHost.front() == '[' && options.listenHost.back() == ']')
+        options.listenHost = options.listenHost.substr(1, options.listenHost.size() - 2);
+    options.listenPort = uint16_t(port);
+    struct Numeric
+    {
+        const QCommandLineOption& option;
+        int64_t min;
+        int64_t* target;
+    };
+    int64_t partitionCount = options.defaultPartitions;
+    const Numeric numerics[] = {
+        {partitions, 1, &partitionCount},
+        {retentionMs, -1, &options.retentionMs},
+        {retentionBytes, -1, &options.retentionBytes},
+        {segmentBytes, 1024, &options.segmentBytes},
+        {flushInterval, -1, &options.flushIntervalMs},
+    };
+    for (const Numeric& n : numerics) {
+        if (parser.isSet(n.option) && !parseInteger(parser.value(n.option), n.min, *n.target)) {
+            std::fprintf(stderr, "pathwatch broker: --%s wants an integer >= %lld, got %s\n",
+                qPrintable(n.option.names().constFirst()), static_cast<long long>(n.min),
+                qPrintable(parser.value(n.option)));
+            return kExitUsage;
+        }
+    }
+    options.defaultPartitions = int32_t(std::min<int64_t>(partitionCount, 100000));
+    options.autoCreateTopics = !parser.isSet(noAutoCreate);
+
+    // Block the termination signals before the broker's threads exist, so they inherit the mask and this thread
+    // alone receives them with sigwait.
+    sigset_t termination;
+    sigemptyset(&termination);
+    sigaddset(&termination, SIGTERM);
+    sigaddset(&termination, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &termination, nullptr);
+
+    auto broker = Broker::start(options);
+    if (!broker) {
+        std::fprintf(stderr, "pathwatch broker: %s\n", qPrintable(broker.error().toString()));
+        return kExitFailed;
+    }
+    std::printf("listening on %s\n", (*broker)->bootstrapServers().c_str());
+    std::fflush(stdout);
+
+    int received = 0;
+    sigwait(&termination, &received);
+    std::fprintf(stderr, "pathwatch broker: %s, shutting down\n", received == SIGTERM ? "SIGTERM" : "SIGINT");
+    (*broker)->stop();
+    return kExitOk;
 }
 
 } // namespace pw::broker

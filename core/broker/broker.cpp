@@ -1,0 +1,180 @@
+#include "broker/broker.h"
+
+#include "broker/apiversions.h"
+#include "broker/handlers.h"
+#include "broker/logstore.h"
+#include "broker/server.h"
+#if PATHWATCH_BROKER_GROUPS
+#include "broker/groupcoordinator.h"
+#endif
+
+#include <boost/asio.hpp>
+
+#include <thread>
+
+namespace pw::broker {
+
+namespace asio = boost::asio;
+
+struct Broker::Private
+{
+    BrokerOptions options;
+    std::unique_ptr<LogStore> store;
+    ApiVersionTable table;
+    asio::io_context io;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+    std::vector<std::thread> threads;
+#if PATHWATCH_BROKER_GROUPS
+    std::unique_ptr<GroupCoordinator> groups;
+#endif
+    std::unique_ptr<RequestHandlers> handlers;
+    std::unique_ptr<Server> server;
+    std::unique_ptr<asio::steady_timer> retentionTimer;
+    std::mutex stopMutex;
+    bool stopped = false;
+
+    void scheduleRetention()
+    {
+        retentionTimer->expires_after(
+            std::chrono::milliseconds(std::max<int64_t>(options.retentionCheckIntervalMs, 10)));
+        retentionTimer->async_wait([this](const boost::system::error_code& ec) {
+            if (ec)
+                return;
+            store->enforceRetention();
+            scheduleRetention();
+        });
+    }
+};
+
+Broker::Broker()
+    : d(std::make_unique<Private>())
+{ }
+
+Broker::~Broker()
+{
+    stop();
+}
+
+pw::Result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options)
+{
+    if (options.dataDir.empty())
+        return pw::fail(pw::Error::Code::Config, QStringLiteral("the broker needs a data directory"));
+    std::unique_ptr<Broker> broker(new Broker);
+    Private* d = broker->d.get();
+    d->options = options;
+
+    LogOptions logOptions;
+    logOptions.dataDir = options.dataDir;
+    logOptions.segmentBytes = options.segmentBytes;
+    logOptions.retentionMs = options.retentionMs;
+    logOptions.retentionBytes = options.retentionBytes;
+    logOptions.flushIntervalMs = options.flushIntervalMs;
+    logOptions.defaultPartitions = options.defaultPartitions;
+    auto store = LogStore::open(logOptions);
+    if (!store)
+        return std::unexpected(store.error());
+    d->store = std::move(*store);
+
+    RequestHandlers::Options handlerOptions;
+    handlerOptions.advertisedHost = options.listenHost;
+    handlerOptions.advertisedPort = options.listenPort;
+    handlerOptions.autoCreateTopics = options.autoCreateTopics;
+    handlerOptions.defaultPartitions = options.defaultPartitions;
+
+#if PATHWATCH_BROKER_GROUPS
+    d->table.merge(GroupCoordinator::supportedApis());
+    GroupCoordinator::Options groupOptions;
+    groupOptions.host = options.listenHost;
+    groupOptions.port = options.listenPort;
+    d->groups = std::make_unique<GroupCoordinator>(d->io, *d->store, groupOptions);
+    if (auto loaded = d->groups->load(); !loaded)
+        return std::unexpected(loaded.error());
+#endif
+    d->handlers = std::make_unique<RequestHandlers>(d->io, *d->store, d->table, handlerOptions);
+#if PATHWATCH_BROKER_GROUPS
+    d->handlers->setGroupHandler([g = d->groups.get()](const RequestContext& ctx, WireReader& body, Respond respond) {
+        g->handle(ctx, body, std::move(respond));
+    });
+#endif
+
+    Server::Options serverOptions;
+    serverOptions.host = options.listenHost;
+    serverOptions.port = options.listenPort;
+    serverOptions.maxFrameBytes = options.maxFrameBytes;
+    d->server = std::make_unique<Server>(
+        d->io, serverOptions, d->table,
+        [h = d->handlers.get()](const RequestContext& ctx, WireReader& body, Respond respond) {
+            return h->handle(ctx, body, std::move(respond));
+        },
+        [d](uint64_t connectionId) {
+#if PATHWATCH_BROKER_GROUPS
+            d->groups->connectionClosed(connectionId);
+#else
+            (void)d;
+            (void)connectionId;
+#endif
+        });
+    if (auto listening = d->server->listen(); !listening)
+        return std::unexpected(listening.error());
+    d->handlers->setAdvertisedAddress(options.listenHost, d->server->port());
+#if PATHWATCH_BROKER_GROUPS
+    d->groups->setAdvertisedAddress(options.listenHost, d->server->port());
+#endif
+
+    d->retentionTimer = std::make_unique<asio::steady_timer>(d->io);
+    d->scheduleRetention();
+    d->work.emplace(d->io.get_executor());
+    int threads = options.threads > 0 ? options.threads : int(std::thread::hardware_concurrency());
+    threads = std::max(threads, 2);
+    for (int i = 0; i < threads; ++i)
+        d->threads.emplace_back([d] { d->io.run(); });
+    return broker;
+}
+
+uint16_t Broker::port() const
+{
+    return d->server ? d->server->port() : 0;
+}
+
+const std::string& Broker::host() const
+{
+    return d->options.listenHost;
+}
+
+std::string Broker::bootstrapServers() const
+{
+    return d->options.listenHost + ":" + std::to_string(port());
+}
+
+void Broker::stop()
+{
+    std::lock_guard lock(d->stopMutex);
+    if (d->stopped)
+        return;
+    d->stopped = true;
+    if (d->server)
+        d->server->stop();
+    if (d->handlers)
+        d->handlers->shutdown();
+#if PATHWATCH_BROKER_GROUPS
+    if (d->groups)
+        d->groups->shutdown();
+#endif
+    if (d->retentionTimer)
+        asio::post(d->io, [t = d->retentionTimer.get()] { t->cancel(); });
+    d->work.reset();
+    // Let the posted closes and final answers run briefly, then stop whatever still waits (timers, reads).
+    if (!d->threads.empty()) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+        while (d->server && d->server->connectionCount() > 0 && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    d->io.stop();
+    for (auto& t : d->threads)
+        t.join();
+    d->threads.clear();
+    if (d->store)
+        d->store->flushAll();
+}
+
+} // namespace pw::broker

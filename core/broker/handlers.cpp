@@ -1,0 +1,825 @@
+#include "broker/handlers.h"
+
+#include "broker/apiversions.h"
+#include "broker/kafkaerror.h"
+#include "broker/logstore.h"
+#include "broker/partitionlog.h"
+
+#include <boost/asio.hpp>
+
+#include <climits>
+#include <mutex>
+#include <unordered_map>
+
+namespace pw::broker {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr int32_t NoAuthorizedOperations = INT32_MIN; // "not requested" in Metadata v8+
+
+std::string partitionKey(const std::string& topic, int32_t partition)
+{
+    std::string k = topic;
+    k.push_back('\0');
+    k.append(std::to_string(partition));
+    return k;
+}
+
+struct FetchPartitionRequest
+{
+    int32_t partition = 0;
+    int64_t fetchOffset = 0;
+    int32_t maxBytes = 0;
+};
+
+struct FetchRequest
+{
+    int16_t version = 0;
+    int32_t maxWaitMs = 0;
+    int32_t minBytes = 0;
+    int32_t maxBytes = INT32_MAX;
+    std::vector<std::pair<std::string, std::vector<FetchPartitionRequest>>> topics;
+};
+
+struct FetchOutcome
+{
+    std::vector<uint8_t> body;
+    int64_t bytes = 0;
+    bool error = false;
+};
+
+struct PendingFetch
+{
+    PendingFetch(asio::io_context& io, FetchRequest r, Respond respond)
+        : strand(asio::make_strand(io))
+        , timer(strand)
+        , request(std::move(r))
+        , respond(std::move(respond))
+    { }
+    asio::strand<asio::io_context::executor_type> strand;
+    asio::steady_timer timer;
+    FetchRequest request;
+    Respond respond;
+    bool done = false; // on the strand
+    std::atomic<bool> scheduled {false};
+};
+
+} // namespace
+
+struct RequestHandlers::Private : std::enable_shared_from_this<RequestHandlers::Private>
+{
+    Private(asio::io_context& io, LogStore& store, const ApiVersionTable& table, Options options)
+        : io(io)
+        , store(store)
+        , table(table)
+        , options(std::move(options))
+    { }
+
+    asio::io_context& io;
+    LogStore& store;
+    const ApiVersionTable& table;
+    std::mutex optionsMutex;
+    Options options;
+    GroupHandler groupHandler;
+
+    std::mutex waitersMutex;
+    std::unordered_map<std::string, std::vector<std::weak_ptr<PendingFetch>>> waiters;
+
+    Options currentOptions()
+    {
+        std::lock_guard lock(optionsMutex);
+        return options;
+    }
+
+    Server::Disposition apiVersions(const RequestContext& ctx, WireReader& r, Respond& respond);
+    Server::Disposition metadata(const RequestContext& ctx, WireReader& r, Respond& respond);
+    Server::Disposition produce(const RequestContext& ctx, WireReader& r, Respond& respond);
+    Server::Disposition fetch(const RequestContext& ctx, WireReader& r, Respond& respond);
+    Server::Disposition listOffsets(const RequestContext& ctx, WireReader& r, Respond& respond);
+    Server::Disposition createTopics(const RequestContext& ctx, WireReader& r, Respond& respond);
+    Server::Disposition deleteTopics(const RequestContext& ctx, WireReader& r, Respond& respond);
+    Server::Disposition deleteRecords(const RequestContext& ctx, WireReader& r, Respond& respond);
+    Server::Disposition initProducerId(const RequestContext& ctx, WireReader& r, Respond& respond);
+
+    FetchOutcome evaluate(const FetchRequest& req);
+    void wake(const std::string& key);
+    void schedule(const std::shared_ptr<PendingFetch>& p);
+    void finish(const std::shared_ptr<PendingFetch>& p, std::vector<uint8_t> body);
+    void unregister(const std::shared_ptr<PendingFetch>& p);
+};
+
+RequestHandlers::RequestHandlers(asio::io_context& io, LogStore& store, const ApiVersionTable& table, Options options)
+    : d(std::make_shared<Private>(io, store, table, std::move(options)))
+{ }
+
+RequestHandlers::~RequestHandlers() = default;
+
+void RequestHandlers::setGroupHandler(GroupHandler handler)
+{
+    d->groupHandler = std::move(handler);
+}
+
+void RequestHandlers::setAdvertisedAddress(std::string host, int32_t port)
+{
+    std::lock_guard lock(d->optionsMutex);
+    d->options.advertisedHost = std::move(host);
+    d->options.advertisedPort = port;
+}
+
+Server::Disposition RequestHandlers::handle(const RequestContext& ctx, WireReader& body, Respond respond)
+{
+    switch (static_cast<ApiKey>(ctx.apiKey)) {
+    case ApiKey::ApiVersions:
+        return d->apiVersions(ctx, body, respond);
+    case ApiKey::Metadata:
+        return d->metadata(ctx, body, respond);
+    case ApiKey::Produce:
+        return d->produce(ctx, body, respond);
+    case ApiKey::Fetch:
+        return d->fetch(ctx, body, respond);
+    case ApiKey::ListOffsets:
+        return d->listOffsets(ctx, body, respond);
+    case ApiKey::CreateTopics:
+        return d->createTopics(ctx, body, respond);
+    case ApiKey::DeleteTopics:
+        return d->deleteTopics(ctx, body, respond);
+    case ApiKey::DeleteRecords:
+        return d->deleteRecords(ctx, body, respond);
+    case ApiKey::InitProducerId:
+        return d->initProducerId(ctx, body, respond);
+    default:
+        break;
+    }
+    if (d->groupHandler) {
+        d->groupHandler(ctx, body, std::move(respond));
+        return Server::Disposition::Responding;
+    }
+    return Server::Disposition::Close;
+}
+
+void RequestHandlers::shutdown()
+{
+    std::vector<std::shared_ptr<PendingFetch>> all;
+    {
+        std::lock_guard lock(d->waitersMutex);
+        for (auto& [key, list] : d->waiters)
+            for (auto& w : list)
+                if (auto p = w.lock())
+                    all.push_back(p);
+    }
+    for (auto& p : all)
+        asio::post(p->strand, [d = d, p] {
+            if (!p->done)
+                d->finish(p, d->evaluate(p->request).body);
+        });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+Server::Disposition RequestHandlers::Private::apiVersions(const RequestContext& ctx, WireReader& r, Respond& respond)
+{
+    if (ctx.apiVersion >= 3) {
+        r.compactString(); // client software name
+        r.compactString(); // client software version
+        r.skipTaggedFields();
+    }
+    if (r.failed())
+        return Server::Disposition::Close;
+    respond(table.apiVersionsResponse(ctx.apiVersion, 0));
+    return Server::Disposition::Responding;
+}
+
+Server::Disposition RequestHandlers::Private::metadata(const RequestContext& ctx, WireReader& r, Respond& respond)
+{
+    const int16_t v = ctx.apiVersion;
+    std::optional<std::vector<std::string>> requested;
+    int32_t n = r.arrayLength(false);
+    if (n >= 0) {
+        requested.emplace();
+        for (int32_t i = 0; i < n && !r.failed(); ++i)
+            requested->push_back(r.string());
+    }
+    bool allowAutoCreate = true;
+    if (v >= 4)
+        allowAutoCreate = r.boolean();
+    if (v >= 8) {
+        r.boolean(); // include_cluster_authorized_operations
+        r.boolean(); // include_topic_authorized_operations
+    }
+    if (r.failed())
+        return Server::Disposition::Close;
+    const Options opts = currentOptions();
+    // v0: an empty list means every topic; v1+: null means every topic, empty means none.
+    const bool all = !requested || (v == 0 && requested->empty());
+
+    struct TopicAnswer
+    {
+        std::string name;
+        KafkaError error = KafkaError::None;
+        int32_t partitions = 0;
+        bool internal = false;
+    };
+    std::vector<TopicAnswer> answers;
+    if (all) {
+        for (const auto& t : store.topics())
+            answers.push_back({t.name, KafkaError::None, t.partitions, t.internal});
+    } else {
+        auto known = store.topics();
+        for (const std::string& name : *requested) {
+            auto it = std::find_if(known.begin(), known.end(), [&](const auto& t) { return t.name == name; });
+            if (it == known.end() && opts.autoCreateTopics && allowAutoCreate && LogStore::isValidTopicName(name)) {
+                TopicConfig config;
+                config.partitions = opts.defaultPartitions;
+                KafkaError e = store.createTopic(name, config);
+                if (e == KafkaError::None || e == KafkaError::TopicAlreadyExists) {
+                    known = store.topics();
+                    it = std::find_if(known.begin(), known.end(), [&](const auto& t) { return t.name == name; });
+                }
+            }
+            if (it != known.end())
+                answers.push_back({it->name, KafkaError::None, it->partitions, it->internal});
+            else
+                answers.push_back({name,
+                    LogStore::isValidTopicName(name) ? KafkaError::UnknownTopicOrPartition
+                                                     : KafkaError::InvalidTopicException,
+                    0, false});
+        }
+    }
+
+    WireWriter w;
+    if (v >= 3)
+        w.i32(0); // throttle
+    w.arrayLength(1, false); // brokers
+    w.i32(opts.nodeId);
+    w.string(opts.advertisedHost);
+    w.i32(opts.advertisedPort);
+    if (v >= 1)
+        w.nullableString(std::nullopt); // rack
+    if (v >= 2)
+        w.nullableString(opts.clusterId);
+    if (v >= 1)
+        w.i32(opts.nodeId); // controller
+    w.arrayLength(int32_t(answers.size()), false);
+    for (const TopicAnswer& t : answers) {
+        w.i16(code(t.error));
+        w.string(t.name);
+        if (v >= 1)
+            w.boolean(t.internal);
+        w.arrayLength(t.partitions, false);
+        for (int32_t p = 0; p < t.partitions; ++p) {
+            w.i16(0);
+            w.i32(p);
+            w.i32(opts.nodeId); // leader
+            if (v >= 7)
+                w.i32(0); // leader epoch
+            w.arrayLength(1, false);
+            w.i32(opts.nodeId); // replicas
+            w.arrayLength(1, false);
+            w.i32(opts.nodeId); // isr
+            if (v >= 5)
+                w.arrayLength(0, false); // offline replicas
+        }
+        if (v >= 8)
+            w.i32(NoAuthorizedOperations);
+    }
+    if (v >= 8)
+        w.i32(NoAuthorizedOperations);
+    respond(w.take());
+    return Server::Disposition::Responding;
+}
+
+Server::Disposition RequestHandlers::Private::produce(const RequestContext& ctx, WireReader& r, Respond& respond)
+{
+    const int16_t v = ctx.apiVersion;
+    if (v >= 3)
+        r.nullableString(); // transactional id: transactions are not supported, idempotence is
+    const int16_t acks = r.i16();
+    r.i32(); // timeout: a single node has no replicas to wait for
+    struct PartitionAnswer
+    {
+        int32_t index;
+        AppendResult result;
+    };
+    std::vector<std::pair<std::string, std::vector<PartitionAnswer>>> answers;
+    const int32_t topicCount = r.arrayLength(false);
+    for (int32_t t = 0; t < topicCount && !r.failed(); ++t) {
+        std::string topic = r.string();
+        auto& answer = answers.emplace_back(topic, std::vector<PartitionAnswer> {});
+        const int32_t partCount = r.arrayLength(false);
+        for (int32_t p = 0; p < partCount && !r.failed(); ++p) {
+            PartitionAnswer pa;
+            pa.index = r.i32();
+            auto records = r.bytesView();
+            if (r.failed())
+                break;
+            if (acks != 0 && acks != 1 && acks != -1) {
+                pa.result.error = KafkaError::InvalidRequiredAcks;
+            } else if (auto log = store.partition(topic, pa.index)) {
+                if (records.empty()) {
+                    pa.result.error = KafkaError::CorruptMessage;
+                } else {
+                    // The frame buffer belongs to the connection and is writable; the log rewrites each batch's
+                    // base offset in place instead of copying the records.
+                    std::span<uint8_t> mutableRecords(const_cast<uint8_t*>(records.data()), records.size());
+                    pa.result = log->append(mutableRecords);
+                    if (pa.result.error == KafkaError::None)
+                        wake(partitionKey(topic, pa.index));
+                }
+            } else {
+                pa.result.error = KafkaError::UnknownTopicOrPartition;
+            }
+            answer.second.push_back(std::move(pa));
+        }
+    }
+    if (r.failed())
+        return Server::Disposition::Close;
+    if (acks == 0)
+        return Server::Disposition::NoResponse;
+
+    WireWriter w;
+    w.arrayLength(int32_t(answers.size()), false);
+    for (const auto& [topic, parts] : answers) {
+        w.string(topic);
+        w.arrayLength(int32_t(parts.size()), false);
+        for (const PartitionAnswer& pa : parts) {
+            w.i32(pa.index);
+            w.i16(code(pa.result.error));
+            w.i64(pa.result.error == KafkaError::None ? pa.result.baseOffset : -1);
+            w.i64(pa.result.error == KafkaError::None ? pa.result.logAppendTimeMs : -1);
+            if (v >= 5)
+                w.i64(pa.result.error == KafkaError::None ? pa.result.logStartOffset : -1);
+        }
+    }
+    w.i32(0); // throttle
+    respond(w.take());
+    return Server::Disposition::Responding;
+}
+
+FetchOutcome RequestHandlers::Private::evaluate(const FetchRequest& req)
+{
+    const int16_t v = req.version;
+    FetchOutcome out;
+    WireWriter w;
+    if (v >= 1)
+        w.i32(0); // throttle
+    if (v >= 7) {
+        w.i16(0); // error
+        w.i32(0); // session id: no fetch sessions, every fetch is a full one
+    }
+    int64_t budget = v >= 3 ? std::max<int32_t>(req.maxBytes, 0) : INT64_MAX;
+    w.arrayLength(int32_t(req.topics.size()), false);
+    for (const auto& [topic, parts] : req.topics) {
+        w.string(topic);
+        w.arrayLength(int32_t(parts.size()), false);
+        for (const FetchPartitionRequest& p : parts) {
+            ReadResult rr;
+            auto log = store.partition(topic, p.partition);
+            if (!log) {
+                rr.error = KafkaError::UnknownTopicOrPartition;
+                rr.highWatermark = -1;
+                rr.logStartOffset = -1;
+            } else if (budget > 0 && p.maxBytes > 0) {
+                rr = log->read(p.fetchOffset, int32_t(std::min<int64_t>(p.maxBytes, budget)));
+                if (rr.error != KafkaError::None) {
+                    rr.highWatermark = log->logEndOffset();
+                    rr.logStartOffset = log->logStartOffset();
+                }
+            } else {
+                rr.highWatermark = log->logEndOffset();
+                rr.logStartOffset = log->logStartOffset();
+            }
+            if (rr.error != KafkaError::None) {
+                out.error = true;
+                rr.records.clear();
+            }
+            budget -= int64_t(rr.records.size());
+            out.bytes += int64_t(rr.records.size());
+            w.i32(p.partition);
+            w.i16(code(rr.error));
+            w.i64(rr.highWatermark);
+            if (v >= 4)
+                w.i64(rr.highWatermark); // last stable offset: no transactions, so the high watermark
+            if (v >= 5)
+                w.i64(rr.logStartOffset);
+            if (v >= 4)
+                w.arrayLength(0, false); // aborted transactions
+            if (v >= 11)
+                w.i32(-1); // preferred read replica
+            w.bytes(rr.records);
+        }
+    }
+    out.body = w.take();
+    return out;
+}
+
+Server::Disposition RequestHandlers::Private::fetch(const RequestContext& ctx, WireReader& r, Respond& respond)
+{
+    const int16_t v = ctx.apiVersion;
+    FetchRequest req;
+    req.version = v;
+    r.i32(); // replica id
+    req.maxWaitMs = r.i32();
+    req.minBytes = r.i32();
+    if (v >= 3)
+        req.maxBytes = r.i32();
+    if (v >= 4)
+        r.i8(); // isolation level: without transactions both levels read up to the high watermark
+    if (v >= 7) {
+        r.i32(); // session id
+        r.i32(); // session epoch
+    }
+    const int32_t topicCount = r.arrayLength(false);
+    for (int32_t t = 0; t < topicCount && !r.failed(); ++t) {
+        auto& topic = req.topics.emplace_back(r.string(), std::vector<FetchPartitionRequest> {});
+        const int32_t partCount = r.arrayLength(false);
+        for (int32_t p = 0; p < partCount && !r.failed(); ++p) {
+            FetchPartitionRequest fp;
+            fp.partition = r.i32();
+            if (v >= 9)
+                r.i32(); // current leader epoch
+            fp.fetchOffset = r.i64();
+            if (v >= 5)
+                r.i64(); // log start offset (followers only)
+            fp.maxBytes = r.i32();
+            topic.second.push_back(fp);
+        }
+    }
+    if (v >= 7) {
+        const int32_t forgotten = r.arrayLength(false);
+        for (int32_t t = 0; t < forgotten && !r.failed(); ++t) {
+            r.string();
+            const int32_t n = r.arrayLength(false);
+            for (int32_t i = 0; i < n && !r.failed(); ++i)
+                r.i32();
+        }
+    }
+    if (v >= 11)
+        r.string(); // rack id
+    if (r.failed())
+        return Server::Disposition::Close;
+
+    if (req.maxWaitMs <= 0 || req.minBytes <= 0) {
+        respond(evaluate(req).body);
+        return Server::Disposition::Responding;
+    }
+    auto p = std::make_shared<PendingFetch>(io, std::move(req), std::move(respond));
+    // Register before the first look so an append between the look and the registration cannot be missed.
+    {
+        std::lock_guard lock(waitersMutex);
+        for (const auto& [topic, parts] : p->request.topics)
+            for (const auto& fp : parts)
+                waiters[partitionKey(topic, fp.partition)].push_back(p);
+    }
+    asio::dispatch(p->strand, [self = shared_from_this(), p] {
+        if (p->done)
+            return;
+        FetchOutcome out = self->evaluate(p->request);
+        if (out.error || out.bytes >= p->request.minBytes)
+            return self->finish(p, std::move(out.body));
+        p->timer.expires_after(std::chrono::milliseconds(std::min(p->request.maxWaitMs, 300000)));
+        p->timer.async_wait([self, p](const boost::system::error_code& ec) {
+            if (ec || p->done)
+                return;
+            self->finish(p, self->evaluate(p->request).body);
+        });
+    });
+    return Server::Disposition::Responding;
+}
+
+void RequestHandlers::Private::wake(const std::string& key)
+{
+    std::vector<std::shared_ptr<PendingFetch>> woken;
+    {
+        std::lock_guard lock(waitersMutex);
+        auto it = waiters.find(key);
+        if (it == waiters.end())
+            return;
+        auto& list = it->second;
+        for (auto w = list.begin(); w != list.end();) {
+            if (auto p = w->lock()) {
+                woken.push_back(std::move(p));
+                ++w;
+            } else {
+                w = list.erase(w);
+            }
+        }
+        if (list.empty())
+            waiters.erase(it);
+    }
+    for (auto& p : woken)
+        schedule(p);
+}
+
+void RequestHandlers::Private::schedule(const std::shared_ptr<PendingFetch>& p)
+{
+    if (p->scheduled.exchange(true))
+        return;
+    asio::post(p->strand, [self = shared_from_this(), p] {
+        // Cleared before looking, so an append during the look schedules another look.
+        p->scheduled = false;
+        if (p->done)
+            return;
+        FetchOutcome out = self->evaluate(p->request);
+        if (out.error || out.bytes >= p->request.minBytes)
+            self->finish(p, std::move(out.body));
+    });
+}
+
+void RequestHandlers::Private::finish(const std::shared_ptr<PendingFetch>& p, std::vector<uint8_t> body)
+{
+    if (p->done)
+        return;
+    p->done = true;
+    p->timer.cancel();
+    unregister(p);
+    p->respond(std::move(body));
+}
+
+void RequestHandlers::Private::unregister(const std::shared_ptr<PendingFetch>& p)
+{
+    std::lock_guard lock(waitersMutex);
+    for (const auto& [topic, parts] : p->request.topics) {
+        for (const auto& fp : parts) {
+            auto it = waiters.find(partitionKey(topic, fp.partition));
+            if (it == waiters.end())
+                continue;
+            std::erase_if(it->second, [&](const std::weak_ptr<PendingFetch>& w) {
+                auto q = w.lock();
+                return !q || q == p;
+            });
+            if (it->second.empty())
+                waiters.erase(it);
+        }
+    }
+}
+
+Server::Disposition RequestHandlers::Private::listOffsets(const RequestContext& ctx, WireReader& r, Respond& respond)
+{
+    const int16_t v = ctx.apiVersion;
+    r.i32(); // replica id
+    if (v >= 2)
+        r.i8(); // isolation level
+    struct Part
+    {
+        int32_t index;
+        int64_t timestamp;
+        int32_t maxNumOffsets;
+    };
+    std::vector<std::pair<std::string, std::vector<Part>>> topics;
+    const int32_t topicCount = r.arrayLength(false);
+    for (int32_t t = 0; t < topicCount && !r.failed(); ++t) {
+        auto& topic = topics.emplace_back(r.string(), std::vector<Part> {});
+        const int32_t n = r.arrayLength(false);
+        for (int32_t i = 0; i < n && !r.failed(); ++i) {
+            Part p {};
+            p.index = r.i32();
+            if (v >= 4)
+                r.i32(); // current leader epoch
+            p.timestamp = r.i64();
+            p.maxNumOffsets = v == 0 ? r.i32() : 1;
+            topic.second.push_back(p);
+        }
+    }
+    if (r.failed())
+        return Server::Disposition::Close;
+
+    WireWriter w;
+    if (v >= 2)
+        w.i32(0); // throttle
+    w.arrayLength(int32_t(topics.size()), false);
+    for (const auto& [topic, parts] : topics) {
+        w.string(topic);
+        w.arrayLength(int32_t(parts.size()), false);
+        for (const Part& p : parts) {
+            KafkaError error = KafkaError::None;
+            int64_t offset = -1;
+            int64_t timestamp = -1;
+            auto log = store.partition(topic, p.index);
+            if (!log) {
+                error = KafkaError::UnknownTopicOrPartition;
+            } else if (p.timestamp == -1) {
+                offset = log->logEndOffset();
+            } else if (p.timestamp == -2) {
+                offset = log->logStartOffset();
+            } else if (auto found = log->offsetForTimestamp(p.timestamp)) {
+                offset = found->first;
+                timestamp = found->second;
+            }
+            w.i32(p.index);
+            w.i16(code(error));
+            if (v == 0) {
+                // The old format answers a list of offsets; one is all a single-segment view needs.
+                const bool one = error == KafkaError::None && offset >= 0 && p.maxNumOffsets > 0;
+                w.arrayLength(one ? 1 : 0, false);
+                if (one)
+                    w.i64(offset);
+            } else {
+                w.i64(timestamp);
+                w.i64(offset);
+                if (v >= 4)
+                    w.i32(0); // leader epoch
+            }
+        }
+    }
+    respond(w.take());
+    return Server::Disposition::Responding;
+}
+
+Server::Disposition RequestHandlers::Private::createTopics(const RequestContext& ctx, WireReader& r, Respond& respond)
+{
+    const int16_t v = ctx.apiVersion;
+    struct Topic
+    {
+        std::string name;
+        int32_t partitions;
+        int16_t replication;
+        int32_t assignments;
+        std::vector<std::pair<std::string, std::optional<std::string>>> configs;
+    };
+    std::vector<Topic> topics;
+    const int32_t count = r.arrayLength(false);
+    for (int32_t i = 0; i < count && !r.failed(); ++i) {
+        Topic t;
+        t.name = r.string();
+        t.partitions = r.i32();
+        t.replication = r.i16();
+        t.assignments = r.arrayLength(false);
+        for (int32_t a = 0; a < t.assignments && !r.failed(); ++a) {
+            r.i32();
+            const int32_t brokers = r.arrayLength(false);
+            for (int32_t b = 0; b < brokers && !r.failed(); ++b)
+                r.i32();
+        }
+        const int32_t configs = r.arrayLength(false);
+        for (int32_t c = 0; c < configs && !r.failed(); ++c) {
+            std::string key = r.string();
+            t.configs.emplace_back(std::move(key), r.nullableString());
+        }
+        topics.push_back(std::move(t));
+    }
+    r.i32(); // timeout
+    const bool validateOnly = v >= 1 ? r.boolean() : false;
+    if (r.failed())
+        return Server::Disposition::Close;
+
+    const Options opts = currentOptions();
+    WireWriter w;
+    if (v >= 2)
+        w.i32(0);
+    w.arrayLength(int32_t(topics.size()), false);
+    for (const Topic& t : topics) {
+        KafkaError error = KafkaError::None;
+        std::optional<std::string> message;
+        TopicConfig config;
+        config.partitions = t.assignments > 0 ? t.assignments
+            : t.partitions == -1              ? opts.defaultPartitions
+                                              : t.partitions;
+        auto parseLong = [&](const std::optional<std::string>& s) -> std::optional<int64_t> {
+            if (!s)
+                return std::nullopt;
+            try {
+                size_t used = 0;
+                int64_t value = std::stoll(*s, &used);
+                if (used == s->size())
+                    return value;
+            } catch (...) { }
+            error = KafkaError::InvalidConfig;
+            message = "not a number: " + *s;
+            return std::nullopt;
+        };
+        for (const auto& [key, value] : t.configs) {
+            if (key == "retention.ms")
+                config.retentionMs = parseLong(value);
+            else if (key == "retention.bytes")
+                config.retentionBytes = parseLong(value);
+            else if (key == "segment.bytes")
+                config.segmentBytes = parseLong(value);
+            // Other topic configs (cleanup.policy, ...) have no meaning here and are accepted as Kafka's defaults.
+        }
+        if (error != KafkaError::None) {
+        } else if (!LogStore::isValidTopicName(t.name)) {
+            error = KafkaError::InvalidTopicException;
+            message = "invalid topic name";
+        } else if (config.partitions <= 0) {
+            error = KafkaError::InvalidPartitions;
+            message = "the number of partitions must be positive";
+        } else if (t.replication != -1 && t.replication != 1 && t.assignments <= 0) {
+            error = KafkaError::InvalidReplicationFactor;
+            message = "this broker is a single node: replication factor must be 1";
+        } else if (validateOnly) {
+            if (store.hasTopic(t.name))
+                error = KafkaError::TopicAlreadyExists;
+        } else {
+            error = store.createTopic(t.name, config);
+        }
+        if (error == KafkaError::TopicAlreadyExists && !message)
+            message = "topic '" + t.name + "' already exists";
+        w.string(t.name);
+        w.i16(code(error));
+        if (v >= 1)
+            w.nullableString(message);
+    }
+    respond(w.take());
+    return Server::Disposition::Responding;
+}
+
+Server::Disposition RequestHandlers::Private::deleteTopics(const RequestContext& ctx, WireReader& r, Respond& respond)
+{
+    std::vector<std::string> names;
+    const int32_t count = r.arrayLength(false);
+    for (int32_t i = 0; i < count && !r.failed(); ++i)
+        names.push_back(r.string());
+    r.i32(); // timeout
+    if (r.failed())
+        return Server::Disposition::Close;
+    WireWriter w;
+    if (ctx.apiVersion >= 1)
+        w.i32(0);
+    w.arrayLength(int32_t(names.size()), false);
+    for (const std::string& name : names) {
+        w.string(name);
+        w.i16(code(store.deleteTopic(name)));
+    }
+    respond(w.take());
+    return Server::Disposition::Responding;
+}
+
+Server::Disposition RequestHandlers::Private::deleteRecords(const RequestContext&, WireReader& r, Respond& respond)
+{
+    struct Part
+    {
+        int32_t index;
+        int64_t offset;
+    };
+    std::vector<std::pair<std::string, std::vector<Part>>> topics;
+    const int32_t count = r.arrayLength(false);
+    for (int32_t t = 0; t < count && !r.failed(); ++t) {
+        auto& topic = topics.emplace_back(r.string(), std::vector<Part> {});
+        const int32_t n = r.arrayLength(false);
+        for (int32_t i = 0; i < n && !r.failed(); ++i) {
+            Part p {};
+            p.index = r.i32();
+            p.offset = r.i64();
+            topic.second.push_back(p);
+        }
+    }
+    r.i32(); // timeout
+    if (r.failed())
+        return Server::Disposition::Close;
+    WireWriter w;
+    w.i32(0);
+    w.arrayLength(int32_t(topics.size()), false);
+    for (const auto& [topic, parts] : topics) {
+        w.string(topic);
+        w.arrayLength(int32_t(parts.size()), false);
+        for (const Part& p : parts) {
+            KafkaError error = KafkaError::UnknownTopicOrPartition;
+            int64_t low = -1;
+            if (auto log = store.partition(topic, p.index)) {
+                error = log->deleteRecordsBefore(p.offset);
+                low = log->logStartOffset();
+            }
+            w.i32(p.index);
+            w.i64(error == KafkaError::None ? low : -1);
+            w.i16(code(error));
+        }
+    }
+    respond(w.take());
+    return Server::Disposition::Responding;
+}
+
+Server::Disposition RequestHandlers::Private::initProducerId(const RequestContext& ctx, WireReader& r, Respond& respond)
+{
+    const int16_t v = ctx.apiVersion;
+    const bool flexible = ctx.flexible;
+    std::optional<std::string> transactionalId = flexible ? r.compactNullableString() : r.nullableString();
+    r.i32(); // transaction timeout
+    if (v >= 3) {
+        r.i64(); // existing producer id
+        r.i16(); // existing epoch
+    }
+    if (flexible)
+        r.skipTaggedFields();
+    if (r.failed())
+        return Server::Disposition::Close;
+    WireWriter w;
+    w.i32(0);
+    if (transactionalId && !transactionalId->empty()) {
+        // Transactions are out of scope; idempotent producers (no transactional id) are served.
+        w.i16(53); // TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+        w.i64(-1);
+        w.i16(-1);
+    } else {
+        // A fresh id (epoch 0) also serves an epoch bump: the producer restarts its sequences either way.
+        w.i16(0);
+        w.i64(store.allocateProducerId());
+        w.i16(0);
+    }
+    w.tags(flexible);
+    respond(w.take());
+    return Server::Disposition::Responding;
+}
+
+} // namespace pw::broker

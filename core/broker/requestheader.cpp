@@ -1,0 +1,36 @@
+#include "broker/requestheader.h"
+
+namespace pw::broker {
+
+std::optional<RequestHeader> RequestHeader::parse(WireReader& r, bool (*isFlexible)(int16_t, int16_t))
+{
+    RequestHeader h;
+    h.apiKey = r.i16();
+    h.apiVersion = r.i16();
+    h.correlationId = r.i32();
+    // The client id stays a classic nullable string even in header v2.
+    h.clientId = r.nullableString().value_or(std::string());
+    if (r.failed())
+        return std::nullopt;
+    h.flexible = isFlexible(h.apiKey, h.apiVersion);
+    if (h.flexible)
+        r.skipTaggedFields();
+    if (r.failed())
+        return std::nullopt;
+    return h;
+}
+
+std::vector<uint8_t> frameResponse(int32_t correlationId, bool flexibleHeader, std::span<const uint8_t> body)
+{
+    WireWriter w;
+    const size_t headerSize = flexibleHeader ? 5 : 4;
+    w.buffer().reserve(4 + headerSize + body.size());
+    w.i32(int32_t(headerSize + body.size()));
+    w.i32(correlationId);
+    if (flexibleHeader)
+        w.emptyTaggedFields();
+    w.raw(body);
+    return w.take();
+}
+
+} // namespace pw::broker

@@ -1,0 +1,359 @@
+#include "broker/server.h"
+
+#include "broker/apiversions.h"
+#include "broker/requestheader.h"
+
+#include <boost/asio.hpp>
+
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+
+Q_LOGGING_CATEGORY(lcBroker, "pathwatch.broker", QtInfoMsg)
+
+namespace pw::broker {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+struct Connection;
+
+} // namespace
+
+struct Server::Private : std::enable_shared_from_this<Server::Private>
+{
+    Private(asio::io_context& io, Options o, const ApiVersionTable& t, Handler h, ClosedHandler c)
+        : io(io)
+        , options(std::move(o))
+        , table(t)
+        , handler(std::move(h))
+        , closed(std::move(c))
+        , acceptor(asio::make_strand(io))
+    { }
+
+    void accept();
+    void forget(uint64_t id)
+    {
+        std::lock_guard lock(mutex);
+        connections.erase(id);
+    }
+
+    asio::io_context& io;
+    Options options;
+    const ApiVersionTable& table;
+    Handler handler;
+    ClosedHandler closed;
+    tcp::acceptor acceptor;
+    uint16_t boundPort = 0;
+    mutable std::mutex mutex;
+    std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections;
+    uint64_t nextId = 1;
+    bool stopped = false;
+};
+
+namespace {
+
+struct Connection : std::enable_shared_from_this<Connection>
+{
+    Connection(std::shared_ptr<Server::Private> server, tcp::socket s, uint64_t id)
+        : server(std::move(server))
+        , socket(std::move(s))
+        , strand(asio::make_strand(this->server->io))
+        , id(id)
+    {
+        boost::system::error_code ec;
+        auto ep = socket.remote_endpoint(ec);
+        address = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+        socket.set_option(tcp::no_delay(true), ec);
+    }
+
+    void start()
+    {
+        asio::dispatch(strand, [self = shared_from_this()] { self->readSize(); });
+    }
+
+    void readSize()
+    {
+        if (closed)
+            return;
+        reading = true;
+        asio::async_read(
+            socket, asio::buffer(sizeBuf, 4), asio::bind_executor(strand, [self = shared_from_this()](auto ec, size_t) {
+                self->reading = false;
+                if (ec)
+                    return self->close({});
+                self->onSize();
+            }));
+    }
+
+    void onSize()
+    {
+        const int32_t size = int32_t(
+            uint32_t(sizeBuf[0]) << 24 | uint32_t(sizeBuf[1]) << 16 | uint32_t(sizeBuf[2]) << 8 | uint32_t(sizeBuf[3]));
+        // 10 bytes: key, version, correlation id and the client id length are the least a request has.
+        if (size < 10)
+            return close("frame size " + std::to_string(size) + " is too small");
+        if (size_t(size) > server->options.maxFrameBytes)
+            return close("frame size " + std::to_string(size) + " exceeds the cap of "
+                + std::to_string(server->options.maxFrameBytes));
+        frame.resize(size_t(size));
+        reading = true;
+        asio::async_read(
+            socket, asio::buffer(frame), asio::bind_executor(strand, [self = shared_from_this()](auto ec, size_t) {
+                self->reading = false;
+                if (ec)
+                    return self->close({});
+                self->onFrame();
+                if (!self->closed && self->pending.size() < self->server->options.maxInFlightPerConnection)
+                    self->readSize();
+            }));
+    }
+
+    void onFrame()
+    {
+        WireReader r(frame);
+        auto header = RequestHeader::parse(r, &ApiVersionTable::isFlexible);
+        if (!header)
+            return close("malformed request header: " + r.error());
+        if (!server->table.supports(header->apiKey, header->apiVersion)) {
+            if (header->apiKey == int16_t(ApiKey::ApiVersions)) {
+                // Answer in the v0 format so the client can read it and retry with a version we have.
+                uint64_t seq = allocateSlot();
+                complete(seq,
+                    frameResponse(header->correlationId, false,
+                        server->table.apiVersionsResponse(0, int16_t(KafkaErrorUnsupported))));
+                return;
+            }
+            qCWarning(lcBroker).noquote()
+                << QStringLiteral("closing connection from %1 (client id \"%2\"): unsupported API key "
+                                  "%3 version %4")
+                       .arg(QString::fromStdString(address), QString::fromStdString(header->clientId))
+                       .arg(header->apiKey)
+                       .arg(header->apiVersion);
+            return close({});
+        }
+        RequestContext ctx;
+        ctx.apiKey = header->apiKey;
+        ctx.apiVersion = header->apiVersion;
+        ctx.correlationId = header->correlationId;
+        ctx.clientId = std::move(header->clientId);
+        ctx.clientAddress = address;
+        ctx.connectionId = id;
+        ctx.flexible = header->flexible;
+        const bool flexibleHeader = ctx.flexible && ctx.apiKey != int16_t(ApiKey::ApiVersions);
+        const uint64_t seq = allocateSlot();
+        Respond respond
+            = [weak = weak_from_this(), seq, corr = ctx.correlationId, flexibleHeader](std::vector<uint8_t> body) {
+                  auto self = weak.lock();
+                  if (!self)
+                      return;
+                  auto bytes = frameResponse(corr, flexibleHeader, body);
+                  asio::post(self->strand,
+                      [self, seq, bytes = std::move(bytes)]() mutable { self->complete(seq, std::move(bytes)); });
+              };
+        Server::Disposition d;
+        try {
+            d = server->handler(ctx, r, std::move(respond));
+        } catch (const std::exception& e) {
+            qCWarning(lcBroker) << "handler failed:" << e.what();
+            d = Server::Disposition::Close;
+        }
+        if (d == Server::Disposition::NoResponse)
+            complete(seq, {});
+        else if (d == Server::Disposition::Close)
+            close("malformed request body (API key " + std::to_string(ctx.apiKey) + " version "
+                + std::to_string(ctx.apiVersion) + ")");
+    }
+
+    static constexpr int16_t KafkaErrorUnsupported = 35;
+
+    uint64_t allocateSlot()
+    {
+        pending.push_back(Slot {});
+        return headSeq + pending.size() - 1;
+    }
+
+    // On the strand: fills the slot and sends every answered response at the head, in order.
+    void complete(uint64_t seq, std::vector<uint8_t> bytes)
+    {
+        if (closed || seq < headSeq || seq - headSeq >= pending.size())
+            return;
+        Slot& slot = pending[seq - headSeq];
+        slot.ready = true;
+        slot.bytes = std::move(bytes);
+        while (!pending.empty() && pending.front().ready) {
+            if (!pending.front().bytes.empty())
+                outgoing.push_back(std::move(pending.front().bytes));
+            pending.pop_front();
+            ++headSeq;
+        }
+        flush();
+        if (!reading && !closed && pending.size() < server->options.maxInFlightPerConnection)
+            readSize();
+    }
+
+    void flush()
+    {
+        if (writing || outgoing.empty() || closed)
+            return;
+        writing = true;
+        inWrite.swap(outgoing);
+        outgoing.clear();
+        std::vector<asio::const_buffer> buffers;
+        buffers.reserve(inWrite.size());
+        for (const auto& b : inWrite)
+            buffers.emplace_back(asio::buffer(b));
+        asio::async_write(socket, buffers, asio::bind_executor(strand, [self = shared_from_this()](auto ec, size_t) {
+            self->writing = false;
+            self->inWrite.clear();
+            if (ec)
+                return self->close({});
+            self->flush();
+        }));
+    }
+
+    void close(const std::string& reason)
+    {
+        if (closed)
+            return;
+        closed = true;
+        if (!reason.empty())
+            qCWarning(lcBroker).noquote() << QStringLiteral("closing connection from %1: %2")
+                                                 .arg(QString::fromStdString(address), QString::fromStdString(reason));
+        boost::system::error_code ec;
+        socket.shutdown(tcp::socket::shutdown_both, ec);
+        socket.close(ec);
+        pending.clear();
+        outgoing.clear();
+        server->forget(id);
+        if (server->closed)
+            server->closed(id);
+    }
+
+    struct Slot
+    {
+        bool ready = false;
+        std::vector<uint8_t> bytes;
+    };
+
+    std::shared_ptr<Server::Private> server;
+    tcp::socket socket;
+    asio::strand<asio::io_context::executor_type> strand;
+    uint64_t id;
+    std::string address;
+    uint8_t sizeBuf[4] = {};
+    std::vector<uint8_t> frame;
+    std::deque<Slot> pending;
+    uint64_t headSeq = 0;
+    std::vector<std::vector<uint8_t>> outgoing, inWrite;
+    bool writing = false;
+    bool reading = false;
+    bool closed = false;
+};
+
+} // namespace
+
+void Server::Private::accept()
+{
+    acceptor.async_accept(asio::make_strand(io), [self = shared_from_this()](auto ec, tcp::socket socket) {
+        if (ec) {
+            if (ec == asio::error::operation_aborted || !self->acceptor.is_open())
+                return;
+            qCWarning(lcBroker) << "accept failed:" << ec.message().c_str();
+        } else {
+            std::shared_ptr<Connection> conn;
+            {
+                std::lock_guard lock(self->mutex);
+                if (self->stopped)
+                    return;
+                uint64_t id = self->nextId++;
+                conn = std::make_shared<Connection>(self, std::move(socket), id);
+                self->connections.emplace(id, conn);
+            }
+            conn->start();
+        }
+        self->accept();
+    });
+}
+
+Server::Server(
+    asio::io_context& io, Options options, const ApiVersionTable& table, Handler handler, ClosedHandler closed)
+    : d(std::make_shared<Private>(io, std::move(options), table, std::move(handler), std::move(closed)))
+{ }
+
+Server::~Server()
+{
+    stop();
+}
+
+pw::Result<void> Server::listen()
+{
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(d->options.host, ec);
+    if (ec) {
+        // Accept host names too ("localhost").
+        asio::ip::tcp::resolver resolver(d->io);
+        auto results = resolver.resolve(d->options.host, std::to_string(d->options.port), ec);
+        if (ec || results.empty())
+            return pw::fail(pw::Error::Code::Network,
+                QStringLiteral("cannot resolve listen host %1").arg(QString::fromStdString(d->options.host)));
+        address = results.begin()->endpoint().address();
+    }
+    tcp::endpoint ep(address, d->options.port);
+    d->acceptor.open(ep.protocol(), ec);
+    if (!ec)
+        d->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec)
+        d->acceptor.bind(ep, ec);
+    if (!ec)
+        d->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+        return pw::fail(pw::Error::Code::Network,
+            QStringLiteral("cannot listen on %1:%2: %3")
+                .arg(QString::fromStdString(d->options.host))
+                .arg(d->options.port)
+                .arg(QString::fromStdString(ec.message())));
+    d->boundPort = d->acceptor.local_endpoint().port();
+    d->accept();
+    return {};
+}
+
+uint16_t Server::port() const
+{
+    return d->boundPort;
+}
+
+const std::string& Server::host() const
+{
+    return d->options.host;
+}
+
+void Server::stop()
+{
+    std::vector<std::shared_ptr<Connection>> conns;
+    {
+        std::lock_guard lock(d->mutex);
+        if (d->stopped)
+            return;
+        d->stopped = true;
+        for (auto& [id, weak] : d->connections)
+            if (auto c = weak.lock())
+                conns.push_back(c);
+    }
+    asio::post(d->acceptor.get_executor(), [p = d] {
+        boost::system::error_code ec;
+        p->acceptor.close(ec);
+    });
+    for (auto& c : conns)
+        asio::post(c->strand, [c] { c->close({}); });
+}
+
+size_t Server::connectionCount() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->connections.size();
+}
+
+} // namespace pw::broker
