@@ -1,8 +1,342 @@
 #include "mainwindow.h"
 
+#include "pipelinestrip.h"
+#include "severitydelegate.h"
+#include "signaltablemodel.h"
+#include "sourcehealthmodel.h"
+#include "statusstyle.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QDateTime>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QIcon>
+#include <QKeySequence>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QTableView>
+#include <QVBoxLayout>
+
+// Resources of a static library must be registered by hand; Q_INIT_RESOURCE only works outside a namespace.
+static void initPathwatchResources()
+{
+    Q_INIT_RESOURCE(pathwatch);
+}
+
 namespace pw {
+
+namespace {
+constexpr int kRefreshDelayMs = 40;
+
+QLabel* sectionLabel(const QString& text, QWidget* parent)
+{
+    auto* label = new QLabel(text, parent);
+    QFont f = label->font();
+    f.setBold(true);
+    f.setPointSizeF(f.pointSizeF() * 1.1);
+    label->setFont(f);
+    return label;
+}
+
+QTableView* makeTable(const QString& objectName, QWidget* parent)
+{
+    auto* view = new QTableView(parent);
+    view->setObjectName(objectName);
+    view->setSortingEnabled(true);
+    view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    view->setAlternatingRowColors(true);
+    view->setWordWrap(false);
+    view->setShowGrid(false);
+    view->setTextElideMode(Qt::ElideMiddle);
+    view->verticalHeader()->hide();
+    view->verticalHeader()->setDefaultSectionSize(view->fontMetrics().height() + 10);
+    view->horizontalHeader()->setHighlightSections(false);
+    view->horizontalHeader()->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+    return view;
+}
+} // namespace
+
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent)
+    , m_clock(&pw::nowMs)
 {
+    initPathwatchResources();
+    setObjectName(QStringLiteral("mainWindow"));
+    QIcon icon;
+    icon.addFile(QStringLiteral(":/icons/pathwatch-256.png"));
+    icon.addFile(QStringLiteral(":/icons/pathwatch-64.png"));
+    setWindowIcon(icon);
+
+    m_stack = new QStackedWidget(this);
+    m_consolePage = createConsolePage();
+    m_emptyPage = createEmptyPage();
+    m_stack->addWidget(m_consolePage);
+    m_stack->addWidget(m_emptyPage);
+    setCentralWidget(m_stack);
+
+    auto* fileMenu = menuBar()->addMenu(tr("&File"));
+    auto* quit = fileMenu->addAction(tr("&Quit"));
+    quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
+    quit->setShortcutContext(Qt::ApplicationShortcut);
+    connect(quit, &QAction::triggered, qApp, &QCoreApplication::quit, Qt::QueuedConnection);
+
+    auto* viewMenu = menuBar()->addMenu(tr("&View"));
+    auto* find = viewMenu->addAction(tr("&Filter Signals…"));
+    find->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_F));
+    connect(find, &QAction::triggered, this, [this] {
+        m_stack->setCurrentWidget(m_consolePage);
+        m_filter->setFocus(Qt::ShortcutFocusReason);
+        m_filter->selectAll();
+    });
+    auto* fullScreen = viewMenu->addAction(tr("F&ull Screen"));
+    fullScreen->setObjectName(QStringLiteral("fullScreenAction"));
+    fullScreen->setCheckable(true);
+    fullScreen->setShortcut(QKeySequence(Qt::Key_F11));
+    connect(fullScreen, &QAction::toggled, this, &MainWindow::toggleFullScreen);
+
+    m_snapshotLabel = new QLabel(this);
+    m_snapshotLabel->setObjectName(QStringLiteral("snapshotLabel"));
+    m_updateAgeLabel = new QLabel(this);
+    m_updateAgeLabel->setObjectName(QStringLiteral("updateAgeLabel"));
+    statusBar()->addWidget(m_snapshotLabel, 1);
+    statusBar()->addPermanentWidget(m_updateAgeLabel);
+
+    m_refreshTimer.setSingleShot(true);
+    m_refreshTimer.setInterval(kRefreshDelayMs);
+    connect(&m_refreshTimer, &QTimer::timeout, this, &MainWindow::applyPendingSnapshot);
+    m_ageTimer.setInterval(1000);
+    connect(&m_ageTimer, &QTimer::timeout, this, &MainWindow::refreshAges);
+    m_ageTimer.start();
+
+    setEmptyState(tr("Waiting for the first snapshot…"));
+    resize(1400, 820);
 }
+
+MainWindow::~MainWindow() = default;
+
+QWidget* MainWindow::createConsolePage()
+{
+    auto* page = new QWidget(this);
+    page->setObjectName(QStringLiteral("consolePage"));
+    auto* layout = new QVBoxLayout(page);
+    layout->setContentsMargins(12, 12, 12, 6);
+    layout->setSpacing(10);
+
+    m_strip = new PipelineStrip(page);
+    layout->addWidget(m_strip);
+
+    m_signalModel = new SignalTableModel(this);
+    m_signalModel->setObjectName(QStringLiteral("signalTableModel"));
+    m_signalProxy = new QSortFilterProxyModel(this);
+    m_signalProxy->setObjectName(QStringLiteral("signalFilterModel"));
+    m_signalProxy->setSourceModel(m_signalModel);
+    m_signalProxy->setSortRole(SignalTableModel::SortRole);
+    m_signalProxy->setFilterKeyColumn(-1);
+    m_signalProxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_signalProxy->setDynamicSortFilter(true);
+
+    m_sourceModel = new SourceHealthModel(this);
+    m_sourceModel->setObjectName(QStringLiteral("sourceHealthModel"));
+    m_sourceProxy = new QSortFilterProxyModel(this);
+    m_sourceProxy->setSourceModel(m_sourceModel);
+    m_sourceProxy->setSortRole(SourceHealthModel::SortRole);
+    m_sourceProxy->setDynamicSortFilter(true);
+
+    auto* splitter = new QSplitter(Qt::Vertical, page);
+    splitter->setChildrenCollapsible(false);
+
+    auto* signalsPanel = new QWidget(splitter);
+    auto* signalsLayout = new QVBoxLayout(signalsPanel);
+    signalsLayout->setContentsMargins(0, 0, 0, 0);
+    signalsLayout->setSpacing(4);
+    auto* signalsHeader = new QHBoxLayout;
+    signalsHeader->addWidget(sectionLabel(tr("Signals"), signalsPanel));
+    m_signalCount = new QLabel(signalsPanel);
+    m_signalCount->setObjectName(QStringLiteral("signalCountLabel"));
+    signalsHeader->addWidget(m_signalCount);
+    signalsHeader->addStretch(1);
+    m_filter = new QLineEdit(signalsPanel);
+    m_filter->setObjectName(QStringLiteral("signalFilter"));
+    m_filter->setPlaceholderText(tr("Filter signals (Ctrl+F)"));
+    m_filter->setClearButtonEnabled(true);
+    m_filter->setMinimumWidth(260);
+    connect(m_filter, &QLineEdit::textChanged, m_signalProxy, &QSortFilterProxyModel::setFilterFixedString);
+    signalsHeader->addWidget(m_filter);
+    signalsLayout->addLayout(signalsHeader);
+
+    m_signalView = makeTable(QStringLiteral("signalTable"), signalsPanel);
+    m_signalView->setModel(m_signalProxy);
+    m_signalView->setItemDelegateForColumn(
+        SignalTableModel::StatusColumn, new SeverityDelegate(SignalTableModel::SeverityRole, m_signalView));
+    m_signalView->sortByColumn(SignalTableModel::StageColumn, Qt::AscendingOrder);
+    auto* sh = m_signalView->horizontalHeader();
+    sh->setSectionResizeMode(QHeaderView::Interactive);
+    sh->setStretchLastSection(true);
+    const int em = fontMetrics().horizontalAdvance(QLatin1Char('M'));
+    m_signalView->setColumnWidth(SignalTableModel::StageColumn, 9 * em);
+    m_signalView->setColumnWidth(SignalTableModel::SignalColumn, 13 * em);
+    m_signalView->setColumnWidth(SignalTableModel::LabelsColumn, 16 * em);
+    m_signalView->setColumnWidth(SignalTableModel::ValueColumn, 8 * em);
+    m_signalView->setColumnWidth(SignalTableModel::StatusColumn, 7 * em);
+    m_signalView->setColumnWidth(SignalTableModel::AgeColumn, 7 * em);
+    signalsLayout->addWidget(m_signalView, 1);
+
+    auto* sourcesPanel = new QWidget(splitter);
+    auto* sourcesLayout = new QVBoxLayout(sourcesPanel);
+    sourcesLayout->setContentsMargins(0, 6, 0, 0);
+    sourcesLayout->setSpacing(4);
+    auto* sourcesHeader = new QHBoxLayout;
+    sourcesHeader->addWidget(sectionLabel(tr("Sources"), sourcesPanel));
+    m_sourceCount = new QLabel(sourcesPanel);
+    m_sourceCount->setObjectName(QStringLiteral("sourceCountLabel"));
+    sourcesHeader->addWidget(m_sourceCount);
+    sourcesHeader->addStretch(1);
+    sourcesLayout->addLayout(sourcesHeader);
+    m_sourceView = makeTable(QStringLiteral("sourceTable"), sourcesPanel);
+    m_sourceView->setModel(m_sourceProxy);
+    m_sourceView->setItemDelegateForColumn(
+        SourceHealthModel::StatusColumn, new SeverityDelegate(SourceHealthModel::SeverityRole, m_sourceView));
+    m_sourceView->sortByColumn(SourceHealthModel::SourceColumn, Qt::AscendingOrder);
+    auto* srh = m_sourceView->horizontalHeader();
+    srh->setStretchLastSection(true);
+    m_sourceView->setColumnWidth(SourceHealthModel::SourceColumn, 11 * em);
+    m_sourceView->setColumnWidth(SourceHealthModel::KindColumn, 5 * em);
+    m_sourceView->setColumnWidth(SourceHealthModel::EndpointColumn, 20 * em);
+    m_sourceView->setColumnWidth(SourceHealthModel::StatusColumn, 6 * em);
+    m_sourceView->setColumnWidth(SourceHealthModel::LastSuccessColumn, 8 * em);
+    m_sourceView->setColumnWidth(SourceHealthModel::PollsColumn, 5 * em);
+    m_sourceView->setColumnWidth(SourceHealthModel::FailuresColumn, 5 * em);
+    sourcesLayout->addWidget(m_sourceView, 1);
+
+    splitter->addWidget(signalsPanel);
+    splitter->addWidget(sourcesPanel);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
+    layout->addWidget(splitter, 1);
+    return page;
+}
+
+QWidget* MainWindow::createEmptyPage()
+{
+    auto* page = new QWidget(this);
+    page->setObjectName(QStringLiteral("emptyPage"));
+    auto* layout = new QVBoxLayout(page);
+    layout->addStretch(2);
+    auto* icon = new QLabel(page);
+    icon->setPixmap(QIcon(QStringLiteral(":/icons/pathwatch-256.png")).pixmap(96, 96));
+    icon->setAlignment(Qt::AlignCenter);
+    layout->addWidget(icon);
+    m_emptyLabel = new QLabel(page);
+    m_emptyLabel->setObjectName(QStringLiteral("emptyStateLabel"));
+    m_emptyLabel->setTextFormat(Qt::MarkdownText);
+    m_emptyLabel->setAlignment(Qt::AlignCenter);
+    m_emptyLabel->setWordWrap(true);
+    m_emptyLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    QFont f = m_emptyLabel->font();
+    f.setPointSizeF(f.pointSizeF() * 1.3);
+    m_emptyLabel->setFont(f);
+    m_emptyLabel->setMaximumWidth(760);
+    layout->addWidget(m_emptyLabel, 0, Qt::AlignHCenter);
+    layout->addStretch(3);
+    return page;
+}
+
+void MainWindow::setClock(std::function<qint64()> clock)
+{
+    m_clock = clock ? std::move(clock) : std::function<qint64()>(&pw::nowMs);
+    m_signalModel->setClock(m_clock);
+    m_sourceModel->setClock(m_clock);
+    refreshAges();
+}
+
+void MainWindow::setSnapshot(pw::SnapshotPtr snapshot)
+{
+    if (!snapshot)
+        return;
+    m_pending = std::move(snapshot);
+    if (!m_refreshTimer.isActive())
+        m_refreshTimer.start();
+}
+
+void MainWindow::setEmptyState(const QString& message)
+{
+    m_emptyLabel->setText(message);
+    m_stack->setCurrentWidget(m_emptyPage);
+    m_current.reset();
+    m_pending.reset();
+    m_refreshTimer.stop();
+    m_snapshotLabel->clear();
+    m_updateAgeLabel->clear();
+    updateTitle();
+}
+
+void MainWindow::applyPendingSnapshot()
+{
+    if (!m_pending)
+        return;
+    m_current = std::move(m_pending);
+    m_pending.reset();
+    const Snapshot& snap = *m_current;
+
+    m_strip->setSnapshot(snap);
+    m_signalModel->setSnapshot(m_current);
+    m_sourceModel->setSnapshot(m_current);
+    if (m_stack->currentWidget() != m_consolePage)
+        m_stack->setCurrentWidget(m_consolePage);
+
+    int sourcesDown = 0;
+    for (const auto& s : snap.sources)
+        if (!s.up)
+            ++sourcesDown;
+    int signalsNotOk = 0;
+    for (const auto& s : snap.signalStates)
+        if (s.severity != Severity::Ok)
+            ++signalsNotOk;
+    m_signalCount->setText(signalsNotOk > 0 ? tr("%1 series, %2 not OK").arg(snap.signalStates.size()).arg(signalsNotOk)
+                                            : tr("%1 series").arg(snap.signalStates.size()));
+    m_sourceCount->setText(sourcesDown > 0 ? tr("%1 sources, %2 not up").arg(snap.sources.size()).arg(sourcesDown)
+                                           : tr("%1 sources, all up").arg(snap.sources.size()));
+    m_snapshotLabel->setText(
+        tr("Snapshot #%1 taken %2")
+            .arg(snap.sequence)
+            .arg(QDateTime::fromMSecsSinceEpoch(snap.takenMs).toString(QStringLiteral("HH:mm:ss"))));
+    updateTitle();
+    refreshAges();
+    Q_EMIT snapshotApplied(snap.sequence);
+}
+
+void MainWindow::refreshAges()
+{
+    const qint64 now = m_clock();
+    m_strip->refreshAges(now);
+    m_signalModel->refreshAges();
+    m_sourceModel->refreshAges();
+    if (m_current)
+        m_updateAgeLabel->setText(tr("last update %1").arg(StatusStyle::formatAge(now - m_current->takenMs)));
+}
+
+void MainWindow::updateTitle()
+{
+    if (!m_current) {
+        setWindowTitle(QStringLiteral("Pathwatch"));
+        return;
+    }
+    const QString name = m_current->pipelineName.isEmpty() ? tr("pipeline") : m_current->pipelineName;
+    setWindowTitle(QStringLiteral("%1 — %2 — Pathwatch").arg(name, severityName(m_current->overall)));
+}
+
+void MainWindow::toggleFullScreen(bool on)
+{
+    if (on)
+        showFullScreen();
+    else
+        showNormal();
+}
+
 } // namespace pw

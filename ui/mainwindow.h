@@ -1,12 +1,82 @@
 #pragma once
 
+#include "model/snapshot.h"
+
 #include <QMainWindow>
+#include <QTimer>
+
+#include <functional>
+
+class QLabel;
+class QLineEdit;
+class QSortFilterProxyModel;
+class QStackedWidget;
+class QTableView;
 
 namespace pw {
+
+class PipelineStrip;
+class SignalTableModel;
+class SourceHealthModel;
+
+/// The console window: pipeline strip on top, all signals and the health of every source below. It is fed only by
+/// Snapshots and never does I/O. setSnapshot() just keeps the pointer and arms a 40 ms single-shot refresh, so a
+/// burst of snapshots costs one repaint. Ages ("12 s ago") tick every second without new snapshots.
+/// GUI thread only: connect the engine's queued snapshotReady signal to setSnapshot.
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
 public:
     explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    /// Wall clock (ms since epoch) for every age shown; tests and screenshots pin it. Defaults to pw::nowMs.
+    void setClock(std::function<qint64()> clock);
+
+    /// The snapshot on screen (the last one applied by the refresh timer), or null.
+    SnapshotPtr currentSnapshot() const { return m_current; }
+
+public Q_SLOTS:
+    /// Stores the snapshot and schedules a refresh; a null pointer is ignored.
+    void setSnapshot(pw::SnapshotPtr snapshot);
+    /// Replaces the console with a message (Markdown) when there is nothing to watch, e.g. no configuration.
+    /// The next snapshot brings the console back.
+    void setEmptyState(const QString& message);
+
+Q_SIGNALS:
+    /// Emitted after a snapshot has been put on screen.
+    void snapshotApplied(quint64 sequence);
+
+private:
+    void applyPendingSnapshot();
+    void refreshAges();
+    void updateTitle();
+    void toggleFullScreen(bool on);
+    QWidget* createConsolePage();
+    QWidget* createEmptyPage();
+
+    SnapshotPtr m_pending;
+    SnapshotPtr m_current;
+    std::function<qint64()> m_clock;
+    QTimer m_refreshTimer;
+    QTimer m_ageTimer;
+
+    QStackedWidget* m_stack = nullptr;
+    QWidget* m_consolePage = nullptr;
+    QWidget* m_emptyPage = nullptr;
+    QLabel* m_emptyLabel = nullptr;
+    PipelineStrip* m_strip = nullptr;
+    SignalTableModel* m_signalModel = nullptr;
+    SourceHealthModel* m_sourceModel = nullptr;
+    QSortFilterProxyModel* m_signalProxy = nullptr;
+    QSortFilterProxyModel* m_sourceProxy = nullptr;
+    QTableView* m_signalView = nullptr;
+    QTableView* m_sourceView = nullptr;
+    QLineEdit* m_filter = nullptr;
+    QLabel* m_signalCount = nullptr;
+    QLabel* m_sourceCount = nullptr;
+    QLabel* m_snapshotLabel = nullptr;
+    QLabel* m_updateAgeLabel = nullptr;
 };
+
 } // namespace pw

@@ -1,0 +1,48 @@
+#pragma once
+
+#include "model/snapshot.h"
+
+#include <QFrame>
+
+class QLabel;
+
+namespace pw {
+
+/// One hop of the pipeline strip: status band with the status word, stage title, headline value with unit, age of
+/// that value and, when not OK, the reason. Child labels carry object names (statusLabel, titleLabel, signalLabel,
+/// valueLabel, ageLabel, reasonLabel, detailLabel) so tests and accessibility tools can find them. GUI thread only.
+class StageTile : public QFrame
+{
+    Q_OBJECT
+public:
+    explicit StageTile(QWidget* parent = nullptr);
+
+    QString stageId() const { return m_stageId; }
+    Severity severity() const { return m_severity; }
+
+    /// Shows `stage` of `snapshot` (the headline signal is looked up there).
+    void setStage(const StageState& stage, const Snapshot& snapshot);
+    /// Re-renders the age line against `nowMs`.
+    void refreshAge(qint64 nowMs);
+
+protected:
+    void paintEvent(QPaintEvent* event) override;
+    void changeEvent(QEvent* event) override;
+
+private:
+    void applyColors();
+
+    QString m_stageId;
+    Severity m_severity = Severity::Unknown;
+    bool m_hasValue = false;
+    qint64 m_valueTimestampMs = 0;
+    QLabel* m_status;
+    QLabel* m_title;
+    QLabel* m_signal;
+    QLabel* m_value;
+    QLabel* m_age;
+    QLabel* m_reason;
+    QLabel* m_detail;
+};
+
+} // namespace pw
