@@ -93,4 +93,9 @@ uint32_t crc32c(std::span<const uint8_t> data, uint32_t crc)
     return ~crcSoftware(data.data(), data.size(), crc);
 }
 
+uint32_t crc32cPortable(std::span<const uint8_t> data, uint32_t crc)
+{
+    return ~crcSoftware(data.data(), data.size(), ~crc);
+}
+
 } // namespace pw::broker

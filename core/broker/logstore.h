@@ -21,6 +21,8 @@ struct LogOptions
     int64_t retentionBytes = -1;
     int64_t flushIntervalMs = -1; // -1: leave to the OS
     int32_t defaultPartitions = 1;
+    /// How often a background thread applies retention (LogStore::enforceRetention); -1: only when called.
+    int64_t retentionCheckIntervalMs = 5LL * 60 * 1000;
 };
 
 struct TopicConfig
@@ -30,7 +32,8 @@ struct TopicConfig
 };
 
 /// All topics of the broker on disk: `dataDir/<topic>-<partition>/` per partition, `dataDir/topics.json` with the
-/// topics and their configs, `dataDir/producer-ids` with the producer-id counter. Thread-safe.
+/// topics and their configs, `dataDir/producer-ids` with the producer-id counter. Thread-safe. A background thread
+/// fsyncs every flushIntervalMs (when > 0) and applies retention every retentionCheckIntervalMs (when > 0).
 class LogStore
 {
 public:
@@ -45,7 +48,7 @@ public:
     {
         std::string name;
         int32_t partitions;
-        bool internal;
+        bool internal; // name starts with "__" (e.g. __consumer_offsets)
     };
     std::vector<TopicInfo> topics() const;
     bool hasTopic(const std::string& name) const;

@@ -61,12 +61,15 @@ public:
     /// success with the ORIGINAL offsets; a gap returns OutOfOrderSequenceNumber; stale epoch InvalidProducerEpoch.
     /// Rewrites each batch's baseOffset in place, then writes (write(2) done = acked; fsync per flushIntervalMs).
     AppendResult append(std::span<uint8_t> batches);
-    /// Whole batches starting with the one containing fetchOffset, up to maxBytes (at least one batch if any).
+    /// Whole batches starting with the one containing fetchOffset, up to maxBytes (at least one batch if any and
+    /// maxBytes > 0; nothing when maxBytes <= 0). Batches come from one segment per call, as in Kafka.
     /// fetchOffset < logStart or > logEnd → OffsetOutOfRange.
     ReadResult read(int64_t fetchOffset, int32_t maxBytes) const;
     int64_t logStartOffset() const;
     int64_t logEndOffset() const; // single node: high watermark == log end
     /// First offset whose batch maxTimestamp >= ts, with that timestamp; nullopt if none (→ answer -1/-1).
+    /// For uncompressed batches this is the first record with timestamp >= ts (Kafka's answer); for compressed
+    /// ones the batch's base offset and maxTimestamp. Never below the log start offset.
     std::optional<std::pair<int64_t, int64_t>> offsetForTimestamp(int64_t timestampMs) const;
     /// offset -1 = high watermark; persists the log start offset. OffsetOutOfRange if offset > log end.
     KafkaError deleteRecordsBefore(int64_t offset);
@@ -81,6 +84,8 @@ public:
     PartitionLogConfig config() const;
 
     std::filesystem::path directory() const;
+    /// The largest producer id in the idempotent-producer state (-1 if none); lets LogStore never reuse one.
+    int64_t largestProducerId() const;
     int segmentCount() const;
     int64_t sizeInBytes() const; // sum of segment file sizes
     /// Closes the files (writing the producer-state snapshot); further calls fail. Used before deleting the dir.

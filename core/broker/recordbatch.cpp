@@ -136,11 +136,15 @@ int32_t RecordBatchView::lastSequence() const
         last > std::numeric_limits<int32_t>::max() ? last - std::numeric_limits<int32_t>::max() - 1 : last);
 }
 
-std::expected<RecordBatchView, KafkaError> parseRecordBatchHeader(std::span<const uint8_t> bytes)
+std::expected<RecordBatchView, KafkaError> decodeBatchHeader(std::span<const uint8_t> bytes)
 {
     using namespace batchlayout;
-    if (bytes.size() < Magic + 1)
+    if (bytes.size() < HeaderSize) {
+        // Report the wrong magic even for a short buffer, so old message formats get the right error.
+        if (bytes.size() > Magic && bytes[Magic] != 2)
+            return std::unexpected(KafkaError::UnsupportedForMessageFormat);
         return std::unexpected(KafkaError::CorruptMessage);
+    }
     const uint8_t* p = bytes.data();
     RecordBatchView v;
     v.baseOffset = loadBE<int64_t>(p + BaseOffset);
@@ -151,8 +155,6 @@ std::expected<RecordBatchView, KafkaError> parseRecordBatchHeader(std::span<cons
         return std::unexpected(KafkaError::UnsupportedForMessageFormat);
     if (v.batchLength < static_cast<int32_t>(HeaderSize - LogOverhead))
         return std::unexpected(KafkaError::CorruptMessage);
-    if (bytes.size() < v.totalSize())
-        return std::unexpected(KafkaError::CorruptMessage);
     v.crc = loadBE<uint32_t>(p + Crc);
     v.attributes = loadBE<int16_t>(p + Attributes);
     v.lastOffsetDelta = loadBE<int32_t>(p + LastOffsetDelta);
@@ -162,6 +164,14 @@ std::expected<RecordBatchView, KafkaError> parseRecordBatchHeader(std::span<cons
     v.producerEpoch = loadBE<int16_t>(p + ProducerEpoch);
     v.baseSequence = loadBE<int32_t>(p + BaseSequence);
     v.recordCount = loadBE<int32_t>(p + RecordCount);
+    return v;
+}
+
+std::expected<RecordBatchView, KafkaError> parseRecordBatchHeader(std::span<const uint8_t> bytes)
+{
+    auto v = decodeBatchHeader(bytes);
+    if (v && bytes.size() < v->totalSize())
+        return std::unexpected(KafkaError::CorruptMessage);
     return v;
 }
 
@@ -291,15 +301,13 @@ std::expected<std::vector<SimpleRecord>, KafkaError> decodeAllRecords(
     size_t pos = 0;
     while (pos < batches.size()) {
         const auto rest = batches.subspan(pos);
-        auto header = parseRecordBatchHeader(rest);
-        if (!header) {
-            if (header.error() == KafkaError::CorruptMessage && rest.size() < batchlayout::HeaderSize)
-                break; // partial trailing batch
-            if (header.error() == KafkaError::CorruptMessage && rest.size() >= batchlayout::LogOverhead
-                && rest.size() < 12 + static_cast<size_t>(std::max(0, loadBE<int32_t>(rest.data() + 8))))
-                break;
+        if (rest.size() < batchlayout::HeaderSize)
+            break; // partial trailing batch, as a size-limited Fetch may return
+        auto header = decodeBatchHeader(rest);
+        if (!header)
             return std::unexpected(header.error());
-        }
+        if (rest.size() < header->totalSize())
+            break;
         auto records = decodeRecords(rest);
         if (!records)
             return std::unexpected(records.error());

@@ -62,6 +62,10 @@ struct RecordBatchView
 /// Errors: CorruptMessage (truncated, bad length, bad CRC), UnsupportedForMessageFormat (magic != 2).
 std::expected<RecordBatchView, KafkaError> parseRecordBatch(std::span<const uint8_t> bytes);
 
+/// Decodes the fixed 61-byte header at the start of `bytes` without requiring the rest of the batch to be there.
+/// Checks magic and that batchLength is at least the header's; CorruptMessage if fewer than 61 bytes.
+std::expected<RecordBatchView, KafkaError> decodeBatchHeader(std::span<const uint8_t> bytes);
+
 /// Like parseRecordBatch but does not compute the CRC (for batches already validated when they were stored).
 /// Still checks that the header is complete and the whole batch is within `bytes`.
 std::expected<RecordBatchView, KafkaError> parseRecordBatchHeader(std::span<const uint8_t> bytes);

@@ -1,0 +1,626 @@
+#include "broker/segment.h"
+
+#include "broker/crc32c.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <limits>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace pw::broker {
+
+Q_LOGGING_CATEGORY(lcBrokerStorage, "pathwatch.broker", QtInfoMsg)
+
+namespace {
+
+constexpr size_t OffsetEntrySize = 8;
+constexpr size_t TimeEntrySize = 12;
+constexpr size_t ScanChunk = 1 << 20;
+// Offsets beyond this are treated as garbage: it keeps every offset + delta computation far from overflow.
+constexpr int64_t MaxPlausibleOffset = int64_t(1) << 62;
+
+QString errnoText()
+{
+    return QString::fromLocal8Bit(std::strerror(errno));
+}
+
+QString pathText(const std::filesystem::path& p)
+{
+    return QString::fromStdString(p.string());
+}
+
+void putU32(uint8_t* p, uint32_t v)
+{
+    p[0] = uint8_t(v >> 24);
+    p[1] = uint8_t(v >> 16);
+    p[2] = uint8_t(v >> 8);
+    p[3] = uint8_t(v);
+}
+void putI64(uint8_t* p, int64_t value)
+{
+    const auto v = static_cast<uint64_t>(value);
+    putU32(p, uint32_t(v >> 32));
+    putU32(p + 4, uint32_t(v));
+}
+uint32_t getU32(const uint8_t* p)
+{
+    return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
+}
+int64_t getI64(const uint8_t* p)
+{
+    return static_cast<int64_t>((uint64_t(getU32(p)) << 32) | getU32(p + 4));
+}
+
+} // namespace
+
+namespace fileio {
+
+pw::Result<void> writeAt(int fd, std::span<const uint8_t> bytes, int64_t position, const std::string& what)
+{
+    size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done, position + int64_t(done));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return pw::fail(pw::Error::Code::Io,
+                QStringLiteral("cannot write %1: %2").arg(QString::fromStdString(what), errnoText()));
+        }
+        done += size_t(n);
+    }
+    return {};
+}
+
+int64_t readAt(int fd, void* buffer, size_t length, int64_t position)
+{
+    size_t done = 0;
+    auto* out = static_cast<uint8_t*>(buffer);
+    while (done < length) {
+        const ssize_t n = ::pread(fd, out + done, length - done, position + int64_t(done));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        done += size_t(n);
+    }
+    return int64_t(done);
+}
+
+void syncDirectory(const std::filesystem::path& dir)
+{
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        ::fsync(fd);
+        ::close(fd);
+    }
+}
+
+pw::Result<void> atomicWrite(const std::filesystem::path& path, std::span<const uint8_t> bytes, bool sync)
+{
+    std::filesystem::path tmp = path;
+    tmp += ".tmp";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return pw::fail(pw::Error::Code::Io, QStringLiteral("cannot create %1: %2").arg(pathText(tmp), errnoText()));
+    auto written = writeAt(fd, bytes, 0, tmp.string());
+    if (written && sync && ::fsync(fd) != 0)
+        written = pw::fail(pw::Error::Code::Io, QStringLiteral("cannot fsync %1: %2").arg(pathText(tmp), errnoText()));
+    ::close(fd);
+    if (!written) {
+        ::unlink(tmp.c_str());
+        return written;
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        ::unlink(tmp.c_str());
+        return pw::fail(pw::Error::Code::Io, QStringLiteral("cannot rename %1: %2").arg(pathText(tmp), errnoText()));
+    }
+    if (sync)
+        syncDirectory(path.parent_path());
+    return {};
+}
+
+std::optional<std::vector<uint8_t>> readFile(const std::filesystem::path& path, size_t maxSize)
+{
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return std::nullopt;
+    struct stat st
+    {
+    };
+    if (::fstat(fd, &st) != 0 || st.st_size < 0 || size_t(st.st_size) > maxSize) {
+        ::close(fd);
+        return std::nullopt;
+    }
+    std::vector<uint8_t> bytes(size_t(st.st_size));
+    const int64_t n = readAt(fd, bytes.data(), bytes.size(), 0);
+    ::close(fd);
+    if (n < 0)
+        return std::nullopt;
+    bytes.resize(size_t(n));
+    return bytes;
+}
+
+std::string offsetFileName(int64_t offset, std::string_view suffix)
+{
+    char digits[32];
+    std::snprintf(digits, sizeof digits, "%020lld", static_cast<long long>(offset));
+    return std::string(digits) + std::string(suffix);
+}
+
+std::optional<int64_t> parseOffsetFileName(const std::string& name, std::string_view suffix)
+{
+    if (name.size() != 20 + suffix.size() || !name.ends_with(suffix))
+        return std::nullopt;
+    int64_t v = 0;
+    for (size_t i = 0; i < 20; ++i) {
+        const char c = name[i];
+        if (c < '0' || c > '9')
+            return std::nullopt;
+        if (v > (std::numeric_limits<int64_t>::max() - (c - '0')) / 10)
+            return std::nullopt;
+        v = v * 10 + (c - '0');
+    }
+    return v;
+}
+
+int64_t wallClockMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+} // namespace fileio
+
+// --- SegmentScanner ---
+
+SegmentScanner::SegmentScanner(int fd, int64_t fileSize, int64_t position, int64_t expectedOffset, bool checkCrc)
+    : m_fd(fd)
+    , m_fileSize(fileSize)
+    , m_next(position)
+    , m_expected(expectedOffset)
+    , m_checkCrc(checkCrc)
+{ }
+
+bool SegmentScanner::fill(int64_t position, size_t length)
+{
+    if (position >= m_bufferPos && position + int64_t(length) <= m_bufferPos + int64_t(m_bufferLength))
+        return true;
+    const size_t want = size_t(std::min<int64_t>(std::max(length, ScanChunk), m_fileSize - position));
+    if (want < length)
+        return false;
+    if (m_buffer.size() < want)
+        m_buffer.resize(want);
+    const int64_t got = fileio::readAt(m_fd, m_buffer.data(), want, position);
+    m_bufferPos = position;
+    m_bufferLength = got < 0 ? 0 : size_t(got);
+    return m_bufferLength >= length;
+}
+
+std::span<const uint8_t> SegmentScanner::bytes() const
+{
+    const size_t at = size_t(m_pos - m_bufferPos);
+    return std::span<const uint8_t>(m_buffer).subspan(at, std::min(m_view.totalSize(), m_bufferLength - at));
+}
+
+bool SegmentScanner::next()
+{
+    const int64_t pos = m_next;
+    if (pos >= m_fileSize)
+        return false;
+    if (m_fileSize - pos < int64_t(batchlayout::HeaderSize)) {
+        m_stop = QStringLiteral("incomplete batch header (%1 bytes) at position %2").arg(m_fileSize - pos).arg(pos);
+        return false;
+    }
+    if (!fill(pos, batchlayout::HeaderSize)) {
+        m_stop = QStringLiteral("read error at position %1").arg(pos);
+        return false;
+    }
+    auto view = decodeBatchHeader(
+        std::span<const uint8_t>(m_buffer).subspan(size_t(pos - m_bufferPos), batchlayout::HeaderSize));
+    if (!view) {
+        m_stop = QStringLiteral("no valid batch header at position %1").arg(pos);
+        return false;
+    }
+    if (int64_t(view->totalSize()) > m_fileSize - pos) {
+        m_stop = QStringLiteral("incomplete batch at position %1 (%2 of %3 bytes)")
+                     .arg(pos)
+                     .arg(m_fileSize - pos)
+                     .arg(view->totalSize());
+        return false;
+    }
+    if (view->lastOffsetDelta < 0 || view->baseOffset < m_expected || view->baseOffset > MaxPlausibleOffset) {
+        m_stop = QStringLiteral("implausible offsets (base %1, delta %2, expected at least %3) at position %4")
+                     .arg(view->baseOffset)
+                     .arg(view->lastOffsetDelta)
+                     .arg(m_expected)
+                     .arg(pos);
+        return false;
+    }
+    if (m_checkCrc) {
+        if (!fill(pos, view->totalSize())) {
+            m_stop = QStringLiteral("read error at position %1").arg(pos);
+            return false;
+        }
+        const auto body = std::span<const uint8_t>(m_buffer).subspan(
+            size_t(pos - m_bufferPos) + batchlayout::Attributes, view->totalSize() - batchlayout::Attributes);
+        if (crc32c(body) != view->crc) {
+            m_stop = QStringLiteral("CRC-32C mismatch in the batch at position %1 (offset %2)")
+                         .arg(pos)
+                         .arg(view->baseOffset);
+            return false;
+        }
+    }
+    m_view = *view;
+    m_pos = pos;
+    m_expected = view->lastOffset() + 1;
+    m_next = pos + int64_t(view->totalSize());
+    return true;
+}
+
+// --- Segment ---
+
+Segment::Segment(const std::filesystem::path& dir, int64_t baseOffset)
+    : m_logPath(dir / fileio::offsetFileName(baseOffset, ".log"))
+    , m_indexPath(dir / fileio::offsetFileName(baseOffset, ".index"))
+    , m_timeIndexPath(dir / fileio::offsetFileName(baseOffset, ".timeindex"))
+    , m_base(baseOffset)
+    , m_nextOffset(baseOffset)
+{ }
+
+Segment::~Segment()
+{
+    closeFiles();
+}
+
+void Segment::closeFiles()
+{
+    for (int* fd : {&m_fd, &m_indexFd, &m_timeFd}) {
+        if (*fd >= 0)
+            ::close(*fd);
+        *fd = -1;
+    }
+}
+
+pw::Result<void> Segment::openFiles(bool truncate)
+{
+    const int flags = O_RDWR | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0);
+    m_fd = ::open(m_logPath.c_str(), flags, 0644);
+    if (m_fd < 0)
+        return pw::fail(
+            pw::Error::Code::Io, QStringLiteral("cannot open %1: %2").arg(pathText(m_logPath), errnoText()));
+    m_indexFd = ::open(m_indexPath.c_str(), flags, 0644);
+    m_timeFd = ::open(m_timeIndexPath.c_str(), flags, 0644);
+    if (m_indexFd < 0 || m_timeFd < 0)
+        return pw::fail(pw::Error::Code::Io,
+            QStringLiteral("cannot open the indexes of %1: %2").arg(pathText(m_logPath), errnoText()));
+    struct stat st
+    {
+    };
+    if (::fstat(m_fd, &st) != 0)
+        return pw::fail(
+            pw::Error::Code::Io, QStringLiteral("cannot stat %1: %2").arg(pathText(m_logPath), errnoText()));
+    m_size = st.st_size;
+    return {};
+}
+
+pw::Result<std::shared_ptr<Segment>> Segment::create(const std::filesystem::path& dir, int64_t baseOffset)
+{
+    std::shared_ptr<Segment> s(new Segment(dir, baseOffset));
+    if (auto r = s->openFiles(true); !r)
+        return std::unexpected(r.error());
+    return s;
+}
+
+pw::Result<std::shared_ptr<Segment>> Segment::openExisting(const std::filesystem::path& dir, int64_t baseOffset)
+{
+    std::shared_ptr<Segment> s(new Segment(dir, baseOffset));
+    if (auto r = s->openFiles(false); !r)
+        return std::unexpected(r.error());
+    return s;
+}
+
+int64_t Segment::lastModifiedMs() const
+{
+    struct stat st
+    {
+    };
+    if (m_fd < 0 || ::fstat(m_fd, &st) != 0)
+        return fileio::wallClockMs();
+    return int64_t(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
+void Segment::indexBatch(const RecordBatchView& view, int64_t position, int32_t indexInterval)
+{
+    if (view.maxTimestamp > m_maxTimestamp) {
+        m_maxTimestamp = view.maxTimestamp;
+        m_offsetOfMaxTimestamp = view.baseOffset;
+    }
+    if (m_bytesSinceIndex >= indexInterval) {
+        m_index.push_back({view.baseOffset, position});
+        if (m_maxTimestamp >= 0 && (m_timeIndex.empty() || m_maxTimestamp > m_timeIndex.back().timestamp))
+            m_timeIndex.push_back({m_maxTimestamp, view.baseOffset});
+        m_bytesSinceIndex = 0;
+    }
+    m_bytesSinceIndex += int64_t(view.totalSize());
+    m_nextOffset = view.lastOffset() + 1;
+}
+
+pw::Result<void> Segment::rewriteIndexes()
+{
+    if (::ftruncate(m_indexFd, 0) != 0 || ::ftruncate(m_timeFd, 0) != 0)
+        return pw::fail(pw::Error::Code::Io,
+            QStringLiteral("cannot truncate the indexes of %1: %2").arg(pathText(m_logPath), errnoText()));
+    m_indexOnDisk = 0;
+    m_timeIndexOnDisk = 0;
+    return flushIndexes();
+}
+
+pw::Result<int64_t> Segment::recover(int32_t indexInterval, const std::function<void(const RecordBatchView&)>& onBatch)
+{
+    m_index.clear();
+    m_timeIndex.clear();
+    m_bytesSinceIndex = 0;
+    m_maxTimestamp = -1;
+    m_offsetOfMaxTimestamp = -1;
+    m_nextOffset = m_base;
+    const int64_t fileSize = m_size;
+    SegmentScanner scanner(m_fd, fileSize, 0, m_base, true);
+    while (scanner.next()) {
+        indexBatch(scanner.batch(), scanner.position(), indexInterval);
+        if (onBatch)
+            onBatch(scanner.batch());
+    }
+    const int64_t validEnd = scanner.validEnd();
+    const int64_t cut = fileSize - validEnd;
+    if (cut > 0) {
+        qCWarning(lcBrokerStorage).noquote()
+            << QStringLiteral("recovery of %1: %2; truncating %3 bytes (keeping %4 bytes, offsets %5..%6)")
+                   .arg(pathText(m_logPath), scanner.stopReason())
+                   .arg(cut)
+                   .arg(validEnd)
+                   .arg(m_base)
+                   .arg(m_nextOffset - 1);
+        if (::ftruncate(m_fd, validEnd) != 0)
+            return pw::fail(
+                pw::Error::Code::Io, QStringLiteral("cannot truncate %1: %2").arg(pathText(m_logPath), errnoText()));
+    }
+    m_size = validEnd;
+    if (auto r = rewriteIndexes(); !r)
+        return std::unexpected(r.error());
+    return cut;
+}
+
+bool Segment::loadIndexFiles(int64_t nextSegmentBase)
+{
+    const auto index = fileio::readFile(m_indexPath, 1u << 30);
+    const auto time = fileio::readFile(m_timeIndexPath, 1u << 30);
+    if (!index || !time || index->size() % OffsetEntrySize != 0 || time->size() % TimeEntrySize != 0)
+        return false;
+    const int64_t upper = nextSegmentBase >= 0 ? nextSegmentBase : std::numeric_limits<int64_t>::max();
+    m_index.clear();
+    m_timeIndex.clear();
+    for (size_t at = 0; at < index->size(); at += OffsetEntrySize) {
+        const OffsetIndexEntry e {m_base + getU32(index->data() + at), getU32(index->data() + at + 4)};
+        if (e.position <= 0 || e.position >= m_size || e.offset >= upper
+            || (!m_index.empty() && (e.offset <= m_index.back().offset || e.position <= m_index.back().position)))
+            return false;
+        m_index.push_back(e);
+    }
+    for (size_t at = 0; at < time->size(); at += TimeEntrySize) {
+        const TimeIndexEntry e {getI64(time->data() + at), m_base + getU32(time->data() + at + 8)};
+        if (e.timestamp < 0 || e.offset >= upper
+            || (!m_timeIndex.empty()
+                && (e.timestamp <= m_timeIndex.back().timestamp || e.offset < m_timeIndex.back().offset)))
+            return false;
+        m_timeIndex.push_back(e);
+    }
+    // The last offset entry must point at a batch with that base offset.
+    if (!m_index.empty()) {
+        uint8_t header[batchlayout::HeaderSize];
+        const auto& last = m_index.back();
+        if (fileio::readAt(m_fd, header, sizeof header, last.position) != int64_t(sizeof header))
+            return false;
+        const auto view = decodeBatchHeader(header);
+        if (!view || view->baseOffset != last.offset)
+            return false;
+    }
+    // A non-empty segment always has a time index entry after sealing, unless no batch carried a timestamp.
+    if (m_size > 0 && m_timeIndex.empty())
+        return false;
+    m_indexOnDisk = m_index.size();
+    m_timeIndexOnDisk = m_timeIndex.size();
+    m_maxTimestamp = m_timeIndex.empty() ? -1 : m_timeIndex.back().timestamp;
+    m_offsetOfMaxTimestamp = m_timeIndex.empty() ? -1 : m_timeIndex.back().offset;
+    return true;
+}
+
+void Segment::rebuildByScan(int32_t indexInterval)
+{
+    m_index.clear();
+    m_timeIndex.clear();
+    m_bytesSinceIndex = 0;
+    m_maxTimestamp = -1;
+    m_offsetOfMaxTimestamp = -1;
+    m_nextOffset = m_base;
+    SegmentScanner scanner(m_fd, m_size, 0, m_base, false);
+    while (scanner.next())
+        indexBatch(scanner.batch(), scanner.position(), indexInterval);
+    if (!scanner.stopReason().isEmpty())
+        qCWarning(lcBrokerStorage).noquote() << QStringLiteral("closed segment %1: %2; batches after it are not served")
+                                                    .arg(pathText(m_logPath), scanner.stopReason());
+    sealTimeIndex();
+}
+
+pw::Result<void> Segment::loadClosed(int64_t nextSegmentBase, int32_t indexInterval)
+{
+    if (loadIndexFiles(nextSegmentBase)) {
+        m_nextOffset = nextSegmentBase >= 0 ? nextSegmentBase : m_base;
+        if (nextSegmentBase < 0 || m_size == 0) {
+            // Unknown end: find it from the last indexed batch.
+            m_nextOffset = m_base;
+            forEachHeader(
+                m_index.empty() ? 0 : m_index.back().position, m_size, [this](int64_t, const RecordBatchView& v) {
+                    m_nextOffset = v.lastOffset() + 1;
+                    return true;
+                });
+        }
+        return {};
+    }
+    qCInfo(lcBrokerStorage).noquote() << QStringLiteral("rebuilding the indexes of %1").arg(pathText(m_logPath));
+    rebuildByScan(indexInterval);
+    if (nextSegmentBase >= 0 && m_nextOffset < nextSegmentBase)
+        m_nextOffset = nextSegmentBase; // offsets between are a gap: fetches skip to the next segment
+    return rewriteIndexes();
+}
+
+pw::Result<void> Segment::append(
+    std::span<const uint8_t> bytes, std::span<const RecordBatchView> views, int32_t indexInterval)
+{
+    if (auto r = fileio::writeAt(m_fd, bytes, m_size, m_logPath.string()); !r) {
+        // Drop a partial write so the file ends at a batch boundary again.
+        (void)::ftruncate(m_fd, m_size);
+        return r;
+    }
+    int64_t position = m_size;
+    for (const auto& v : views) {
+        indexBatch(v, position, indexInterval);
+        position += int64_t(v.totalSize());
+    }
+    m_size = position;
+    m_dirty = true;
+    return {};
+}
+
+int64_t Segment::indexedPosition(int64_t offset) const
+{
+    auto it = std::upper_bound(
+        m_index.begin(), m_index.end(), offset, [](int64_t o, const OffsetIndexEntry& e) { return o < e.offset; });
+    return it == m_index.begin() ? 0 : std::prev(it)->position;
+}
+
+int64_t Segment::timeLookupStart(int64_t timestampMs) const
+{
+    // Entries (T, o): every batch up to o has maxTimestamp <= T. The last entry with T < ts rules out all before.
+    auto it = std::lower_bound(m_timeIndex.begin(), m_timeIndex.end(), timestampMs,
+        [](const TimeIndexEntry& e, int64_t ts) { return e.timestamp < ts; });
+    return it == m_timeIndex.begin() ? m_base : std::prev(it)->offset;
+}
+
+void Segment::forEachHeader(
+    int64_t position, int64_t end, const std::function<bool(int64_t, const RecordBatchView&)>& fn) const
+{
+    uint8_t header[batchlayout::HeaderSize];
+    while (position + int64_t(sizeof header) <= end) {
+        if (fileio::readAt(m_fd, header, sizeof header, position) != int64_t(sizeof header))
+            return;
+        const auto view = decodeBatchHeader(header);
+        if (!view || int64_t(view->totalSize()) > end - position || view->lastOffsetDelta < 0)
+            return;
+        if (!fn(position, *view))
+            return;
+        position += int64_t(view->totalSize());
+    }
+}
+
+std::optional<std::pair<int64_t, RecordBatchView>> Segment::locate(int64_t offset, int64_t end) const
+{
+    // Index entries are in memory and come from this process's own scan or checked files, but the bytes they
+    // point at are verified anyway: a mismatch falls back to a scan from the start of the segment.
+    auto search = [&](int64_t start, bool verifyFirst,
+                      int64_t expectBase) -> std::optional<std::optional<std::pair<int64_t, RecordBatchView>>> {
+        std::optional<std::pair<int64_t, RecordBatchView>> found;
+        bool first = true;
+        bool bad = false;
+        forEachHeader(start, end, [&](int64_t pos, const RecordBatchView& v) {
+            if (first && verifyFirst && v.baseOffset != expectBase) {
+                bad = true;
+                return false;
+            }
+            first = false;
+            if (v.lastOffset() >= offset) {
+                found.emplace(pos, v);
+                return false;
+            }
+            return true;
+        });
+        if (bad || (first && verifyFirst && start < end))
+            return std::nullopt; // hint pointed at no batch
+        return found;
+    };
+    auto it = std::upper_bound(
+        m_index.begin(), m_index.end(), offset, [](int64_t o, const OffsetIndexEntry& e) { return o < e.offset; });
+    if (it != m_index.begin()) {
+        const auto& e = *std::prev(it);
+        if (e.position < end) {
+            if (auto r = search(e.position, true, e.offset))
+                return *r;
+        }
+    }
+    if (auto r = search(0, false, 0))
+        return *r;
+    return std::nullopt;
+}
+
+void Segment::sealTimeIndex()
+{
+    if (m_maxTimestamp >= 0 && (m_timeIndex.empty() || m_maxTimestamp > m_timeIndex.back().timestamp))
+        m_timeIndex.push_back({m_maxTimestamp,
+            std::max(m_offsetOfMaxTimestamp, m_timeIndex.empty() ? m_base : m_timeIndex.back().offset)});
+}
+
+pw::Result<void> Segment::flushIndexes()
+{
+    if (m_indexOnDisk < m_index.size()) {
+        std::vector<uint8_t> out((m_index.size() - m_indexOnDisk) * OffsetEntrySize);
+        for (size_t i = m_indexOnDisk, at = 0; i < m_index.size(); ++i, at += OffsetEntrySize) {
+            putU32(out.data() + at, uint32_t(m_index[i].offset - m_base));
+            putU32(out.data() + at + 4, uint32_t(m_index[i].position));
+        }
+        if (auto r = fileio::writeAt(m_indexFd, out, int64_t(m_indexOnDisk * OffsetEntrySize), m_indexPath.string());
+            !r)
+            return r;
+        m_indexOnDisk = m_index.size();
+    }
+    if (m_timeIndexOnDisk < m_timeIndex.size()) {
+        std::vector<uint8_t> out((m_timeIndex.size() - m_timeIndexOnDisk) * TimeEntrySize);
+        for (size_t i = m_timeIndexOnDisk, at = 0; i < m_timeIndex.size(); ++i, at += TimeEntrySize) {
+            putI64(out.data() + at, m_timeIndex[i].timestamp);
+            putU32(out.data() + at + 8, uint32_t(m_timeIndex[i].offset - m_base));
+        }
+        if (auto r
+            = fileio::writeAt(m_timeFd, out, int64_t(m_timeIndexOnDisk * TimeEntrySize), m_timeIndexPath.string());
+            !r)
+            return r;
+        m_timeIndexOnDisk = m_timeIndex.size();
+    }
+    return {};
+}
+
+void Segment::sync()
+{
+    if (m_fd < 0)
+        return;
+    if (m_dirty)
+        ::fdatasync(m_fd);
+    ::fdatasync(m_indexFd);
+    ::fdatasync(m_timeFd);
+    m_dirty = false;
+}
+
+void Segment::removeFiles()
+{
+    std::error_code ec;
+    std::filesystem::remove(m_logPath, ec);
+    std::filesystem::remove(m_indexPath, ec);
+    std::filesystem::remove(m_timeIndexPath, ec);
+}
+
+} // namespace pw::broker
