@@ -1,0 +1,269 @@
+// Consumer groups on the embedded broker, driven by independent clients: kafka-python (a three-member group that
+// rebalances when one leaves, commits, admin list/describe/offsets, offset reset of the empty group) and our
+// librdkafka KafkaAdmin (list/describe groups, list/alter group offsets, delete records), then a restart on the
+// same data directory that must rebuild the committed offsets from __consumer_offsets.
+#include "broker/broker.h"
+#include "sources/kafkaadmin.h"
+
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <thread>
+
+using pw::KafkaAdmin;
+
+namespace {
+
+const QString kPython = QStringLiteral("/usr/bin/python3");
+const QString kTopic = QStringLiteral("orders");
+const QString kGroup = QStringLiteral("billing");
+
+QString scriptPath()
+{
+    return QStringLiteral(PATHWATCH_SOURCE_DIR "/tests/integration/scripts/groups_scenario.py");
+}
+
+QJsonObject lastJsonLine(const QByteArray& output)
+{
+    const auto lines = output.trimmed().split('\n');
+    for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+        const auto doc = QJsonDocument::fromJson(it->trimmed());
+        if (doc.isObject())
+            return doc.object();
+    }
+    return {};
+}
+
+std::map<int32_t, int64_t> byPartition(const std::vector<KafkaAdmin::PartitionOffset>& offsets, const QString& topic)
+{
+    std::map<int32_t, int64_t> m;
+    for (const auto& o : offsets)
+        if (o.topic == topic)
+            m[o.partition] = o.offset;
+    return m;
+}
+
+} // namespace
+
+class TestBrokerGroups : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    std::unique_ptr<pw::broker::Broker> m_broker;
+
+    bool startBroker()
+    {
+        pw::broker::BrokerOptions options;
+        options.dataDir = m_dir.path().toStdString();
+        options.listenPort = 0;
+        options.defaultPartitions = 3;
+        options.threads = 2;
+        auto broker = pw::broker::Broker::start(options);
+        if (!broker) {
+            qWarning() << "broker failed to start:" << broker.error().toString();
+            return false;
+        }
+        m_broker = std::move(*broker);
+        return true;
+    }
+
+    QString bootstrap() const { return QString::fromStdString(m_broker->bootstrapServers()); }
+
+    std::unique_ptr<KafkaAdmin> admin()
+    {
+        pw::KafkaAdminConfig config;
+        config.bootstrapServers = bootstrap();
+        config.timeout = std::chrono::milliseconds(15000);
+        auto a = KafkaAdmin::create(config);
+        if (!a) {
+            qWarning() << a.error().toString();
+            return nullptr;
+        }
+        return std::move(*a);
+    }
+
+    QStringList scriptArgs(const QString& command) const
+    {
+        return {scriptPath(), command, QStringLiteral("--bootstrap"), bootstrap(), QStringLiteral("--topic"), kTopic,
+            QStringLiteral("--group"), kGroup};
+    }
+
+    template<class Pred>
+    static bool waitFor(Pred pred, int timeoutMs)
+    {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (pred())
+                return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+        return pred();
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY2(QFileInfo::exists(kPython), "/usr/bin/python3 is missing (Debian package python3)");
+        QProcess probe;
+        probe.start(kPython, {QStringLiteral("-c"), QStringLiteral("import kafka; print(kafka.__version__)")});
+        QVERIFY(probe.waitForFinished(30000));
+        QVERIFY2(probe.exitCode() == 0, "python3-kafka is missing (Debian package python3-kafka)");
+        QVERIFY(m_dir.isValid());
+        QVERIFY(startBroker());
+    }
+
+    void cleanupTestCase()
+    {
+        if (m_broker)
+            m_broker->stop();
+    }
+
+    void pythonGroupRebalancesCommitsAndResets()
+    {
+        QProcess py;
+        py.start(kPython, scriptArgs(QStringLiteral("scenario")));
+        QVERIFY(py.waitForStarted());
+        QVERIFY2(py.waitForFinished(240000), "the kafka-python scenario did not finish in 240 s");
+        const QByteArray out = py.readAllStandardOutput();
+        const QByteArray err = py.readAllStandardError();
+        const QJsonObject result = lastJsonLine(out);
+        if (py.exitCode() != 0)
+            qWarning().noquote() << "scenario stderr:" << err.right(4000);
+        QVERIFY2(
+            py.exitCode() == 0, qPrintable(QStringLiteral("scenario failed: ") + QString::fromUtf8(out.right(2000))));
+
+        const QJsonObject active = result.value(QStringLiteral("active")).toObject();
+        QCOMPARE(active.value(QStringLiteral("state")).toString(), QStringLiteral("Stable"));
+        QCOMPARE(active.value(QStringLiteral("protocol_type")).toString(), QStringLiteral("consumer"));
+        QCOMPARE(active.value(QStringLiteral("members")).toArray().size(), 2);
+        // 30 + 12 records, every one consumed at least once and committed.
+        QCOMPARE(result.value(QStringLiteral("consumed_unique")).toInt(), 42);
+        const QJsonObject committed = active.value(QStringLiteral("committed")).toObject();
+        int sum = 0;
+        for (const auto& v : committed)
+            sum += v.toInt();
+        QCOMPARE(sum, 42);
+        QCOMPARE(result.value(QStringLiteral("empty_state")).toString(), QStringLiteral("Empty"));
+        QCOMPARE(result.value(QStringLiteral("empty_members")).toInt(), 0);
+
+        // The same group seen through librdkafka.
+        auto a = admin();
+        QVERIFY(a);
+        auto groups = a->listGroups();
+        QVERIFY2(groups, qPrintable(groups ? QString() : groups.error().toString()));
+        auto it = std::find_if(groups->begin(), groups->end(), [](const auto& g) { return g.groupId == kGroup; });
+        QVERIFY(it != groups->end());
+        QCOMPARE(it->state, QStringLiteral("Empty"));
+        auto desc = a->describeGroup(kGroup);
+        QVERIFY2(desc, qPrintable(desc ? QString() : desc.error().toString()));
+        QCOMPARE(desc->state, QStringLiteral("Empty"));
+        QVERIFY(desc->members.empty());
+        QCOMPARE(desc->coordinatorId, 0);
+        auto offsets = a->listGroupOffsets(kGroup);
+        QVERIFY2(offsets, qPrintable(offsets ? QString() : offsets.error().toString()));
+        const auto m = byPartition(*offsets, kTopic);
+        QCOMPARE(m, (std::map<int32_t, int64_t> {{0, 5}, {1, 5}, {2, 5}}));
+        QCOMPARE(offsets->front().metadata, QStringLiteral("reset"));
+    }
+
+    void alterRefusedWhileMembersAreActive()
+    {
+        auto a = admin();
+        QVERIFY(a);
+        QProcess holder;
+        holder.start(kPython, scriptArgs(QStringLiteral("hold")));
+        QVERIFY(holder.waitForStarted());
+        QByteArray out;
+        const bool joined = waitFor(
+            [&] {
+                holder.waitForReadyRead(100);
+                out += holder.readAllStandardOutput();
+                return out.contains("\"joined\"");
+            },
+            60000);
+        if (!joined)
+            qWarning().noquote() << QString::fromUtf8(holder.readAllStandardError().right(3000));
+        QVERIFY2(joined, "the kafka-python member did not join");
+
+        auto desc = a->describeGroup(kGroup);
+        QVERIFY2(desc, qPrintable(desc ? QString() : desc.error().toString()));
+        QCOMPARE(desc->state, QStringLiteral("Stable"));
+        QCOMPARE(desc->members.size(), size_t(1));
+        QCOMPARE(desc->members.front().clientId, QStringLiteral("holder"));
+        QCOMPARE(desc->members.front().assignment.size(), size_t(3));
+        QCOMPARE(desc->protocol, QStringLiteral("range"));
+
+        const std::vector<KafkaAdmin::PartitionOffset> target {
+            {kTopic, 0, 7, {}}, {kTopic, 1, 8, {}}, {kTopic, 2, 9, {}}};
+        auto refused = a->alterGroupOffsets(kGroup, target);
+        QVERIFY2(!refused, "altering the offsets of a group with an active member must fail");
+        QCOMPARE(refused.error().code, pw::Error::Code::Refused);
+
+        holder.closeWriteChannel(); // the member leaves
+        QVERIFY(holder.waitForFinished(30000));
+        QCOMPARE(holder.exitCode(), 0);
+        QVERIFY(waitFor(
+            [&] {
+                auto d = a->describeGroup(kGroup);
+                return d && d->state == QStringLiteral("Empty");
+            },
+            20000));
+
+        auto altered = a->alterGroupOffsets(kGroup, target);
+        QVERIFY2(altered, qPrintable(altered ? QString() : altered.error().toString()));
+        auto offsets = a->listGroupOffsets(kGroup);
+        QVERIFY(offsets);
+        QCOMPARE(byPartition(*offsets, kTopic), (std::map<int32_t, int64_t> {{0, 7}, {1, 8}, {2, 9}}));
+    }
+
+    void deleteRecordsAndWatermarks()
+    {
+        auto a = admin();
+        QVERIFY(a);
+        auto before = a->watermarks(kTopic, 0);
+        QVERIFY2(before, qPrintable(before ? QString() : before.error().toString()));
+        QCOMPARE(before->low, 0);
+        QCOMPARE(before->high, 14); // 42 records over 3 partitions
+        auto low = a->deleteRecords(kTopic, 0, 3);
+        QVERIFY2(low, qPrintable(low ? QString() : low.error().toString()));
+        QCOMPARE(*low, 3);
+        auto after = a->watermarks(kTopic, 0);
+        QVERIFY(after);
+        QCOMPARE(after->low, 3);
+        QCOMPARE(after->high, 14);
+        auto count = a->partitionCount(kTopic);
+        QVERIFY(count);
+        QCOMPARE(*count, 3);
+    }
+
+    void restartRebuildsGroupsAndOffsets()
+    {
+        m_broker->stop();
+        m_broker.reset();
+        QVERIFY(startBroker());
+        auto a = admin();
+        QVERIFY(a);
+        auto offsets = a->listGroupOffsets(kGroup);
+        QVERIFY2(offsets, qPrintable(offsets ? QString() : offsets.error().toString()));
+        QCOMPARE(byPartition(*offsets, kTopic), (std::map<int32_t, int64_t> {{0, 7}, {1, 8}, {2, 9}}));
+        auto groups = a->listGroups();
+        QVERIFY(groups);
+        QVERIFY(std::any_of(groups->begin(), groups->end(), [](const auto& g) { return g.groupId == kGroup; }));
+        auto desc = a->describeGroup(kGroup);
+        QVERIFY(desc);
+        QCOMPARE(desc->state, QStringLiteral("Empty"));
+        auto w = a->watermarks(kTopic, 0);
+        QVERIFY(w);
+        QCOMPARE(w->low, 3);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestBrokerGroups)
+#include "tst_brokergroups.moc"
