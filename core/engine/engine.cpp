@@ -28,6 +28,43 @@ namespace {
 
 QString seriesKey(const QString& signalId, const Labels& labels) { return signalId + labelsToString(labels); }
 
+bool isAgeKind(SignalKind kind)
+{
+    return kind == SignalKind::CheckpointAge || kind == SignalKind::DashboardFreshness || kind == SignalKind::DataAge
+        || kind == SignalKind::TimeLag;
+}
+
+// Each hop's data age is the freshest of its age signals, aged by the time since it was observed. Walking the path,
+// the first hop whose data is older than the hop before by more than the tolerance is where data stops moving.
+void computeDataAges(Snapshot& snapshot)
+{
+    constexpr double kToleranceSeconds = 60.0;
+    const qint64 now = snapshot.takenMs;
+    const StageState* previous = nullptr;
+    for (auto& stage : snapshot.stages) {
+        for (int index : stage.signalIndexes) {
+            const SignalState& s = snapshot.signalStates[size_t(index)];
+            if (!s.hasValue || !isAgeKind(s.kind))
+                continue;
+            const double age = s.value + std::max<qint64>(0, now - s.valueTimestampMs) / 1000.0;
+            if (!stage.dataAgeSeconds || age < *stage.dataAgeSeconds)
+                stage.dataAgeSeconds = age;
+        }
+        if (!stage.dataAgeSeconds)
+            continue;
+        if (previous && snapshot.dataStopStageId.isEmpty()
+            && *stage.dataAgeSeconds > *previous->dataAgeSeconds + kToleranceSeconds) {
+            snapshot.dataStopStageId = stage.stageId;
+            snapshot.dataStopReason = QStringLiteral("data stops moving between %1 and %2: newest data %3 old there, "
+                                                     "%4 before it")
+                                          .arg(previous->title, stage.title,
+                                               formatValue(*stage.dataAgeSeconds, QStringLiteral("s")),
+                                               formatValue(*previous->dataAgeSeconds, QStringLiteral("s")));
+        }
+        previous = &stage;
+    }
+}
+
 // A series that a source stops reporting is kept (STALE) for this many of its poll intervals, then dropped.
 constexpr int kVanishedSeriesPolls = 10;
 
@@ -266,7 +303,9 @@ void Engine::Impl::startPoll(SourceRuntime* rt)
         if (rt->inFlight) {
             // The previous poll never answered; polling again could pile up work on a hung endpoint.
             markSourceStale(*rt,
-                            QStringLiteral("previous poll still running after %1 s")
+                            QStringLiteral("no answer within %1 ms (the poll is still running after %2 s; not "
+                                           "polling again until it ends)")
+                                .arg(rt->source->config().timeoutMs)
                                 .arg((now - rt->startedMs) / 1000.0, 0, 'f', 1),
                             now);
             if (!oneShot)
@@ -533,6 +572,7 @@ SnapshotPtr Engine::Impl::buildSnapshot()
         snapshot->stages.push_back(std::move(stageState));
     }
     snapshot->overall = anyStage ? overall : Severity::Unknown;
+    computeDataAges(*snapshot);
     for (const auto& rt : sources)
         snapshot->sources.push_back(rt->health);
     return snapshot;

@@ -68,6 +68,10 @@ struct Snapshot
     std::vector<SignalState> signalStates;
     std::vector<SourceHealth> sources;
     Severity overall = Severity::Unknown;
+    /// End-to-end view: the first hop whose data is much older than the hop before it ("data stops moving here"),
+    /// empty when the ages line up or are not known.
+    QString dataStopStageId;
+    QString dataStopReason;
 
     const SignalState* findSignal(const QString& signalId, const Labels& labels = {}) const;
     const SourceHealth* findSource(const QString& sourceId) const;

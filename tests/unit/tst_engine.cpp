@@ -164,6 +164,25 @@ private Q_SLOTS:
             cb(PollResult {});
     }
 
+    void endToEndDataAgeFindsWhereDataStops()
+    {
+        // source_log 5 s old, compute 10 s, sink 900 s, storage 905 s: data stops moving at the sink.
+        auto config = test::fakePipeline(4);
+        for (auto& stage : config.stages)
+            stage.signalConfigs[0].kind = SignalKind::DataAge;
+        const double ages[] = {5, 10, 900, 905};
+        for (int i = 0; i < 4; ++i)
+            script(QStringLiteral("src%1").arg(i))->value = ages[i];
+        Engine engine(config, {}, factory());
+        auto result = engine.pollOnce();
+        QVERIFY(result);
+        const Snapshot& s = **result;
+        QVERIFY(s.stages[0].dataAgeSeconds.has_value());
+        QVERIFY(*s.stages[2].dataAgeSeconds >= 900.0 && *s.stages[2].dataAgeSeconds < 905.0);
+        QCOMPARE(s.dataStopStageId, QStringLiteral("sink"));
+        QVERIFY2(s.dataStopReason.contains(QStringLiteral("between compute and sink")), qPrintable(s.dataStopReason));
+    }
+
     void sourceCreationErrorIsReturned()
     {
         Engine engine(test::fakePipeline(1), {}, [](const SourceConfig&, const std::vector<SignalConfig>&) {
