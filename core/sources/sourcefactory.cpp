@@ -3,6 +3,7 @@
 #include "sources/flinksource.h"
 #include "sources/httpjsonsource.h"
 #include "sources/promqlsource.h"
+#include "sources/scrapesource.h"
 #include "sources/sqlfreshnesssource.h"
 
 #include <QStringList>
@@ -27,6 +28,7 @@ constexpr std::array kRegistry {
     Registration {"flink", &FlinkSource::create},
     Registration {"sql", &SqlFreshnessSource::create},
     Registration {"http_json", &HttpJsonSource::create},
+    Registration {"scrape", &ScrapeSource::create},
 };
 
 } // namespace
