@@ -13,10 +13,16 @@ std::optional<RequestHeader> RequestHeader::parse(WireReader& r, bool (*isFlexib
     if (r.failed())
         return std::nullopt;
     h.flexible = isFlexible(h.apiKey, h.apiVersion);
-    if (h.flexible)
-        r.skipTaggedFields();
-    if (r.failed())
-        return std::nullopt;
+    if (h.flexible) {
+        // A client probing an ApiVersions version newer than we know may use either header layout; it only needs
+        // the correlation id back, so a header without tagged fields is accepted for it.
+        WireReader probe = r;
+        probe.skipTaggedFields();
+        if (!probe.failed())
+            r = probe;
+        else if (h.apiKey != 18)
+            return std::nullopt;
+    }
     return h;
 }
 

@@ -102,10 +102,13 @@ struct Connection : std::enable_shared_from_this<Connection>
         reading = true;
         asio::async_read(
             socket, asio::buffer(frame), asio::bind_executor(strand, [self = shared_from_this()](auto ec, size_t) {
-                self->reading = false;
-                if (ec)
+                if (ec) {
+                    self->reading = false;
                     return self->close({});
+                }
+                // Still "reading" while the handler runs, so an answer given inside it does not start a second read.
                 self->onFrame();
+                self->reading = false;
                 if (!self->closed && self->pending.size() < self->server->options.maxInFlightPerConnection)
                     self->readSize();
             }));

@@ -1,0 +1,366 @@
+// The embedded broker (in-process, ephemeral port, temporary data directory) driven by kcat (librdkafka) and by raw
+// sockets sending bad frames.
+
+#include "broker/broker.h"
+#include "broker/recordbatch.h"
+#include "broker/wire.h"
+#include "rawkafkaclient.h"
+
+#include <QDateTime>
+#include <QElapsedTimer>
+#include <QProcess>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+
+using namespace pw::broker;
+using pw::test::RawKafkaClient;
+
+namespace {
+
+struct KcatResult
+{
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+} // namespace
+
+class TestBrokerKcat : public QObject
+{
+    Q_OBJECT
+
+private:
+    QString m_kcat;
+    QTemporaryDir m_dir;
+    std::unique_ptr<Broker> m_broker;
+
+    KcatResult kcat(const QStringList& args, const QByteArray& input = {}, int timeoutMs = 20000)
+    {
+        QProcess p;
+        p.start(
+            m_kcat, QStringList {QStringLiteral("-b"), QString::fromStdString(m_broker->bootstrapServers())} + args);
+        if (!p.waitForStarted(5000))
+            return {};
+        if (!input.isEmpty())
+            p.write(input);
+        p.closeWriteChannel();
+        if (!p.waitForFinished(timeoutMs)) {
+            p.kill();
+            p.waitForFinished(2000);
+        }
+        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+            QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+    }
+
+    // A client that must keep working while others misbehave.
+    void verifyHealthy(RawKafkaClient& good, int32_t correlationId)
+    {
+        WireWriter body;
+        body.arrayLength(-1, false); // Metadata v1: all topics
+        QVERIFY(good.send(int16_t(ApiKey::Metadata), 1, correlationId, body.take()));
+        auto response = good.receive();
+        QVERIFY2(response.has_value(), "the healthy connection got no answer");
+        WireReader r(*response);
+        QCOMPARE(r.i32(), correlationId);
+    }
+
+private slots:
+    void initTestCase()
+    {
+        m_kcat = QStandardPaths::findExecutable(QStringLiteral("kcat"));
+        QVERIFY2(!m_kcat.isEmpty(), "kcat is not installed (Debian package kcat); this test needs it");
+        QVERIFY(m_dir.isValid());
+        BrokerOptions options;
+        options.dataDir = m_dir.path().toStdString();
+        options.listenPort = 0;
+        options.maxFrameBytes = 1 << 20;
+        auto broker = Broker::start(options);
+        QVERIFY2(broker.has_value(), broker ? "" : qPrintable(broker.error().toString()));
+        m_broker = std::move(*broker);
+        QVERIFY(m_broker->port() != 0);
+    }
+
+    void cleanupTestCase()
+    {
+        if (m_broker)
+            m_broker->stop();
+    }
+
+    void metadata()
+    {
+        auto r = kcat({QStringLiteral("-L"), QStringLiteral("-t"), QStringLiteral("meta-topic")});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains(QStringLiteral("broker 0 at 127.0.0.1:%1").arg(m_broker->port())), qPrintable(r.out));
+        // Auto-created by the metadata request.
+        QVERIFY2(r.out.contains(QStringLiteral("topic \"meta-topic\" with 1 partitions")), qPrintable(r.out));
+        auto all = kcat({QStringLiteral("-L")});
+        QCOMPARE(all.exitCode, 0);
+        QVERIFY(all.out.contains(QStringLiteral("\"meta-topic\"")));
+        QVERIFY(all.out.contains(QStringLiteral("\"__consumer_offsets\"")));
+    }
+
+    void produceAndConsume()
+    {
+        QByteArray input;
+        QStringList expected;
+        for (int i = 0; i < 50; ++i) {
+            const QString line = QStringLiteral("key%1:value-%2").arg(i % 7).arg(i);
+            input += line.toUtf8() + '\n';
+            expected << QStringLiteral("key%1=value-%2@%3").arg(i % 7).arg(i).arg(i);
+        }
+        auto produced
+            = kcat({QStringLiteral("-P"), QStringLiteral("-t"), QStringLiteral("pc"), QStringLiteral("-K:")}, input);
+        QCOMPARE(produced.exitCode, 0);
+        auto consumed = kcat({QStringLiteral("-C"), QStringLiteral("-t"), QStringLiteral("pc"), QStringLiteral("-o"),
+            QStringLiteral("beginning"), QStringLiteral("-e"), QStringLiteral("-f"), QStringLiteral("%k=%s@%o\\n")});
+        QCOMPARE(consumed.exitCode, 0);
+        QCOMPARE(consumed.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts), expected);
+
+        // A second produce appends after the first.
+        auto more = kcat(
+            {QStringLiteral("-P"), QStringLiteral("-t"), QStringLiteral("pc"), QStringLiteral("-K:")}, "late:tail\n");
+        QCOMPARE(more.exitCode, 0);
+        auto tail = kcat({QStringLiteral("-C"), QStringLiteral("-t"), QStringLiteral("pc"), QStringLiteral("-o"),
+            QStringLiteral("-1"), QStringLiteral("-e"), QStringLiteral("-f"), QStringLiteral("%k=%s@%o\\n")});
+        QCOMPARE(tail.out.trimmed(), QStringLiteral("late=tail@50"));
+    }
+
+    void offsetsByTimestamp()
+    {
+        const QString topic = QStringLiteral("times");
+        QCOMPARE(kcat({QStringLiteral("-P"), QStringLiteral("-t"), topic}, "a\nb\nc\n").exitCode, 0);
+        QThread::msleep(30);
+        const qint64 middle = QDateTime::currentMSecsSinceEpoch();
+        QThread::msleep(30);
+        QCOMPARE(kcat({QStringLiteral("-P"), QStringLiteral("-t"), topic}, "d\ne\n").exitCode, 0);
+
+        auto query = [&](qint64 ts) {
+            auto r = kcat({QStringLiteral("-Q"), QStringLiteral("-t"), QStringLiteral("%1:0:%2").arg(topic).arg(ts)});
+            return r.out.trimmed();
+        };
+        QCOMPARE(query(middle), QStringLiteral("times [0] offset 3"));
+        QCOMPARE(query(0), QStringLiteral("times [0] offset 0"));
+        QCOMPARE(query(-1), QStringLiteral("times [0] offset 5")); // latest
+        QCOMPARE(query(-2), QStringLiteral("times [0] offset 0")); // earliest
+        QCOMPARE(query(QDateTime::currentMSecsSinceEpoch() + 3600000), QStringLiteral("times [0] offset -1"));
+    }
+
+    void fetchWaitsForData()
+    {
+        // Fetch v4 with max wait 3 s and min bytes 1 on an empty partition: nothing comes back until another
+        // connection produces, then the answer arrives at once (the waiter is woken, not polled).
+        QCOMPARE(kcat({QStringLiteral("-L"), QStringLiteral("-t"), QStringLiteral("wait")}).exitCode, 0);
+        RawKafkaClient consumer(m_broker->port());
+        QVERIFY(consumer.connected());
+        WireWriter f;
+        f.i32(-1);
+        f.i32(3000);
+        f.i32(1);
+        f.i32(1 << 20);
+        f.i8(0);
+        f.arrayLength(1, false);
+        f.string("wait");
+        f.arrayLength(1, false);
+        f.i32(0);
+        f.i64(0);
+        f.i32(1 << 20);
+        QVERIFY(consumer.send(int16_t(ApiKey::Fetch), 4, 41, f.take()));
+        QVERIFY2(!consumer.receive(400).has_value(), "an empty fetch with min bytes 1 answered before max wait");
+        QElapsedTimer timer;
+        timer.start();
+        QCOMPARE(kcat({QStringLiteral("-P"), QStringLiteral("-t"), QStringLiteral("wait")}, "wake\n").exitCode, 0);
+        auto response = consumer.receive(5000);
+        QVERIFY(response.has_value());
+        QVERIFY2(timer.elapsed() < 2500, "the fetch waited for its timeout instead of being woken by the append");
+        WireReader r(*response);
+        QCOMPARE(r.i32(), 41);
+        r.i32(); // throttle
+        QCOMPARE(r.arrayLength(false), 1);
+        QCOMPARE(r.string(), std::string("wait"));
+        QCOMPARE(r.arrayLength(false), 1);
+        QCOMPARE(r.i32(), 0);
+        QCOMPARE(r.i16(), int16_t(0));
+        QCOMPARE(r.i64(), int64_t(1)); // high watermark
+        r.i64();
+        r.arrayLength(false);
+        auto records = r.bytesView();
+        QVERIFY(!r.failed());
+        auto decoded = decodeAllRecords(records);
+        QVERIFY(decoded.has_value());
+        QCOMPARE(decoded->size(), size_t(1));
+        QCOMPARE(QByteArray(reinterpret_cast<const char*>(decoded->front().value->data()),
+                     qsizetype(decoded->front().value->size())),
+            QByteArray("wake"));
+    }
+
+    void pipelinedResponsesKeepOrder()
+    {
+        // A long-polling Fetch between two quick requests: the answers still come back in request order.
+        RawKafkaClient c(m_broker->port());
+        QVERIFY(c.connected());
+        WireWriter f;
+        f.i32(-1);
+        f.i32(300);
+        f.i32(1 << 20);
+        f.arrayLength(1, false);
+        f.string("pc");
+        f.arrayLength(1, false);
+        f.i32(0);
+        f.i64(10000); // beyond the end: an error answers at once, so ask at the end instead
+        f.i32(1024);
+        std::vector<uint8_t> all;
+        auto append = [&](const std::vector<uint8_t>& frame) { all.insert(all.end(), frame.begin(), frame.end()); };
+        append(RawKafkaClient::frame(int16_t(ApiKey::ApiVersions), 0, 1, {}));
+        WireWriter f2;
+        f2.i32(-1);
+        f2.i32(300); // max wait 300 ms
+        f2.i32(1 << 20); // min bytes far more than there is
+        f2.arrayLength(1, false);
+        f2.string("pc");
+        f2.arrayLength(1, false);
+        f2.i32(0);
+        f2.i64(0);
+        f2.i32(1024);
+        append(RawKafkaClient::frame(int16_t(ApiKey::Fetch), 0, 2, f2.take()));
+        WireWriter m;
+        m.arrayLength(0, false);
+        append(RawKafkaClient::frame(int16_t(ApiKey::Metadata), 0, 3, m.take()));
+        QVERIFY(c.sendRaw(all));
+        for (int32_t expected = 1; expected <= 3; ++expected) {
+            auto response = c.receive(5000);
+            QVERIFY(response.has_value());
+            WireReader r(*response);
+            QCOMPARE(r.i32(), expected);
+        }
+    }
+
+    void apiVersionsOfUnknownVersion()
+    {
+        RawKafkaClient c(m_broker->port());
+        QVERIFY(c.connected());
+        QVERIFY(c.send(int16_t(ApiKey::ApiVersions), 99, 5, {}));
+        auto response = c.receive();
+        QVERIFY(response.has_value());
+        WireReader r(*response);
+        QCOMPARE(r.i32(), 5);
+        QCOMPARE(r.i16(), int16_t(35)); // UNSUPPORTED_VERSION, v0 layout
+        const int32_t n = r.arrayLength(false);
+        QVERIFY(n > 5);
+        // The connection stays usable: v0 now works.
+        QVERIFY(c.send(int16_t(ApiKey::ApiVersions), 0, 6, {}));
+        auto ok = c.receive();
+        QVERIFY(ok.has_value());
+        WireReader r2(*ok);
+        QCOMPARE(r2.i32(), 6);
+        QCOMPARE(r2.i16(), int16_t(0));
+    }
+
+    void badFrames_data()
+    {
+        QTest::addColumn<QByteArray>("bytes");
+        auto bytes = [](const std::vector<uint8_t>& v) {
+            return QByteArray(reinterpret_cast<const char*>(v.data()), qsizetype(v.size()));
+        };
+        auto sizeOnly = [](int32_t size) {
+            WireWriter w;
+            w.i32(size);
+            return w.take();
+        };
+        QTest::newRow("size too small") << bytes(sizeOnly(3));
+        QTest::newRow("negative size") << bytes(sizeOnly(-20));
+        QTest::newRow("over the cap") << bytes(sizeOnly(200 << 20));
+        {
+            // The size claims 12 bytes but the client id length runs past them.
+            WireWriter w;
+            w.i32(12);
+            w.i16(3);
+            w.i16(1);
+            w.i32(9);
+            w.i16(50);
+            w.i16(0);
+            QTest::newRow("truncated header") << bytes(w.take());
+        }
+        QTest::newRow("unknown api key") << bytes(RawKafkaClient::frame(999, 0, 1, {}));
+        QTest::newRow("unsupported produce version") << bytes(RawKafkaClient::frame(0, 2, 1, {}));
+        {
+            WireWriter body;
+            body.i32(0x7fffffff); // Metadata v1 topics array
+            QTest::newRow("absurd array length") << bytes(RawKafkaClient::frame(3, 1, 1, body.take()));
+        }
+        {
+            WireWriter body;
+            body.nullableString(std::nullopt);
+            body.i16(-1);
+            body.i32(1000);
+            body.arrayLength(1, false);
+            body.string("pc");
+            body.arrayLength(1, false);
+            body.i32(0);
+            body.i32(5000); // records length beyond the frame
+            QTest::newRow("truncated produce body") << bytes(RawKafkaClient::frame(0, 3, 1, body.take()));
+        }
+    }
+
+    void badFrames()
+    {
+        QFETCH(QByteArray, bytes);
+        RawKafkaClient good(m_broker->port());
+        QVERIFY(good.connected());
+        verifyHealthy(good, 100);
+        if (QTest::currentTestFailed())
+            return;
+
+        RawKafkaClient bad(m_broker->port());
+        QVERIFY(bad.connected());
+        QVERIFY(bad.sendRaw(std::vector<uint8_t>(bytes.begin(), bytes.end())));
+        QVERIFY2(bad.closedByPeer(5000), "the broker kept the misbehaving connection open");
+
+        verifyHealthy(good, 101);
+        if (QTest::currentTestFailed())
+            return;
+        // New clients are served too.
+        auto r = kcat({QStringLiteral("-L"), QStringLiteral("-t"), QStringLiteral("pc")});
+        QCOMPARE(r.exitCode, 0);
+    }
+
+    void truncatedFrameThenHangUp()
+    {
+        // Half a frame, then the client goes away: only that connection ends.
+        RawKafkaClient good(m_broker->port());
+        verifyHealthy(good, 1);
+        {
+            RawKafkaClient bad(m_broker->port());
+            auto frame = RawKafkaClient::frame(int16_t(ApiKey::ApiVersions), 0, 7, {});
+            frame.resize(frame.size() - 3);
+            QVERIFY(bad.sendRaw(frame));
+        }
+        verifyHealthy(good, 2);
+    }
+
+    void acksZeroGetsNoResponse()
+    {
+        RawKafkaClient c(m_broker->port());
+        auto batch = buildRecordBatch({SimpleRecord {std::nullopt, std::vector<uint8_t> {'z'}, 1, {}, -1}});
+        WireWriter body;
+        body.nullableString(std::nullopt);
+        body.i16(0); // acks=0
+        body.i32(1000);
+        body.arrayLength(1, false);
+        body.string("pc");
+        body.arrayLength(1, false);
+        body.i32(0);
+        body.bytes(batch);
+        QVERIFY(c.send(int16_t(ApiKey::Produce), 7, 1, body.take()));
+        QVERIFY(c.send(int16_t(ApiKey::ApiVersions), 0, 2, {}));
+        auto response = c.receive();
+        QVERIFY(response.has_value());
+        WireReader r(*response);
+        QCOMPARE(r.i32(), 2); // the produce got no answer; the next request's answer is the first
+    }
+};
+
+QTEST_GUILESS_MAIN(TestBrokerKcat)
+#include "tst_brokerkcat.moc"
