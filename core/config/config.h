@@ -83,7 +83,24 @@ Result<PipelineConfig> loadConfigFile(const QString& path);
 /// Same, from text (used by tests and the fuzzer); `displayName` appears in errors as the file.
 Result<PipelineConfig> loadConfigText(const QByteArray& yaml, const QString& displayName);
 
-/// Parses "250ms", "5s", "2m", "6h", "1d" or a bare number of seconds.
+/// Parses "250ms", "5s", "2m", "6h", "1d", "1w", compounds like "1h30m", or a bare number of seconds ("0.5").
 Result<qint64> parseDurationMs(QStringView text);
+/// The shortest exact form of a duration: 250ms, 5s, 2m, 6h, 1d (90s stays "90s").
+QString formatDurationMs(qint64 ms);
+
+/// How values land in SourceConfig::options and SignalConfig::params: strings as written (with `${ENV}` resolved),
+/// numbers and booleans as their text ("5432", "0.99"), maps (kafka `properties`, scrape `matchers`) as QVariantMap
+/// of strings. A duration is kept as written under its key ("window" → "1m") and, in milliseconds as qint64, under
+/// "<key>_ms" ("window_ms" → 60000). Defaults are filled in (sql `timestamp_timezone` UTC, http_json `time_format`
+/// auto), so a source never needs to know the schema's defaults.
+
+/// True for kafka property names that hold secrets: they contain password, secret, key, token or credential
+/// (`sasl.password`, `ssl.key.password`, `sasl.oauthbearer.client.secret`). Their values are never shown.
+bool isSecretPropertyName(QStringView name);
+/// A URL as it may be shown: user info dropped, values of secret-looking query parameters replaced by `***`.
+QString redactedUrl(const QString& url);
+/// One line describing a source for logs, `check-config` and the UI, with every secret replaced by `***`:
+/// `prom (promql) http://127.0.0.1:9090 every 5s, timeout 3s, bearer token ***, header X-Scope-OrgID: ***`.
+QString redactedSourceDescription(const SourceConfig& source);
 
 } // namespace pw
