@@ -5,6 +5,8 @@ Subcommands (each prints one JSON object on its last stdout line and exits non-z
             views (list/describe groups, list group offsets), stop the group, reset its offsets while empty
   hold      join the group with one consumer, print {"joined": ...} once it owns partitions, and stay a member
             until stdin closes; then leave the group
+  lagging   produce --count records, consume all of them as a group member, commit each partition p at
+            (end offset - p - 2) so the group has a known lag, and leave
 """
 
 import argparse
@@ -204,9 +206,28 @@ def hold(args):
     print(json.dumps({"left": True}), flush=True)
 
 
+def lagging(args):
+    produce(args, args.count, 0)
+    consumer = KafkaConsumer(args.topic, bootstrap_servers=args.bootstrap, group_id=args.group, client_id="lagging",
+                             auto_offset_reset="earliest", enable_auto_commit=False, session_timeout_ms=6000,
+                             heartbeat_interval_ms=300, max_poll_interval_ms=15000, request_timeout_ms=20000)
+    ends = {}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and sum(ends.values()) < args.count:
+        for tp, records in consumer.poll(timeout_ms=200).items():
+            for r in records:
+                ends[tp.partition] = max(ends.get(tp.partition, 0), r.offset + 1)
+    if sum(ends.values()) < args.count:
+        fail("consumed only %d of %d records" % (sum(ends.values()), args.count))
+    offsets = {p: max(0, end - p - 2) for p, end in ends.items()}
+    consumer.commit({TopicPartition(args.topic, p): OffsetAndMetadata(o, "") for p, o in offsets.items()})
+    consumer.close(autocommit=False)
+    print(json.dumps({"ends": ends, "committed": offsets}), flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=["scenario", "hold"])
+    parser.add_argument("command", choices=["scenario", "hold", "lagging"])
     parser.add_argument("--bootstrap", required=True)
     parser.add_argument("--topic", required=True)
     parser.add_argument("--group", required=True)
@@ -217,8 +238,10 @@ def main():
     args = parser.parse_args()
     if args.command == "scenario":
         scenario(args)
-    else:
+    elif args.command == "hold":
         hold(args)
+    else:
+        lagging(args)
 
 
 if __name__ == "__main__":
