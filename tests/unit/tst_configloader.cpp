@@ -237,6 +237,28 @@ private slots:
             QVERIFY2(text.contains(phrase), qPrintable(QStringLiteral("missing \"%1\" in: %2").arg(phrase, text)));
     }
 
+    // The exact lines README.md shows for the error format.
+    void errorFormat()
+    {
+        const auto unknown = loadConfigText("pipeline:\n  name: marts\nsources:\n  prom:\n    kind: promql\n"
+                                            "    url: http://127.0.0.1:9090\n    intervall: 5s\nstages: []\n",
+            QStringLiteral("pathwatch.yaml"));
+        QVERIFY(!unknown);
+        QCOMPARE(unknown.error().toString(),
+            QStringLiteral("pathwatch.yaml:7:5: unknown key `intervall` in source `prom` (did you mean `interval`? "
+                           "allowed keys here: auth, headers, interval, kind, max_body_bytes, timeout, tls, url)"));
+        const auto undefined = loadConfigText("sources:\n  prom:\n    kind: promql\n    url: http://127.0.0.1:9090\n"
+                                              "  warehouse:\n    kind: sql\n    driver: QSQLITE\n"
+                                              "    database: serving.db\nstages:\n  - id: sink\n    signals:\n"
+                                              "      - kind: sink_commit_latency\n        name: p99\n"
+                                              "        source: promm\n        query: up\n",
+            QStringLiteral("pathwatch.yaml"));
+        QVERIFY(!undefined);
+        QCOMPARE(undefined.error().toString(),
+            QStringLiteral("pathwatch.yaml:14:17: signal `sink/p99` refers to source `promm`, which is not defined "
+                           "(did you mean `prom`? defined sources: prom, warehouse)"));
+    }
+
     void secretsNeverInErrors_data()
     {
         QTest::addColumn<QByteArray>("yaml");
