@@ -5,6 +5,8 @@
 #include "broker/broker.h"
 #include "sources/kafkaadmin.h"
 
+#include <librdkafka/rdkafka.h>
+
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -241,6 +243,68 @@ private slots:
         auto count = a->partitionCount(kTopic);
         QVERIFY(count);
         QCOMPARE(*count, 3);
+    }
+
+    void librdkafkaMemberJoinsCommitsAndLeaves()
+    {
+        // librdkafka's group protocol versions: JoinGroup 5, SyncGroup 3, Heartbeat 3, OffsetCommit 7, OffsetFetch 7.
+        const QString group = QStringLiteral("rdkafka-readers");
+        char errstr[512];
+        rd_kafka_conf_t* conf = rd_kafka_conf_new();
+        const std::vector<std::pair<const char*, std::string>> settings {
+            {"bootstrap.servers", bootstrap().toStdString()}, {"group.id", group.toStdString()},
+            {"client.id", "rdkafka-reader"}, {"auto.offset.reset", "earliest"}, {"enable.auto.commit", "false"},
+            {"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}};
+        for (const auto& [k, v] : settings)
+            QCOMPARE(rd_kafka_conf_set(conf, k, v.c_str(), errstr, sizeof errstr), RD_KAFKA_CONF_OK);
+        rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+        QVERIFY2(rk, errstr);
+        rd_kafka_poll_set_consumer(rk);
+        rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(topics, kTopic.toUtf8().constData(), RD_KAFKA_PARTITION_UA);
+        QCOMPARE(rd_kafka_subscribe(rk, topics), RD_KAFKA_RESP_ERR_NO_ERROR);
+        rd_kafka_topic_partition_list_destroy(topics);
+
+        // 42 records minus the 3 deleted from partition 0.
+        int received = 0;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (received < 39 && std::chrono::steady_clock::now() < deadline) {
+            rd_kafka_message_t* msg = rd_kafka_consumer_poll(rk, 200);
+            if (!msg)
+                continue;
+            if (!msg->err)
+                ++received;
+            rd_kafka_message_destroy(msg);
+        }
+        QCOMPARE(received, 39);
+        QCOMPARE(rd_kafka_commit(rk, nullptr, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
+
+        auto a = admin();
+        QVERIFY(a);
+        auto desc = a->describeGroup(group);
+        QVERIFY2(desc, qPrintable(desc ? QString() : desc.error().toString()));
+        QCOMPARE(desc->state, QStringLiteral("Stable"));
+        QCOMPARE(desc->members.size(), size_t(1));
+        QCOMPARE(desc->members.front().clientId, QStringLiteral("rdkafka-reader"));
+        QCOMPARE(desc->members.front().assignment.size(), size_t(3));
+        auto offsets = a->listGroupOffsets(group);
+        QVERIFY(offsets);
+        QCOMPARE(byPartition(*offsets, kTopic), (std::map<int32_t, int64_t> {{0, 14}, {1, 14}, {2, 14}}));
+
+        // The consumer's own view of its commits (OffsetFetch from a member).
+        rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(3);
+        for (int p = 0; p < 3; ++p)
+            rd_kafka_topic_partition_list_add(parts, kTopic.toUtf8().constData(), p);
+        QCOMPARE(rd_kafka_committed(rk, parts, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+        for (int p = 0; p < 3; ++p)
+            QCOMPARE(parts->elems[p].offset, 14);
+        rd_kafka_topic_partition_list_destroy(parts);
+
+        QCOMPARE(rd_kafka_consumer_close(rk), RD_KAFKA_RESP_ERR_NO_ERROR);
+        rd_kafka_destroy(rk);
+        auto after = a->describeGroup(group);
+        QVERIFY(after);
+        QCOMPARE(after->state, QStringLiteral("Empty"));
     }
 
     void restartRebuildsGroupsAndOffsets()
