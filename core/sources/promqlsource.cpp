@@ -333,6 +333,10 @@ Result<std::vector<Sample>> PromqlSource::parseResponse(int httpStatus, const QB
 
 void PromqlSource::poll(PollContext& context, std::function<void(PollResult)> done)
 {
+    if (m_signals.empty()) {
+        done(PollResult {});
+        return;
+    }
     if (!context.http) {
         PollResult result;
         result.error = Error::make(Error::Code::Generic, QStringLiteral("no HTTP client available"));
@@ -351,10 +355,6 @@ void PromqlSource::poll(PollContext& context, std::function<void(PollResult)> do
     for (const SignalConfig& s : m_signals)
         state->queries.push_back(
             {s.id, queryUrl(m_config.http.url, s.params.value(QStringLiteral("query")).toString(), now), {}});
-    if (state->queries.empty()) {
-        finishPoll(state);
-        return;
-    }
     const size_t first = std::min<size_t>(state->queries.size(), kMaxConcurrentQueries);
     for (size_t i = 0; i < first; ++i)
         startNext(state);
