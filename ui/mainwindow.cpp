@@ -44,6 +44,16 @@ QLabel* sectionLabel(const QString& text, QWidget* parent)
     return label;
 }
 
+void fitColumns(QTableView* view)
+{
+    const int maxWidth = 36 * view->fontMetrics().horizontalAdvance(QLatin1Char('M'));
+    const int columns = view->model()->columnCount();
+    for (int c = 0; c < columns - 1; ++c) {
+        view->resizeColumnToContents(c);
+        view->setColumnWidth(c, std::min(view->columnWidth(c) + 12, maxWidth));
+    }
+}
+
 QTableView* makeTable(const QString& objectName, QWidget* parent)
 {
     auto* view = new QTableView(parent);
@@ -114,6 +124,8 @@ MainWindow::MainWindow(QWidget* parent)
     connect(&m_ageTimer, &QTimer::timeout, this, &MainWindow::refreshAges);
     m_ageTimer.start();
 
+    // The table, not the filter field, has the focus at start, so typing does not filter by accident.
+    m_signalView->setFocus();
     setEmptyState(tr("Waiting for the first snapshot…"));
     resize(1400, 820);
 }
@@ -127,6 +139,28 @@ QWidget* MainWindow::createConsolePage()
     auto* layout = new QVBoxLayout(page);
     layout->setContentsMargins(12, 12, 12, 6);
     layout->setSpacing(10);
+
+    auto* header = new QHBoxLayout;
+    header->setSpacing(10);
+    m_pipelineLabel = new QLabel(page);
+    m_pipelineLabel->setObjectName(QStringLiteral("pipelineLabel"));
+    QFont nameFont = m_pipelineLabel->font();
+    nameFont.setBold(true);
+    nameFont.setPointSizeF(nameFont.pointSizeF() * 1.35);
+    m_pipelineLabel->setFont(nameFont);
+    header->addWidget(m_pipelineLabel);
+    m_overallLabel = new QLabel(page);
+    m_overallLabel->setObjectName(QStringLiteral("overallStatusLabel"));
+    QFont pillFont = m_overallLabel->font();
+    pillFont.setBold(true);
+    m_overallLabel->setFont(pillFont);
+    header->addWidget(m_overallLabel);
+    m_summaryLabel = new QLabel(page);
+    m_summaryLabel->setObjectName(QStringLiteral("summaryLabel"));
+    m_summaryLabel->setForegroundRole(QPalette::PlaceholderText);
+    header->addWidget(m_summaryLabel);
+    header->addStretch(1);
+    layout->addLayout(header);
 
     m_strip = new PipelineStrip(page);
     layout->addWidget(m_strip);
@@ -158,6 +192,7 @@ QWidget* MainWindow::createConsolePage()
     auto* signalsHeader = new QHBoxLayout;
     signalsHeader->addWidget(sectionLabel(tr("Signals"), signalsPanel));
     m_signalCount = new QLabel(signalsPanel);
+    m_signalCount->setForegroundRole(QPalette::PlaceholderText);
     m_signalCount->setObjectName(QStringLiteral("signalCountLabel"));
     signalsHeader->addWidget(m_signalCount);
     signalsHeader->addStretch(1);
@@ -194,6 +229,7 @@ QWidget* MainWindow::createConsolePage()
     auto* sourcesHeader = new QHBoxLayout;
     sourcesHeader->addWidget(sectionLabel(tr("Sources"), sourcesPanel));
     m_sourceCount = new QLabel(sourcesPanel);
+    m_sourceCount->setForegroundRole(QPalette::PlaceholderText);
     m_sourceCount->setObjectName(QStringLiteral("sourceCountLabel"));
     sourcesHeader->addWidget(m_sourceCount);
     sourcesHeader->addStretch(1);
@@ -216,7 +252,7 @@ QWidget* MainWindow::createConsolePage()
 
     splitter->addWidget(signalsPanel);
     splitter->addWidget(sourcesPanel);
-    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(0, 5);
     splitter->setStretchFactor(1, 2);
     layout->addWidget(splitter, 1);
     return page;
@@ -306,6 +342,25 @@ void MainWindow::applyPendingSnapshot()
         tr("Snapshot #%1 taken %2")
             .arg(snap.sequence)
             .arg(QDateTime::fromMSecsSinceEpoch(snap.takenMs).toString(QStringLiteral("HH:mm:ss"))));
+    m_pipelineLabel->setText(snap.pipelineName.isEmpty() ? tr("Pipeline") : snap.pipelineName);
+    m_overallLabel->setText(severityName(snap.overall));
+    m_overallLabel->setStyleSheet(
+        QStringLiteral("QLabel { background: %1; color: %2; border-radius: 4px; padding: 2px 10px; }")
+            .arg(StatusStyle::color(snap.overall).name(), StatusStyle::onColor(snap.overall).name()));
+    int stagesNotOk = 0;
+    for (const auto& st : snap.stages)
+        if (st.severity != Severity::Ok)
+            ++stagesNotOk;
+    m_summaryLabel->setText(stagesNotOk > 0
+            ? tr("%1 of %2 stages need attention").arg(stagesNotOk).arg(snap.stages.size())
+            : tr("all %1 stages OK").arg(snap.stages.size()));
+
+    // Fit the columns to the first real data once; later updates must not make columns jump under the user.
+    if (!m_columnsFitted && !snap.signalStates.empty()) {
+        fitColumns(m_signalView);
+        fitColumns(m_sourceView);
+        m_columnsFitted = true;
+    }
     updateTitle();
     refreshAges();
     Q_EMIT snapshotApplied(snap.sequence);

@@ -58,6 +58,7 @@ private:
     SnapshotPtr m_pending;
     SnapshotPtr m_current;
     std::function<qint64()> m_clock;
+    bool m_columnsFitted = false;
     QTimer m_refreshTimer;
     QTimer m_ageTimer;
 
@@ -65,6 +66,9 @@ private:
     QWidget* m_consolePage = nullptr;
     QWidget* m_emptyPage = nullptr;
     QLabel* m_emptyLabel = nullptr;
+    QLabel* m_pipelineLabel = nullptr;
+    QLabel* m_overallLabel = nullptr;
+    QLabel* m_summaryLabel = nullptr;
     PipelineStrip* m_strip = nullptr;
     SignalTableModel* m_signalModel = nullptr;
     SourceHealthModel* m_sourceModel = nullptr;

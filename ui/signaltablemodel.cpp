@@ -193,6 +193,8 @@ QVariant SignalTableModel::headerData(int section, Qt::Orientation orientation, 
     }
     if (role == Qt::TextAlignmentRole && (section == ValueColumn || section == AgeColumn))
         return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
+    if (role == Qt::TextAlignmentRole && section == StatusColumn)
+        return QVariant::fromValue(Qt::AlignCenter);
     return QAbstractTableModel::headerData(section, orientation, role);
 }
 

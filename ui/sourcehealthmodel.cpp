@@ -185,6 +185,8 @@ QVariant SourceHealthModel::headerData(int section, Qt::Orientation orientation,
     if (role == Qt::TextAlignmentRole
         && (section == LastSuccessColumn || section == PollsColumn || section == FailuresColumn))
         return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
+    if (role == Qt::TextAlignmentRole && section == StatusColumn)
+        return QVariant::fromValue(Qt::AlignCenter);
     return QAbstractTableModel::headerData(section, orientation, role);
 }
 

@@ -7,6 +7,7 @@
 #include <QLabel>
 #include <QPainter>
 #include <QPainterPath>
+#include <QResizeEvent>
 #include <QVBoxLayout>
 
 namespace pw {
@@ -64,7 +65,9 @@ StageTile::StageTile(QWidget* parent)
 
     m_reason->setWordWrap(true);
     m_reason->setAlignment(Qt::AlignLeft | Qt::AlignTop);
-    m_reason->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_reason->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
+    // Two lines are always reserved so the values of all tiles line up, whether or not a tile has a reason.
+    m_reason->setFixedHeight(2 * QFontMetrics(smallFont).lineSpacing() + 2);
     m_signal->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
 
@@ -77,8 +80,9 @@ StageTile::StageTile(QWidget* parent)
     body->addWidget(m_value);
     body->addWidget(m_age);
     body->addSpacing(4);
-    body->addWidget(m_reason, 1);
+    body->addWidget(m_reason);
     body->addWidget(m_detail);
+    body->addStretch(1);
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -123,8 +127,9 @@ void StageTile::setStage(const StageState& stage, const Snapshot& snapshot)
     } else {
         signalText = tr("no signals");
     }
-    m_signal->setText(signalText);
+    m_signalText = signalText;
     m_signal->setToolTip(signalText);
+    elideTexts();
     m_value->setText(valueText);
 
     const bool notOk = stage.severity != Severity::Ok;
@@ -133,7 +138,6 @@ void StageTile::setStage(const StageState& stage, const Snapshot& snapshot)
         reason = tr("No data yet");
     m_reason->setText(notOk ? reason : QString());
     m_reason->setToolTip(notOk ? reason : QString());
-    m_reason->setVisible(notOk && !reason.isEmpty());
 
     int notOkCount = 0;
     for (int i : stage.signalIndexes)
@@ -161,6 +165,18 @@ void StageTile::refreshAge(qint64 nowMs)
     const QString age = StatusStyle::formatAge(nowMs - m_valueTimestampMs);
     // A STALE tile shows the last good value; say so, so it is never read as current.
     m_age->setText(m_severity == Severity::Stale ? tr("last value %1").arg(age) : age);
+}
+
+void StageTile::resizeEvent(QResizeEvent* event)
+{
+    QFrame::resizeEvent(event);
+    elideTexts();
+}
+
+void StageTile::elideTexts()
+{
+    const int width = std::max(20, contentsRect().width() - 28);
+    m_signal->setText(m_signal->fontMetrics().elidedText(m_signalText, Qt::ElideRight, width));
 }
 
 void StageTile::changeEvent(QEvent* event)

@@ -28,14 +28,17 @@ public:
 protected:
     void paintEvent(QPaintEvent* event) override;
     void changeEvent(QEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
 
 private:
     void applyColors();
+    void elideTexts();
 
     QString m_stageId;
     Severity m_severity = Severity::Unknown;
     bool m_hasValue = false;
     qint64 m_valueTimestampMs = 0;
+    QString m_signalText; // unelided
     QLabel* m_status;
     QLabel* m_title;
     QLabel* m_signal;
