@@ -203,12 +203,14 @@ public:
     bool boolean(const MapView& map, const Entry& e) const;
     qint64 byteSize(const MapView& map, const Entry& e) const;
     QString oneOf(const MapView& map, const Entry& e, const QStringList& options, const QString& noun) const;
+    QString timeZone(const MapView& map, const Entry& e) const;
 
 private:
     QString resolveEnv(const QString& raw, const MapView& map, const Entry& e, QString* firstVar) const;
     void parsePipeline(const MapView& top, PipelineConfig& config) const;
     void parseExport(const MapView& top, PipelineConfig& config) const;
     SourceConfig parseSource(const Entry& entry) const;
+    QString httpUrl(const MapView& map, const Entry& e, const QString& example) const;
     void parseHttp(const MapView& map, SourceConfig& source) const;
     void parseSql(const MapView& map, SourceConfig& source) const;
     void parseKafka(const MapView& map, SourceConfig& source) const;
@@ -288,6 +290,8 @@ void MapView::allowOnly(const QStringList& allowed, const std::function<QString(
         if (allowed.contains(e.key))
             continue;
         QString hint;
+        if (e.key == QLatin1String("<<"))
+            hint = QStringLiteral("YAML merge keys (`<<: *anchor`) are not supported; write the settings out; ");
         const QString close = schema::closestMatch(e.key, allowed);
         if (!close.isEmpty())
             hint = QStringLiteral("did you mean %1? ").arg(q(close));
@@ -479,6 +483,16 @@ QString Loader::oneOf(const MapView& map, const Entry& e, const QStringList& opt
     fail(v.pos, QStringLiteral("unknown %1 %2 for %3 in %4").arg(noun, v.shown(), q(e.key), map.what()), hint);
 }
 
+QString Loader::timeZone(const MapView& map, const Entry& e) const
+{
+    const Value v = scalar(map, e, QStringLiteral("a time zone"));
+    const QString tz = v.text.trimmed();
+    if (tz != QLatin1String("UTC") && tz != QLatin1String("local") && !QTimeZone(tz.toUtf8()).isValid())
+        fail(v.pos, QStringLiteral("unknown time zone %1 for %2 in %3").arg(v.shown(), q(e.key), map.what()),
+            QStringLiteral("use UTC, local, or an IANA name such as Europe/Berlin"));
+    return tz;
+}
+
 // --- URLs and addresses ------------------------------------------------------------------------------------------
 
 /// host:port with an optional [IPv6] host; returns false when malformed.
@@ -661,14 +675,9 @@ SourceConfig Loader::parseSource(const Entry& entry) const
     return source;
 }
 
-void Loader::parseHttp(const MapView& map, SourceConfig& source) const
+QString Loader::httpUrl(const MapView& map, const Entry& e, const QString& example) const
 {
-    const QString kind = source.kind;
-    const bool baseUrl = kind == QLatin1String("promql") || kind == QLatin1String("flink");
-    const QString example
-        = baseUrl ? QStringLiteral("http://127.0.0.1:9090") : QStringLiteral("http://127.0.0.1:9464/metrics");
-    const Entry& urlEntry = map.require(QStringLiteral("url"), example);
-    const Value url = scalar(map, urlEntry, QStringLiteral("a URL"));
+    const Value url = scalar(map, e, QStringLiteral("a URL"));
     const QString text = url.text.trimmed();
     const qsizetype schemeEnd = text.indexOf(QLatin1String("://"));
     const qsizetype authorityEnd = schemeEnd < 0 ? -1 : text.indexOf(u'/', schemeEnd + 3);
@@ -676,7 +685,7 @@ void Loader::parseHttp(const MapView& map, SourceConfig& source) const
         ? QStringView()
         : QStringView(text).mid(schemeEnd + 3, authorityEnd < 0 ? -1 : authorityEnd - schemeEnd - 3);
     if (authority.contains(u'@'))
-        fail(url.pos, QStringLiteral("the `url` of %1 carries credentials").arg(map.what()),
+        fail(url.pos, QStringLiteral("the %1 of %2 carries credentials").arg(q(e.key), map.what()),
             QStringLiteral("URLs are shown and logged; move them to `auth: {basic: {username: ..., password: "
                            "\"${ENV}\"}}` or `auth: {bearer_token: \"${ENV}\"}`"));
     const QUrl parsed(text, QUrl::StrictMode);
@@ -689,15 +698,25 @@ void Loader::parseHttp(const MapView& map, SourceConfig& source) const
         else if (shown.envVar.isEmpty())
             shown.text = redactedUrl(shown.text);
         fail(url.pos,
-            QStringLiteral("expected an http:// or https:// URL for `url` of %1, got %2")
-                .arg(map.what(), shown.shown()),
+            QStringLiteral("expected an http:// or https:// URL for %1 of %2, got %3")
+                .arg(q(e.key), map.what(), shown.shown()),
             QStringLiteral("write it like %1").arg(example));
     }
     if (parsed.hasFragment())
         fail(url.pos,
-            QStringLiteral("the `url` of %1 has a #fragment, which is never sent to a server").arg(map.what()),
+            QStringLiteral("the %1 of %2 has a #fragment, which is never sent to a server").arg(q(e.key), map.what()),
             QStringLiteral("remove the part from `#` on"));
-    source.http.url = text;
+    return text;
+}
+
+void Loader::parseHttp(const MapView& map, SourceConfig& source) const
+{
+    const QString kind = source.kind;
+    const bool baseUrl = kind == QLatin1String("promql") || kind == QLatin1String("flink");
+    const QString example
+        = baseUrl ? QStringLiteral("http://127.0.0.1:9090") : QStringLiteral("http://127.0.0.1:9464/metrics");
+    const Entry& urlEntry = map.require(QStringLiteral("url"), example);
+    source.http.url = httpUrl(map, urlEntry, example);
 
     source.http.maxBodyBytes = schema::defaultMaxBodyBytes(kind);
     if (const Entry* e = map.find(QStringLiteral("max_body_bytes")))
@@ -794,14 +813,8 @@ void Loader::parseSql(const MapView& map, SourceConfig& source) const
     }
 
     QString tz = QStringLiteral("UTC");
-    if (const Entry* e = map.find(QStringLiteral("timestamp_timezone"))) {
-        const Value v = scalar(map, *e, QStringLiteral("a time zone"));
-        tz = v.text.trimmed();
-        if (tz != QLatin1String("local") && !QTimeZone(tz.toUtf8()).isValid())
-            fail(v.pos,
-                QStringLiteral("unknown time zone %1 for `timestamp_timezone` in %2").arg(v.shown(), map.what()),
-                QStringLiteral("use UTC, local, or an IANA name such as Europe/Berlin"));
-    }
+    if (const Entry* e = map.find(QStringLiteral("timestamp_timezone")))
+        tz = timeZone(map, *e);
     o.insert(QStringLiteral("timestamp_timezone"), tz);
 }
 
@@ -1089,6 +1102,10 @@ void Loader::parseParams(const MapView& map, const SourceConfig& source, SignalC
         }
         if (const Entry* e = map.find(QStringLiteral("window")))
             storeDuration(*e);
+        QString aggregate = QStringLiteral("sum");
+        if (const Entry* e = map.find(QStringLiteral("aggregate")))
+            aggregate = oneOf(map, *e, schema::aggregations(), QStringLiteral("aggregation"));
+        p.insert(QStringLiteral("aggregate"), aggregate);
     } else if (kind == QLatin1String("flink")) {
         const Entry* id = map.find(QStringLiteral("job_id"));
         const Entry* name = map.find(QStringLiteral("job_name"));
@@ -1115,6 +1132,10 @@ void Loader::parseParams(const MapView& map, const SourceConfig& source, SignalC
         p.insert(QStringLiteral("sql"),
             string(map, map.require(QStringLiteral("sql"), QStringLiteral("\"select max(ts) from serving.hourly\"")))
                 .trimmed());
+        QString format = QStringLiteral("auto");
+        if (const Entry* e = map.find(QStringLiteral("time_format")))
+            format = oneOf(map, *e, schema::timeFormats(), QStringLiteral("time format"));
+        p.insert(QStringLiteral("time_format"), format);
     } else if (kind == QLatin1String("http_json")) {
         const Value ptr = scalar(map, map.require(QStringLiteral("pointer"), QStringLiteral("/data/0/ts")),
             QStringLiteral("a JSON pointer"));
@@ -1131,6 +1152,13 @@ void Loader::parseParams(const MapView& map, const SourceConfig& source, SignalC
         if (const Entry* e = map.find(QStringLiteral("time_format")))
             format = oneOf(map, *e, schema::timeFormats(), QStringLiteral("time format"));
         p.insert(QStringLiteral("time_format"), format);
+        QString tz = QStringLiteral("UTC");
+        if (const Entry* e = map.find(QStringLiteral("timezone")))
+            tz = timeZone(map, *e);
+        p.insert(QStringLiteral("timezone"), tz);
+        // A signal may read another URL of the same API (auth, TLS and headers come from the source).
+        if (const Entry* e = map.find(QStringLiteral("url")))
+            p.insert(QStringLiteral("url"), httpUrl(map, *e, QStringLiteral("http://127.0.0.1:3000/api/data")));
     } else if (kind == QLatin1String("kafka")) {
         for (const char* key : {"group", "topic"})
             if (const Entry* e = map.find(QString::fromLatin1(key)))

@@ -94,13 +94,13 @@ QStringList signalParamKeys(QStringView sourceKind)
     if (sourceKind == u"promql")
         return list({"query"});
     if (sourceKind == u"scrape")
-        return list({"metric", "matchers", "quantile", "window"});
+        return list({"metric", "matchers", "quantile", "window", "aggregate"});
     if (sourceKind == u"flink")
         return list({"job_id", "job_name", "window"});
     if (sourceKind == u"sql")
-        return list({"sql"});
+        return list({"sql", "time_format"});
     if (sourceKind == u"http_json")
-        return list({"pointer", "time_format"});
+        return list({"pointer", "time_format", "timezone", "url"});
     if (sourceKind == u"kafka")
         return list({"group", "topic"});
     return {};
@@ -129,6 +129,10 @@ QStringList sqlDrivers()
 QStringList timeFormats()
 {
     return list({"auto", "epoch_s", "epoch_ms", "rfc3339"});
+}
+QStringList aggregations()
+{
+    return list({"sum", "max", "none"});
 }
 QStringList directions()
 {

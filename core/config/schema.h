@@ -35,6 +35,7 @@ std::optional<QStringList> signalKindsFor(QStringView sourceKind);
 QStringList sqlDrivers(); // QPSQL, QSQLITE
 QStringList timeFormats(); // auto, epoch_s, epoch_ms, rfc3339
 QStringList directions(); // higher_is_worse, lower_is_worse
+QStringList aggregations(); // sum, max, none: how a scrape signal combines the series its selector matches
 
 /// Decompressed-body cap used when a source does not set `max_body_bytes`: 64 MiB for scrape, 16 MiB for the JSON
 /// APIs, 0 for kinds that do not speak HTTP.

@@ -212,6 +212,9 @@ private slots:
             << QByteArray("sources:\n  k: {kind: kafka, bootstrap_servers: 'h:9092'}\nstages:\n  - id: source_log\n"
                           "    signals:\n      - kind: consumer_lag\n        source: k\n        topic: events\n")
             << 6 << 9 << P({"signal `source_log/consumer_lag` is missing the required key `group`"});
+        QTest::newRow("YAML merge key") << QByteArray(
+            "sources:\n  prom:\n    <<: {kind: promql}\n    url: http://127.0.0.1:9090\nstages: []\n")
+                                        << 3 << 5 << P({"unknown key `<<` in source `prom`", "merge keys"});
         QTest::newRow("misspelt kind is a typo, not a missing key")
             << QByteArray("sources:\n  prom:\n    kidn: promql\n    url: http://127.0.0.1:9090\nstages: []\n") << 3 << 5
             << P({"unknown key `kidn`", "did you mean `kind`?"});
@@ -395,7 +398,9 @@ private slots:
               "        unit: seconds\n"
               "        thresholds: {warn: 1.5, crit: 5, hysteresis: 0.25, for: 30s}\n"
               "      - {kind: dashboard_freshness, source: pg, sql: 'select max(ts) from t'}\n"
-              "      - {kind: data_age, source: j, pointer: '', time_format: epoch_ms}\n";
+              "      - {kind: data_age, source: j, pointer: '', time_format: epoch_ms, timezone: Europe/Berlin,"
+              " url: 'http://h/other'}\n"
+              "      - {kind: custom, name: c, source: scr, metric: m, aggregate: max}\n";
         const auto result = loadConfigText(yaml, QStringLiteral("full.yaml"));
         QVERIFY2(result, qPrintable(result ? QString() : result.error().toString()));
         const PipelineConfig& c = *result;
@@ -456,6 +461,12 @@ private slots:
         const SignalConfig& age = *c.findSignal(QStringLiteral("my_stage/data_age"));
         QCOMPARE(age.params.value(QStringLiteral("pointer")).toString(), QString());
         QCOMPARE(age.params.value(QStringLiteral("time_format")).toString(), QStringLiteral("epoch_ms"));
+        QCOMPARE(age.params.value(QStringLiteral("timezone")).toString(), QStringLiteral("Europe/Berlin"));
+        QCOMPARE(age.params.value(QStringLiteral("url")).toString(), QStringLiteral("http://h/other"));
+        QCOMPARE(fresh.params.value(QStringLiteral("time_format")).toString(), QStringLiteral("auto"));
+        QCOMPARE(p99.params.value(QStringLiteral("aggregate")).toString(), QStringLiteral("sum"));
+        QCOMPARE(c.findSignal(QStringLiteral("my_stage/c"))->params.value(QStringLiteral("aggregate")).toString(),
+            QStringLiteral("max"));
 
         // Descriptions never carry secrets, and still say what the source is.
         for (const auto& [id, source] : c.sources) {
