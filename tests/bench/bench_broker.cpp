@@ -1,0 +1,283 @@
+// The embedded broker (in-process, persisting to a temporary directory) against librdkafka's in-memory mock cluster
+// (rdkafka_mock.h) under the same librdkafka producer workload: 1 KiB records, acks=all, linger.ms=5. Then a
+// librdkafka consumer reads everything back from our broker, compared with the produce rate and the disk's
+// sequential read speed; the disk's sequential write speed (measured here with a dd-like write of a temp file) is
+// the physical limit for producing. The mock is no consume peer: librdkafka 2.0.2's mock stalls on fetch after a
+// few thousand records.
+// Full run: 400,000 records (~400 MiB, fits the page cache). --quick (CTest): 20,000 records.
+
+#include "broker/broker.h"
+
+#include <QCoreApplication>
+#include <QTemporaryDir>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point start)
+{
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+constexpr size_t kRecordBytes = 1024;
+constexpr double kMiB = 1024.0 * 1024.0;
+
+struct DiskSpeed
+{
+    double writeMBs = 0;
+    double readMBs = 0;
+};
+
+// dd-like: sequential 1 MiB writes + fdatasync, then drop the file from the page cache and read it back.
+DiskSpeed measureDisk(const std::string& path, size_t bytes)
+{
+    DiskSpeed s;
+    std::vector<char> block(1 << 20, 'x');
+    int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0600);
+    if (fd < 0)
+        return s;
+    auto start = Clock::now();
+    for (size_t done = 0; done < bytes; done += block.size())
+        if (::write(fd, block.data(), block.size()) != ssize_t(block.size()))
+            break;
+    ::fdatasync(fd);
+    s.writeMBs = double(bytes) / kMiB / secondsSince(start);
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    ::close(fd);
+    fd = ::open(path.c_str(), O_RDONLY);
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    start = Clock::now();
+    size_t total = 0;
+    for (;;) {
+        ssize_t n = ::read(fd, block.data(), block.size());
+        if (n <= 0)
+            break;
+        total += size_t(n);
+    }
+    s.readMBs = double(total) / kMiB / secondsSince(start);
+    ::close(fd);
+    ::unlink(path.c_str());
+    return s;
+}
+
+struct ProduceResult
+{
+    bool ok = false;
+    double seconds = 0;
+    size_t delivered = 0;
+    std::string error;
+};
+
+void countDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque)
+{
+    auto* counters = static_cast<std::atomic<size_t>*>(opaque);
+    if (m->err)
+        counters[1]++;
+    else
+        counters[0]++;
+}
+
+rd_kafka_conf_t* producerConf(const std::string& bootstrap, std::atomic<size_t>* counters)
+{
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    char err[256];
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
+    rd_kafka_conf_set(conf, "acks", "all", err, sizeof err);
+    rd_kafka_conf_set(conf, "linger.ms", "5", err, sizeof err);
+    rd_kafka_conf_set(conf, "queue.buffering.max.messages", "1000000", err, sizeof err);
+    rd_kafka_conf_set(conf, "queue.buffering.max.kbytes", "1048576", err, sizeof err);
+    rd_kafka_conf_set(conf, "message.timeout.ms", "120000", err, sizeof err);
+    rd_kafka_conf_set_opaque(conf, counters);
+    rd_kafka_conf_set_dr_msg_cb(conf, countDelivery);
+    return conf;
+}
+
+ProduceResult produce(rd_kafka_t* rk, const char* topic, size_t records, std::atomic<size_t>* counters)
+{
+    ProduceResult r;
+    std::vector<char> value(kRecordBytes);
+    for (size_t i = 0; i < value.size(); ++i)
+        value[i] = char('a' + i % 26);
+    // Warm-up: metadata, connection, topic creation.
+    rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(0),
+        RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    rd_kafka_flush(rk, 30000);
+    counters[0] = 0;
+    counters[1] = 0;
+    auto start = Clock::now();
+    for (size_t i = 0; i < records; ++i) {
+        std::snprintf(value.data(), 16, "%015zu", i);
+        for (;;) {
+            auto e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(0),
+                RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+            if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+                break;
+            if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                r.error = rd_kafka_err2str(e);
+                return r;
+            }
+            rd_kafka_poll(rk, 1);
+        }
+        if (i % 1000 == 0)
+            rd_kafka_poll(rk, 0);
+    }
+    if (rd_kafka_flush(rk, 120000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        r.error = "flush timed out";
+        return r;
+    }
+    r.seconds = secondsSince(start);
+    r.delivered = counters[0];
+    r.ok = counters[1] == 0 && r.delivered == records;
+    if (!r.ok && r.error.empty())
+        r.error = std::to_string(counters[1].load()) + " delivery errors";
+    return r;
+}
+
+struct ConsumeResult
+{
+    bool ok = false;
+    double seconds = 0;
+    size_t records = 0;
+    size_t bytes = 0;
+};
+
+ConsumeResult consume(const std::string& bootstrap, const char* topic, size_t expected)
+{
+    ConsumeResult r;
+    char err[256];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
+    rd_kafka_conf_set(conf, "group.id", "bench", err, sizeof err);
+    rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
+    rd_kafka_conf_set(conf, "fetch.max.bytes", "52428800", err, sizeof err);
+    rd_kafka_conf_set(conf, "max.partition.fetch.bytes", "10485760", err, sizeof err);
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (!rk)
+        return r;
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(parts, topic, 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(rk, parts);
+    rd_kafka_topic_partition_list_destroy(parts);
+    auto start = Clock::now();
+    while (r.records < expected && secondsSince(start) < 120) {
+        rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 500);
+        if (!m)
+            continue;
+        if (!m->err) {
+            ++r.records;
+            r.bytes += m->len;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    r.seconds = secondsSince(start);
+    r.ok = r.records >= expected;
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return r;
+}
+
+void printRate(const char* what, size_t records, double seconds)
+{
+    std::printf("%-34s %10.0f records/s %8.1f MB/s (%zu records in %.2f s)\n", what, double(records) / seconds,
+        double(records) * kRecordBytes / kMiB / seconds, records, seconds);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    QCoreApplication app(argc, argv);
+    const bool quick = app.arguments().contains(QStringLiteral("--quick"));
+    const size_t records = quick ? 20000 : 400000;
+    std::printf("bench_broker: %zu records of %zu bytes, acks=all, linger.ms=5%s\n", records, kRecordBytes,
+        quick ? " (--quick)" : "");
+
+    QTemporaryDir dir;
+    if (!dir.isValid()) {
+        std::fprintf(stderr, "no temporary directory\n");
+        return 1;
+    }
+    const DiskSpeed disk
+        = measureDisk(dir.filePath(QStringLiteral("dd.tmp")).toStdString(), quick ? (64u << 20) : (512u << 20));
+    std::printf(
+        "disk (dd-like, fdatasync, cache dropped): write %.1f MB/s, read %.1f MB/s\n", disk.writeMBs, disk.readMBs);
+
+    // Ours.
+    pw::broker::BrokerOptions options;
+    options.dataDir = dir.filePath(QStringLiteral("broker")).toStdString();
+    options.listenPort = 0;
+    auto broker = pw::broker::Broker::start(options);
+    if (!broker) {
+        std::fprintf(stderr, "broker: %s\n", qPrintable(broker.error().toString()));
+        return 1;
+    }
+    const std::string ourBootstrap = (*broker)->bootstrapServers();
+    std::atomic<size_t> counters[2] {};
+    char err[256];
+    rd_kafka_t* ourProducer = rd_kafka_new(RD_KAFKA_PRODUCER, producerConf(ourBootstrap, counters), err, sizeof err);
+    const ProduceResult ours = produce(ourProducer, "bench", records, counters);
+    rd_kafka_destroy(ourProducer);
+    if (!ours.ok) {
+        std::fprintf(stderr, "producing to our broker failed: %s\n", ours.error.c_str());
+        return 1;
+    }
+    printRate("produce, ours (on disk)", records, ours.seconds);
+
+    // Peer: librdkafka's mock cluster, in memory, in this process.
+    rd_kafka_conf_t* mockHostConf = rd_kafka_conf_new();
+    rd_kafka_t* mockHost = rd_kafka_new(RD_KAFKA_PRODUCER, mockHostConf, err, sizeof err);
+    rd_kafka_mock_cluster_t* mock = rd_kafka_mock_cluster_new(mockHost, 1);
+    rd_kafka_mock_topic_create(mock, "bench", 1, 1);
+    const std::string mockBootstrap = rd_kafka_mock_cluster_bootstraps(mock);
+    std::atomic<size_t> mockCounters[2] {};
+    rd_kafka_t* mockProducer
+        = rd_kafka_new(RD_KAFKA_PRODUCER, producerConf(mockBootstrap, mockCounters), err, sizeof err);
+    const ProduceResult peer = produce(mockProducer, "bench", records, mockCounters);
+    rd_kafka_destroy(mockProducer);
+    rd_kafka_mock_cluster_destroy(mock);
+    rd_kafka_destroy(mockHost);
+    if (!peer.ok) {
+        std::fprintf(stderr, "producing to the mock cluster failed: %s\n", peer.error.c_str());
+        return 1;
+    }
+    printRate("produce, rdkafka mock (memory)", records, peer.seconds);
+
+    const ConsumeResult consumed = consume(ourBootstrap, "bench", records + 1);
+    if (!consumed.ok) {
+        std::fprintf(
+            stderr, "consuming from our broker stopped at %zu of %zu records\n", consumed.records, records + 1);
+        return 1;
+    }
+    printRate("consume from beginning, ours", consumed.records, consumed.seconds);
+    (*broker)->stop();
+
+    const double oursRate = double(records) / ours.seconds;
+    const double peerRate = double(records) / peer.seconds;
+    const double oursMBs = oursRate * kRecordBytes / kMiB;
+    const double consumeRate = double(consumed.records) / consumed.seconds;
+    const double consumeMBs = double(consumed.bytes) / kMiB / consumed.seconds;
+    std::printf("BENCH name=broker_produce ours=%.0frecords/s peer=rdkafka-mock peer_value=%.0frecords/s ratio=%.2f\n",
+        oursRate, peerRate, oursRate / peerRate);
+    std::printf("BENCH name=broker_produce_mbs ours=%.1fMB/s peer=disk-seq-write peer_value=%.1fMB/s ratio=%.2f\n",
+        oursMBs, disk.writeMBs, oursMBs / disk.writeMBs);
+    std::printf(
+        "BENCH name=broker_consume ours=%.0frecords/s peer=broker-produce peer_value=%.0frecords/s ratio=%.2f\n",
+        consumeRate, oursRate, consumeRate / oursRate);
+    std::printf("BENCH name=broker_consume_mbs ours=%.1fMB/s peer=disk-seq-read peer_value=%.1fMB/s ratio=%.2f\n",
+        consumeMBs, disk.readMBs, consumeMBs / disk.readMBs);
+    return 0;
+}
