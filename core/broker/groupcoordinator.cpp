@@ -103,7 +103,7 @@ struct Group
     std::map<std::string, Member> members;
     Clock::time_point joinDeadline;
     Clock::time_point initialDelayDeadline;
-    bool hasMetadataRecord = false;
+    std::optional<std::vector<uint8_t>> metadataValue; // the last GroupMetadataValue written, for compaction
     std::map<std::pair<std::string, int32_t>, OffsetEntry> offsets;
 };
 
@@ -212,7 +212,88 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
             qCWarning(lcGroups) << "writing to __consumer_offsets failed:" << q(result.errorMessage);
             return KafkaError::CoordinatorNotAvailable;
         }
+        noteAppended(partition, static_cast<int64_t>(records.size()));
         return KafkaError::None;
+    }
+
+    // ---------- compaction ----------
+    // Kafka compacts __consumer_offsets by key. Ours is simpler and as safe: when a partition holds many more
+    // records than live keys, the live state of its groups is appended again as a snapshot and everything before the
+    // snapshot is deleted (DeleteRecords semantics). A crash before the deletion only leaves duplicates behind. Time
+    // retention is off for the topic, so offsets of idle groups are never lost.
+
+    std::vector<int64_t> appendedSinceCompaction;
+    bool compacting = false;
+
+    int32_t partitionCount() const { return std::max(1, options.offsetsTopicPartitions); }
+
+    void noteAppended(int32_t partition, int64_t count)
+    {
+        if (compacting)
+            return;
+        appendedSinceCompaction.resize(static_cast<size_t>(partitionCount()), 0);
+        appendedSinceCompaction[static_cast<size_t>(partition)] += count;
+        maybeCompact(partition);
+    }
+
+    std::vector<SimpleRecord> liveRecords(int32_t partition) const
+    {
+        std::vector<SimpleRecord> records;
+        for (const auto& [id, g] : groups) {
+            if (offsetsPartitionFor(id, partitionCount()) != partition)
+                continue;
+            for (const auto& [key, e] : g.offsets) {
+                SimpleRecord rec;
+                rec.key = encodeOffsetCommitKey({id, key.first, key.second});
+                rec.value = encodeOffsetCommitValue({e.offset, e.leaderEpoch, e.metadata, e.commitTimestampMs});
+                rec.timestampMs = e.commitTimestampMs;
+                records.push_back(std::move(rec));
+            }
+            if (g.metadataValue) {
+                SimpleRecord rec;
+                rec.key = encodeGroupMetadataKey({id});
+                rec.value = g.metadataValue;
+                rec.timestampMs = wallMs();
+                records.push_back(std::move(rec));
+            }
+        }
+        return records;
+    }
+
+    void maybeCompact(int32_t partition)
+    {
+        const int64_t appended = appendedSinceCompaction[static_cast<size_t>(partition)];
+        if (appended < options.compactionMinRecords)
+            return;
+        size_t live = 0;
+        for (const auto& [id, g] : groups)
+            if (offsetsPartitionFor(id, partitionCount()) == partition)
+                live += g.offsets.size() + (g.metadataValue ? 1 : 0);
+        if (appended < 4 * static_cast<int64_t>(live))
+            return;
+        auto log = store.partition(GroupCoordinator::kOffsetsTopic, partition);
+        if (!log)
+            return;
+        compacting = true;
+        const std::vector<SimpleRecord> records = liveRecords(partition);
+        int64_t snapshotStart = log->logEndOffset();
+        bool ok = true;
+        constexpr size_t kBatch = 500;
+        for (size_t i = 0; i < records.size() && ok; i += kBatch) {
+            const std::vector<SimpleRecord> chunk(records.begin() + static_cast<std::ptrdiff_t>(i),
+                records.begin() + static_cast<std::ptrdiff_t>(std::min(records.size(), i + kBatch)));
+            auto batch = buildRecordBatch(chunk);
+            const AppendResult r = log->append(batch);
+            ok = r.error == KafkaError::None;
+            if (ok && i == 0)
+                snapshotStart = r.baseOffset;
+        }
+        if (ok && log->deleteRecordsBefore(snapshotStart) == KafkaError::None) {
+            qCInfo(lcGroups) << "compacted __consumer_offsets partition" << partition << ":" << appended
+                             << "records since the last compaction," << records.size() << "live";
+            appendedSinceCompaction[static_cast<size_t>(partition)] = static_cast<int64_t>(records.size());
+        }
+        compacting = false;
     }
 
     static std::vector<uint8_t> vec(std::vector<uint8_t> v) { return v; }
@@ -248,8 +329,9 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
 
     void persistGroup(Group& g)
     {
-        g.hasMetadataRecord = true;
-        appendRecords(g.id, {groupMetadataRecord(g)});
+        SimpleRecord rec = groupMetadataRecord(g);
+        g.metadataValue = rec.value;
+        appendRecords(g.id, {std::move(rec)});
     }
 
     // ---------- state machine ----------
@@ -1253,7 +1335,7 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
         g.generation = value->generation;
         g.protocol = value->protocol;
         g.leader = value->leader.value_or(std::string());
-        g.hasMetadataRecord = true;
+        g.metadataValue = rec.value;
         g.members.clear();
         for (const auto& r : value->members) {
             Member m;
@@ -1277,6 +1359,9 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
         if (!store.hasTopic(GroupCoordinator::kOffsetsTopic)) {
             TopicConfig config;
             config.partitions = partitions;
+            config.retentionMs = -1;
+            config.retentionBytes = -1;
+            config.segmentBytes = 16LL << 20;
             const KafkaError e = store.createTopic(GroupCoordinator::kOffsetsTopic, config);
             if (e != KafkaError::None && e != KafkaError::TopicAlreadyExists)
                 return pw::fail(pw::Error::Code::Io,
@@ -1290,10 +1375,17 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
         std::lock_guard lock(mutex);
         groups.clear();
         size_t recordCount = 0;
-        for (int32_t p = 0; p < std::max(1, options.offsetsTopicPartitions); ++p) {
+        appendedSinceCompaction.assign(static_cast<size_t>(partitionCount()), 0);
+        for (int32_t p = 0; p < partitionCount(); ++p) {
             auto log = store.partition(GroupCoordinator::kOffsetsTopic, p);
             if (!log)
                 continue;
+            // Committed offsets must outlive any time or size retention (compaction bounds the topic instead),
+            // also for a topic created before this setting existed.
+            PartitionLogConfig logConfig = log->config();
+            logConfig.retentionMs = -1;
+            logConfig.retentionBytes = -1;
+            log->setConfig(logConfig);
             int64_t offset = log->logStartOffset();
             const int64_t end = log->logEndOffset();
             while (offset < end) {
@@ -1313,6 +1405,7 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
                                 continue;
                             applyRecord(rec);
                             ++recordCount;
+                            ++appendedSinceCompaction[static_cast<size_t>(p)];
                         }
                     }
                     next = std::max(next, header->lastOffset() + 1);
@@ -1332,6 +1425,8 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
         }
         qCInfo(lcGroups) << "loaded" << groups.size() << "groups from" << recordCount
                          << "records of __consumer_offsets";
+        for (int32_t p = 0; p < partitionCount(); ++p)
+            maybeCompact(p);
         stopped = false;
         scheduleTick();
         return {};

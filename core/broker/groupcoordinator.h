@@ -46,6 +46,9 @@ public:
         int32_t initialRebalanceDelayMs = 0;
         /// Period of the timer that expires sessions and ends join phases.
         int32_t tickMs = 100;
+        /// A partition of __consumer_offsets is compacted (live state re-appended, older records deleted) once this
+        /// many records were appended since the last compaction and they are at least four times the live keys.
+        int64_t compactionMinRecords = 10000;
     };
 
     enum class GroupState

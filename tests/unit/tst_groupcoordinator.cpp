@@ -225,11 +225,12 @@ private:
         return result;
     }
 
-    void newCoordinator()
+    void newCoordinator(int64_t compactionMinRecords = 10000)
     {
         if (m_coordinator)
             m_coordinator->shutdown();
         GroupCoordinator::Options options;
+        options.compactionMinRecords = compactionMinRecords;
         options.host = "127.0.0.1";
         options.port = 19092;
         m_coordinator = std::make_unique<GroupCoordinator>(m_io, *m_store, options);
@@ -514,6 +515,29 @@ private slots:
         // g2 never reached Stable, so only its (empty) generations were written; g1's members are gone.
         const auto all = fetchAll("g1");
         QCOMPARE(all.at({"t", 0}), 5);
+    }
+
+    void compactionKeepsTheLatestState()
+    {
+        newCoordinator(40);
+        auto log = m_store->partition(GroupCoordinator::kOffsetsTopic, 0);
+        QVERIFY(log);
+        QCOMPARE(log->config().retentionMs, -1); // offsets never expire by time
+        const int64_t startBefore = log->logStartOffset();
+        for (int i = 0; i < 30; ++i)
+            QCOMPARE(commit("gc", -1, "", 100 + i), (std::vector<int16_t> {0, 0}));
+        // 60 records for 2 live keys (+ the other groups' few): compacted, older records gone from the log.
+        QVERIFY(log->logStartOffset() > startBefore);
+        QVERIFY(log->logEndOffset() - log->logStartOffset() < 40);
+        QCOMPARE(fetchAll("gc").at({"t", 1}), 130);
+
+        // Everything live survives a reload from the compacted log.
+        newCoordinator();
+        QCOMPARE(fetchAll("gc").at({"t", 0}), 129);
+        QCOMPARE(fetchAll("gc").at({"t", 1}), 130);
+        QCOMPARE(fetchAll("g1").at({"t", 0}), 5);
+        QCOMPARE(m_coordinator->group("g1")->generation, 4);
+        QVERIFY(!m_coordinator->group("g3"));
     }
 
     void malformedRequestsGetOneAnswer_data()
