@@ -228,6 +228,7 @@ void FlinkSource::poll(PollContext& context, std::function<void(PollResult)> don
             request.options = m_config.http;
             request.accept = "application/json";
             request.timeoutMs = m_config.timeoutMs;
+            request.allowErrorStatus = true; // a 404 here means the job went away, which deserves its own words
             JobRef job = jobs[jobId];
             http->get(request, [gather, finish, job, jobSignals](Result<HttpResponse> r) {
                 PollResult part;
