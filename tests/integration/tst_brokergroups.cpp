@@ -225,6 +225,45 @@ private slots:
         QCOMPARE(byPartition(*offsets, kTopic), (std::map<int32_t, int64_t> {{0, 7}, {1, 8}, {2, 9}}));
     }
 
+    void crashedMemberExpiresAfterItsSessionTimeout()
+    {
+        auto a = admin();
+        QVERIFY(a);
+        QProcess holder;
+        holder.start(kPython, scriptArgs(QStringLiteral("hold")));
+        QVERIFY(holder.waitForStarted());
+        QByteArray out;
+        QVERIFY2(waitFor(
+                     [&] {
+                         holder.waitForReadyRead(100);
+                         out += holder.readAllStandardOutput();
+                         return out.contains("\"joined\"");
+                     },
+                     60000),
+            "the kafka-python member did not join");
+        // SIGKILL: no LeaveGroup, so only the session timeout (6 s) can remove the member.
+        holder.kill();
+        QVERIFY(holder.waitForFinished(10000));
+        const auto killed = std::chrono::steady_clock::now();
+        auto d = a->describeGroup(kGroup);
+        QVERIFY(d);
+        QCOMPARE(d->state, QStringLiteral("Stable"));
+        QCOMPARE(d->members.size(), size_t(1));
+        QVERIFY(waitFor(
+            [&] {
+                auto desc = a->describeGroup(kGroup);
+                return desc && desc->state == QStringLiteral("Empty") && desc->members.empty();
+            },
+            30000));
+        const auto waited
+            = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed);
+        QVERIFY2(
+            waited.count() >= 4000, qPrintable(QStringLiteral("member expired after only %1 ms").arg(waited.count())));
+        auto offsets = a->listGroupOffsets(kGroup);
+        QVERIFY(offsets);
+        QCOMPARE(byPartition(*offsets, kTopic), (std::map<int32_t, int64_t> {{0, 7}, {1, 8}, {2, 9}}));
+    }
+
     void deleteRecordsAndWatermarks()
     {
         auto a = admin();
