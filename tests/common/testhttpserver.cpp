@@ -91,29 +91,64 @@ QByteArray deflateCompress(const QByteArray& data, bool raw)
     return compress(data, raw ? -15 : 15);
 }
 
-QByteArray gzipOfZeros(qint64 bytes)
+namespace {
+
+QByteArray deflateInto(z_stream& zs, const char* data, qint64 size, int flush)
 {
-    z_stream zs {};
-    deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-    const QByteArray zeros(1 << 20, '\0');
     QByteArray out;
     QByteArray chunk(1 << 16, Qt::Uninitialized);
-    qint64 left = bytes;
-    int flush = Z_NO_FLUSH;
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
+    zs.avail_in = uInt(size);
     do {
-        const qint64 n = std::min<qint64>(left, zeros.size());
-        left -= n;
-        flush = left == 0 ? Z_FINISH : Z_NO_FLUSH;
-        zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(zeros.data()));
-        zs.avail_in = uInt(n);
-        do {
-            zs.next_out = reinterpret_cast<Bytef*>(chunk.data());
-            zs.avail_out = uInt(chunk.size());
-            deflate(&zs, flush);
-            out.append(chunk.constData(), chunk.size() - qsizetype(zs.avail_out));
-        } while (zs.avail_out == 0);
-    } while (flush != Z_FINISH);
+        zs.next_out = reinterpret_cast<Bytef*>(chunk.data());
+        zs.avail_out = uInt(chunk.size());
+        deflate(&zs, flush);
+        out.append(chunk.constData(), chunk.size() - qsizetype(zs.avail_out));
+    } while (zs.avail_out == 0);
+    return out;
+}
+
+} // namespace
+
+QByteArray gzipOfZeros(qint64 bytes)
+{
+    // Deflating a GiB takes seconds. After Z_FULL_FLUSH the compressor state is reset, so every further MiB of zeros
+    // compresses to the same bytes: deflate three, repeat the steady one, and write the gzip trailer ourselves.
+    constexpr qint64 kChunk = 1 << 20;
+    const QByteArray zeros(kChunk, '\0');
+    z_stream zs {};
+    deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+    const qint64 full = bytes / kChunk;
+    const qint64 rest = bytes % kChunk;
+    QByteArray out;
+    if (full >= 3) {
+        const QByteArray first = deflateInto(zs, zeros.constData(), kChunk, Z_FULL_FLUSH);
+        const QByteArray steady = deflateInto(zs, zeros.constData(), kChunk, Z_FULL_FLUSH);
+        const QByteArray again = deflateInto(zs, zeros.constData(), kChunk, Z_FULL_FLUSH);
+        Q_ASSERT(steady == again);
+        out = first;
+        out.reserve(first.size() + steady.size() * (full - 1) + 1024);
+        for (qint64 i = 1; i < full; ++i)
+            out += steady;
+    } else {
+        for (qint64 i = 0; i < full; ++i)
+            out += deflateInto(zs, zeros.constData(), kChunk, Z_NO_FLUSH);
+    }
+    out += deflateInto(zs, zeros.constData(), rest, Z_FINISH);
     deflateEnd(&zs);
+
+    uLong crc = crc32(0L, Z_NULL, 0);
+    const uLong chunkCrc = crc32(0L, reinterpret_cast<const Bytef*>(zeros.constData()), uInt(kChunk));
+    for (qint64 i = 0; i < full; ++i)
+        crc = crc32_combine(crc, chunkCrc, kChunk);
+    if (rest > 0)
+        crc = crc32_combine(crc, crc32(0L, reinterpret_cast<const Bytef*>(zeros.constData()), uInt(rest)), rest);
+    const quint32 isize = quint32(bytes & 0xffffffff);
+    char* trailer = out.data() + out.size() - 8;
+    for (int i = 0; i < 4; ++i) {
+        trailer[i] = char((crc >> (8 * i)) & 0xff);
+        trailer[4 + i] = char((isize >> (8 * i)) & 0xff);
+    }
     return out;
 }
 
