@@ -409,13 +409,16 @@ ReadResult PartitionLog::read(int64_t fetchOffset, int32_t maxBytes) const
         result.error = KafkaError::UnknownServerError;
         return result;
     }
-    // Keep whole batches only: the first always, then as many as fit.
+    // Keep whole batches only: the first always, then as many as fit. Offsets must keep rising: a damaged closed
+    // segment (only its indexes are checked at open) must not send a consumer backwards.
     size_t keep = size_t(firstSize);
+    int64_t lastOffset = found->second.lastOffset();
     while (keep + batchlayout::HeaderSize <= size_t(got)) {
         auto v = decodeBatchHeader(std::span<const uint8_t>(result.records).subspan(keep));
-        if (!v || keep + v->totalSize() > size_t(got))
+        if (!v || keep + v->totalSize() > size_t(got) || v->lastOffsetDelta < 0 || v->baseOffset <= lastOffset)
             break;
         keep += v->totalSize();
+        lastOffset = v->lastOffset();
     }
     result.records.resize(keep);
     return result;

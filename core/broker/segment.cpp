@@ -236,8 +236,11 @@ bool SegmentScanner::next()
                      .arg(view->totalSize());
         return false;
     }
-    if (view->lastOffsetDelta < 0 || view->baseOffset < m_expected || view->baseOffset > MaxPlausibleOffset) {
-        m_stop = QStringLiteral("implausible offsets (base %1, delta %2, expected at least %3) at position %4")
+    // With CRC checks (the active segment at recovery) offsets must follow on exactly, as this log assigns them;
+    // that also catches damage to the baseOffset field, which the CRC does not cover.
+    const bool offsetOk = m_checkCrc ? view->baseOffset == m_expected : view->baseOffset >= m_expected;
+    if (view->lastOffsetDelta < 0 || !offsetOk || view->baseOffset > MaxPlausibleOffset) {
+        m_stop = QStringLiteral("implausible offsets (base %1, delta %2, expected %3) at position %4")
                      .arg(view->baseOffset)
                      .arg(view->lastOffsetDelta)
                      .arg(m_expected)
@@ -355,12 +358,21 @@ void Segment::indexBatch(const RecordBatchView& view, int64_t position, int32_t 
 
 pw::Result<void> Segment::rewriteIndexes()
 {
-    if (::ftruncate(m_indexFd, 0) != 0 || ::ftruncate(m_timeFd, 0) != 0)
-        return pw::fail(pw::Error::Code::Io,
-            QStringLiteral("cannot truncate the indexes of %1: %2").arg(pathText(m_logPath), errnoText()));
+    // Overwrite from the start, then cut whatever the old files had beyond the new content.
     m_indexOnDisk = 0;
     m_timeIndexOnDisk = 0;
-    return flushIndexes();
+    if (auto r = flushIndexes(); !r)
+        return r;
+    for (auto [fd, length] : {std::pair {m_indexFd, int64_t(m_index.size() * OffsetEntrySize)},
+             std::pair {m_timeFd, int64_t(m_timeIndex.size() * TimeEntrySize)}}) {
+        struct stat st
+        {
+        };
+        if (::fstat(fd, &st) == 0 && st.st_size > length && ::ftruncate(fd, length) != 0)
+            return pw::fail(pw::Error::Code::Io,
+                QStringLiteral("cannot truncate the indexes of %1: %2").arg(pathText(m_logPath), errnoText()));
+    }
+    return {};
 }
 
 pw::Result<int64_t> Segment::recover(int32_t indexInterval, const std::function<void(const RecordBatchView&)>& onBatch)
