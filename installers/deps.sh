@@ -17,6 +17,7 @@ test_packages=(
     golang-go golang-github-prometheus-common-dev
     prometheus postgresql burrow zookeeper
     procps iproute2 curl
+    desktop-file-utils appstream
 )
 
 mode=${1:-build}

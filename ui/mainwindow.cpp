@@ -78,6 +78,9 @@ MainWindow::MainWindow(QWidget* parent)
 {
     initPathwatchResources();
     setObjectName(QStringLiteral("mainWindow"));
+    // Lets desktops (Wayland app id, task bars) match the window to io.pathwatch.Pathwatch.desktop and its icon.
+    if (QGuiApplication::desktopFileName().isEmpty())
+        QGuiApplication::setDesktopFileName(QStringLiteral("io.pathwatch.Pathwatch"));
     QIcon icon;
     icon.addFile(QStringLiteral(":/icons/pathwatch-256.png"));
     icon.addFile(QStringLiteral(":/icons/pathwatch-64.png"));
