@@ -236,7 +236,7 @@ void finishPoll(const std::shared_ptr<PollState>& state)
     done(std::move(result));
 }
 
-void startNext(const std::shared_ptr<PollState>& state);
+void startNext(const std::shared_ptr<PollState>& state, bool initial = false);
 
 void onAnswer(const std::shared_ptr<PollState>& state, size_t index, Result<HttpResponse> response)
 {
@@ -255,7 +255,7 @@ void onAnswer(const std::shared_ptr<PollState>& state, size_t index, Result<Http
 }
 
 // Starts the next queued query, if any; keeps at most kMaxConcurrentQueries in flight.
-void startNext(const std::shared_ptr<PollState>& state)
+void startNext(const std::shared_ptr<PollState>& state, bool initial)
 {
     size_t index = 0;
     HttpRequest request;
@@ -270,8 +270,9 @@ void startNext(const std::shared_ptr<PollState>& state)
     request.options = state->options;
     request.accept = "application/json";
     request.allowErrorStatus = true;
-    // Queued queries get what is left of the poll's budget, so the poll ends by its timeout.
-    request.timeoutMs = state->deadlineMs - nowMs();
+    // The first batch gets the source's timeout; queued queries get what is left of the poll's budget, so the poll
+    // ends by its timeout.
+    request.timeoutMs = initial ? state->timeoutMs : state->deadlineMs - nowMs();
     if (request.timeoutMs <= 0) {
         onAnswer(state, index,
             fail(Error::Code::Timeout,
@@ -357,7 +358,7 @@ void PromqlSource::poll(PollContext& context, std::function<void(PollResult)> do
             {s.id, queryUrl(m_config.http.url, s.params.value(QStringLiteral("query")).toString(), now), {}});
     const size_t first = std::min<size_t>(state->queries.size(), kMaxConcurrentQueries);
     for (size_t i = 0; i < first; ++i)
-        startNext(state);
+        startNext(state, true);
 }
 
 } // namespace pw
