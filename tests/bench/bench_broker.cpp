@@ -9,12 +9,14 @@
 #include "broker/broker.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QTemporaryDir>
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
 #include <fcntl.h>
+#include <filesystem>
 #include <unistd.h>
 
 #include <atomic>
@@ -218,7 +220,13 @@ int main(int argc, char** argv)
 
     // Ours.
     pw::broker::BrokerOptions options;
-    options.dataDir = dir.filePath(QStringLiteral("broker")).toStdString();
+    // --data-dir DIR puts the log elsewhere (e.g. tmpfs, to separate the broker's own cost from the file system's).
+    const qsizetype dataDirArg = app.arguments().indexOf(QStringLiteral("--data-dir"));
+    options.dataDir = dataDirArg > 0 && dataDirArg + 1 < app.arguments().size()
+        ? QDir(app.arguments().at(dataDirArg + 1))
+              .filePath(QStringLiteral("bench-broker-%1").arg(QCoreApplication::applicationPid()))
+              .toStdString()
+        : dir.filePath(QStringLiteral("broker")).toStdString();
     options.listenPort = 0;
     auto broker = pw::broker::Broker::start(options);
     if (!broker) {
@@ -264,6 +272,8 @@ int main(int argc, char** argv)
     }
     printRate("consume from beginning, ours", consumed.records, consumed.seconds);
     (*broker)->stop();
+    if (dataDirArg > 0)
+        std::filesystem::remove_all(options.dataDir);
 
     const double oursRate = double(records) / ours.seconds;
     const double peerRate = double(records) / peer.seconds;
