@@ -74,6 +74,7 @@ struct Member
     std::optional<Pending> sync;
     Clock::time_point sessionDeadline;
     uint64_t joinOrder = 0;
+    bool knowsId = false; // a join answer carrying its id was delivered; until then only its first request has it
 
     const std::vector<uint8_t>* metadataFor(const std::string& protocol) const
     {
@@ -476,8 +477,10 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
     void prepareRebalance(Group& g, Outbox& out)
     {
         if (g.state == State::CompletingRebalance) {
+            // Syncs of the abandoned generation fail; joins (including the one that caused this) stay pending.
             for (auto& [id, m] : g.members) {
-                failPending(m, KafkaError::RebalanceInProgress, out);
+                if (m.sync)
+                    answerSync(m, syncResponse(m.sync->version, KafkaError::RebalanceInProgress), out);
                 m.assignment.clear();
             }
         }
@@ -548,6 +551,7 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
         for (auto& [id, m] : g.members) {
             m.assignment.clear();
             m.sessionDeadline = sessionDeadline(m);
+            m.knowsId = true;
             answerJoin(m, joinBody(g, m, m.join->version), out);
         }
     }
@@ -1349,6 +1353,7 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
                 m.protocols.emplace_back(*g.protocol, r.subscription);
             m.assignment = r.assignment;
             m.joinOrder = ++joinCounter;
+            m.knowsId = true;
             g.members.emplace(m.id, std::move(m));
         }
     }
@@ -1547,14 +1552,29 @@ void GroupCoordinator::handle(const RequestContext& ctx, WireReader& body, Respo
 
 void GroupCoordinator::connectionClosed(uint64_t connectionId)
 {
-    std::lock_guard lock(d->mutex);
-    for (auto& [gid, g] : d->groups)
-        for (auto& [mid, m] : g.members) {
-            if (m.join && m.join->connectionId == connectionId)
-                m.join.reset();
-            if (m.sync && m.sync->connectionId == connectionId)
-                m.sync.reset();
+    Outbox out;
+    {
+        std::lock_guard lock(d->mutex);
+        for (auto& [gid, g] : d->groups) {
+            std::vector<std::string> orphans;
+            for (auto& [mid, m] : g.members) {
+                if (m.join && m.join->connectionId == connectionId) {
+                    m.join.reset();
+                    // A new member whose first join dies with its connection can never learn its id: waiting for
+                    // its session to expire would only hold the rebalance up (the client joins again afresh).
+                    if (!m.knowsId)
+                        orphans.push_back(mid);
+                }
+                if (m.sync && m.sync->connectionId == connectionId)
+                    m.sync.reset();
+            }
+            for (const auto& id : orphans) {
+                qCInfo(lcGroups) << "group" << q(g.id) << "new member" << q(id) << "disconnected before joining";
+                d->removeMember(g, id, KafkaError::UnknownMemberId, out);
+            }
         }
+    }
+    deliver(out);
 }
 
 void GroupCoordinator::setAdvertisedAddress(std::string host, int32_t port)

@@ -75,6 +75,7 @@ private:
     std::unique_ptr<LogStore> m_store;
     boost::asio::io_context m_io;
     std::unique_ptr<GroupCoordinator> m_coordinator;
+    uint64_t m_connection = 1;
 
     RequestContext ctx(ApiKey key, int16_t version, std::string clientId = "client")
     {
@@ -83,7 +84,7 @@ private:
         c.apiVersion = version;
         c.clientId = std::move(clientId);
         c.clientAddress = "127.0.0.1";
-        c.connectionId = 1;
+        c.connectionId = m_connection;
         return c;
     }
 
@@ -453,6 +454,46 @@ private slots:
         r.i32();
         QVERIFY(!r.failed());
         QCOMPARE(r.remaining(), size_t(0));
+    }
+
+    void joinDuringCompletingRebalanceWaitsForTheNextGeneration()
+    {
+        // The leader has its join answer but has not synced yet when a new member arrives: the newcomer's join
+        // must stay pending (not fail), and the leader's sync of the abandoned generation fails.
+        const JoinResult a = parseJoin(join("g5", "", "a").body(), 5);
+        QCOMPARE(m_coordinator->group("g5")->state, GroupCoordinator::GroupState::CompletingRebalance);
+        auto jb = join("g5", "", "b");
+        QCOMPARE(jb.count(), size_t(0));
+        QCOMPARE(parseSync(sync("g5", 1, a.memberId, {{a.memberId, {}}}).body()).first,
+            code(KafkaError::RebalanceInProgress));
+        auto ja = join("g5", a.memberId, "a");
+        QCOMPARE(ja.count(), size_t(1));
+        QCOMPARE(jb.count(), size_t(1));
+        QCOMPARE(parseJoin(jb.body(), 5).error, 0);
+        QCOMPARE(parseJoin(jb.body(), 5).generation, 2);
+        QCOMPARE(m_coordinator->group("g5")->members.size(), size_t(2));
+        const JoinResult b = parseJoin(jb.body(), 5);
+        QCOMPARE(leave("g5", b.memberId), 0);
+        QCOMPARE(leave("g5", a.memberId), 0);
+    }
+
+    void newMemberDisconnectingBeforeItsJoinIsDropped()
+    {
+        const JoinResult a = parseJoin(join("g4", "", "a").body(), 5);
+        QCOMPARE(parseSync(sync("g4", 1, a.memberId, {{a.memberId, {}}}).body()).first, 0);
+        m_connection = 2;
+        auto jb = join("g4", "", "b");
+        m_connection = 1;
+        QCOMPARE(jb.count(), size_t(0));
+        QCOMPARE(m_coordinator->group("g4")->members.size(), size_t(2));
+        m_coordinator->connectionClosed(2);
+        QCOMPARE(m_coordinator->group("g4")->members.size(), size_t(1));
+        // The remaining member's rejoin completes the rebalance without waiting for the vanished one.
+        auto ja = join("g4", a.memberId, "a");
+        QCOMPARE(ja.count(), size_t(1));
+        QCOMPARE(parseJoin(ja.body(), 5).generation, 2);
+        QCOMPARE(leave("g4", a.memberId), 0);
+        QCOMPARE(m_coordinator->group("g4")->state, GroupCoordinator::GroupState::Empty);
     }
 
     void deleteOffsetsAndGroups()
