@@ -1273,6 +1273,12 @@ Result<ExpositionStats> ExpositionParser::parse(
     d.lineStart = data.data();
     d.om = format == ExpositionFormat::OpenMetrics;
     d.sawEof = false;
+    // Families are kept between parses so a steady scrape allocates nothing; a target whose family names keep
+    // changing would grow the table forever, so it is dropped when it holds far more than the last parse used.
+    if (d.families.size() > 2 * static_cast<std::size_t>(d.stats.families) + 1024) {
+        d.familyIndex.clear();
+        d.families.clear();
+    }
     d.stats = {};
     d.handler = &handler;
     auto result = d.run(data);

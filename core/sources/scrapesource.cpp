@@ -306,6 +306,14 @@ struct ScrapeSource::Impl
 
     void evaluate(const Spec& spec, SignalState& state, Collected& collected, qint64 nowMs, PollResult& result)
     {
+        if (collected.series.empty() && collected.type == MetricType::Summary) {
+            result.signalErrors.emplace_back(spec.signalId,
+                signalError(Error::Code::NotFound,
+                    QStringLiteral("no sample of %1 with quantile %2 in the scrape")
+                        .arg(describeSelector(spec))
+                        .arg(spec.quantile)));
+            return;
+        }
         if (collected.series.empty()) {
             state = {};
             result.signalErrors.emplace_back(spec.signalId,

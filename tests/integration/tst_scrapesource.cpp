@@ -253,6 +253,27 @@ private slots:
         QCOMPARE(find(t50, QStringLiteral("sink/none"), {{QStringLiteral("pod"), QStringLiteral("a")}})->value, 0.1);
     }
 
+    void testSummaryQuantile()
+    {
+        auto quantile = [](const QString& id, const QString& q) {
+            return signal(
+                id, {{QStringLiteral("metric"), QStringLiteral("rpc_seconds")}, {QStringLiteral("quantile"), q}});
+        };
+        auto source = makeSource(QStringLiteral("http://127.0.0.1:1/metrics"),
+            {quantile(QStringLiteral("s/p99"), QStringLiteral("0.99")),
+                quantile(QStringLiteral("s/p90"), QStringLiteral("0.9"))});
+        auto* scrape = dynamic_cast<ScrapeSource*>(source.get());
+        const PollResult r = scrape->ingest(textType,
+            "# TYPE rpc_seconds summary\nrpc_seconds{quantile=\"0.5\"} 3\n"
+            "rpc_seconds{quantile=\"0.99\"} 9\nrpc_seconds_sum 100\nrpc_seconds_count 20\n",
+            1000);
+        QVERIFY(!r.error);
+        QCOMPARE(find(r, QStringLiteral("s/p99"))->value, 9.0); // the exposed quantile, no rate needed
+        QCOMPARE(r.signalErrors.size(), std::size_t(1)); // the summary does not expose 0.9
+        QCOMPARE(r.signalErrors[0].first, QStringLiteral("s/p90"));
+        QVERIFY(r.signalErrors[0].second.message.contains(QStringLiteral("quantile 0.9")));
+    }
+
     void testNoMatchingSeries()
     {
         auto source = makeSource(QStringLiteral("http://127.0.0.1:1/metrics"),
