@@ -252,7 +252,7 @@ MapView::MapView(const Loader& loader, const YAML::Node& node, QString what, Pos
             QStringLiteral("expected a map of settings for %1, got %2").arg(m_what, shapeName(node)),
             QStringLiteral("write `key: value` lines indented under it"));
     for (auto it = node.begin(); it != node.end(); ++it) {
-        const YAML::Node& key = it->first;
+        const YAML::Node key = it->first; // a copy: `it->` yields a temporary proxy
         const Pos keyPos = toPos(key.Mark());
         if (!key.IsScalar())
             loader.fail(keyPos.line ? keyPos : m_pos,
@@ -269,7 +269,8 @@ MapView::MapView(const Loader& loader, const YAML::Node& node, QString what, Pos
             // yaml-cpp keeps both pairs; a lookup would silently use one of them.
             loader.fail(keyPos,
                 QStringLiteral("duplicate key %1 in %2: first at line %3, again at line %4")
-                    .arg(q(entry.key), m_what, QString::number(first->keyPos.line), QString::number(keyPos.line)),
+                    .arg(q(entry.key.left(80)), m_what, QString::number(first->keyPos.line),
+                        QString::number(keyPos.line)),
                 QStringLiteral("YAML would silently keep only one of them; remove or merge one"));
         }
         m_entries.push_back(std::move(entry));
