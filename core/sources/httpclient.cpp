@@ -51,15 +51,22 @@ struct Target
     bool hostIsAddress = false;
 };
 
+// URLs may carry user:password@; errors and logs never show it.
+QString redacted(const QString& url)
+{
+    const QUrl u(url);
+    return u.userInfo().isEmpty() ? url : u.toString(QUrl::RemoveUserInfo);
+}
+
 Result<Target> parseTarget(const QString& text)
 {
     const QUrl url(text, QUrl::StrictMode);
     if (!url.isValid() || url.host().isEmpty())
-        return fail(Error::Code::Config, QStringLiteral("invalid URL '%1'").arg(text));
+        return fail(Error::Code::Config, QStringLiteral("invalid URL '%1'").arg(redacted(text)));
     const QString scheme = url.scheme().toLower();
     if (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
         return fail(Error::Code::Config,
-            QStringLiteral("unsupported URL scheme '%1' in '%2' (use http or https)").arg(scheme, text));
+            QStringLiteral("unsupported URL scheme '%1' in '%2' (use http or https)").arg(scheme, redacted(text)));
     Target t;
     t.tls = scheme == QLatin1String("https");
     const int defaultPort = t.tls ? 443 : 80;
@@ -397,7 +404,7 @@ private:
         m_tcp.socket().shutdown(tcp::socket::shutdown_both, ignored);
         m_tcp.socket().close(ignored);
         if (!result)
-            qCDebug(lcHttp) << "GET" << m_request.url << "failed:" << result.error().message;
+            qCDebug(lcHttp) << "GET" << redacted(m_request.url) << "failed:" << result.error().message;
         auto done = std::move(m_done);
         m_done = nullptr;
         if (done)
@@ -477,6 +484,14 @@ void HttpClient::get(HttpRequest request, std::function<void(Result<HttpResponse
     auto target = parseTarget(request.url);
     if (!target)
         return failLater(target.error());
+    for (const auto& [name, value] : request.options.headers) {
+        // A line break would let a config value smuggle extra headers into the request.
+        if (name.isEmpty() || name.contains(QLatin1Char('\r')) || name.contains(QLatin1Char('\n'))
+            || name.contains(QLatin1Char(':')) || value.contains(QLatin1Char('\r'))
+            || value.contains(QLatin1Char('\n')))
+            return failLater(Error::make(Error::Code::Config,
+                QStringLiteral("header '%1' is not a valid HTTP header name or value").arg(name.simplified())));
+    }
     std::shared_ptr<ssl::context> tls;
     if (target->tls) {
         auto ctx = m_impl->tlsContext(request.options);

@@ -306,6 +306,27 @@ private slots:
             QVERIFY2(elapsed >= timeoutMs - 5, qPrintable(QString::number(elapsed)));
     }
 
+    void rejectsHeaderInjection()
+    {
+        HttpRequest r = request(m_server->url(QStringLiteral("/ok")));
+        r.options.headers = {{QStringLiteral("X-Scope-OrgID"), QStringLiteral("a\r\nX-Admin: yes")}};
+        const int before = m_server->requestCount();
+        auto response = getSync(*m_client, r);
+        QVERIFY(!response.has_value());
+        QCOMPARE(response.error().code, Error::Code::Config);
+        QCOMPARE(response.error().message,
+            QStringLiteral("header 'X-Scope-OrgID' is not a valid HTTP header name or value"));
+        QCOMPARE(m_server->requestCount(), before); // nothing was sent
+    }
+
+    void errorsHideUserInfo()
+    {
+        auto response = getSync(*m_client, request(QStringLiteral("ftp://reader:s3cret@127.0.0.1/x")));
+        QVERIFY(!response.has_value());
+        QVERIFY2(!response.error().message.contains(QLatin1String("s3cret")), qPrintable(response.error().message));
+        QVERIFY(response.error().message.startsWith(QLatin1String("unsupported URL scheme 'ftp'")));
+    }
+
     void gzipOfZerosIsValid_data()
     {
         QTest::addColumn<qint64>("bytes");
