@@ -13,6 +13,8 @@
 #include <shared_mutex>
 #include <thread>
 
+#include <sys/resource.h>
+
 namespace pw::broker {
 
 namespace {
@@ -189,6 +191,15 @@ pw::Result<std::unique_ptr<LogStore>> LogStore::open(LogOptions options)
         return pw::fail(pw::Error::Code::Io,
             QStringLiteral("cannot create %1: %2")
                 .arg(pathText(options.dataDir), QString::fromStdString(ec.message())));
+    // Every segment keeps its log file open for reads; raise the soft descriptor limit to the hard one, as Kafka's
+    // deployment guides ask, so many partitions or small segments do not run out.
+    struct rlimit limit
+    {
+    };
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
     std::unique_ptr<LogStore> store(new LogStore());
     Private& p = *store->d;
     p.options = std::move(options);

@@ -88,6 +88,7 @@ pw::Result<void> PartitionLog::Private::roll()
         return r;
     if (syncRequested())
         old->sync();
+    old->closeIndexFiles();
     const int64_t base = logEnd.load();
     auto created = Segment::create(dir, base);
     if (!created)
@@ -215,6 +216,7 @@ pw::Result<std::shared_ptr<PartitionLog>> PartitionLog::open(std::filesystem::pa
             if (i + 1 < bases.size()) {
                 if (auto r = seg->loadClosed(bases[i + 1], p.indexInterval()); !r)
                     return std::unexpected(r.error());
+                seg->closeIndexFiles();
             } else {
                 auto r = seg->recover(p.indexInterval(), {});
                 if (!r)

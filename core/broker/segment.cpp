@@ -622,9 +622,20 @@ void Segment::sync()
         return;
     if (m_dirty)
         ::fdatasync(m_fd);
-    ::fdatasync(m_indexFd);
-    ::fdatasync(m_timeFd);
+    if (m_indexFd >= 0)
+        ::fdatasync(m_indexFd);
+    if (m_timeFd >= 0)
+        ::fdatasync(m_timeFd);
     m_dirty = false;
+}
+
+void Segment::closeIndexFiles()
+{
+    for (int* fd : {&m_indexFd, &m_timeFd}) {
+        if (*fd >= 0)
+            ::close(*fd);
+        *fd = -1;
+    }
 }
 
 void Segment::removeFiles()

@@ -132,6 +132,8 @@ public:
     /// Unlinks the three files; the descriptors stay open until the last reader lets go.
     void removeFiles();
     void closeFiles();
+    /// A closed segment's indexes live in memory; closing their files keeps one descriptor per segment.
+    void closeIndexFiles();
     const std::vector<OffsetIndexEntry>& offsetIndex() const { return m_index; }
     const std::vector<TimeIndexEntry>& timeIndex() const { return m_timeIndex; }
 
