@@ -109,6 +109,8 @@ struct Connection : std::enable_shared_from_this<Connection>
                 // Still "reading" while the handler runs, so an answer given inside it does not start a second read.
                 self->onFrame();
                 self->reading = false;
+                if (self->frame.capacity() > (16u << 20))
+                    std::vector<uint8_t>().swap(self->frame); // do not keep a huge buffer for an idle connection
                 if (!self->closed && self->pending.size() < self->server->options.maxInFlightPerConnection)
                     self->readSize();
             }));
@@ -152,9 +154,15 @@ struct Connection : std::enable_shared_from_this<Connection>
                   auto self = weak.lock();
                   if (!self)
                       return;
-                  auto bytes = frameResponse(corr, flexibleHeader, body);
-                  asio::post(self->strand,
-                      [self, seq, bytes = std::move(bytes)]() mutable { self->complete(seq, std::move(bytes)); });
+                  // The header goes out as its own buffer (gather write), so the body is never copied again.
+                  WireWriter header;
+                  header.i32(int32_t((flexibleHeader ? 5 : 4) + body.size()));
+                  header.i32(corr);
+                  if (flexibleHeader)
+                      header.emptyTaggedFields();
+                  asio::post(self->strand, [self, seq, header = header.take(), body = std::move(body)]() mutable {
+                      self->complete(seq, std::move(header), std::move(body));
+                  });
               };
         Server::Disposition d;
         try {
@@ -179,16 +187,21 @@ struct Connection : std::enable_shared_from_this<Connection>
     }
 
     // On the strand: fills the slot and sends every answered response at the head, in order.
-    void complete(uint64_t seq, std::vector<uint8_t> bytes)
+    void complete(uint64_t seq, std::vector<uint8_t> bytes, std::vector<uint8_t> more = {})
     {
         if (closed || seq < headSeq || seq - headSeq >= pending.size())
             return;
         Slot& slot = pending[seq - headSeq];
+        if (slot.ready)
+            return; // a handler answered twice; the first answer stands
         slot.ready = true;
         slot.bytes = std::move(bytes);
+        slot.more = std::move(more);
         while (!pending.empty() && pending.front().ready) {
             if (!pending.front().bytes.empty())
                 outgoing.push_back(std::move(pending.front().bytes));
+            if (!pending.front().more.empty())
+                outgoing.push_back(std::move(pending.front().more));
             pending.pop_front();
             ++headSeq;
         }
@@ -239,6 +252,7 @@ struct Connection : std::enable_shared_from_this<Connection>
     {
         bool ready = false;
         std::vector<uint8_t> bytes;
+        std::vector<uint8_t> more;
     };
 
     std::shared_ptr<Server::Private> server;
