@@ -2,11 +2,25 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <QLoggingCategory>
+
 #include <memory>
+
+Q_LOGGING_CATEGORY(lcKafkaAdmin, "pathwatch.kafka.admin", QtWarningMsg)
 
 namespace pw {
 
 namespace {
+
+// librdkafka's own log lines (connection refused, retries) go to our category instead of stderr; the calls'
+// results already carry the errors, so they are debug output here.
+void logToCategory(const rd_kafka_t*, int level, const char* facility, const char* message)
+{
+    if (level <= 3)
+        qCInfo(lcKafkaAdmin).noquote() << facility << message;
+    else
+        qCDebug(lcKafkaAdmin).noquote() << facility << message;
+}
 
 QString fromC(const char* s)
 {
@@ -106,6 +120,7 @@ Result<std::unique_ptr<KafkaAdmin>> KafkaAdmin::create(const KafkaAdminConfig& c
 {
     char errstr[512] = {0};
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(conf, logToCategory);
     auto set = [&](const QString& key, const QString& value) -> bool {
         return rd_kafka_conf_set(conf, key.toUtf8().constData(), value.toUtf8().constData(), errstr, sizeof errstr)
             == RD_KAFKA_CONF_OK;
