@@ -1,0 +1,251 @@
+// The `pathwatch` executable end to end: --version, check-config, status and headless against a real Prometheus
+// server scraping a prometheus-cpp exporter.
+#include "prometheusserver.h"
+#include "testexporter.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QStandardPaths>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+using namespace pw::test;
+
+namespace {
+
+QString pathwatchBinary() { return QStringLiteral(PATHWATCH_BINARY_DIR "/app/pathwatch"); }
+
+struct Run
+{
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+Run run(const QStringList& args, int timeoutMs = 60000)
+{
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("DISPLAY"));
+    env.remove(QStringLiteral("WAYLAND_DISPLAY"));
+    env.remove(QStringLiteral("QT_QPA_PLATFORM")); // the commands must not need any display at all
+    p.setProcessEnvironment(env);
+    p.start(pathwatchBinary(), args);
+    if (!p.waitForFinished(timeoutMs))
+        p.kill();
+    return Run {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
+                QString::fromUtf8(p.readAllStandardError())};
+}
+
+quint16 freePort()
+{
+    QTcpServer probe;
+    probe.listen(QHostAddress::LocalHost, 0);
+    return probe.serverPort();
+}
+
+QString writeConfig(const QTemporaryDir& dir, const QString& name, const QString& prometheusUrl, double critP99,
+                    const QString& listen = QStringLiteral("127.0.0.1:0"))
+{
+    const QString path = dir.filePath(name);
+    QFile f(path);
+    f.open(QIODevice::WriteOnly);
+    f.write(QStringLiteral(R"(pipeline:
+  name: test-marts
+  recovery_window: 6h
+export:
+  listen: %3
+sources:
+  prom:
+    kind: promql
+    url: %1
+    interval: 2s
+    timeout: 2s
+stages:
+  - id: sink
+    title: Sink
+    signals:
+      - kind: sink_commit_latency
+        name: p99
+        source: prom
+        query: histogram_quantile(0.99, sum by (le) (rate(sink_commit_duration_seconds_bucket[1m])))
+        thresholds: {warn: %4, crit: %2}
+  - id: storage
+    title: Storage
+    signals:
+      - kind: object_storage_errors
+        name: error_rate
+        source: prom
+        query: sum(rate(object_store_requests_total{result="error"}[1m]))
+        thresholds: {warn: 1000, crit: 2000}
+)")
+                .arg(prometheusUrl)
+                .arg(critP99)
+                .arg(listen)
+                .arg(critP99 / 2)
+                .toUtf8());
+    return path;
+}
+
+QByteArray curl(const QString& url)
+{
+    QProcess c;
+    c.start(QStringLiteral("curl"), {QStringLiteral("-sS"), QStringLiteral("--max-time"), QStringLiteral("10"), url});
+    c.waitForFinished(15000);
+    return c.readAllStandardOutput();
+}
+
+} // namespace
+
+class TestCommandLine : public QObject
+{
+    Q_OBJECT
+
+    TestExporter m_exporter;
+    PrometheusServer m_prometheus;
+    QTemporaryDir m_dir;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY2(QFile::exists(pathwatchBinary()), qPrintable(pathwatchBinary() + QStringLiteral(" is not built")));
+        QVERIFY(m_exporter.start());
+        for (int i = 0; i < 200; ++i)
+            m_exporter.observeSinkCommit(0.05 + (i % 10) * 0.02); // 0.05 .. 0.23 s
+        m_exporter.addObjectStoreRequests(QStringLiteral("put"), QStringLiteral("ok"), 100);
+        const QString error = m_prometheus.start({m_exporter.address()});
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        // Keep traffic flowing so rate() windows have increases while Prometheus scrapes.
+        QElapsedTimer t;
+        t.start();
+        while (!m_prometheus.waitForScrapes(2, 500) && t.elapsed() < 60000) {
+            for (int i = 0; i < 50; ++i)
+                m_exporter.observeSinkCommit(0.05 + (i % 10) * 0.02);
+            m_exporter.addObjectStoreRequests(QStringLiteral("put"), QStringLiteral("error"), 3);
+        }
+        QVERIFY2(t.elapsed() < 60000, "prometheus did not scrape the exporter twice within 60 s");
+        for (int round = 0; round < 4; ++round) {
+            for (int i = 0; i < 50; ++i)
+                m_exporter.observeSinkCommit(0.05 + (i % 10) * 0.02);
+            m_exporter.addObjectStoreRequests(QStringLiteral("put"), QStringLiteral("error"), 3);
+            QTest::qWait(1000);
+        }
+    }
+
+    void version()
+    {
+        auto r = run({QStringLiteral("--version")});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.startsWith(QStringLiteral("pathwatch 0.")), qPrintable(r.out));
+        auto h = run({QStringLiteral("--help")});
+        QCOMPARE(h.exitCode, 0);
+        QVERIFY(h.out.contains(QStringLiteral("check-config")));
+    }
+
+    void checkConfig()
+    {
+        const QString good = writeConfig(m_dir, QStringLiteral("good.yaml"), m_prometheus.url(), 5);
+        auto ok = run({QStringLiteral("check-config"), good});
+        QVERIFY2(ok.exitCode == 0, qPrintable(ok.err));
+        QVERIFY(ok.out.contains(QStringLiteral("OK")));
+
+        QFile bad(m_dir.filePath(QStringLiteral("bad.yaml")));
+        bad.open(QIODevice::WriteOnly);
+        bad.write("pipeline:\n  name: x\nsources:\n  prom:\n    kind: promql\n    url: http://127.0.0.1:1\n    intervall: 5s\nstages:\n  - id: sink\n    signals:\n      - kind: sink_commit_latency\n        source: prom\n        query: up\n");
+        bad.close();
+        auto broken = run({QStringLiteral("check-config"), bad.fileName()});
+        QCOMPARE(broken.exitCode, 4);
+        QVERIFY2(broken.err.contains(bad.fileName() + QStringLiteral(":7:5")), qPrintable(broken.err));
+        QVERIFY2(broken.err.contains(QStringLiteral("interval")), qPrintable(broken.err));
+
+        auto missing = run({QStringLiteral("check-config"), m_dir.filePath(QStringLiteral("nope.yaml"))});
+        QCOMPARE(missing.exitCode, 4);
+        QVERIFY(!missing.err.isEmpty());
+    }
+
+    void noConfigSaysWhatToPass()
+    {
+        auto status = run({QStringLiteral("status")});
+        QCOMPARE(status.exitCode, 4);
+        QVERIFY2(status.err.contains(QStringLiteral("--config")), qPrintable(status.err));
+        auto headless = run({QStringLiteral("headless")});
+        QCOMPARE(headless.exitCode, 4);
+        QVERIFY(headless.err.contains(QStringLiteral("--config")));
+        auto unknown = run({QStringLiteral("frobnicate")});
+        QCOMPARE(unknown.exitCode, 4);
+    }
+
+    void statusAgainstPrometheus()
+    {
+        const QString good = writeConfig(m_dir, QStringLiteral("status-ok.yaml"), m_prometheus.url(), 5);
+        auto r = run({QStringLiteral("status"), QStringLiteral("--config"), good});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
+        QVERIFY2(r.out.contains(QRegularExpression(QStringLiteral("sink\\s+p99\\s+\\S*\\s*\\d+ ms\\s+OK"))),
+                 qPrintable(r.out));
+        QVERIFY2(r.out.contains(QRegularExpression(QStringLiteral("storage\\s+error_rate\\s+\\S*\\s*[0-9.]+ errors/s\\s+OK"))),
+                 qPrintable(r.out));
+        QVERIFY(r.out.contains(QStringLiteral("UP")));
+
+        // The same data judged with a tight threshold: p99 (≥ 0.1 s) is critical → exit 2.
+        const QString tight = writeConfig(m_dir, QStringLiteral("status-crit.yaml"), m_prometheus.url(), 0.01);
+        auto crit = run({QStringLiteral("status"), QStringLiteral("--config"), tight});
+        QVERIFY2(crit.exitCode == 2, qPrintable(crit.out + crit.err));
+        QVERIFY(crit.out.contains(QStringLiteral("CRIT")));
+
+        // Nobody listening: STALE with the cause → exit 3.
+        const QString dead = writeConfig(m_dir, QStringLiteral("status-dead.yaml"),
+                                         QStringLiteral("http://127.0.0.1:%1").arg(freePort()), 5);
+        auto stale = run({QStringLiteral("status"), QStringLiteral("--config"), dead});
+        QVERIFY2(stale.exitCode == 3, qPrintable(stale.out + stale.err));
+        QVERIFY2(stale.out.contains(QStringLiteral("STALE")) && stale.out.contains(QStringLiteral("refused")),
+                 qPrintable(stale.out));
+    }
+
+    void headlessServesMetrics()
+    {
+        const QString promtool = QStandardPaths::findExecutable(QStringLiteral("promtool"));
+        QVERIFY2(!promtool.isEmpty(), "promtool not found (Debian package prometheus)");
+        const quint16 port = freePort();
+        const QString config = writeConfig(m_dir, QStringLiteral("headless.yaml"), m_prometheus.url(), 5);
+        QProcess headless;
+        headless.start(pathwatchBinary(), {QStringLiteral("headless"), QStringLiteral("--config"), config,
+                                           QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(port)});
+        QVERIFY(headless.waitForStarted());
+        QVERIFY(headless.waitForReadyRead(20000));
+        QVERIFY2(headless.readAllStandardOutput().contains("serving /metrics"), "no listening line");
+
+        QByteArray body;
+        QElapsedTimer t;
+        t.start();
+        while (t.elapsed() < 30000) {
+            body = curl(QStringLiteral("http://127.0.0.1:%1/metrics").arg(port));
+            if (body.contains("pathwatch_signal_value{stage=\"sink\",signal=\"p99\"")
+                && body.contains("pathwatch_signal_value{stage=\"storage\""))
+                break;
+            QTest::qWait(300);
+        }
+        QVERIFY2(body.contains("pathwatch_signal_value{stage=\"sink\",signal=\"p99\""), body.constData());
+        QVERIFY(body.contains("pathwatch_source_up{source=\"prom\",kind=\"promql\"} 1"));
+        QVERIFY(body.contains("pathwatch_build_info"));
+
+        QProcess check;
+        check.start(promtool, {QStringLiteral("check"), QStringLiteral("metrics")});
+        check.write(body);
+        check.closeWriteChannel();
+        QVERIFY(check.waitForFinished(30000));
+        QVERIFY2(check.exitCode() == 0, QByteArray(check.readAllStandardOutput() + check.readAllStandardError()).constData());
+
+        ::kill(pid_t(headless.processId()), SIGTERM);
+        QVERIFY(headless.waitForFinished(15000));
+        QCOMPARE(headless.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(headless.exitCode(), 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCommandLine)
+#include "tst_commandline.moc"
