@@ -280,8 +280,9 @@ QWidget* MainWindow::createEmptyPage()
     QFont f = m_emptyLabel->font();
     f.setPointSizeF(f.pointSizeF() * 1.3);
     m_emptyLabel->setFont(f);
-    m_emptyLabel->setMaximumWidth(760);
-    layout->addWidget(m_emptyLabel, 0, Qt::AlignHCenter);
+    // No alignment flag on the layout item: a word-wrapped label needs the full width to get its height right.
+    layout->setContentsMargins(80, 20, 80, 20);
+    layout->addWidget(m_emptyLabel);
     layout->addStretch(3);
     return page;
 }

@@ -262,6 +262,20 @@ private Q_SLOTS:
         QVERIFY(label);
         QVERIFY(label->text().contains(QStringLiteral("pathwatch --config FILE")));
         QCOMPARE(f->window->windowTitle(), QStringLiteral("Pathwatch"));
+        // A long multi-paragraph message (as for a config error) is shown in full, not clipped to one line.
+        f->window->setEmptyState(u"The configuration could not be loaded:\n\n/etc/pathwatch/pathwatch.yaml:12:3: "
+                                 u"unknown key `sink_latncy` in stage `sink`; did you mean `sink_latency`? "
+                                 u"Fix the file and restart, or start with `pathwatch --config FILE`."_s);
+        f->window->resize(900, 600);
+        f->window->show();
+        QVERIFY(QTest::qWaitForWindowExposed(f->window.get()));
+        QVERIFY(label->isVisible());
+        QVERIFY(label->heightForWidth(label->width()) <= label->height());
+        QVERIFY(label->height() > 2 * label->fontMetrics().lineSpacing());
+        if (const QString shot = qEnvironmentVariable("PATHWATCH_SCREENSHOT_EMPTY"); !shot.isEmpty()) {
+            f->window->resize(1000, 600);
+            QVERIFY(f->window->grab().save(shot, "PNG"));
+        }
 
         QVERIFY(feed(*f->window, test::makePathSnapshot(kNow)));
         QCOMPARE(stack->currentWidget()->objectName(), QStringLiteral("consolePage"));
