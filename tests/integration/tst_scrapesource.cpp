@@ -1,5 +1,6 @@
 // ScrapeSource against a real prometheus-cpp exposer (TestExporter) and a Beast test server for bad answers, plus
 // deterministic ingest() checks of rates, resets and histogram windows.
+#include "config/config.h"
 #include "sources/expositionparser.h"
 #include "sources/histogramquantile.h"
 #include "sources/httpclient.h"
@@ -179,6 +180,65 @@ private slots:
         QCOMPARE(find(second, QStringLiteral("sink/p50"))->value, 0.005);
         QCOMPARE(find(second, QStringLiteral("sink/p99"))->value, 0.5);
         QCOMPARE(find(second, QStringLiteral("sink/p95"))->value, 0.25 + 0.25 * 15.0 / 19.0);
+    }
+
+    void testFromConfigFile()
+    {
+        // The path a user takes: YAML → loader → source factory → poll.
+        test::TestExporter exporter;
+        QVERIFY(exporter.start());
+        const QByteArray yaml = "pipeline: {name: scrape-test}\n"
+                                "sources:\n"
+                                "  target:\n"
+                                "    kind: scrape\n"
+                                "    url: "
+            + exporter.metricsUrl().toUtf8()
+            + "\n"
+              "    timeout: 5s\n"
+              "stages:\n"
+              "  - id: sink\n"
+              "    signals:\n"
+              "      - kind: sink_commit_latency\n"
+              "        name: p99\n"
+              "        source: target\n"
+              "        metric: sink_commit_duration_seconds\n"
+              "        matchers: {bucket: marts}\n"
+              "        quantile: 0.99\n"
+              "        window: 1m\n"
+              "  - id: storage\n"
+              "    signals:\n"
+              "      - kind: object_storage_errors\n"
+              "        source: target\n"
+              "        metric: object_store_requests_total\n"
+              "        matchers: {result: error, op: \"=~put|get\"}\n"
+              "        aggregate: max\n";
+        const auto config = loadConfigText(yaml, QStringLiteral("scrape.yaml"));
+        QVERIFY2(config, config ? "" : qPrintable(config.error().toString()));
+        std::vector<SignalConfig> signalConfigs;
+        for (const StageConfig& stage : config->stages)
+            for (const SignalConfig& s : stage.signalConfigs)
+                signalConfigs.push_back(s);
+        auto created = createSource(*config->findSource(QStringLiteral("target")), signalConfigs);
+        QVERIFY2(created, created ? "" : qPrintable(created.error().toString()));
+        test::IoThreads io;
+        HttpClient client(io.io());
+        PollContext context;
+        context.io = &io.io();
+        context.http = &client;
+        QVERIFY(!test::pollSync(**created, context).error);
+        exporter.addObjectStoreRequests(QStringLiteral("put"), QStringLiteral("error"), 30);
+        exporter.addObjectStoreRequests(QStringLiteral("list"), QStringLiteral("error"), 1000); // not matched
+        for (int i = 0; i < 10; ++i)
+            exporter.observeSinkCommit(0.07); // (0.05, 0.1]
+        QThread::msleep(200);
+        const PollResult r = test::pollSync(**created, context);
+        QVERIFY2(!r.error, qPrintable(errorText(r)));
+        QVERIFY(r.signalErrors.empty());
+        // rank 9.9 of 10, all in (0.05, 0.1]: 0.05 + 0.05 * 9.9/10
+        QCOMPARE(find(r, QStringLiteral("sink/p99"))->value, 0.05 + 0.05 * 0.99);
+        const Sample* errors = find(r, QStringLiteral("storage/object_storage_errors"));
+        QVERIFY(errors);
+        QVERIFY2(errors->value > 0 && errors->value < 1000.0, qPrintable(QString::number(errors->value)));
     }
 
     void testCounterRatesAndResets()
