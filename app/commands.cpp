@@ -37,7 +37,7 @@ const QString kNoConfigHelp = QStringLiteral(
 QCommandLineOption configOption()
 {
     return QCommandLineOption({QStringLiteral("c"), QStringLiteral("config")},
-                              QStringLiteral("Pipeline configuration (YAML)."), QStringLiteral("FILE"));
+        QStringLiteral("Pipeline configuration (YAML)."), QStringLiteral("FILE"));
 }
 
 Result<PipelineConfig> loadFromParser(const QCommandLineParser& parser)
@@ -128,16 +128,11 @@ int runStatus(const QStringList& arguments)
 
     QList<QStringList> rows;
     rows << QStringList {QStringLiteral("STAGE"), QStringLiteral("SIGNAL"), QStringLiteral("LABELS"),
-                         QStringLiteral("VALUE"), QStringLiteral("STATUS"), QStringLiteral("AGE"),
-                         QStringLiteral("REASON")};
+        QStringLiteral("VALUE"), QStringLiteral("STATUS"), QStringLiteral("AGE"), QStringLiteral("REASON")};
     for (const auto& sig : s.signalStates) {
-        rows << QStringList {sig.stageId,
-                             sig.name,
-                             labelsToString(sig.labels),
-                             sig.hasValue ? formatValue(sig.value, sig.unit) : QStringLiteral("—"),
-                             severityName(sig.severity),
-                             sig.hasValue ? ageText(sig.valueTimestampMs, now) : QString(),
-                             sig.reason};
+        rows << QStringList {sig.stageId, sig.name, labelsToString(sig.labels),
+            sig.hasValue ? formatValue(sig.value, sig.unit) : QStringLiteral("—"), severityName(sig.severity),
+            sig.hasValue ? ageText(sig.valueTimestampMs, now) : QString(), sig.reason};
     }
     out() << "Pipeline " << s.pipelineName << " — " << severityName(s.overall) << " at "
           << QDateTime::fromMSecsSinceEpoch(now).toString(Qt::ISODate) << "\n\n";
@@ -145,14 +140,11 @@ int runStatus(const QStringList& arguments)
 
     QList<QStringList> sourceRows;
     sourceRows << QStringList {QStringLiteral("SOURCE"), QStringLiteral("KIND"), QStringLiteral("ENDPOINT"),
-                               QStringLiteral("STATUS"), QStringLiteral("POLL"), QStringLiteral("ERROR")};
+        QStringLiteral("STATUS"), QStringLiteral("POLL"), QStringLiteral("ERROR")};
     for (const auto& src : s.sources) {
-        sourceRows << QStringList {src.sourceId,
-                                   src.kind,
-                                   src.endpoint,
-                                   src.up ? QStringLiteral("UP") : severityName(src.severity),
-                                   formatValue(src.lastPollSeconds, QStringLiteral("s")),
-                                   src.error};
+        sourceRows << QStringList {src.sourceId, src.kind, src.endpoint,
+            src.up ? QStringLiteral("UP") : severityName(src.severity),
+            formatValue(src.lastPollSeconds, QStringLiteral("s")), src.error};
     }
     out() << '\n';
     printTable(sourceRows);
@@ -167,8 +159,7 @@ int runHeadless(const QStringList& arguments)
         "Run the engine without a window and serve the unified signals on /metrics for Prometheus and alerting."));
     parser.addHelpOption();
     parser.addOption(configOption());
-    parser.addOption(QCommandLineOption(
-        {QStringLiteral("l"), QStringLiteral("listen")},
+    parser.addOption(QCommandLineOption({QStringLiteral("l"), QStringLiteral("listen")},
         QStringLiteral("Address of the /metrics endpoint (default: export.listen of the config, else 127.0.0.1:9464)."),
         QStringLiteral("HOST:PORT")));
     parser.process(arguments);

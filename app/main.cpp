@@ -53,7 +53,7 @@ int runWindow(int argc, char** argv)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOption(QCommandLineOption({QStringLiteral("c"), QStringLiteral("config")},
-                                        QStringLiteral("Pipeline configuration (YAML)."), QStringLiteral("FILE")));
+        QStringLiteral("Pipeline configuration (YAML)."), QStringLiteral("FILE")));
     parser.process(app);
 
     pw::MainWindow window;
@@ -70,8 +70,8 @@ int runWindow(int argc, char** argv)
             QObject::connect(engine.get(), &pw::Engine::snapshotReady, &window, &pw::MainWindow::setSnapshot);
             window.setSnapshot(engine->latestSnapshot());
             if (auto started = engine->start(); !started) {
-                window.setEmptyState(QStringLiteral("The sources could not be started:\n\n%1")
-                                         .arg(started.error().toString()));
+                window.setEmptyState(
+                    QStringLiteral("The sources could not be started:\n\n%1").arg(started.error().toString()));
                 engine.reset();
             }
         }

@@ -62,7 +62,10 @@ enum class KafkaError : int16_t
     UnstableOffsetCommit = 88,
 };
 
-inline int16_t code(KafkaError e) { return static_cast<int16_t>(e); }
+inline int16_t code(KafkaError e)
+{
+    return static_cast<int16_t>(e);
+}
 std::string_view kafkaErrorName(KafkaError e);
 
 } // namespace pw::broker

@@ -26,7 +26,10 @@ namespace pw {
 
 namespace {
 
-QString seriesKey(const QString& signalId, const Labels& labels) { return signalId + labelsToString(labels); }
+QString seriesKey(const QString& signalId, const Labels& labels)
+{
+    return signalId + labelsToString(labels);
+}
 
 bool isAgeKind(SignalKind kind)
 {
@@ -55,11 +58,11 @@ void computeDataAges(Snapshot& snapshot)
         if (previous && snapshot.dataStopStageId.isEmpty()
             && *stage.dataAgeSeconds > *previous->dataAgeSeconds + kToleranceSeconds) {
             snapshot.dataStopStageId = stage.stageId;
-            snapshot.dataStopReason = QStringLiteral("data stops moving between %1 and %2: newest data %3 old there, "
-                                                     "%4 before it")
-                                          .arg(previous->title, stage.title,
-                                               formatValue(*stage.dataAgeSeconds, QStringLiteral("s")),
-                                               formatValue(*previous->dataAgeSeconds, QStringLiteral("s")));
+            snapshot.dataStopReason
+                = QStringLiteral("data stops moving between %1 and %2: newest data %3 old there, "
+                                 "%4 before it")
+                      .arg(previous->title, stage.title, formatValue(*stage.dataAgeSeconds, QStringLiteral("s")),
+                          formatValue(*previous->dataAgeSeconds, QStringLiteral("s")));
         }
         previous = &stage;
     }
@@ -127,8 +130,7 @@ struct Engine::Impl
 
 Engine::Engine(PipelineConfig config, QObject* parent)
     : Engine(std::move(config), Options {}, &createSource, parent)
-{
-}
+{ }
 
 Engine::Engine(PipelineConfig config, Options options, SourceFactory factory, QObject* parent)
     : QObject(parent)
@@ -143,9 +145,15 @@ Engine::Engine(PipelineConfig config, Options options, SourceFactory factory, QO
     d->latest = d->buildSnapshot();
 }
 
-Engine::~Engine() { stop(); }
+Engine::~Engine()
+{
+    stop();
+}
 
-const PipelineConfig& Engine::config() const { return d->config; }
+const PipelineConfig& Engine::config() const
+{
+    return d->config;
+}
 
 SnapshotPtr Engine::latestSnapshot() const
 {
@@ -272,8 +280,8 @@ Result<SnapshotPtr> Engine::pollOnce()
     {
         std::unique_lock lock(d->mutex);
         d->answered.wait(lock, [this] {
-            return std::all_of(d->sources.begin(), d->sources.end(),
-                               [](const auto& rt) { return rt->answeredSeq >= 1; });
+            return std::all_of(
+                d->sources.begin(), d->sources.end(), [](const auto& rt) { return rt->answeredSeq >= 1; });
         });
         d->latest = d->buildSnapshot();
     }
@@ -303,11 +311,11 @@ void Engine::Impl::startPoll(SourceRuntime* rt)
         if (rt->inFlight) {
             // The previous poll never answered; polling again could pile up work on a hung endpoint.
             markSourceStale(*rt,
-                            QStringLiteral("no answer within %1 ms (the poll is still running after %2 s; not "
-                                           "polling again until it ends)")
-                                .arg(rt->source->config().timeoutMs)
-                                .arg((now - rt->startedMs) / 1000.0, 0, 'f', 1),
-                            now);
+                QStringLiteral("no answer within %1 ms (the poll is still running after %2 s; not "
+                               "polling again until it ends)")
+                    .arg(rt->source->config().timeoutMs)
+                    .arg((now - rt->startedMs) / 1000.0, 0, 'f', 1),
+                now);
             if (!oneShot)
                 schedule(rt, rt->source->config().intervalMs);
             return;
@@ -324,8 +332,8 @@ void Engine::Impl::startPoll(SourceRuntime* rt)
         if (ec)
             return;
         PollResult timedOut;
-        timedOut.error = Error::make(Error::Code::Timeout,
-                                     QStringLiteral("no answer within %1 ms").arg(timeoutMs - options.timeoutGraceMs));
+        timedOut.error = Error::make(
+            Error::Code::Timeout, QStringLiteral("no answer within %1 ms").arg(timeoutMs - options.timeoutGraceMs));
         finishPoll(rt, seq, std::move(timedOut), true);
     });
 
@@ -343,7 +351,8 @@ void Engine::Impl::startPoll(SourceRuntime* rt)
         });
     } catch (const std::exception& e) {
         PollResult failed;
-        failed.error = Error::make(Error::Code::Generic, QStringLiteral("poll failed: %1").arg(QString::fromUtf8(e.what())));
+        failed.error
+            = Error::make(Error::Code::Generic, QStringLiteral("poll failed: %1").arg(QString::fromUtf8(e.what())));
         asio::post(io, [this, rt, seq, timeoutTimer, failed = std::move(failed)]() mutable {
             timeoutTimer->cancel();
             finishPoll(rt, seq, std::move(failed), false);

@@ -11,7 +11,6 @@
 
 namespace pw {
 
-
 /// Owns the sources of one pipeline, polls each on its interval on worker threads (an Asio io_context, never the
 /// thread that owns the Engine), judges the values and publishes an immutable Snapshot at most every 100 ms.
 ///

@@ -23,8 +23,8 @@ using prometheus::MetricType;
 // Our own label names on signal series; a source label with one of these names is renamed exported_<name>.
 const QSet<QString>& reservedLabels()
 {
-    static const QSet<QString> names {QStringLiteral("stage"), QStringLiteral("signal"), QStringLiteral("kind"),
-                                      QStringLiteral("source")};
+    static const QSet<QString> names {
+        QStringLiteral("stage"), QStringLiteral("signal"), QStringLiteral("kind"), QStringLiteral("source")};
     return names;
 }
 
@@ -82,13 +82,14 @@ MetricFamily family(const char* name, const char* help)
 std::vector<MetricFamily> collect(const Snapshot& snapshot)
 {
     MetricFamily value = family("pathwatch_signal_value", "Current value of a signal; absent while STALE or UNKNOWN");
-    MetricFamily status = family("pathwatch_signal_status", "Signal severity: 0 OK, 1 WARN, 2 CRIT, 3 STALE, 4 UNKNOWN");
+    MetricFamily status
+        = family("pathwatch_signal_status", "Signal severity: 0 OK, 1 WARN, 2 CRIT, 3 STALE, 4 UNKNOWN");
     MetricFamily updated = family("pathwatch_signal_last_update_timestamp_seconds",
-                                  "When the signal's last good value was observed (Unix seconds)");
+        "When the signal's last good value was observed (Unix seconds)");
     MetricFamily stage = family("pathwatch_stage_status", "Stage severity (worst of its signals)");
     MetricFamily up = family("pathwatch_source_up", "1 when the last poll of the source succeeded");
-    MetricFamily lastSuccess = family("pathwatch_source_last_success_timestamp_seconds",
-                                      "When the source was last read successfully (Unix seconds)");
+    MetricFamily lastSuccess = family(
+        "pathwatch_source_last_success_timestamp_seconds", "When the source was last read successfully (Unix seconds)");
     MetricFamily build = family("pathwatch_build_info", "Pathwatch version and revision");
 
     for (const auto& s : snapshot.signalStates) {
@@ -103,8 +104,8 @@ std::vector<MetricFamily> collect(const Snapshot& snapshot)
     for (const auto& st : snapshot.stages)
         stage.metric.push_back(gauge({{"stage", st.stageId.toStdString()}}, double(static_cast<int>(st.severity))));
     for (const auto& src : snapshot.sources) {
-        std::vector<ClientMetric::Label> labels {{"source", src.sourceId.toStdString()},
-                                                  {"kind", src.kind.toStdString()}};
+        std::vector<ClientMetric::Label> labels {
+            {"source", src.sourceId.toStdString()}, {"kind", src.kind.toStdString()}};
         up.metric.push_back(gauge(labels, src.up ? 1.0 : 0.0));
         if (src.lastSuccessMs > 0)
             lastSuccess.metric.push_back(gauge(labels, double(src.lastSuccessMs) / 1000.0));
@@ -122,8 +123,7 @@ class SnapshotCollectable : public prometheus::Collectable
 public:
     explicit SnapshotCollectable(std::function<SnapshotPtr()> provider)
         : m_provider(std::move(provider))
-    {
-    }
+    { }
     std::vector<MetricFamily> Collect() const override
     {
         SnapshotPtr snapshot = m_provider();
@@ -156,15 +156,15 @@ Result<void> MetricsExporter::listen(const QString& hostPort)
     const auto match = form.match(hostPort);
     if (!match.hasMatch() || match.captured(2).toInt() > 65535)
         return fail(Error::Code::Config,
-                    QStringLiteral("listen address `%1` is not HOST:PORT (e.g. 127.0.0.1:9464)").arg(hostPort));
+            QStringLiteral("listen address `%1` is not HOST:PORT (e.g. 127.0.0.1:9464)").arg(hostPort));
     try {
         // civetweb's "listening_ports" uses host:port; 0 lets the OS pick a free port.
         d->exposer = std::make_unique<prometheus::Exposer>(hostPort.toStdString(), 2);
         d->exposer->RegisterCollectable(d->collectable);
     } catch (const std::exception& e) {
         d->exposer.reset();
-        return fail(Error::Code::Network,
-                    QStringLiteral("cannot listen on %1: %2").arg(hostPort, QString::fromUtf8(e.what())));
+        return fail(
+            Error::Code::Network, QStringLiteral("cannot listen on %1: %2").arg(hostPort, QString::fromUtf8(e.what())));
     }
     return {};
 }

@@ -40,6 +40,9 @@ QString labelsToString(const Labels& labels)
     return out;
 }
 
-qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
 
 } // namespace pw

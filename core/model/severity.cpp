@@ -19,7 +19,10 @@ int severityRank(Severity s)
     return 0;
 }
 
-Severity worse(Severity a, Severity b) { return severityRank(a) >= severityRank(b) ? a : b; }
+Severity worse(Severity a, Severity b)
+{
+    return severityRank(a) >= severityRank(b) ? a : b;
+}
 
 QString severityName(Severity s)
 {

@@ -40,7 +40,10 @@ const KindInfo& info(SignalKind kind)
 }
 } // namespace
 
-QString signalKindName(SignalKind kind) { return QString::fromLatin1(info(kind).name); }
+QString signalKindName(SignalKind kind)
+{
+    return QString::fromLatin1(info(kind).name);
+}
 
 std::optional<SignalKind> signalKindFromName(QStringView name)
 {
@@ -50,9 +53,15 @@ std::optional<SignalKind> signalKindFromName(QStringView name)
     return std::nullopt;
 }
 
-QString signalKindTitle(SignalKind kind) { return QString::fromLatin1(info(kind).title); }
+QString signalKindTitle(SignalKind kind)
+{
+    return QString::fromLatin1(info(kind).title);
+}
 
-QString signalKindDefaultUnit(SignalKind kind) { return QString::fromLatin1(info(kind).unit); }
+QString signalKindDefaultUnit(SignalKind kind)
+{
+    return QString::fromLatin1(info(kind).unit);
+}
 
 QStringList allSignalKindNames()
 {

@@ -39,7 +39,7 @@ Severity ThresholdTracker::update(const Thresholds& t, double value, qint64 nowM
         if (m_reported == Severity::Crit && t.crit && stillBeyond(t, value, *t.crit))
             raw = Severity::Crit;
         else if ((m_reported == Severity::Crit || m_reported == Severity::Warn) && t.warn
-                 && stillBeyond(t, value, *t.warn) && raw == Severity::Ok)
+            && stillBeyond(t, value, *t.warn) && raw == Severity::Ok)
             raw = Severity::Warn;
     }
 

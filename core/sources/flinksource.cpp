@@ -15,20 +15,24 @@ Result<QJsonObject> parseObject(const QByteArray& body, const char* what)
     QJsonParseError error;
     const QJsonDocument doc = QJsonDocument::fromJson(body, &error);
     if (error.error != QJsonParseError::NoError)
-        return fail(Error::Code::Parse, QStringLiteral("%1 is not JSON: %2 at byte %3")
-                                            .arg(QLatin1String(what), error.errorString())
-                                            .arg(error.offset));
+        return fail(Error::Code::Parse,
+            QStringLiteral("%1 is not JSON: %2 at byte %3")
+                .arg(QLatin1String(what), error.errorString())
+                .arg(error.offset));
     if (!doc.isObject())
         return fail(Error::Code::Parse, QStringLiteral("%1: expected a JSON object").arg(QLatin1String(what)));
     return doc.object();
 }
 
-QString param(const SignalConfig& s, const char* key) { return s.params.value(QString::fromLatin1(key)).toString(); }
+QString param(const SignalConfig& s, const char* key)
+{
+    return s.params.value(QString::fromLatin1(key)).toString();
+}
 
 } // namespace
 
-Result<std::unique_ptr<Source>> FlinkSource::create(const SourceConfig& config,
-                                                    const std::vector<SignalConfig>& signalConfigs)
+Result<std::unique_ptr<Source>> FlinkSource::create(
+    const SourceConfig& config, const std::vector<SignalConfig>& signalConfigs)
 {
     for (const auto& s : signalConfigs) {
         const bool supported = s.kind == SignalKind::CheckpointAge || s.kind == SignalKind::CheckpointDuration
@@ -63,8 +67,8 @@ int FlinkSource::jobStateCode(const QString& state)
     return 2;
 }
 
-Result<FlinkSource::JobRef> FlinkSource::selectJob(const QByteArray& overviewBody, const QString& jobId,
-                                                   const QString& jobName)
+Result<FlinkSource::JobRef> FlinkSource::selectJob(
+    const QByteArray& overviewBody, const QString& jobId, const QString& jobName)
 {
     auto root = parseObject(overviewBody, "/jobs/overview");
     if (!root)
@@ -77,8 +81,8 @@ Result<FlinkSource::JobRef> FlinkSource::selectJob(const QByteArray& overviewBod
     for (const QJsonValue& v : jobsValue.toArray()) {
         const QJsonObject job = v.toObject();
         JobRef ref {job.value(QStringLiteral("jid")).toString(), job.value(QStringLiteral("name")).toString(),
-                    job.value(QStringLiteral("state")).toString(),
-                    qint64(job.value(QStringLiteral("start-time")).toDouble(-1))};
+            job.value(QStringLiteral("state")).toString(),
+            qint64(job.value(QStringLiteral("start-time")).toDouble(-1))};
         names << ref.name;
         if (!jobId.isEmpty()) {
             if (ref.id == jobId)
@@ -95,14 +99,14 @@ Result<FlinkSource::JobRef> FlinkSource::selectJob(const QByteArray& overviewBod
     if (best)
         return *best;
     names.removeDuplicates();
-    return fail(Error::Code::NotFound, jobId.isEmpty()
-                    ? QStringLiteral("no job named `%1` (jobs: %2)")
-                          .arg(jobName, names.isEmpty() ? QStringLiteral("none") : names.join(QStringLiteral(", ")))
-                    : QStringLiteral("no job with id %1 (it may have been removed from the cluster)").arg(jobId));
+    return fail(Error::Code::NotFound,
+        jobId.isEmpty() ? QStringLiteral("no job named `%1` (jobs: %2)")
+                              .arg(jobName, names.isEmpty() ? QStringLiteral("none") : names.join(QStringLiteral(", ")))
+                        : QStringLiteral("no job with id %1 (it may have been removed from the cluster)").arg(jobId));
 }
 
-PollResult FlinkSource::interpret(const JobRef& job, const QByteArray& checkpointsBody,
-                                  const std::vector<SignalConfig>& signalConfigs, qint64 now)
+PollResult FlinkSource::interpret(
+    const JobRef& job, const QByteArray& checkpointsBody, const std::vector<SignalConfig>& signalConfigs, qint64 now)
 {
     PollResult result;
     const Labels labels {{QStringLiteral("job"), job.name}, {QStringLiteral("job_id"), job.id}};
@@ -121,16 +125,17 @@ PollResult FlinkSource::interpret(const JobRef& job, const QByteArray& checkpoin
         const bool hasCompleted = !completed.isEmpty() && completed.contains(QStringLiteral("latest_ack_timestamp"));
         switch (s.kind) {
         case SignalKind::CheckpointAge: {
-            qint64 ackMs = hasCompleted ? qint64(completed.value(QStringLiteral("latest_ack_timestamp")).toDouble())
-                                        : -1;
+            qint64 ackMs
+                = hasCompleted ? qint64(completed.value(QStringLiteral("latest_ack_timestamp")).toDouble()) : -1;
             if (ackMs <= 0) {
                 if (job.startTimeMs > 0) {
                     // Nothing checkpointed since the job started: everything since then would be replayed.
-                    result.samples.push_back(Sample {s.id, labels, now, std::max<qint64>(0, now - job.startTimeMs) / 1000.0});
+                    result.samples.push_back(
+                        Sample {s.id, labels, now, std::max<qint64>(0, now - job.startTimeMs) / 1000.0});
                 } else {
-                    result.signalErrors.emplace_back(
-                        s.id, Error::make(Error::Code::NotFound,
-                                          QStringLiteral("job %1 has no completed checkpoint yet").arg(job.name)));
+                    result.signalErrors.emplace_back(s.id,
+                        Error::make(Error::Code::NotFound,
+                            QStringLiteral("job %1 has no completed checkpoint yet").arg(job.name)));
                 }
                 break;
             }
@@ -139,9 +144,9 @@ PollResult FlinkSource::interpret(const JobRef& job, const QByteArray& checkpoin
         }
         case SignalKind::CheckpointDuration:
             if (!hasCompleted) {
-                result.signalErrors.emplace_back(
-                    s.id, Error::make(Error::Code::NotFound,
-                                      QStringLiteral("job %1 has no completed checkpoint yet").arg(job.name)));
+                result.signalErrors.emplace_back(s.id,
+                    Error::make(
+                        Error::Code::NotFound, QStringLiteral("job %1 has no completed checkpoint yet").arg(job.name)));
                 break;
             }
             result.samples.push_back(
@@ -191,8 +196,8 @@ void FlinkSource::poll(PollContext& context, std::function<void(PollResult)> don
             return;
         }
         if (response->status != 200) {
-            failed.error = Error::make(Error::Code::Http,
-                                       QStringLiteral("GET /jobs/overview: HTTP %1").arg(response->status));
+            failed.error
+                = Error::make(Error::Code::Http, QStringLiteral("GET /jobs/overview: HTTP %1").arg(response->status));
             (*finish)(std::move(failed));
             return;
         }
@@ -237,14 +242,14 @@ void FlinkSource::poll(PollContext& context, std::function<void(PollResult)> don
                         part.signalErrors.emplace_back(s.id, r.error());
                 } else if (r->status == 404) {
                     for (const auto& s : jobSignals)
-                        part.signalErrors.emplace_back(
-                            s.id, Error::make(Error::Code::NotFound,
-                                              QStringLiteral("job %1 disappeared (checkpoints: HTTP 404)").arg(job.name)));
+                        part.signalErrors.emplace_back(s.id,
+                            Error::make(Error::Code::NotFound,
+                                QStringLiteral("job %1 disappeared (checkpoints: HTTP 404)").arg(job.name)));
                 } else if (r->status != 200) {
                     for (const auto& s : jobSignals)
-                        part.signalErrors.emplace_back(
-                            s.id, Error::make(Error::Code::Http,
-                                              QStringLiteral("GET checkpoints of %1: HTTP %2").arg(job.name).arg(r->status)));
+                        part.signalErrors.emplace_back(s.id,
+                            Error::make(Error::Code::Http,
+                                QStringLiteral("GET checkpoints of %1: HTTP %2").arg(job.name).arg(r->status)));
                 } else {
                     part = interpret(job, r->body, jobSignals, nowMs());
                 }

@@ -18,7 +18,7 @@ Result<TimeFormat> timeFormatFromName(QStringView name)
     if (name == u"rfc3339" || name == u"iso8601")
         return TimeFormat::Rfc3339;
     return fail(Error::Code::Config,
-                QStringLiteral("unknown time_format `%1`: use auto, epoch_s, epoch_ms or rfc3339").arg(name));
+        QStringLiteral("unknown time_format `%1`: use auto, epoch_s, epoch_ms or rfc3339").arg(name));
 }
 
 namespace {
@@ -29,8 +29,8 @@ Result<qint64> fromNumber(double number, TimeFormat format)
         return fail(Error::Code::Parse, QStringLiteral("timestamp is not a finite number"));
     bool millis = format == TimeFormat::EpochMillis || (format == TimeFormat::Auto && std::fabs(number) > 1e11);
     if (format == TimeFormat::Rfc3339)
-        return fail(Error::Code::Parse, QStringLiteral("expected an RFC 3339 string, got the number %1")
-                                            .arg(QString::number(number, 'g', 15)));
+        return fail(Error::Code::Parse,
+            QStringLiteral("expected an RFC 3339 string, got the number %1").arg(QString::number(number, 'g', 15)));
     const double ms = millis ? number : number * 1000.0;
     if (std::fabs(ms) > 1e16)
         return fail(Error::Code::Parse, QStringLiteral("timestamp %1 is out of range").arg(number, 0, 'g', 15));
@@ -75,9 +75,9 @@ Result<qint64> fromString(const QString& text, TimeFormat format, const QString&
     }
     if (!dt.isValid())
         return fail(Error::Code::Parse,
-                    QStringLiteral("`%1` is not a timestamp (expected RFC 3339 like 2026-11-26T09:00:00Z or epoch "
-                                   "seconds)")
-                        .arg(trimmed.left(64)));
+            QStringLiteral("`%1` is not a timestamp (expected RFC 3339 like 2026-11-26T09:00:00Z or epoch "
+                           "seconds)")
+                .arg(trimmed.left(64)));
     return fromDateTime(dt, assumedZone);
 }
 
@@ -106,7 +106,7 @@ Result<qint64> timestampToMs(const QVariant& value, TimeFormat format, const QSt
         return fromString(value.toString(), format, assumedZone);
     default:
         return fail(Error::Code::Parse,
-                    QStringLiteral("expected a timestamp, got a value of type %1").arg(QString::fromLatin1(value.typeName())));
+            QStringLiteral("expected a timestamp, got a value of type %1").arg(QString::fromLatin1(value.typeName())));
     }
 }
 
@@ -115,9 +115,9 @@ Result<double> freshnessSeconds(qint64 newestMs, qint64 nowMsValue, qint64 skewT
     const qint64 age = nowMsValue - newestMs;
     if (age < -skewToleranceMs)
         return fail(Error::Code::Parse,
-                    QStringLiteral("newest timestamp is %1 s in the future: clock skew between Pathwatch and the "
-                                   "source (or the data is stamped in the wrong time zone)")
-                        .arg(double(-age) / 1000.0, 0, 'f', 1));
+            QStringLiteral("newest timestamp is %1 s in the future: clock skew between Pathwatch and the "
+                           "source (or the data is stamped in the wrong time zone)")
+                .arg(double(-age) / 1000.0, 0, 'f', 1));
     return std::max<qint64>(0, age) / 1000.0;
 }
 

@@ -20,7 +20,8 @@ Result<TimeFormat> timeFormatFromName(QStringView name);
 
 /// Reads a timestamp as milliseconds since the epoch. A date-time without a zone is read in `assumedZone`
 /// ("UTC" or an IANA name such as "Europe/Berlin").
-Result<qint64> timestampToMs(const QVariant& value, TimeFormat format, const QString& assumedZone = QStringLiteral("UTC"));
+Result<qint64> timestampToMs(
+    const QVariant& value, TimeFormat format, const QString& assumedZone = QStringLiteral("UTC"));
 
 /// now − newest, in seconds. A newest timestamp more than `skewToleranceMs` in the future is an error that names the
 /// clock skew instead of a negative age; within the tolerance the age is clamped to 0.

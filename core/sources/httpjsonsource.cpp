@@ -11,16 +11,16 @@
 
 namespace pw {
 
-Result<std::unique_ptr<Source>> HttpJsonSource::create(const SourceConfig& config,
-                                                       const std::vector<SignalConfig>& signalConfigs)
+Result<std::unique_ptr<Source>> HttpJsonSource::create(
+    const SourceConfig& config, const std::vector<SignalConfig>& signalConfigs)
 {
     for (const auto& s : signalConfigs) {
         const QString pointer = s.params.value(QStringLiteral("pointer")).toString();
         if (!pointer.isEmpty() && !pointer.startsWith(QLatin1Char('/'))) {
             Error e = Error::make(Error::Code::Config,
-                                  QStringLiteral("signal %1: JSON pointer `%2` must start with `/` (RFC 6901), e.g. "
-                                                 "/data/0/ts")
-                                      .arg(s.id, pointer));
+                QStringLiteral("signal %1: JSON pointer `%2` must start with `/` (RFC 6901), e.g. "
+                               "/data/0/ts")
+                    .arg(s.id, pointer));
             e.source = config.id;
             return std::unexpected(e);
         }
@@ -39,7 +39,7 @@ Result<QVariant> HttpJsonSource::resolvePointer(const QByteArray& body, const QS
     const QJsonDocument doc = QJsonDocument::fromJson(body, &error);
     if (error.error != QJsonParseError::NoError)
         return fail(Error::Code::Parse,
-                    QStringLiteral("body is not JSON: %1 at byte %2").arg(error.errorString()).arg(error.offset));
+            QStringLiteral("body is not JSON: %1 at byte %2").arg(error.errorString()).arg(error.offset));
     QJsonValue current = doc.isArray() ? QJsonValue(doc.array()) : QJsonValue(doc.object());
     if (pointer.isEmpty())
         return current.toVariant();
@@ -50,28 +50,30 @@ Result<QVariant> HttpJsonSource::resolvePointer(const QByteArray& body, const QS
         if (current.isObject()) {
             const QJsonObject object = current.toObject();
             if (!object.contains(token))
-                return fail(Error::Code::NotFound, QStringLiteral("JSON pointer %1: no member `%2`").arg(walked, token));
+                return fail(
+                    Error::Code::NotFound, QStringLiteral("JSON pointer %1: no member `%2`").arg(walked, token));
             current = object.value(token);
         } else if (current.isArray()) {
             bool ok = false;
             const int index = token.toInt(&ok);
             const QJsonArray array = current.toArray();
             if (!ok || index < 0 || index >= array.size())
-                return fail(Error::Code::NotFound, QStringLiteral("JSON pointer %1: index `%2` outside an array of %3")
-                                                       .arg(walked, token)
-                                                       .arg(array.size()));
+                return fail(Error::Code::NotFound,
+                    QStringLiteral("JSON pointer %1: index `%2` outside an array of %3")
+                        .arg(walked, token)
+                        .arg(array.size()));
             current = array.at(index);
         } else {
-            return fail(Error::Code::NotFound,
-                        QStringLiteral("JSON pointer %1: cannot descend into a scalar").arg(walked));
+            return fail(
+                Error::Code::NotFound, QStringLiteral("JSON pointer %1: cannot descend into a scalar").arg(walked));
         }
     }
     if (current.isNull() || current.isUndefined())
         return fail(Error::Code::Parse, QStringLiteral("JSON pointer %1 is null").arg(pointer));
     if (current.isObject() || current.isArray())
         return fail(Error::Code::Parse,
-                    QStringLiteral("JSON pointer %1 names an %2, expected a timestamp")
-                        .arg(pointer, current.isObject() ? QStringLiteral("object") : QStringLiteral("array")));
+            QStringLiteral("JSON pointer %1 names an %2, expected a timestamp")
+                .arg(pointer, current.isObject() ? QStringLiteral("object") : QStringLiteral("array")));
     return current.toVariant();
 }
 
@@ -83,7 +85,8 @@ Result<double> HttpJsonSource::interpret(const QByteArray& body, const SignalCon
     auto format = timeFormatFromName(signal.params.value(QStringLiteral("time_format")).toString());
     if (!format)
         return std::unexpected(format.error());
-    auto ts = timestampToMs(*value, *format, signal.params.value(QStringLiteral("timezone"), QStringLiteral("UTC")).toString());
+    auto ts = timestampToMs(
+        *value, *format, signal.params.value(QStringLiteral("timezone"), QStringLiteral("UTC")).toString());
     if (!ts)
         return std::unexpected(ts.error());
     return freshnessSeconds(*ts, now);
@@ -112,29 +115,30 @@ void HttpJsonSource::poll(PollContext& context, std::function<void(PollResult)> 
         request.options = m_config.http;
         request.accept = "application/json";
         request.timeoutMs = m_config.timeoutMs;
-        context.http->get(request, [gather, signal, url = request.url, total = m_signals.size()](Result<HttpResponse> r) {
-            std::lock_guard lock(gather->mutex);
-            if (!r) {
-                ++gather->failedRequests;
-                gather->result.signalErrors.emplace_back(signal.id, r.error());
-            } else if (r->status < 200 || r->status >= 300) {
-                ++gather->failedRequests;
-                gather->result.signalErrors.emplace_back(
-                    signal.id, Error::make(Error::Code::Http, QStringLiteral("HTTP %1 from %2").arg(r->status).arg(url)));
-            } else if (auto age = interpret(r->body, signal, nowMs()); !age) {
-                gather->result.signalErrors.emplace_back(signal.id, age.error());
-            } else {
-                gather->result.samples.push_back(Sample {signal.id, {}, nowMs(), *age});
-            }
-            if (--gather->pending == 0) {
-                if (gather->failedRequests == total && !gather->result.signalErrors.empty()) {
-                    // Every request failed: the endpoint is down, not the data.
-                    gather->result.error = gather->result.signalErrors.front().second;
-                    gather->result.signalErrors.clear();
+        context.http->get(
+            request, [gather, signal, url = request.url, total = m_signals.size()](Result<HttpResponse> r) {
+                std::lock_guard lock(gather->mutex);
+                if (!r) {
+                    ++gather->failedRequests;
+                    gather->result.signalErrors.emplace_back(signal.id, r.error());
+                } else if (r->status < 200 || r->status >= 300) {
+                    ++gather->failedRequests;
+                    gather->result.signalErrors.emplace_back(signal.id,
+                        Error::make(Error::Code::Http, QStringLiteral("HTTP %1 from %2").arg(r->status).arg(url)));
+                } else if (auto age = interpret(r->body, signal, nowMs()); !age) {
+                    gather->result.signalErrors.emplace_back(signal.id, age.error());
+                } else {
+                    gather->result.samples.push_back(Sample {signal.id, {}, nowMs(), *age});
                 }
-                gather->done(std::move(gather->result));
-            }
-        });
+                if (--gather->pending == 0) {
+                    if (gather->failedRequests == total && !gather->result.signalErrors.empty()) {
+                        // Every request failed: the endpoint is down, not the data.
+                        gather->result.error = gather->result.signalErrors.front().second;
+                        gather->result.signalErrors.clear();
+                    }
+                    gather->done(std::move(gather->result));
+                }
+            });
     }
 }
 

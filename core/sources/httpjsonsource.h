@@ -10,8 +10,8 @@ namespace pw {
 class HttpJsonSource : public Source
 {
 public:
-    static Result<std::unique_ptr<Source>> create(const SourceConfig& config,
-                                                  const std::vector<SignalConfig>& signalConfigs);
+    static Result<std::unique_ptr<Source>> create(
+        const SourceConfig& config, const std::vector<SignalConfig>& signalConfigs);
     void poll(PollContext& context, std::function<void(PollResult)> done) override;
 
     /// Resolves an RFC 6901 pointer in a JSON document body.

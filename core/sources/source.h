@@ -43,8 +43,7 @@ public:
     Source(SourceConfig config, std::vector<SignalConfig> signalConfigs)
         : m_config(std::move(config))
         , m_signals(std::move(signalConfigs))
-    {
-    }
+    { }
     virtual ~Source() = default;
     Source(const Source&) = delete;
     Source& operator=(const Source&) = delete;
@@ -63,6 +62,7 @@ protected:
 };
 
 /// Builds the source for a config entry; an unknown kind or bad parameters give an error naming the source.
-Result<std::unique_ptr<Source>> createSource(const SourceConfig& config, const std::vector<SignalConfig>& signalConfigs);
+Result<std::unique_ptr<Source>> createSource(
+    const SourceConfig& config, const std::vector<SignalConfig>& signalConfigs);
 
 } // namespace pw

@@ -35,22 +35,22 @@ SqlFreshnessSource::SqlFreshnessSource(SourceConfig config, std::vector<SignalCo
     m_zone = opt(m_config, "timestamp_timezone", QStringLiteral("UTC"));
 }
 
-Result<std::unique_ptr<Source>> SqlFreshnessSource::create(const SourceConfig& config,
-                                                           const std::vector<SignalConfig>& signalConfigs)
+Result<std::unique_ptr<Source>> SqlFreshnessSource::create(
+    const SourceConfig& config, const std::vector<SignalConfig>& signalConfigs)
 {
     const QString driver = opt(config, "driver", QStringLiteral("QSQLITE")).toUpper();
     if (driver != QLatin1String("QPSQL") && driver != QLatin1String("QSQLITE")) {
-        Error e = Error::make(Error::Code::Config,
-                              QStringLiteral("unsupported SQL driver `%1`: use QPSQL or QSQLITE").arg(driver));
+        Error e = Error::make(
+            Error::Code::Config, QStringLiteral("unsupported SQL driver `%1`: use QPSQL or QSQLITE").arg(driver));
         e.source = config.id;
         return std::unexpected(e);
     }
     if (!QSqlDatabase::isDriverAvailable(driver)) {
         Error e = Error::make(Error::Code::Config,
-                              QStringLiteral("the Qt SQL driver %1 is not installed (Debian: %2)")
-                                  .arg(driver,
-                                       driver == QLatin1String("QPSQL") ? QStringLiteral("libqt6sql6-psql")
-                                                                        : QStringLiteral("libqt6sql6-sqlite")));
+            QStringLiteral("the Qt SQL driver %1 is not installed (Debian: %2)")
+                .arg(driver,
+                    driver == QLatin1String("QPSQL") ? QStringLiteral("libqt6sql6-psql")
+                                                     : QStringLiteral("libqt6sql6-sqlite")));
         e.source = config.id;
         return std::unexpected(e);
     }
@@ -71,7 +71,7 @@ QString SqlFreshnessSource::endpoint() const
     QString user = opt(m_config, "user");
     return QStringLiteral("postgresql://%1%2:%3/%4")
         .arg(user.isEmpty() ? QString() : user + QLatin1Char('@'), opt(m_config, "host", QStringLiteral("localhost")),
-             opt(m_config, "port", QStringLiteral("5432")), opt(m_config, "database"));
+            opt(m_config, "port", QStringLiteral("5432")), opt(m_config, "database"));
 }
 
 void SqlFreshnessSource::poll(PollContext& context, std::function<void(PollResult)> done)
@@ -105,15 +105,16 @@ PollResult SqlFreshnessSource::pollBlocking()
         }
         if (!db.open()) {
             result.error = Error::make(Error::Code::Network,
-                                       QStringLiteral("cannot connect to %1: %2").arg(endpoint(), sqlErrorText(db.lastError())));
+                QStringLiteral("cannot connect to %1: %2").arg(endpoint(), sqlErrorText(db.lastError())));
         } else {
             QSqlQuery setup(db);
             if (m_driver == QLatin1String("QPSQL")) {
                 if (!setup.exec(QStringLiteral("BEGIN READ ONLY"))
                     || !setup.exec(QStringLiteral("SET LOCAL statement_timeout = %1").arg(m_config.timeoutMs))) {
-                    result.error = Error::make(Error::Code::Generic, QStringLiteral("cannot start a read-only "
-                                                                                    "transaction: %1")
-                                                                         .arg(sqlErrorText(setup.lastError())));
+                    result.error = Error::make(Error::Code::Generic,
+                        QStringLiteral("cannot start a read-only "
+                                       "transaction: %1")
+                            .arg(sqlErrorText(setup.lastError())));
                 }
             } else {
                 setup.exec(QStringLiteral("BEGIN"));
@@ -124,9 +125,9 @@ PollResult SqlFreshnessSource::pollBlocking()
                     query.setForwardOnly(true);
                     const QString sql = signal.params.value(QStringLiteral("sql")).toString();
                     if (!query.exec(sql)) {
-                        result.signalErrors.emplace_back(
-                            signal.id, Error::make(Error::Code::Generic,
-                                                   QStringLiteral("query failed: %1").arg(sqlErrorText(query.lastError()))));
+                        result.signalErrors.emplace_back(signal.id,
+                            Error::make(Error::Code::Generic,
+                                QStringLiteral("query failed: %1").arg(sqlErrorText(query.lastError()))));
                         if (m_driver == QLatin1String("QPSQL")) {
                             // A failed statement aborts the transaction; start a new one for the next signal.
                             setup.exec(QStringLiteral("ROLLBACK"));

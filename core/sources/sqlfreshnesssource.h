@@ -14,8 +14,8 @@ namespace pw {
 class SqlFreshnessSource : public Source
 {
 public:
-    static Result<std::unique_ptr<Source>> create(const SourceConfig& config,
-                                                  const std::vector<SignalConfig>& signalConfigs);
+    static Result<std::unique_ptr<Source>> create(
+        const SourceConfig& config, const std::vector<SignalConfig>& signalConfigs);
 
     QString endpoint() const override;
     void poll(PollContext& context, std::function<void(PollResult)> done) override;

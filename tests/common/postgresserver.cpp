@@ -43,23 +43,27 @@ quint16 freePort()
 
 PostgresServer::PostgresServer() = default;
 
-PostgresServer::~PostgresServer() { stop(); }
+PostgresServer::~PostgresServer()
+{
+    stop();
+}
 
 QString PostgresServer::start()
 {
     if (!QFile::exists(kBin + QStringLiteral("initdb")))
-        return QStringLiteral("PostgreSQL 15 is not installed (%1initdb missing): run installers/deps.sh test").arg(kBin);
+        return QStringLiteral("PostgreSQL 15 is not installed (%1initdb missing): run installers/deps.sh test")
+            .arg(kBin);
     m_dir = QDir::tempPath() + QStringLiteral("/pathwatch-pg-") + QUuid::createUuid().toString(QUuid::Id128);
     QDir().mkpath(m_dir);
     if (::geteuid() == 0) {
         QProcess::execute(QStringLiteral("chown"), {QStringLiteral("postgres:postgres"), m_dir});
     }
     QString output;
-    if (!runAsPostgres({kBin + QStringLiteral("initdb"), QStringLiteral("-D"), m_dir + QStringLiteral("/data"),
-                        QStringLiteral("-A"), QStringLiteral("trust"), QStringLiteral("-U"),
-                        QStringLiteral("postgres"), QStringLiteral("--no-sync"), QStringLiteral("-E"),
-                        QStringLiteral("UTF8")},
-                       &output))
+    if (!runAsPostgres(
+            {kBin + QStringLiteral("initdb"), QStringLiteral("-D"), m_dir + QStringLiteral("/data"),
+                QStringLiteral("-A"), QStringLiteral("trust"), QStringLiteral("-U"), QStringLiteral("postgres"),
+                QStringLiteral("--no-sync"), QStringLiteral("-E"), QStringLiteral("UTF8")},
+            &output))
         return QStringLiteral("initdb failed: ") + output;
     for (int attempt = 0; attempt < 5 && !m_running; ++attempt) {
         m_port = freePort();
@@ -67,10 +71,11 @@ QString PostgresServer::start()
                                                "-c fsync=off -c TimeZone=UTC")
                                     .arg(m_port)
                                     .arg(m_dir);
-        if (runAsPostgres({kBin + QStringLiteral("pg_ctl"), QStringLiteral("-D"), m_dir + QStringLiteral("/data"),
-                           QStringLiteral("-o"), options, QStringLiteral("-l"), m_dir + QStringLiteral("/log"),
-                           QStringLiteral("-w"), QStringLiteral("-t"), QStringLiteral("60"), QStringLiteral("start")},
-                          &output))
+        if (runAsPostgres(
+                {kBin + QStringLiteral("pg_ctl"), QStringLiteral("-D"), m_dir + QStringLiteral("/data"),
+                    QStringLiteral("-o"), options, QStringLiteral("-l"), m_dir + QStringLiteral("/log"),
+                    QStringLiteral("-w"), QStringLiteral("-t"), QStringLiteral("60"), QStringLiteral("start")},
+                &output))
             m_running = true;
     }
     if (!m_running) {
@@ -85,9 +90,10 @@ void PostgresServer::stop()
 {
     if (m_running) {
         QString output;
-        runAsPostgres({kBin + QStringLiteral("pg_ctl"), QStringLiteral("-D"), m_dir + QStringLiteral("/data"),
-                       QStringLiteral("-m"), QStringLiteral("immediate"), QStringLiteral("-w"), QStringLiteral("stop")},
-                      &output);
+        runAsPostgres(
+            {kBin + QStringLiteral("pg_ctl"), QStringLiteral("-D"), m_dir + QStringLiteral("/data"),
+                QStringLiteral("-m"), QStringLiteral("immediate"), QStringLiteral("-w"), QStringLiteral("stop")},
+            &output);
         m_running = false;
     }
     if (!m_dir.isEmpty()) {
@@ -100,10 +106,10 @@ QString PostgresServer::psql(const QString& sql, const QString& database, bool* 
 {
     QProcess p;
     p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(QStringLiteral("psql"), {QStringLiteral("-h"), QStringLiteral("127.0.0.1"), QStringLiteral("-p"),
-                                     QString::number(m_port), QStringLiteral("-U"), QStringLiteral("postgres"),
-                                     QStringLiteral("-d"), database, QStringLiteral("-v"), QStringLiteral("ON_ERROR_STOP=1"),
-                                     QStringLiteral("-Atc"), sql});
+    p.start(QStringLiteral("psql"),
+        {QStringLiteral("-h"), QStringLiteral("127.0.0.1"), QStringLiteral("-p"), QString::number(m_port),
+            QStringLiteral("-U"), QStringLiteral("postgres"), QStringLiteral("-d"), database, QStringLiteral("-v"),
+            QStringLiteral("ON_ERROR_STOP=1"), QStringLiteral("-Atc"), sql});
     p.waitForFinished(60000);
     const bool success = p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
     if (ok)

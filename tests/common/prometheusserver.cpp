@@ -24,7 +24,8 @@ quint16 freePort()
 QByteArray httpGet(const QString& url)
 {
     QProcess curl;
-    curl.start(QStringLiteral("curl"), {QStringLiteral("-gsS"), QStringLiteral("--max-time"), QStringLiteral("10"), url});
+    curl.start(
+        QStringLiteral("curl"), {QStringLiteral("-gsS"), QStringLiteral("--max-time"), QStringLiteral("10"), url});
     curl.waitForFinished(15000);
     return curl.readAllStandardOutput();
 }
@@ -32,7 +33,10 @@ QByteArray httpGet(const QString& url)
 
 PrometheusServer::PrometheusServer() = default;
 
-PrometheusServer::~PrometheusServer() { stop(); }
+PrometheusServer::~PrometheusServer()
+{
+    stop();
+}
 
 QString PrometheusServer::start(const QStringList& targets)
 {
@@ -57,9 +61,10 @@ QString PrometheusServer::start(const QStringList& targets)
         m_process = std::make_unique<QProcess>();
         m_process->setProcessChannelMode(QProcess::MergedChannels);
         m_process->setStandardOutputFile(m_dir->filePath(QStringLiteral("prometheus.log")));
-        m_process->start(binary, {QStringLiteral("--config.file=") + config.fileName(),
-                                  QStringLiteral("--web.listen-address=127.0.0.1:%1").arg(m_port),
-                                  QStringLiteral("--storage.tsdb.path=") + m_dir->filePath(QStringLiteral("tsdb"))});
+        m_process->start(binary,
+            {QStringLiteral("--config.file=") + config.fileName(),
+                QStringLiteral("--web.listen-address=127.0.0.1:%1").arg(m_port),
+                QStringLiteral("--storage.tsdb.path=") + m_dir->filePath(QStringLiteral("tsdb"))});
         if (!m_process->waitForStarted(10000))
             return QStringLiteral("cannot start prometheus");
         QElapsedTimer timer;
@@ -104,9 +109,11 @@ bool PrometheusServer::waitForScrapes(int scrapes, int timeoutMs)
     while (timer.elapsed() < timeoutMs) {
         const QJsonObject root
             = QJsonDocument::fromJson(query(QStringLiteral("min(count_over_time(up[1m])) and min(up) == 1"))).object();
-        const QJsonArray result = root.value(QStringLiteral("data")).toObject().value(QStringLiteral("result")).toArray();
+        const QJsonArray result
+            = root.value(QStringLiteral("data")).toObject().value(QStringLiteral("result")).toArray();
         if (!result.isEmpty()) {
-            const double n = result.first().toObject().value(QStringLiteral("value")).toArray().at(1).toString().toDouble();
+            const double n
+                = result.first().toObject().value(QStringLiteral("value")).toArray().at(1).toString().toDouble();
             if (n >= scrapes)
                 return true;
         }

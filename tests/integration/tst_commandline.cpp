@@ -18,7 +18,10 @@ using namespace pw::test;
 
 namespace {
 
-QString pathwatchBinary() { return QStringLiteral(PATHWATCH_BINARY_DIR "/app/pathwatch"); }
+QString pathwatchBinary()
+{
+    return QStringLiteral(PATHWATCH_BINARY_DIR "/app/pathwatch");
+}
 
 struct Run
 {
@@ -38,8 +41,8 @@ Run run(const QStringList& args, int timeoutMs = 60000)
     p.start(pathwatchBinary(), args);
     if (!p.waitForFinished(timeoutMs))
         p.kill();
-    return Run {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-                QString::fromUtf8(p.readAllStandardError())};
+    return Run {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+        QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
 }
 
 quint16 freePort()
@@ -50,7 +53,7 @@ quint16 freePort()
 }
 
 QString writeConfig(const QTemporaryDir& dir, const QString& name, const QString& prometheusUrl, double critP99,
-                    const QString& listen = QStringLiteral("127.0.0.1:0"))
+    const QString& listen = QStringLiteral("127.0.0.1:0"))
 {
     const QString path = dir.filePath(name);
     QFile f(path);
@@ -156,7 +159,9 @@ private Q_SLOTS:
 
         QFile bad(m_dir.filePath(QStringLiteral("bad.yaml")));
         bad.open(QIODevice::WriteOnly);
-        bad.write("pipeline:\n  name: x\nsources:\n  prom:\n    kind: promql\n    url: http://127.0.0.1:1\n    intervall: 5s\nstages:\n  - id: sink\n    signals:\n      - kind: sink_commit_latency\n        source: prom\n        query: up\n");
+        bad.write("pipeline:\n  name: x\nsources:\n  prom:\n    kind: promql\n    url: http://127.0.0.1:1\n    "
+                  "intervall: 5s\nstages:\n  - id: sink\n    signals:\n      - kind: sink_commit_latency\n        "
+                  "source: prom\n        query: up\n");
         bad.close();
         auto broken = run({QStringLiteral("check-config"), bad.fileName()});
         QCOMPARE(broken.exitCode, 4);
@@ -186,9 +191,10 @@ private Q_SLOTS:
         auto r = run({QStringLiteral("status"), QStringLiteral("--config"), good});
         QVERIFY2(r.exitCode == 0, qPrintable(r.out + r.err));
         QVERIFY2(r.out.contains(QRegularExpression(QStringLiteral("sink\\s+p99\\s+\\S*\\s*\\d+ ms\\s+OK"))),
-                 qPrintable(r.out));
-        QVERIFY2(r.out.contains(QRegularExpression(QStringLiteral("storage\\s+error_rate\\s+\\S*\\s*[0-9.]+ errors/s\\s+OK"))),
-                 qPrintable(r.out));
+            qPrintable(r.out));
+        QVERIFY2(r.out.contains(
+                     QRegularExpression(QStringLiteral("storage\\s+error_rate\\s+\\S*\\s*[0-9.]+ errors/s\\s+OK"))),
+            qPrintable(r.out));
         QVERIFY(r.out.contains(QStringLiteral("UP")));
 
         // The same data judged with a tight threshold: p99 (≥ 0.1 s) is critical → exit 2.
@@ -198,12 +204,12 @@ private Q_SLOTS:
         QVERIFY(crit.out.contains(QStringLiteral("CRIT")));
 
         // Nobody listening: STALE with the cause → exit 3.
-        const QString dead = writeConfig(m_dir, QStringLiteral("status-dead.yaml"),
-                                         QStringLiteral("http://127.0.0.1:%1").arg(freePort()), 5);
+        const QString dead = writeConfig(
+            m_dir, QStringLiteral("status-dead.yaml"), QStringLiteral("http://127.0.0.1:%1").arg(freePort()), 5);
         auto stale = run({QStringLiteral("status"), QStringLiteral("--config"), dead});
         QVERIFY2(stale.exitCode == 3, qPrintable(stale.out + stale.err));
         QVERIFY2(stale.out.contains(QStringLiteral("STALE")) && stale.out.contains(QStringLiteral("refused")),
-                 qPrintable(stale.out));
+            qPrintable(stale.out));
     }
 
     void headlessServesMetrics()
@@ -213,8 +219,9 @@ private Q_SLOTS:
         const quint16 port = freePort();
         const QString config = writeConfig(m_dir, QStringLiteral("headless.yaml"), m_prometheus.url(), 5);
         QProcess headless;
-        headless.start(pathwatchBinary(), {QStringLiteral("headless"), QStringLiteral("--config"), config,
-                                           QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(port)});
+        headless.start(pathwatchBinary(),
+            {QStringLiteral("headless"), QStringLiteral("--config"), config, QStringLiteral("--listen"),
+                QStringLiteral("127.0.0.1:%1").arg(port)});
         QVERIFY(headless.waitForStarted());
         QVERIFY(headless.waitForReadyRead(20000));
         QVERIFY2(headless.readAllStandardOutput().contains("serving /metrics"), "no listening line");
@@ -238,7 +245,8 @@ private Q_SLOTS:
         check.write(body);
         check.closeWriteChannel();
         QVERIFY(check.waitForFinished(30000));
-        QVERIFY2(check.exitCode() == 0, QByteArray(check.readAllStandardOutput() + check.readAllStandardError()).constData());
+        QVERIFY2(check.exitCode() == 0,
+            QByteArray(check.readAllStandardOutput() + check.readAllStandardError()).constData());
 
         ::kill(pid_t(headless.processId()), SIGTERM);
         QVERIFY(headless.waitForFinished(15000));

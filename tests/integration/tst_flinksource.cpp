@@ -108,21 +108,19 @@ private Q_SLOTS:
         m_server.setHandler({});
         m_server.setResponse("/jobs/overview", TestResponse::json(recorded(QStringLiteral("overview.json"), m_now)));
         m_server.setResponse("/jobs/a1b2c3d4e5f60718293a4b5c6d7e8f90/checkpoints",
-                             TestResponse::json(recorded(QStringLiteral("checkpoints-aggregate.json"), m_now)));
+            TestResponse::json(recorded(QStringLiteral("checkpoints-aggregate.json"), m_now)));
         m_server.setResponse("/jobs/0f1e2d3c4b5a69788796a5b4c3d2e1f0/checkpoints",
-                             TestResponse::json(recorded(QStringLiteral("checkpoints-restarting.json"), m_now)));
+            TestResponse::json(recorded(QStringLiteral("checkpoints-restarting.json"), m_now)));
         m_server.setResponse("/jobs/11112222333344445555666677778888/checkpoints",
-                             TestResponse::json(recorded(QStringLiteral("checkpoints-none.json"), m_now)));
+            TestResponse::json(recorded(QStringLiteral("checkpoints-none.json"), m_now)));
     }
 
     void runningJobByName()
     {
         auto source = make({signal(QStringLiteral("age"), SignalKind::CheckpointAge, QStringLiteral("aggregate-job")),
-                            signal(QStringLiteral("duration"), SignalKind::CheckpointDuration,
-                                   QStringLiteral("aggregate-job")),
-                            signal(QStringLiteral("failed"), SignalKind::FailedCheckpoints,
-                                   QStringLiteral("aggregate-job")),
-                            signal(QStringLiteral("state"), SignalKind::JobState, QStringLiteral("aggregate-job"))});
+            signal(QStringLiteral("duration"), SignalKind::CheckpointDuration, QStringLiteral("aggregate-job")),
+            signal(QStringLiteral("failed"), SignalKind::FailedCheckpoints, QStringLiteral("aggregate-job")),
+            signal(QStringLiteral("state"), SignalKind::JobState, QStringLiteral("aggregate-job"))});
         auto r = poll(*source);
         QVERIFY2(!r.error, r.error ? qPrintable(r.error->toString()) : "");
         QVERIFY(r.signalErrors.empty());
@@ -134,8 +132,8 @@ private Q_SLOTS:
         QCOMPARE(find(r, QStringLiteral("compute/failed"))->value, 1.0); // one failure in 10 min, one older
         QCOMPARE(find(r, QStringLiteral("compute/state"))->value, 0.0);
         QVERIFY(std::find(age->labels.begin(), age->labels.end(),
-                          std::pair(QStringLiteral("job"), QStringLiteral("aggregate-job")))
-                != age->labels.end());
+                    std::pair(QStringLiteral("job"), QStringLiteral("aggregate-job")))
+            != age->labels.end());
         // One overview call plus one checkpoints call for the four signals of one job.
         QCOMPARE(m_server.requestCount(), 2);
     }
@@ -143,9 +141,9 @@ private Q_SLOTS:
     void restartingJobById()
     {
         auto source = make({signal(QStringLiteral("state"), SignalKind::JobState, {},
-                                   QStringLiteral("0f1e2d3c4b5a69788796a5b4c3d2e1f0")),
-                            signal(QStringLiteral("age"), SignalKind::CheckpointAge, {},
-                                   QStringLiteral("0f1e2d3c4b5a69788796a5b4c3d2e1f0"))});
+                                QStringLiteral("0f1e2d3c4b5a69788796a5b4c3d2e1f0")),
+            signal(QStringLiteral("age"), SignalKind::CheckpointAge, {},
+                QStringLiteral("0f1e2d3c4b5a69788796a5b4c3d2e1f0"))});
         auto r = poll(*source);
         QVERIFY(!r.error);
         QCOMPARE(find(r, QStringLiteral("compute/state"))->value, 1.0);
@@ -155,8 +153,7 @@ private Q_SLOTS:
     void jobWithoutCompletedCheckpoint()
     {
         auto source = make({signal(QStringLiteral("age"), SignalKind::CheckpointAge, QStringLiteral("fresh-job")),
-                            signal(QStringLiteral("duration"), SignalKind::CheckpointDuration,
-                                   QStringLiteral("fresh-job"))});
+            signal(QStringLiteral("duration"), SignalKind::CheckpointDuration, QStringLiteral("fresh-job"))});
         auto r = poll(*source);
         QVERIFY(!r.error);
         // No checkpoint since the job started 90 s ago: that is how much would be replayed.
@@ -175,11 +172,11 @@ private Q_SLOTS:
         auto r = poll(*source);
         QVERIFY(!r.error);
         QVERIFY2(errorFor(r, QStringLiteral("compute/age")).contains(QStringLiteral("no job named `aggregate-job`")),
-                 qPrintable(errorFor(r, QStringLiteral("compute/age"))));
+            qPrintable(errorFor(r, QStringLiteral("compute/age"))));
         // Still listed but its checkpoints are gone.
         m_server.setResponse("/jobs/overview", TestResponse::json(recorded(QStringLiteral("overview.json"), m_now)));
         m_server.setResponse("/jobs/a1b2c3d4e5f60718293a4b5c6d7e8f90/checkpoints",
-                             TestResponse::json(R"({"errors":["Job not found"]})", 404));
+            TestResponse::json(R"({"errors":["Job not found"]})", 404));
         r = poll(*source);
         QVERIFY(errorFor(r, QStringLiteral("compute/age")).contains(QStringLiteral("disappeared")));
     }
@@ -204,7 +201,8 @@ private Q_SLOTS:
         SourceConfig c;
         c.id = QStringLiteral("flink");
         c.http.url = m_server.baseUrl();
-        auto bad = FlinkSource::create(c, {signal(QStringLiteral("lag"), SignalKind::ConsumerLag, QStringLiteral("x"))});
+        auto bad
+            = FlinkSource::create(c, {signal(QStringLiteral("lag"), SignalKind::ConsumerLag, QStringLiteral("x"))});
         QVERIFY(!bad);
         QVERIFY(bad.error().message.contains(QStringLiteral("checkpoint_age")));
         auto noJob = FlinkSource::create(c, {signal(QStringLiteral("age"), SignalKind::CheckpointAge, {})});

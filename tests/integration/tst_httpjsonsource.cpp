@@ -16,7 +16,8 @@ class TestHttpJsonSource : public QObject
     std::unique_ptr<IoThreads> m_io;
     std::unique_ptr<HttpClient> m_http;
 
-    PollResult poll(const QString& pointer, const QString& format = {}, const QString& path = QStringLiteral("/api/data"))
+    PollResult poll(
+        const QString& pointer, const QString& format = {}, const QString& path = QStringLiteral("/api/data"))
     {
         SourceConfig c;
         c.id = QStringLiteral("dash");
@@ -51,10 +52,8 @@ private Q_SLOTS:
     {
         const QString iso = QDateTime::currentDateTimeUtc().addSecs(-42).toString(Qt::ISODate);
         const qint64 millis = QDateTime::currentMSecsSinceEpoch() - 7000;
-        m_server.setResponse("/api/data", TestResponse::json(QStringLiteral(R"({"data":[{"ts":"%1","ms":%2}]})")
-                                                                 .arg(iso)
-                                                                 .arg(millis)
-                                                                 .toUtf8()));
+        m_server.setResponse("/api/data",
+            TestResponse::json(QStringLiteral(R"({"data":[{"ts":"%1","ms":%2}]})").arg(iso).arg(millis).toUtf8()));
         auto r = poll(QStringLiteral("/data/0/ts"));
         QVERIFY2(!r.error && r.signalErrors.empty(), r.error ? qPrintable(r.error->message) : "signal error");
         QVERIFY(r.samples.at(0).value >= 42.0 && r.samples.at(0).value < 50.0);

@@ -47,8 +47,8 @@ class TestSqlFreshness : public QObject
 
     test::PostgresServer m_pg;
 
-    std::unique_ptr<SqlFreshnessSource> postgresSource(std::vector<SignalConfig> signals_, qint64 timeoutMs = 3000,
-                                                       quint16 port = 0)
+    std::unique_ptr<SqlFreshnessSource> postgresSource(
+        std::vector<SignalConfig> signals_, qint64 timeoutMs = 3000, quint16 port = 0)
     {
         SourceConfig c;
         c.id = QStringLiteral("db");
@@ -88,61 +88,65 @@ private Q_SLOTS:
                       "insert into serving.epoch values (extract(epoch from now())::bigint - 600);"
                       "grant usage on schema serving to reader; grant select, insert on all tables in schema serving "
                       "to reader;"),
-                  QStringLiteral("marts"), &ok);
+            QStringLiteral("marts"), &ok);
         QVERIFY(ok);
     }
 
     void postgresFreshness()
     {
-        auto source = postgresSource({signal(QStringLiteral("naive"), QStringLiteral("select max(ts) from serving.hourly")),
-                                      signal(QStringLiteral("zoned"), QStringLiteral("select max(ts) from serving.zoned")),
-                                      signal(QStringLiteral("epoch"), QStringLiteral("select max(ts) from serving.epoch"))});
+        auto source
+            = postgresSource({signal(QStringLiteral("naive"), QStringLiteral("select max(ts) from serving.hourly")),
+                signal(QStringLiteral("zoned"), QStringLiteral("select max(ts) from serving.zoned")),
+                signal(QStringLiteral("epoch"), QStringLiteral("select max(ts) from serving.epoch"))});
         auto r = source->pollBlocking();
         QVERIFY2(!r.error, r.error ? qPrintable(r.error->toString()) : "");
-        QVERIFY2(r.signalErrors.empty(), r.signalErrors.empty() ? "" : qPrintable(r.signalErrors.front().second.message));
+        QVERIFY2(
+            r.signalErrors.empty(), r.signalErrors.empty() ? "" : qPrintable(r.signalErrors.front().second.message));
         // A timestamp without time zone is read as UTC: 30 s old, not off by the machine's UTC offset.
         QVERIFY2(find(r, QStringLiteral("naive"))->value >= 29.0 && find(r, QStringLiteral("naive"))->value < 60.0,
-                 qPrintable(QString::number(find(r, QStringLiteral("naive"))->value)));
+            qPrintable(QString::number(find(r, QStringLiteral("naive"))->value)));
         QVERIFY(find(r, QStringLiteral("zoned"))->value >= 119.0 && find(r, QStringLiteral("zoned"))->value < 150.0);
         QVERIFY(find(r, QStringLiteral("epoch"))->value >= 599.0 && find(r, QStringLiteral("epoch"))->value < 630.0);
     }
 
     void badResultsAreNamed()
     {
-        auto source = postgresSource(
-            {signal(QStringLiteral("null"), QStringLiteral("select max(ts) from serving.empty")),
-             signal(QStringLiteral("string"), QStringLiteral("select 'not a time'")),
-             signal(QStringLiteral("missing"), QStringLiteral("select max(ts) from serving.nope")),
-             signal(QStringLiteral("future"), QStringLiteral("select max(ts) from serving.future")),
-             signal(QStringLiteral("write"), QStringLiteral("insert into serving.hourly values (now(), 2) returning ts")),
-             signal(QStringLiteral("fine"), QStringLiteral("select max(ts) from serving.hourly"))});
+        auto source
+            = postgresSource({signal(QStringLiteral("null"), QStringLiteral("select max(ts) from serving.empty")),
+                signal(QStringLiteral("string"), QStringLiteral("select 'not a time'")),
+                signal(QStringLiteral("missing"), QStringLiteral("select max(ts) from serving.nope")),
+                signal(QStringLiteral("future"), QStringLiteral("select max(ts) from serving.future")),
+                signal(QStringLiteral("write"),
+                    QStringLiteral("insert into serving.hourly values (now(), 2) returning ts")),
+                signal(QStringLiteral("fine"), QStringLiteral("select max(ts) from serving.hourly"))});
         auto r = source->pollBlocking();
         QVERIFY(!r.error);
         QVERIFY2(errorFor(r, QStringLiteral("null")).contains(QStringLiteral("NULL")),
-                 qPrintable(errorFor(r, QStringLiteral("null"))));
+            qPrintable(errorFor(r, QStringLiteral("null"))));
         QVERIFY(errorFor(r, QStringLiteral("string")).contains(QStringLiteral("not a timestamp")));
         QVERIFY2(errorFor(r, QStringLiteral("missing")).contains(QStringLiteral("serving.nope")),
-                 qPrintable(errorFor(r, QStringLiteral("missing"))));
+            qPrintable(errorFor(r, QStringLiteral("missing"))));
         QVERIFY2(errorFor(r, QStringLiteral("future")).contains(QStringLiteral("clock skew")),
-                 qPrintable(errorFor(r, QStringLiteral("future"))));
+            qPrintable(errorFor(r, QStringLiteral("future"))));
         QVERIFY2(errorFor(r, QStringLiteral("write")).contains(QStringLiteral("read-only")),
-                 qPrintable(errorFor(r, QStringLiteral("write"))));
+            qPrintable(errorFor(r, QStringLiteral("write"))));
         // A failing statement does not spoil the ones after it.
         QVERIFY(find(r, QStringLiteral("fine")));
         bool ok = false;
         QCOMPARE(m_pg.psql(QStringLiteral("select count(*) from serving.hourly"), QStringLiteral("marts"), &ok),
-                 QStringLiteral("1"));
+            QStringLiteral("1"));
     }
 
     void statementTimeout()
     {
-        auto source = postgresSource({signal(QStringLiteral("slow"), QStringLiteral("select now() from pg_sleep(10)"))}, 1000);
+        auto source
+            = postgresSource({signal(QStringLiteral("slow"), QStringLiteral("select now() from pg_sleep(10)"))}, 1000);
         QElapsedTimer t;
         t.start();
         auto r = source->pollBlocking();
         QVERIFY(t.elapsed() < 8000);
         QVERIFY2(errorFor(r, QStringLiteral("slow")).contains(QStringLiteral("statement timeout")),
-                 qPrintable(errorFor(r, QStringLiteral("slow"))));
+            qPrintable(errorFor(r, QStringLiteral("slow"))));
     }
 
     void refusedConnectionNamesEndpointNotPassword()
@@ -155,7 +159,7 @@ private Q_SLOTS:
         auto r = source->pollBlocking();
         QVERIFY(r.error);
         QVERIFY2(r.error->message.contains(QStringLiteral("cannot connect to postgresql://reader@127.0.0.1:")),
-                 qPrintable(r.error->message));
+            qPrintable(r.error->message));
         QVERIFY(!r.error->message.contains(QStringLiteral("s3cret-value")));
     }
 
@@ -169,7 +173,8 @@ private Q_SLOTS:
             QVERIFY(db.open());
             QSqlQuery q(db);
             QVERIFY(q.exec(QStringLiteral("create table t(ts text, e integer)")));
-            const QString iso = QDateTime::currentDateTimeUtc().addSecs(-90).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+            const QString iso
+                = QDateTime::currentDateTimeUtc().addSecs(-90).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
             QVERIFY(q.exec(QStringLiteral("insert into t values ('%1', %2)")
                                .arg(iso)
                                .arg(QDateTime::currentMSecsSinceEpoch() - 15000)));
@@ -181,8 +186,8 @@ private Q_SLOTS:
         c.kind = QStringLiteral("sql");
         c.options[QStringLiteral("driver")] = QStringLiteral("QSQLITE");
         c.options[QStringLiteral("database")] = path;
-        auto created = SqlFreshnessSource::create(
-            c, {signal(QStringLiteral("text"), QStringLiteral("select max(ts) from t")),
+        auto created = SqlFreshnessSource::create(c,
+            {signal(QStringLiteral("text"), QStringLiteral("select max(ts) from t")),
                 signal(QStringLiteral("millis"), QStringLiteral("select max(e) from t")),
                 signal(QStringLiteral("write"), QStringLiteral("insert into t values ('x', 1)"))});
         QVERIFY(created);
@@ -192,8 +197,8 @@ private Q_SLOTS:
         QVERIFY(find(r, QStringLiteral("text"))->value >= 89.0 && find(r, QStringLiteral("text"))->value < 120.0);
         QVERIFY(find(r, QStringLiteral("millis"))->value >= 14.0 && find(r, QStringLiteral("millis"))->value < 45.0);
         QVERIFY2(errorFor(r, QStringLiteral("write")).contains(QStringLiteral("readonly"))
-                     || errorFor(r, QStringLiteral("write")).contains(QStringLiteral("read-only")),
-                 qPrintable(errorFor(r, QStringLiteral("write"))));
+                || errorFor(r, QStringLiteral("write")).contains(QStringLiteral("read-only")),
+            qPrintable(errorFor(r, QStringLiteral("write"))));
     }
 
     void unknownDriverIsAConfigError()

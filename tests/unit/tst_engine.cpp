@@ -104,7 +104,7 @@ private Q_SLOTS:
         QVERIFY(sig.hasValue);
         QCOMPARE(sig.value, 1.5);
         QVERIFY2(sig.reason.contains(QStringLiteral("src0")) && sig.reason.contains(QStringLiteral("HTTP 500")),
-                 qPrintable(sig.reason));
+            qPrintable(sig.reason));
         QCOMPARE(s->sources[0].up, false);
         QCOMPARE(s->sources[0].severity, Severity::Stale);
         QVERIFY(s->sources[0].lastSuccessMs > 0);
@@ -133,7 +133,7 @@ private Q_SLOTS:
         });
         QVERIFY(s);
         QVERIFY2(s->signalStates[0].reason.contains(QStringLiteral("no answer within 100 ms")),
-                 qPrintable(s->signalStates[0].reason));
+            qPrintable(s->signalStates[0].reason));
         // The other source keeps being polled while the first hangs.
         const int before = script(QStringLiteral("src1"))->polls.load();
         QTest::qWait(300);

@@ -26,7 +26,8 @@ private Q_SLOTS:
         const QString iso = QDateTime::fromMSecsSinceEpoch(t, Qt::UTC).toString(Qt::ISODateWithMs);
         QTest::newRow("rfc3339 Z") << QVariant(iso) << QString() << QString() << t;
         QTest::newRow("rfc3339 offset") << QVariant(QStringLiteral("2026-11-26T10:00:00+01:00")) << QString()
-                                        << QString() << QDateTime(QDate(2026, 11, 26), QTime(9, 0), Qt::UTC).toMSecsSinceEpoch();
+                                        << QString()
+                                        << QDateTime(QDate(2026, 11, 26), QTime(9, 0), Qt::UTC).toMSecsSinceEpoch();
         QTest::newRow("naive is UTC") << QVariant(QStringLiteral("2026-11-26 09:00:00")) << QString() << QString()
                                       << QDateTime(QDate(2026, 11, 26), QTime(9, 0), Qt::UTC).toMSecsSinceEpoch();
         QTest::newRow("naive in zone") << QVariant(QStringLiteral("2026-11-26 10:00:00")) << QString()
@@ -55,7 +56,8 @@ private Q_SLOTS:
         QTest::addColumn<QString>("format");
         QTest::addColumn<QString>("phrase");
         QTest::newRow("null") << QVariant() << QString() << QStringLiteral("NULL");
-        QTest::newRow("word") << QVariant(QStringLiteral("yesterday")) << QString() << QStringLiteral("not a timestamp");
+        QTest::newRow("word") << QVariant(QStringLiteral("yesterday")) << QString()
+                              << QStringLiteral("not a timestamp");
         QTest::newRow("number as rfc3339") << QVariant(12) << QStringLiteral("rfc3339") << QStringLiteral("RFC 3339");
         QTest::newRow("string as epoch") << QVariant(QStringLiteral("2026-01-01")) << QStringLiteral("epoch_s")
                                          << QStringLiteral("epoch number");
@@ -90,7 +92,8 @@ private Q_SLOTS:
         QTest::addColumn<QString>("expected"); // value, or "!phrase" for an error
         const QByteArray doc = R"({"data":[{"ts":1795000000,"a/b":{"m~n":"2026-11-26T09:00:00Z"}}],"n":null})";
         QTest::newRow("array index") << doc << QStringLiteral("/data/0/ts") << QStringLiteral("1795000000");
-        QTest::newRow("escapes") << doc << QStringLiteral("/data/0/a~1b/m~0n") << QStringLiteral("2026-11-26T09:00:00Z");
+        QTest::newRow("escapes") << doc << QStringLiteral("/data/0/a~1b/m~0n")
+                                 << QStringLiteral("2026-11-26T09:00:00Z");
         QTest::newRow("missing member") << doc << QStringLiteral("/data/0/nope") << QStringLiteral("!no member `nope`");
         QTest::newRow("index out") << doc << QStringLiteral("/data/3/ts") << QStringLiteral("!outside an array of 1");
         QTest::newRow("null") << doc << QStringLiteral("/n") << QStringLiteral("!is null");

@@ -22,9 +22,8 @@ Snapshot sampleSnapshot()
     fresh.kind = SignalKind::SinkCommitLatency;
     fresh.sourceId = QStringLiteral("prom");
     fresh.labels = {{QStringLiteral("__name__"), QStringLiteral("x")},
-                    {QStringLiteral("bucket"), QStringLiteral("marts")},
-                    {QStringLiteral("stage"), QStringLiteral("clash")},
-                    {QStringLiteral("weird-name"), QStringLiteral("a\"b\\c\nd")}};
+        {QStringLiteral("bucket"), QStringLiteral("marts")}, {QStringLiteral("stage"), QStringLiteral("clash")},
+        {QStringLiteral("weird-name"), QStringLiteral("a\"b\\c\nd")}};
     fresh.hasValue = true;
     fresh.value = 0.25;
     fresh.valueTimestampMs = 1'700'000'000'000;
