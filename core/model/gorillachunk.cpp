@@ -224,6 +224,17 @@ std::uint64_t GorillaChunkReader::readBits(int bits)
         m_pos = m_bitCount;
         return 0;
     }
+    // Fast path: one unaligned big-endian load covers any field up to 57 bits when 8 bytes remain in the buffer.
+    const quint32 byte = m_pos >> 3;
+    const int shift = int(m_pos & 7);
+    if (bits <= 57 && std::size_t(byte) + 8 <= (std::size_t(m_bitCount) + 7) / 8) {
+        std::uint64_t word;
+        std::memcpy(&word, m_bits + byte, 8);
+        if constexpr (std::endian::native == std::endian::little)
+            word = __builtin_bswap64(word);
+        m_pos += quint32(bits);
+        return bits == 0 ? 0 : (word << shift) >> (64 - bits);
+    }
     std::uint64_t out = 0;
     while (bits > 0) {
         const int used = int(m_pos & 7);
