@@ -349,6 +349,77 @@ private slots:
         QCOMPARE(r.remaining(), size_t(0));
     }
 
+    void fetchEveryVersion_data()
+    {
+        QTest::addColumn<int>("version");
+        for (int v = 0; v <= 11; ++v)
+            QTest::addRow("v%d", v) << v;
+    }
+    void fetchEveryVersion()
+    {
+        QFETCH(int, version);
+        RawKafkaClient c(m_broker->port());
+        WireWriter body;
+        body.i32(-1);
+        body.i32(0); // max wait: answer at once
+        body.i32(1);
+        if (version >= 3)
+            body.i32(1 << 20);
+        if (version >= 4)
+            body.i8(1);
+        if (version >= 7) {
+            body.i32(0);
+            body.i32(-1);
+        }
+        body.arrayLength(1, false);
+        body.string("pc");
+        body.arrayLength(1, false);
+        body.i32(0);
+        if (version >= 9)
+            body.i32(-1);
+        body.i64(10);
+        if (version >= 5)
+            body.i64(-1);
+        body.i32(1 << 20);
+        if (version >= 7)
+            body.arrayLength(0, false);
+        if (version >= 11)
+            body.string("");
+        QVERIFY(c.send(int16_t(ApiKey::Fetch), int16_t(version), 4, body.take()));
+        auto response = c.receive();
+        QVERIFY(response.has_value());
+        WireReader r(*response);
+        QCOMPARE(r.i32(), 4);
+        if (version >= 1)
+            QCOMPARE(r.i32(), 0);
+        if (version >= 7) {
+            QCOMPARE(r.i16(), int16_t(0));
+            QCOMPARE(r.i32(), 0);
+        }
+        QCOMPARE(r.arrayLength(false), 1);
+        QCOMPARE(r.string(), std::string("pc"));
+        QCOMPARE(r.arrayLength(false), 1);
+        QCOMPARE(r.i32(), 0);
+        QCOMPARE(r.i16(), int16_t(0));
+        const int64_t highWatermark = r.i64();
+        QVERIFY(highWatermark >= 51);
+        if (version >= 4)
+            QCOMPARE(r.i64(), highWatermark); // last stable offset
+        if (version >= 5)
+            QCOMPARE(r.i64(), int64_t(0)); // log start
+        if (version >= 4)
+            QCOMPARE(r.arrayLength(false), 0);
+        if (version >= 11)
+            QCOMPARE(r.i32(), -1);
+        auto records = r.bytesView();
+        QVERIFY(!r.failed());
+        QCOMPARE(r.remaining(), size_t(0));
+        auto decoded = decodeAllRecords(records, 10);
+        QVERIFY(decoded.has_value());
+        QVERIFY(!decoded->empty());
+        QCOMPARE(decoded->front().offset, int64_t(10));
+    }
+
     void apiVersionsOfUnknownVersion()
     {
         RawKafkaClient c(m_broker->port());
