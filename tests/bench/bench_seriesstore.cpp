@@ -366,9 +366,9 @@ int main(int argc, char** argv)
             }
         }
         const double seconds = secondsSince(start);
-        std::printf(
-            "filled on to %.1f h in %.1f s CPU (%.0f appends/s with the tiers rolling over): %zu bytes, %.1f KB "
-            "per series, %llu raw samples and %llu minute buckets held\n",
+        std::printf("filled on to %.1f h in %.1f s CPU (%.0f appends/s with the tiers rolling over, value generation "
+                    "included): %zu bytes, %.1f KB "
+                    "per series, %llu raw samples and %llu minute buckets held\n",
             double(totalPolls * kPollMs) / kHourMs, seconds,
             double(seriesCount) * double(totalPolls - firstFillPolls) / seconds, store.bytesUsed(),
             double(store.bytesUsed()) / seriesCount / 1024.0, (unsigned long long)store.sampleCount(),
