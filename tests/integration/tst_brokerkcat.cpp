@@ -420,6 +420,31 @@ private slots:
         QCOMPARE(decoded->front().offset, int64_t(10));
     }
 
+    void hundredsOfConnections()
+    {
+        // 300 clients connected at once, each pipelining two requests; every one is answered in order.
+        std::vector<std::unique_ptr<RawKafkaClient>> clients;
+        for (int i = 0; i < 300; ++i) {
+            clients.push_back(std::make_unique<RawKafkaClient>(m_broker->port()));
+            QVERIFY(clients.back()->connected());
+        }
+        WireWriter metadata;
+        metadata.arrayLength(0, false);
+        const std::vector<uint8_t> metadataBody = metadata.take();
+        for (size_t i = 0; i < clients.size(); ++i) {
+            QVERIFY(clients[i]->send(int16_t(ApiKey::ApiVersions), 0, int32_t(2 * i), {}));
+            QVERIFY(clients[i]->send(int16_t(ApiKey::Metadata), 1, int32_t(2 * i + 1), metadataBody));
+        }
+        for (size_t i = 0; i < clients.size(); ++i) {
+            for (int k = 0; k < 2; ++k) {
+                auto response = clients[i]->receive();
+                QVERIFY(response.has_value());
+                WireReader r(*response);
+                QCOMPARE(r.i32(), int32_t(2 * i + k));
+            }
+        }
+    }
+
     void apiVersionsOfUnknownVersion()
     {
         RawKafkaClient c(m_broker->port());
