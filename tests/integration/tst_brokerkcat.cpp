@@ -445,6 +445,17 @@ private slots:
         }
     }
 
+    void portInUseIsAnError()
+    {
+        QTemporaryDir other;
+        BrokerOptions options;
+        options.dataDir = other.path().toStdString();
+        options.listenPort = m_broker->port();
+        auto second = Broker::start(options);
+        QVERIFY(!second.has_value());
+        QVERIFY2(second.error().message.contains(QStringLiteral("cannot listen")), qPrintable(second.error().message));
+    }
+
     void apiVersionsOfUnknownVersion()
     {
         RawKafkaClient c(m_broker->port());
