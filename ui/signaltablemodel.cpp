@@ -33,24 +33,38 @@ void SignalTableModel::setSnapshot(const SnapshotPtr& snapshot)
         incoming.reserve(snapshot->signalStates.size());
         int order = 0;
         for (const auto& s : snapshot->signalStates)
-            incoming.push_back(Row {s, titles.value(s.stageId, s.stageId), order++});
+            incoming.push_back(Row {s, rowKey(s), titles.value(s.stageId, s.stageId), order++});
     }
-    auto same = [](const Row& a, const Row& b) {
+    // The columns a difference shows in; the sort key of the Stage column is the row's position.
+    auto changedColumns = [](const Row& a, const Row& b) -> std::pair<int, int> {
         const SignalState& x = a.state;
         const SignalState& y = b.state;
-        return a.order == b.order && a.stageTitle == b.stageTitle && x.hasValue == y.hasValue && x.value == y.value
-            && x.valueTimestampMs == y.valueTimestampMs && x.severity == y.severity && x.reason == y.reason
-            && x.unit == y.unit && x.name == y.name && x.kind == y.kind && x.sourceId == y.sourceId;
+        int first = NUM_COLUMNS;
+        int last = -1;
+        auto mark = [&](bool differs, int from, int to) {
+            if (differs) {
+                first = std::min(first, from);
+                last = std::max(last, to);
+            }
+        };
+        mark(a.order != b.order || a.stageTitle != b.stageTitle, StageColumn, StageColumn);
+        mark(x.name != y.name || x.kind != y.kind, SignalColumn, SignalColumn);
+        mark(x.hasValue != y.hasValue || x.value != y.value || x.unit != y.unit, ValueColumn, ValueColumn);
+        mark(x.severity != y.severity, ValueColumn, StatusColumn); // the value's style follows the status
+        mark(x.valueTimestampMs != y.valueTimestampMs || x.hasValue != y.hasValue, AgeColumn, AgeColumn);
+        mark(x.reason != y.reason, ReasonColumn, ReasonColumn);
+        mark(x.sourceId != y.sourceId, SignalColumn, SignalColumn);
+        return last < 0 ? std::pair {-1, -1} : std::pair {first, last};
     };
     const RowDiffHooks hooks {
         [this](int f, int l) { beginRemoveRows({}, f, l); },
         [this] { endRemoveRows(); },
         [this](int f, int l) { beginInsertRows({}, f, l); },
         [this] { endInsertRows(); },
-        [this](int f, int l) { Q_EMIT dataChanged(index(f, 0), index(l, NUM_COLUMNS - 1)); },
+        [this](int f, int l, int fc, int lc) { Q_EMIT dataChanged(index(f, fc), index(l, lc)); },
     };
     applyRowDiff(
-        m_rows, std::move(incoming), [](const Row& r) { return rowKey(r.state); }, same, hooks);
+        m_rows, std::move(incoming), [](const Row& r) { return r.key; }, changedColumns, hooks);
 }
 
 void SignalTableModel::setClock(std::function<qint64()> clock)
@@ -113,7 +127,7 @@ QVariant SignalTableModel::data(const QModelIndex& index, int role) const
     case SignalIdRole:
         return s.signalId;
     case KeyRole:
-        return rowKey(s);
+        return row.key;
     case SortRole:
         switch (column) {
         case StageColumn:

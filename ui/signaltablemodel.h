@@ -55,6 +55,7 @@ private:
     struct Row
     {
         SignalState state;
+        QString key; // rowKey(state), kept so a diff builds keys only for the incoming rows
         QString stageTitle;
         int order = 0; // position in the snapshot, which lists stages in path order
     };

@@ -32,23 +32,39 @@ void SourceHealthModel::setSnapshot(const SnapshotPtr& snapshot)
         for (const auto& s : snapshot->sources)
             incoming.push_back(Row {s, order++});
     }
-    auto same = [](const Row& a, const Row& b) {
+    auto changedColumns = [](const Row& a, const Row& b) -> std::pair<int, int> {
         const SourceHealth& x = a.health;
         const SourceHealth& y = b.health;
-        return a.order == b.order && x.kind == y.kind && x.endpoint == y.endpoint && x.up == y.up
-            && x.severity == y.severity && x.lastSuccessMs == y.lastSuccessMs && x.lastAttemptMs == y.lastAttemptMs
-            && x.lastPollSeconds == y.lastPollSeconds && x.polls == y.polls && x.failures == y.failures
-            && x.error == y.error;
+        int first = NUM_COLUMNS;
+        int last = -1;
+        auto mark = [&](bool differs, int from, int to) {
+            if (differs) {
+                first = std::min(first, from);
+                last = std::max(last, to);
+            }
+        };
+        mark(a.order != b.order, SourceColumn, SourceColumn);
+        mark(x.kind != y.kind, KindColumn, KindColumn);
+        mark(x.endpoint != y.endpoint, EndpointColumn, EndpointColumn);
+        mark(x.up != y.up || x.severity != y.severity || x.lastPollSeconds != y.lastPollSeconds
+                || x.lastAttemptMs != y.lastAttemptMs,
+            StatusColumn, StatusColumn);
+        mark(x.lastSuccessMs != y.lastSuccessMs || x.lastAttemptMs != y.lastAttemptMs, LastSuccessColumn,
+            LastSuccessColumn);
+        mark(x.polls != y.polls, PollsColumn, PollsColumn);
+        mark(x.failures != y.failures, FailuresColumn, FailuresColumn);
+        mark(x.error != y.error, ErrorColumn, ErrorColumn);
+        return last < 0 ? std::pair {-1, -1} : std::pair {first, last};
     };
     const RowDiffHooks hooks {
         [this](int f, int l) { beginRemoveRows({}, f, l); },
         [this] { endRemoveRows(); },
         [this](int f, int l) { beginInsertRows({}, f, l); },
         [this] { endInsertRows(); },
-        [this](int f, int l) { Q_EMIT dataChanged(index(f, 0), index(l, NUM_COLUMNS - 1)); },
+        [this](int f, int l, int fc, int lc) { Q_EMIT dataChanged(index(f, fc), index(l, lc)); },
     };
     applyRowDiff(
-        m_rows, std::move(incoming), [](const Row& r) { return r.health.sourceId; }, same, hooks);
+        m_rows, std::move(incoming), [](const Row& r) { return r.health.sourceId; }, changedColumns, hooks);
 }
 
 void SourceHealthModel::setClock(std::function<qint64()> clock)

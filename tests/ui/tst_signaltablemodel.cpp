@@ -2,6 +2,7 @@
 #include "signaltablemodel.h"
 
 #include <QAbstractItemModelTester>
+#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QTest>
@@ -96,6 +97,48 @@ private Q_SLOTS:
         log.entries.clear();
         model.setSnapshot(test::snapshotOf(after));
         QCOMPARE(log.entries, QStringList {});
+    }
+
+    // 10,000 partitions (a large consumer group): a poll that changes every value is one dataChanged, never a reset,
+    // and a new partition is one insert.
+    void largeSnapshotUpdatesInPlace()
+    {
+        auto build = [](int partitions, double offset) {
+            auto snap = std::make_shared<Snapshot>();
+            StageState stage;
+            stage.stageId = u"source"_s;
+            snap->stages.push_back(stage);
+            for (int p = 0; p < partitions; ++p) {
+                SignalState s;
+                s.signalId = u"source/consumer_lag"_s;
+                s.stageId = u"source"_s;
+                s.name = u"consumer_lag"_s;
+                s.labels = {{u"partition"_s, QString::number(p)}, {u"topic"_s, u"orders"_s}};
+                s.hasValue = true;
+                s.value = p + offset;
+                s.severity = Severity::Ok;
+                snap->signalStates.push_back(std::move(s));
+            }
+            return snap;
+        };
+        SignalTableModel model;
+        QSortFilterProxyModel proxy;
+        proxy.setSourceModel(&model);
+        proxy.setSortRole(SignalTableModel::SortRole);
+        proxy.sort(SignalTableModel::StageColumn);
+        QElapsedTimer timer;
+        timer.start();
+        model.setSnapshot(build(10'000, 0));
+        const qint64 firstMs = timer.restart();
+        test::ModelChangeLog log(&model);
+        model.setSnapshot(build(10'000, 1));
+        const qint64 updateMs = timer.restart();
+        QCOMPARE(log.entries, QStringList {u"change 0-9999"_s});
+        log.entries.clear();
+        model.setSnapshot(build(10'001, 1));
+        QCOMPARE(log.entries, QStringList {u"insert 10000-10000"_s});
+        QCOMPARE(proxy.rowCount(), 10'001);
+        qInfo("10,000 series: first fill %lld ms, full update %lld ms (with a sorting proxy)", firstMs, updateMs);
     }
 
     void displayValues()
