@@ -139,6 +139,7 @@ private slots:
         set("reconnect.backoff.max.ms", "200");
         set("retry.backoff.ms", "20");
         set("log.connection.close", "false");
+        set("log_level", "2"); // the refused connections while the broker is down are expected
         rd_kafka_conf_set_opaque(conf, &delivery);
         rd_kafka_conf_set_dr_msg_cb(conf, onDelivery);
         rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
