@@ -160,6 +160,11 @@ struct Connection : std::enable_shared_from_this<Connection>
                   header.i32(corr);
                   if (flexibleHeader)
                       header.emptyTaggedFields();
+                  if (self->strand.running_in_this_thread()) {
+                      // Answered inside the handler: no need for another trip through the strand's queue.
+                      self->complete(seq, header.take(), std::move(body));
+                      return;
+                  }
                   asio::post(self->strand, [self, seq, header = header.take(), body = std::move(body)]() mutable {
                       self->complete(seq, std::move(header), std::move(body));
                   });
