@@ -38,7 +38,7 @@ struct PartitionLogConfig
     int64_t segmentBytes = 64LL << 20;
     int64_t retentionMs = 7LL * 24 * 3600 * 1000; // -1: keep forever
     int64_t retentionBytes = -1; // -1: no size limit
-    int64_t flushIntervalMs = -1; // -1: leave to the OS; 0: fsync every append
+    int64_t flushIntervalMs = -1; // -1: leave to the OS; 0: fsync every append; N: fsync when N ms have passed
     int32_t indexIntervalBytes = 4096; // one offset/time index entry per this many bytes of log
 };
 
@@ -49,8 +49,10 @@ struct PartitionLogConfig
 class PartitionLog
 {
 public:
-    /// Opens (creating if needed) the partition directory and recovers it: validates the tail of the active
-    /// segment by size and CRC, truncates a torn write, rebuilds damaged indexes and the producer state.
+    /// Opens (creating if needed) the partition directory and recovers it: validates every batch of the active
+    /// segment by size, offset and CRC-32C, truncates at the first bad one (torn write), rewrites its indexes from
+    /// that scan, checks closed segments' indexes (rebuilding them when damaged), and rebuilds the producer state
+    /// from the newest intact snapshot plus the batches after it.
     static pw::Result<std::shared_ptr<PartitionLog>> open(std::filesystem::path dir, PartitionLogConfig config);
     ~PartitionLog();
     PartitionLog(const PartitionLog&) = delete;
@@ -76,8 +78,9 @@ public:
     /// fsyncs the active segment and writes the producer-state snapshot.
     void flush();
 
-    /// Deletes whole non-active segments older than retentionMs (by max timestamp) or beyond retentionBytes
-    /// (oldest first), advancing the log start offset. `nowMs` is the wall clock in ms since the epoch.
+    /// Deletes whole segments, oldest first, whose largest timestamp is older than retentionMs (an expired active
+    /// segment is rolled first, as Kafka does), then non-active ones while the rest still holds at least
+    /// retentionBytes; advances and persists the log start offset. `nowMs`: wall clock, ms since the epoch.
     /// Returns the number of segments deleted.
     int enforceRetention(int64_t nowMs);
     void setConfig(const PartitionLogConfig& config);
