@@ -78,9 +78,13 @@ struct PipelineConfig
     const SignalConfig* findSignal(const QString& id) const;
 };
 
-/// Loads and validates a YAML config. Errors carry file, 1-based line and column, what was expected and a fix.
+/// Loads and validates a YAML config (schema: README.md, "Configuration"). Errors carry file, 1-based line and column,
+/// what was expected and a fix; `Error::toString()` is the line for stderr and never contains a secret. `${NAME}`
+/// references are resolved from the environment at load time. Relative `ca_file` and QSQLITE paths are resolved
+/// against the config file's directory. Thread-safe: may run on any thread, several at once.
 Result<PipelineConfig> loadConfigFile(const QString& path);
-/// Same, from text (used by tests and the fuzzer); `displayName` appears in errors as the file.
+/// Same, from text (used by tests and the fuzzer); `displayName` appears in errors as the file, relative paths are
+/// resolved against the current directory.
 Result<PipelineConfig> loadConfigText(const QByteArray& yaml, const QString& displayName);
 
 /// Parses "250ms", "5s", "2m", "6h", "1d", "1w", compounds like "1h30m", or a bare number of seconds ("0.5").

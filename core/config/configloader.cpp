@@ -5,6 +5,7 @@
 #include "config/config.h"
 #include "config/schema.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <QDir>
@@ -17,6 +18,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <sstream>
 
 namespace pw {
 
@@ -82,33 +84,33 @@ QString defaultStageTitle(const QString& id)
 
 const QRegularExpression& reStageId()
 {
-    static const QRegularExpression re(QStringLiteral("^[a-z0-9_]+$"));
+    thread_local const QRegularExpression re(QStringLiteral("^[a-z0-9_]+$"));
     return re;
 }
 const QRegularExpression& reName()
 {
-    static const QRegularExpression re(QStringLiteral("^[A-Za-z0-9][A-Za-z0-9_.-]*$"));
+    thread_local const QRegularExpression re(QStringLiteral("^[A-Za-z0-9][A-Za-z0-9_.-]*$"));
     return re;
 }
 const QRegularExpression& reMetricName()
 {
-    static const QRegularExpression re(QStringLiteral("^[a-zA-Z_:][a-zA-Z0-9_:]*$"));
+    thread_local const QRegularExpression re(QStringLiteral("^[a-zA-Z_:][a-zA-Z0-9_:]*$"));
     return re;
 }
 const QRegularExpression& reLabelName()
 {
-    static const QRegularExpression re(QStringLiteral("^[a-zA-Z_][a-zA-Z0-9_]*$"));
+    thread_local const QRegularExpression re(QStringLiteral("^[a-zA-Z_][a-zA-Z0-9_]*$"));
     return re;
 }
 const QRegularExpression& reHeaderName()
 {
     // RFC 9110 token characters.
-    static const QRegularExpression re(QStringLiteral("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"));
+    thread_local const QRegularExpression re(QStringLiteral("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"));
     return re;
 }
 const QRegularExpression& reFlinkJobId()
 {
-    static const QRegularExpression re(QStringLiteral("^[0-9a-fA-F]{32}$"));
+    thread_local const QRegularExpression re(QStringLiteral("^[0-9a-fA-F]{32}$"));
     return re;
 }
 
@@ -142,6 +144,45 @@ struct Value
             t += QStringLiteral("…");
         return q(t);
     }
+};
+
+/// Records where each document of a stream with content starts (documents that are only `null` do not count).
+class DocumentCounter final : public YAML::EventHandler
+{
+public:
+    explicit DocumentCounter(std::vector<YAML::Mark>& roots)
+        : m_roots(roots)
+    { }
+    void OnDocumentStart(const YAML::Mark&) override { m_rootPending = true; }
+    void OnDocumentEnd() override { m_rootPending = false; }
+    void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { root(mark, false); }
+    void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { root(mark, true); }
+    void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override
+    {
+        root(mark, true);
+    }
+    void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override
+    {
+        root(mark, true);
+    }
+    void OnSequenceEnd() override { }
+    void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override
+    {
+        root(mark, true);
+    }
+    void OnMapEnd() override { }
+
+private:
+    void root(const YAML::Mark& mark, bool content)
+    {
+        if (!m_rootPending)
+            return;
+        m_rootPending = false;
+        if (content)
+            m_roots.push_back(mark);
+    }
+    std::vector<YAML::Mark>& m_roots;
+    bool m_rootPending = false;
 };
 
 class Loader;
@@ -314,7 +355,7 @@ QString Loader::resolveEnv(const QString& raw, const MapView& map, const Entry& 
 {
     if (!raw.contains(u'$'))
         return raw;
-    static const QRegularExpression nameRe(QStringLiteral("^[A-Za-z_][A-Za-z0-9_]*$"));
+    thread_local const QRegularExpression nameRe(QStringLiteral("^[A-Za-z_][A-Za-z0-9_]*$"));
     QString out;
     qsizetype i = 0;
     while (i < raw.size()) {
@@ -444,7 +485,7 @@ bool Loader::boolean(const MapView& map, const Entry& e) const
 qint64 Loader::byteSize(const MapView& map, const Entry& e) const
 {
     const Value v = scalar(map, e, QStringLiteral("a size in bytes"));
-    static const QRegularExpression re(
+    thread_local const QRegularExpression re(
         QStringLiteral("^\\s*([0-9]+(?:\\.[0-9]+)?)\\s*([KMG]i?B|B)?\\s*$"), QRegularExpression::CaseInsensitiveOption);
     const auto m = re.match(v.text);
     double bytes = -1;
@@ -528,27 +569,30 @@ bool splitHostPort(QStringView text, qint64 minPort, QString* host, int* port)
 PipelineConfig Loader::load(const QByteArray& yaml)
 {
     m_lines = yaml.split('\n');
-    std::vector<YAML::Node> docs;
+    YAML::Node root;
+    std::vector<YAML::Mark> documents;
     try {
-        docs = YAML::LoadAll(std::string(yaml.constData(), size_t(yaml.size())));
+        const std::string text(yaml.constData(), size_t(yaml.size()));
+        root = YAML::Load(text);
+        // A second document is counted, not loaded: LoadAll can loop forever on a stray `,` (jbeder/yaml-cpp#1040),
+        // so the parser is asked for at most a few documents.
+        std::istringstream in(text);
+        YAML::Parser parser(in);
+        DocumentCounter counter(documents);
+        for (int i = 0; i < 4 && documents.size() < 2 && parser.HandleNextDocument(counter); ++i) { }
     } catch (const YAML::Exception& ex) {
         fail(toPos(ex.mark), QStringLiteral("YAML syntax error: %1").arg(fromStd(ex.msg)),
             QStringLiteral("check indentation (spaces, not tabs), colons after keys and closing quotes or brackets "
                            "at or just before this point"));
     }
 
-    std::vector<YAML::Node> content;
-    for (const YAML::Node& d : docs)
-        if (!d.IsNull())
-            content.push_back(d);
-    if (content.empty())
+    if (root.IsNull() || documents.empty())
         fail({1, 1}, QStringLiteral("the config is empty"),
             QStringLiteral("a config needs at least `sources:` and `stages:`; see resources/examples/prometheus.yaml"));
-    if (content.size() > 1)
-        fail(toPos(content[1].Mark()), QStringLiteral("the config holds more than one YAML document"),
+    if (documents.size() > 1)
+        fail(toPos(documents[1]), QStringLiteral("the config holds more than one YAML document"),
             QStringLiteral("remove the `---` line that starts the second document, or split it into two files"));
 
-    const YAML::Node& root = content.front();
     if (!root.IsMap())
         fail(toPos(root.Mark()).line ? toPos(root.Mark()) : Pos {1, 1},
             QStringLiteral("expected a map at the top level, got %1").arg(shapeName(root)),
@@ -1141,7 +1185,7 @@ void Loader::parseParams(const MapView& map, const SourceConfig& source, SignalC
         const Value ptr = scalar(map, map.require(QStringLiteral("pointer"), QStringLiteral("/data/0/ts")),
             QStringLiteral("a JSON pointer"));
         const QString text = ptr.text.trimmed();
-        static const QRegularExpression badTilde(QStringLiteral("~(?![01])"));
+        thread_local const QRegularExpression badTilde(QStringLiteral("~(?![01])"));
         if ((!text.isEmpty() && !text.startsWith(u'/')) || badTilde.match(text).hasMatch())
             fail(ptr.pos,
                 QStringLiteral("expected a JSON pointer like /data/0/ts for `pointer` in %1, got %2")

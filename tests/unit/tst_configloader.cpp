@@ -69,6 +69,11 @@ private slots:
             << QByteArray("sources: [1, 2\nstages: 3\n") << 2 << 7 << P({"YAML syntax error", "indentation"});
         QTest::newRow("syntax error: bad indentation")
             << QByteArray("sources:\n  prom:\n    kind: promql\n   url: x\n") << 4 << 4 << P({"YAML syntax error"});
+        // yaml-cpp's LoadAll loops forever on these (jbeder/yaml-cpp#1040); found by the config_loader fuzzer.
+        QTest::newRow("tag, then a stray comma") << QByteArray("!dka7,77777*a677777\n") << 1 << 1
+                                                 << P({"expected a map at the top level, got a single value"});
+        QTest::newRow("stray comma after a map")
+            << QByteArray("sources: {}\n,\n") << 2 << 1 << P({"YAML syntax error"});
         QTest::newRow("two documents") << QByteArray(minimal() + "---\nsources: {}\n") << 12 << 1
                                        << P({"more than one YAML document", "---"});
         QTest::newRow("unknown top-level key") << QByteArray(minimal() + "stagse: []\n") << 11 << 1
