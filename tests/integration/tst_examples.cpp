@@ -10,6 +10,7 @@
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSqlDatabase>
@@ -118,7 +119,12 @@ Run run(const QStringList& args, const std::map<QString, QString>& variables, in
 
 Run status(const QString& config, const std::map<QString, QString>& variables)
 {
-    return run({QStringLiteral("status"), QStringLiteral("--config"), config}, variables);
+    Run r = run({QStringLiteral("status"), QStringLiteral("--config"), config}, variables);
+    // The log shows what each example prints, e.g. for the README.
+    qInfo().noquote() << "$ pathwatch status --config" << QFileInfo(config).fileName() << "  # exit" << r.exitCode
+                      << '\n'
+                      << r.out;
+    return r;
 }
 
 // A printed value with the unit its signal kind has: seconds are shown as ms/s/min/h/d.
