@@ -571,6 +571,36 @@ private slots:
         }
     }
 
+    // Every example shipped loads, given the environment its header comment asks for.
+    void everyExampleLoads()
+    {
+        const std::pair<const char*, const char*> env[] = {
+            {"PATHWATCH_FLINK_URL", "http://127.0.0.1:8081"},
+            {"PATHWATCH_FLINK_JOB", "aggregate-job"},
+            {"PATHWATCH_DASHBOARD_URL", "http://127.0.0.1:3000/api/panels/hourly/data"},
+            {"PATHWATCH_DASHBOARD_API_KEY", kSecret},
+            {"PATHWATCH_SCRAPE_URL", "http://127.0.0.1:9400/metrics"},
+            {"PATHWATCH_SCRAPE_TOKEN", kSecret},
+            {"PATHWATCH_PG_HOST", "127.0.0.1"},
+            {"PATHWATCH_PG_PORT", "5432"},
+            {"PATHWATCH_PG_DATABASE", "marts"},
+            {"PATHWATCH_PG_USER", "reader"},
+            {"PATHWATCH_PG_PASSWORD", kSecret},
+            {"PATHWATCH_SQLITE_DB", "/tmp/serving.db"},
+        };
+        for (const auto& [name, value] : env)
+            qputenv(name, value);
+        const QDir dir(QStringLiteral(PATHWATCH_SOURCE_DIR "/resources/examples"));
+        const QStringList files = dir.entryList({QStringLiteral("*.yaml")}, QDir::Files);
+        QVERIFY(files.contains(QStringLiteral("prometheus.yaml")));
+        QVERIFY(files.contains(QStringLiteral("full-pipeline.yaml")));
+        for (const QString& file : files) {
+            const auto result = loadConfigFile(dir.filePath(file));
+            QVERIFY2(result, qPrintable(result ? QString() : result.error().toString()));
+            QVERIFY2(!result->stages.empty(), qPrintable(file));
+        }
+    }
+
     void durations_data()
     {
         QTest::addColumn<QString>("text");
