@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include "model/seriesstore.h"
 #include "sources/httpclient.h"
 
 #include <QLoggingCategory>
@@ -89,6 +90,8 @@ struct SourceRuntime
     quint64 pollSeq = 0;
     quint64 answeredSeq = 0;
     qint64 startedMs = 0;
+    // The last good poll left some signals with neither a value nor an error: rates and quantiles need two polls.
+    bool warmingUp = false;
 };
 
 struct Engine::Impl
@@ -104,6 +107,7 @@ struct Engine::Impl
     std::unique_ptr<asio::thread_pool> blocking;
     std::unique_ptr<HttpClient> http;
     std::unique_ptr<asio::steady_timer> publishTimer;
+    SeriesStore history;
 
     mutable std::mutex mutex;
     std::condition_variable answered; // pollOnce waits on it
@@ -153,6 +157,11 @@ Engine::~Engine()
 const PipelineConfig& Engine::config() const
 {
     return d->config;
+}
+
+SeriesStore& Engine::seriesStore() const
+{
+    return d->history;
 }
 
 SnapshotPtr Engine::latestSnapshot() const
@@ -283,6 +292,28 @@ Result<SnapshotPtr> Engine::pollOnce()
             return std::all_of(
                 d->sources.begin(), d->sources.end(), [](const auto& rt) { return rt->answeredSeq >= 1; });
         });
+        // Sources that derive rates or quantiles from the difference of two polls get a second one, so a one-shot
+        // status shows values instead of "no data yet".
+        std::vector<SourceRuntime*> warming;
+        qint64 resumeAtMs = 0;
+        for (auto& rt : d->sources) {
+            if (!rt->warmingUp)
+                continue;
+            warming.push_back(rt.get());
+            resumeAtMs = std::max(resumeAtMs, rt->startedMs + std::min<qint64>(rt->source->config().intervalMs, 2000));
+        }
+        if (!warming.empty()) {
+            lock.unlock();
+            const qint64 waitMs = resumeAtMs - nowMs();
+            if (waitMs > 0)
+                std::this_thread::sleep_for(std::chrono::milliseconds(waitMs));
+            for (SourceRuntime* rt : warming)
+                asio::post(d->io, [this, rt] { d->startPoll(rt); });
+            lock.lock();
+            d->answered.wait(lock, [&warming] {
+                return std::all_of(warming.begin(), warming.end(), [](const auto* rt) { return rt->answeredSeq >= 2; });
+            });
+        }
         d->latest = d->buildSnapshot();
     }
     SnapshotPtr snapshot = latestSnapshot();
@@ -425,6 +456,14 @@ void Engine::Impl::applyResult(SourceRuntime& rt, const PollResult& result, qint
     std::map<QString, QString> errorsBySignal;
     for (const auto& [signalId, error] : result.signalErrors)
         errorsBySignal[signalId] = error.message;
+    rt.warmingUp = false;
+    for (const auto& signal : rt.source->signalConfigs()) {
+        const bool answered = errorsBySignal.contains(signal.id)
+            || std::any_of(result.samples.begin(), result.samples.end(),
+                [&](const Sample& sample) { return sample.signalId == signal.id; });
+        if (!answered)
+            rt.warmingUp = true;
+    }
 
     for (const auto& signal : rt.source->signalConfigs()) {
         if (auto it = errorsBySignal.find(signal.id); it != errorsBySignal.end()) {
@@ -472,8 +511,9 @@ void Engine::Impl::applyResult(SourceRuntime& rt, const PollResult& result, qint
         }
         record.state.hasValue = true;
         record.state.value = sample.value;
+        history.append(Sample {signal->id, labels, sample.timestampMs > 0 ? sample.timestampMs : now, sample.value});
         record.state.valueTimestampMs = sample.timestampMs > 0 ? sample.timestampMs : now;
-        record.state.severity = record.tracker.update(signal->thresholds, sample.value, now);
+        record.state.severity = record.tracker.update(signal->thresholds, sample.value, now, record.state.unit);
         record.state.reason = record.tracker.reason();
     }
 

@@ -11,6 +11,8 @@
 
 namespace pw {
 
+class SeriesStore;
+
 /// Owns the sources of one pipeline, polls each on its interval on worker threads (an Asio io_context, never the
 /// thread that owns the Engine), judges the values and publishes an immutable Snapshot at most every 100 ms.
 ///
@@ -49,6 +51,8 @@ public:
 
     SnapshotPtr latestSnapshot() const;
     const PipelineConfig& config() const;
+    /// History of every series (full resolution for the last hour, minute min/max/mean for a day). Thread-safe.
+    SeriesStore& seriesStore() const;
 
 Q_SIGNALS:
     void snapshotReady(pw::SnapshotPtr snapshot);

@@ -31,7 +31,7 @@ Severity Thresholds::classify(double value) const
     return Severity::Ok;
 }
 
-Severity ThresholdTracker::update(const Thresholds& t, double value, qint64 nowMs)
+Severity ThresholdTracker::update(const Thresholds& t, double value, qint64 nowMs, const QString& unit)
 {
     Severity raw = t.classify(value);
     // Hysteresis: stay at the current level while the value has not moved back past limit ∓ hysteresis.
@@ -46,9 +46,9 @@ Severity ThresholdTracker::update(const Thresholds& t, double value, qint64 nowM
     const QString op = t.direction == Thresholds::Direction::HigherIsWorse ? QStringLiteral("≥") : QStringLiteral("≤");
     auto describe = [&](Severity s) -> QString {
         if (s == Severity::Crit && t.crit)
-            return QStringLiteral("%1 %2 crit %3").arg(QString::number(value, 'g', 4), op, QString::number(*t.crit));
+            return QStringLiteral("%1 %2 crit %3").arg(formatValue(value, unit), op, formatValue(*t.crit, unit));
         if (s == Severity::Warn && t.warn)
-            return QStringLiteral("%1 %2 warn %3").arg(QString::number(value, 'g', 4), op, QString::number(*t.warn));
+            return QStringLiteral("%1 %2 warn %3").arg(formatValue(value, unit), op, formatValue(*t.warn, unit));
         return {};
     };
 
@@ -84,7 +84,7 @@ QString formatValue(double value, const QString& unit)
     if (unit == QLatin1String("s")) {
         const double a = std::fabs(value);
         if (a < 1.0)
-            return QStringLiteral("%1 ms").arg(QString::number(value * 1000.0, 'f', a < 0.01 ? 2 : 0));
+            return QStringLiteral("%1 ms").arg(QString::number(value * 1000.0, 'f', a < 0.01 && a >= 0.001 ? 1 : 0));
         if (a < 120.0)
             return QStringLiteral("%1 s").arg(QString::number(value, 'f', a < 10 ? 2 : 1));
         if (a < 7200.0)

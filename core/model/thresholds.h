@@ -32,8 +32,9 @@ struct Thresholds
 class ThresholdTracker
 {
 public:
-    /// Feed one fresh value observed at `nowMs`; returns the severity to report and a reason ("p99 7.2 s ≥ crit 5 s").
-    Severity update(const Thresholds& t, double value, qint64 nowMs);
+    /// Feed one fresh value observed at `nowMs`; returns the severity to report and a reason ("7.20 s ≥ crit 5.00 s"),
+    /// with numbers written in `unit` (see formatValue).
+    Severity update(const Thresholds& t, double value, qint64 nowMs, const QString& unit = {});
     Severity current() const { return m_reported; }
     QString reason() const { return m_reason; }
 

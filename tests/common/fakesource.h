@@ -27,6 +27,7 @@ public:
         Labels labels;
         QString error = QStringLiteral("connection refused");
         std::atomic<int> polls {0};
+        int silentPolls = 0; // the first N polls answer with neither samples nor errors (a rate needs two scrapes)
         std::atomic<int> concurrent {0};
         std::atomic<int> maxConcurrent {0};
         std::vector<std::function<void(PollResult)>> parked; // callbacks of hung polls
@@ -51,6 +52,11 @@ public:
         PollResult result;
         switch (m_script->mode) {
         case Mode::Values:
+            if (m_script->silentPolls > 0) {
+                --m_script->silentPolls;
+                finish(std::move(result));
+                break;
+            }
             for (const auto& s : signalConfigs())
                 result.samples.push_back(Sample {s.id, m_script->labels, nowMs(), m_script->value});
             finish(std::move(result));

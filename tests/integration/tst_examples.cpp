@@ -359,10 +359,7 @@ private Q_SLOTS:
         QCOMPARE(r.signalRows.size(), kScrapeSignals.size());
         for (const auto& e : kScrapeSignals)
             QVERIFY2(r.signal(e.stage, e.name), qPrintable(e.name + QLatin1Char('\n') + r.text()));
-        // Known engine limitation: `status` polls each source once, and a rate or a histogram quantile needs two
-        // scrapes, so every scrape signal is UNKNOWN ("no data yet") and the exit code is 3.
-        QEXPECT_FAIL(
-            "", "pathwatch status polls a scrape source once; rates and quantiles need a second scrape", Continue);
+        // A rate or a histogram quantile needs two scrapes: `status` polls such a source a second time.
         QVERIFY2(r.exitCode == 0 && missingLiveValues(r, kScrapeSignals).isEmpty(), qPrintable(r.text()));
 
         // The same file in the long-running engine: after the second scrape (interval 15 s) every signal has a

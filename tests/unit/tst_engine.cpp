@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 #include "fakesource.h"
+#include "model/seriesstore.h"
 
 #include <QSignalSpy>
 #include <QTest>
@@ -82,6 +83,10 @@ private Q_SLOTS:
         QVERIFY(s->stages[2].reason.contains(QStringLiteral("crit 5")));
         QCOMPARE(s->overall, Severity::Crit);
         QCOMPARE(s->signalStates[2].value, 7.5);
+        // Every fresh value is kept in the history.
+        const SeriesId id = engine.seriesStore().find(QStringLiteral("sink/value"), {});
+        QVERIFY(id != 0);
+        QCOMPARE(engine.seriesStore().latest(id)->value, 7.5);
         QVERIFY(spy.wait(2000) || spy.count() > 0);
         engine.stop();
     }
@@ -181,6 +186,21 @@ private Q_SLOTS:
         QVERIFY(*s.stages[2].dataAgeSeconds >= 900.0 && *s.stages[2].dataAgeSeconds < 905.0);
         QCOMPARE(s.dataStopStageId, QStringLiteral("sink"));
         QVERIFY2(s.dataStopReason.contains(QStringLiteral("between compute and sink")), qPrintable(s.dataStopReason));
+    }
+
+    void pollOnceGivesRateSourcesASecondPoll()
+    {
+        auto rate = script(QStringLiteral("src0"));
+        rate->silentPolls = 1;
+        rate->value = 0.5;
+        script(QStringLiteral("src1"))->value = 1.0;
+        Engine engine(test::fakePipeline(2, 200, 500), {}, factory());
+        auto result = engine.pollOnce();
+        QVERIFY(result);
+        QCOMPARE(rate->polls.load(), 2);
+        QCOMPARE(script(QStringLiteral("src1"))->polls.load(), 1);
+        QVERIFY((*result)->signalStates[0].hasValue);
+        QCOMPARE((*result)->signalStates[0].value, 0.5);
     }
 
     void sourceCreationErrorIsReturned()

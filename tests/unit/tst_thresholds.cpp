@@ -68,6 +68,8 @@ private Q_SLOTS:
         QCOMPARE(tracker.update(t, 9.0, 20'000), Severity::Ok);
         QCOMPARE(tracker.update(t, 9.0, 31'000), Severity::Crit);
         QVERIFY(tracker.reason().contains(QStringLiteral("crit 5")));
+        QCOMPARE(tracker.update(t, 14'400.0, 31'001, QStringLiteral("s")), Severity::Crit);
+        QCOMPARE(tracker.reason(), QStringLiteral("4.0 h ≥ crit 5.00 s")); // both numbers in the signal's unit
         QCOMPARE(tracker.update(t, 1.0, 32'000), Severity::Ok); // better at once
         QCOMPARE(tracker.update(t, 9.0, 33'000), Severity::Ok); // a blip does not alert
         QCOMPARE(tracker.update(t, 1.0, 34'000), Severity::Ok);
@@ -90,6 +92,8 @@ private Q_SLOTS:
     void formatting()
     {
         QCOMPARE(formatValue(0.25, QStringLiteral("s")), QStringLiteral("250 ms"));
+        QCOMPARE(formatValue(0.0042, QStringLiteral("s")), QStringLiteral("4.2 ms"));
+        QCOMPARE(formatValue(0.00001, QStringLiteral("s")), QStringLiteral("0 ms"));
         QCOMPARE(formatValue(7.5, QStringLiteral("s")), QStringLiteral("7.50 s"));
         QCOMPARE(formatValue(600, QStringLiteral("s")), QStringLiteral("10.0 min"));
         QCOMPARE(formatValue(12345, QStringLiteral("messages")), QStringLiteral("12,345 messages"));
