@@ -355,9 +355,12 @@ void MainWindow::applyPendingSnapshot()
     for (const auto& st : snap.stages)
         if (st.severity != Severity::Ok)
             ++stagesNotOk;
-    m_summaryLabel->setText(stagesNotOk > 0
-            ? tr("%1 of %2 stages need attention").arg(stagesNotOk).arg(snap.stages.size())
-            : tr("all %1 stages OK").arg(snap.stages.size()));
+    QString summary = stagesNotOk > 0 ? tr("%1 of %2 stages need attention").arg(stagesNotOk).arg(snap.stages.size())
+                                      : tr("all %1 stages OK").arg(snap.stages.size());
+    // Where along the path the data stops moving is the first thing an on-call engineer needs to know.
+    if (!snap.dataStopReason.isEmpty())
+        summary += QStringLiteral(" · ") + snap.dataStopReason;
+    m_summaryLabel->setText(summary);
 
     // Fit the columns to the first real data once; later updates must not make columns jump under the user.
     if (!m_columnsFitted && !snap.signalStates.empty()) {

@@ -99,6 +99,32 @@ private Q_SLOTS:
         for (auto& cb : scripts[QStringLiteral("src0")]->parked)
             cb(PollResult {});
     }
+
+    void headerNamesWhereDataStopsMoving()
+    {
+        std::map<QString, std::shared_ptr<FakeSource::Script>> scripts;
+        const double ages[] = {4.0, 9.0, 1200.0};
+        auto config = test::fakePipeline(3, 50, 150);
+        for (int i = 0; i < 3; ++i) {
+            config.stages[size_t(i)].signalConfigs[0].kind = SignalKind::DataAge;
+            auto script = std::make_shared<FakeSource::Script>();
+            script->value = ages[i];
+            scripts[QStringLiteral("src%1").arg(i)] = script;
+        }
+        Engine engine(config, {},
+            [&](const SourceConfig& c, const std::vector<SignalConfig>& s) -> Result<std::unique_ptr<Source>> {
+                return std::make_unique<FakeSource>(c, s, scripts[c.id]);
+            });
+        MainWindow window;
+        QObject::connect(&engine, &Engine::snapshotReady, &window, &MainWindow::setSnapshot);
+        window.show();
+        QVERIFY(engine.start());
+        auto* summary = window.findChild<QLabel*>(QStringLiteral("summaryLabel"));
+        QVERIFY(summary);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            summary->text().contains(QStringLiteral("data stops moving between compute and sink")), 10000);
+        engine.stop();
+    }
 };
 
 QTEST_MAIN(TestEngineWindow)
