@@ -1356,13 +1356,8 @@ void ExpositionFamilyBuilder::unitLine(std::string_view name, std::string_view u
         f->unit.assign(unit);
 }
 
-void ExpositionFamilyBuilder::sample(const ExpositionSample& s)
+const std::string& SeriesKeyBuilder::build(const ExpositionSample& s)
 {
-    ExpositionFamily* f = family(s.familyName, true);
-    if (!f)
-        return;
-    f->type = s.type;
-    const auto familyIndex = static_cast<std::size_t>(f - m_result.families.data());
     const bool bucketLike = s.type == MetricType::Histogram || s.type == MetricType::GaugeHistogram;
     const bool summary = s.type == MetricType::Summary;
     m_sorted.clear();
@@ -1377,19 +1372,37 @@ void ExpositionFamilyBuilder::sample(const ExpositionSample& s)
     for (const auto* l : m_sorted) {
         m_key.append(l->name);
         m_key.push_back('\0');
-        m_key.append(l->value);
+        // Label values may hold raw NUL bytes; escaping them keeps two different label sets from sharing a key.
+        std::string_view rest = l->value;
+        for (auto nul = rest.find('\0'); nul != std::string_view::npos; nul = rest.find('\0')) {
+            m_key.append(rest.substr(0, nul + 1));
+            m_key.push_back('\xff');
+            rest.remove_prefix(nul + 1);
+        }
+        m_key.append(rest);
         m_key.push_back('\0');
     }
+    return m_key;
+}
+
+void ExpositionFamilyBuilder::sample(const ExpositionSample& s)
+{
+    ExpositionFamily* f = family(s.familyName, true);
+    if (!f)
+        return;
+    f->type = s.type;
+    const auto familyIndex = static_cast<std::size_t>(f - m_result.families.data());
+    const std::string& key = m_seriesKey.build(s);
     auto& index = m_metricIndex[familyIndex];
     std::size_t metric;
-    if (const auto it = index.find(std::string_view(m_key)); it != index.end()) {
+    if (const auto it = index.find(std::string_view(key)); it != index.end()) {
         metric = it->second;
     } else {
         metric = f->metrics.size();
-        index.emplace(m_key, metric);
+        index.emplace(key, metric);
         auto& m = f->metrics.emplace_back();
-        m.labels.reserve(m_sorted.size());
-        for (const auto* l : m_sorted)
+        m.labels.reserve(m_seriesKey.labels().size());
+        for (const auto* l : m_seriesKey.labels())
             m.labels.emplace_back(std::string(l->name), std::string(l->value));
     }
     f->metrics[metric].points.push_back(ExpositionPoint {s.suffix, s.bound, s.value, s.timestampMs});

@@ -207,6 +207,24 @@ struct ExpositionFamilies
     const ExpositionFamily* find(std::string_view name) const;
 };
 
+/// The identity of a sample's series: its labels sorted by name, without `le` (histogram buckets) or `quantile`
+/// (summary quantiles). The key is unambiguous for any label values: a name (which cannot hold NUL) ends with NUL,
+/// a value has each NUL written as NUL 0xFF and ends with NUL, so keys compare like the label lists they encode.
+/// Reuses its buffers, so building keys does not allocate once they have grown. Not thread-safe.
+class SeriesKeyBuilder
+{
+public:
+    /// Builds the key of `sample`; the result and labels() stay valid until the next build().
+    const std::string& build(const ExpositionSample& sample);
+
+    /// The labels that make up the last key, sorted by name; they point into that sample.
+    std::span<const ExpositionLabel* const> labels() const { return m_sorted; }
+
+private:
+    std::string m_key;
+    std::vector<const ExpositionLabel*> m_sorted;
+};
+
 /// Builds ExpositionFamilies while parsing; groups samples by label set. With a filter, only families for which it
 /// returns true are kept (the rest are parsed and validated but not copied). Not thread-safe.
 class ExpositionFamilyBuilder : public ExpositionHandler
@@ -234,8 +252,7 @@ private:
     std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>> m_familyIndex;
     // per family: label-set key → metric index
     std::vector<std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>>> m_metricIndex;
-    std::string m_key;
-    std::vector<const ExpositionLabel*> m_sorted;
+    SeriesKeyBuilder m_seriesKey;
 };
 
 /// Parses a whole exposition into families (convenience over ExpositionParser + ExpositionFamilyBuilder).

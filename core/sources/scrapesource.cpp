@@ -176,26 +176,9 @@ private:
 
     SeriesData& seriesFor(Collected& c, const ExpositionSample& s)
     {
-        const bool dropLe = s.type == MetricType::Histogram || s.type == MetricType::GaugeHistogram;
-        const bool dropQuantile = s.type == MetricType::Summary;
-        m_sorted.clear();
-        for (const auto& l : s.labels) {
-            if ((dropLe && l.nameId == ExpositionParser::leNameId)
-                || (dropQuantile && l.nameId == ExpositionParser::quantileNameId))
-                continue;
-            m_sorted.push_back(&l);
-        }
-        std::sort(m_sorted.begin(), m_sorted.end(), [](const auto* a, const auto* b) { return a->name < b->name; });
-        m_key.clear();
-        for (const auto* l : m_sorted) {
-            m_key.append(l->name);
-            m_key.push_back('\x1f');
-            m_key.append(l->value);
-            m_key.push_back('\x1e');
-        }
-        auto [it, inserted] = c.series.try_emplace(m_key);
+        auto [it, inserted] = c.series.try_emplace(m_seriesKey.build(s));
         if (inserted) {
-            for (const auto* l : m_sorted)
+            for (const auto* l : m_seriesKey.labels())
                 it->second.labels.emplace_back(QString::fromUtf8(l->name.data(), qsizetype(l->name.size())),
                     QString::fromUtf8(l->value.data(), qsizetype(l->value.size())));
         }
@@ -204,8 +187,7 @@ private:
 
     const std::vector<Spec>& m_specs;
     std::vector<Collected> m_collected;
-    std::vector<const ExpositionLabel*> m_sorted;
-    std::string m_key;
+    SeriesKeyBuilder m_seriesKey;
 };
 
 QString describeSelector(const Spec& spec)
