@@ -126,18 +126,39 @@ std::span<const uint8_t> WireReader::raw(size_t n)
     return s;
 }
 
-std::optional<std::string> WireReader::nullableString()
+namespace {
+
+// The length of a classic nullable string/bytes field, already read; std::nullopt for null (-1) or a failed read.
+std::optional<size_t> nullableLength(WireReader& in, int32_t len, const char* negativeError)
 {
-    int16_t len = i16();
-    if (m_failed)
+    if (in.failed())
         return std::nullopt;
     if (len < -1) {
-        fail("negative string length");
+        in.fail(negativeError);
         return std::nullopt;
     }
     if (len == -1)
         return std::nullopt;
-    auto s = raw(size_t(len));
+    return size_t(len);
+}
+
+// The length of a compact nullable field (stored as length + 1, 0 = null); std::nullopt for null or a failed read.
+std::optional<size_t> compactNullableLength(WireReader& in)
+{
+    const uint32_t len = in.uvarint();
+    if (in.failed() || len == 0)
+        return std::nullopt;
+    return size_t(len - 1);
+}
+
+} // namespace
+
+std::optional<std::string> WireReader::nullableString()
+{
+    const auto len = nullableLength(*this, i16(), "negative string length");
+    if (!len)
+        return std::nullopt;
+    auto s = raw(*len);
     return std::string(s.begin(), s.end());
 }
 
@@ -149,10 +170,10 @@ std::string WireReader::string()
 
 std::optional<std::string> WireReader::compactNullableString()
 {
-    uint32_t len = uvarint();
-    if (m_failed || len == 0)
+    const auto len = compactNullableLength(*this);
+    if (!len)
         return std::nullopt;
-    auto s = raw(len - 1);
+    auto s = raw(*len);
     if (m_failed)
         return std::nullopt;
     return std::string(s.begin(), s.end());
@@ -166,16 +187,10 @@ std::string WireReader::compactString()
 
 std::optional<std::vector<uint8_t>> WireReader::nullableBytes()
 {
-    int32_t len = i32();
-    if (m_failed)
+    const auto len = nullableLength(*this, i32(), "negative bytes length");
+    if (!len)
         return std::nullopt;
-    if (len < -1) {
-        fail("negative bytes length");
-        return std::nullopt;
-    }
-    if (len == -1)
-        return std::nullopt;
-    auto s = raw(size_t(len));
+    auto s = raw(*len);
     if (m_failed)
         return std::nullopt;
     return std::vector<uint8_t>(s.begin(), s.end());
@@ -183,24 +198,16 @@ std::optional<std::vector<uint8_t>> WireReader::nullableBytes()
 
 std::span<const uint8_t> WireReader::bytesView()
 {
-    int32_t len = i32();
-    if (m_failed)
-        return {};
-    if (len < -1) {
-        fail("negative bytes length");
-        return {};
-    }
-    if (len == -1)
-        return {};
-    return raw(size_t(len));
+    const auto len = nullableLength(*this, i32(), "negative bytes length");
+    return len ? raw(*len) : std::span<const uint8_t>();
 }
 
 std::optional<std::vector<uint8_t>> WireReader::compactNullableBytes()
 {
-    uint32_t len = uvarint();
-    if (m_failed || len == 0)
+    const auto len = compactNullableLength(*this);
+    if (!len)
         return std::nullopt;
-    auto s = raw(len - 1);
+    auto s = raw(*len);
     if (m_failed)
         return std::nullopt;
     return std::vector<uint8_t>(s.begin(), s.end());
@@ -208,10 +215,8 @@ std::optional<std::vector<uint8_t>> WireReader::compactNullableBytes()
 
 std::span<const uint8_t> WireReader::compactBytesView()
 {
-    uint32_t len = uvarint();
-    if (m_failed || len == 0)
-        return {};
-    return raw(len - 1);
+    const auto len = compactNullableLength(*this);
+    return len ? raw(*len) : std::span<const uint8_t>();
 }
 
 int32_t WireReader::arrayLength(bool flexible)
