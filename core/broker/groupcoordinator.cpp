@@ -730,6 +730,33 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
         }
     }
 
+    struct GenerationMember
+    {
+        Group* group = nullptr;
+        Member* member = nullptr;
+        KafkaError error = KafkaError::None;
+    };
+
+    // SyncGroup and Heartbeat reject a request in this order before looking at the group's state.
+    GenerationMember generationMember(
+        const WireReader& r, const std::string& groupId, const std::string& memberId, int32_t generation)
+    {
+        if (r.failed())
+            return {.error = KafkaError::InvalidRequest};
+        if (groupId.empty())
+            return {.error = KafkaError::InvalidGroupId};
+        auto git = groups.find(groupId);
+        if (git == groups.end())
+            return {.error = KafkaError::UnknownMemberId};
+        Group& g = git->second;
+        auto mit = g.members.find(memberId);
+        if (mit == g.members.end())
+            return {.error = KafkaError::UnknownMemberId};
+        if (generation != g.generation)
+            return {.error = KafkaError::IllegalGeneration};
+        return {&g, &mit->second};
+    }
+
     void syncGroup(const RequestContext& ctx, WireReader& r, const Respond& respond, Outbox& out)
     {
         const int16_t v = ctx.apiVersion;
@@ -746,20 +773,11 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
             assignments[id] = std::vector<uint8_t>(bytes.begin(), bytes.end());
         }
         auto reply = [&](KafkaError e) { out.emplace_back(respond, syncResponse(v, e)); };
-        if (r.failed())
-            return reply(KafkaError::InvalidRequest);
-        if (groupId.empty())
-            return reply(KafkaError::InvalidGroupId);
-        auto git = groups.find(groupId);
-        if (git == groups.end())
-            return reply(KafkaError::UnknownMemberId);
-        Group& g = git->second;
-        auto mit = g.members.find(memberId);
-        if (mit == g.members.end())
-            return reply(KafkaError::UnknownMemberId);
-        if (generation != g.generation)
-            return reply(KafkaError::IllegalGeneration);
-        Member& m = mit->second;
+        const GenerationMember found = generationMember(r, groupId, memberId, generation);
+        if (found.error != KafkaError::None)
+            return reply(found.error);
+        Group& g = *found.group;
+        Member& m = *found.member;
         switch (g.state) {
         case State::Empty:
         case State::Dead:
@@ -808,20 +826,11 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
             w.i16(code(e));
             out.emplace_back(respond, w.take());
         };
-        if (r.failed())
-            return reply(KafkaError::InvalidRequest);
-        if (groupId.empty())
-            return reply(KafkaError::InvalidGroupId);
-        auto git = groups.find(groupId);
-        if (git == groups.end())
-            return reply(KafkaError::UnknownMemberId);
-        Group& g = git->second;
-        auto mit = g.members.find(memberId);
-        if (mit == g.members.end())
-            return reply(KafkaError::UnknownMemberId);
-        if (generation != g.generation)
-            return reply(KafkaError::IllegalGeneration);
-        mit->second.sessionDeadline = sessionDeadline(mit->second);
+        const GenerationMember found = generationMember(r, groupId, memberId, generation);
+        if (found.error != KafkaError::None)
+            return reply(found.error);
+        Group& g = *found.group;
+        found.member->sessionDeadline = sessionDeadline(*found.member);
         switch (g.state) {
         case State::PreparingRebalance:
             return reply(KafkaError::RebalanceInProgress);
