@@ -375,7 +375,7 @@ pw::Result<void> Segment::rewriteIndexes()
     return {};
 }
 
-pw::Result<int64_t> Segment::recover(int32_t indexInterval, const std::function<void(const RecordBatchView&)>& onBatch)
+void Segment::clearIndexes()
 {
     m_index.clear();
     m_timeIndex.clear();
@@ -383,6 +383,11 @@ pw::Result<int64_t> Segment::recover(int32_t indexInterval, const std::function<
     m_maxTimestamp = -1;
     m_offsetOfMaxTimestamp = -1;
     m_nextOffset = m_base;
+}
+
+pw::Result<int64_t> Segment::recover(int32_t indexInterval, const std::function<void(const RecordBatchView&)>& onBatch)
+{
+    clearIndexes();
     const int64_t fileSize = m_size;
     SegmentScanner scanner(m_fd, fileSize, 0, m_base, true);
     while (scanner.next()) {
@@ -456,12 +461,7 @@ bool Segment::loadIndexFiles(int64_t nextSegmentBase)
 
 void Segment::rebuildByScan(int32_t indexInterval)
 {
-    m_index.clear();
-    m_timeIndex.clear();
-    m_bytesSinceIndex = 0;
-    m_maxTimestamp = -1;
-    m_offsetOfMaxTimestamp = -1;
-    m_nextOffset = m_base;
+    clearIndexes();
     SegmentScanner scanner(m_fd, m_size, 0, m_base, false);
     while (scanner.next())
         indexBatch(scanner.batch(), scanner.position(), indexInterval);

@@ -143,6 +143,8 @@ private:
     void indexBatch(const RecordBatchView& view, int64_t position, int32_t indexInterval);
     bool loadIndexFiles(int64_t nextSegmentBase);
     void rebuildByScan(int32_t indexInterval);
+    // Forgets everything a scan derives from the file, so one can start again at the base offset.
+    void clearIndexes();
     pw::Result<void> rewriteIndexes();
 
     std::filesystem::path m_logPath, m_indexPath, m_timeIndexPath;
