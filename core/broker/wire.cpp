@@ -81,19 +81,40 @@ double WireReader::f64()
     return std::bit_cast<double>(i64());
 }
 
-uint32_t WireReader::uvarint()
+namespace {
+
+// Reads an unsigned LEB128 value of at most maxBytes bytes; 0 after a failed read.
+template<typename U>
+U readUnsignedVarint(WireReader& in, int maxBytes, const char* tooLong)
 {
-    uint32_t v = 0;
-    for (int shift = 0; shift < 35; shift += 7) {
-        if (!need(1))
+    U v = 0;
+    for (int shift = 0; shift < 7 * maxBytes; shift += 7) {
+        const auto b = in.raw(1);
+        if (b.empty())
             return 0;
-        uint8_t b = m_data[m_pos++];
-        v |= uint32_t(b & 0x7f) << shift;
-        if (!(b & 0x80))
+        v |= U(b[0] & 0x7f) << shift;
+        if (!(b[0] & 0x80))
             return v;
     }
-    fail("varint longer than 5 bytes");
+    in.fail(tooLong);
     return 0;
+}
+
+template<typename U>
+void writeUnsignedVarint(std::vector<uint8_t>& buf, U v)
+{
+    while (v >= 0x80) {
+        buf.push_back(uint8_t(v | 0x80));
+        v >>= 7;
+    }
+    buf.push_back(uint8_t(v));
+}
+
+} // namespace
+
+uint32_t WireReader::uvarint()
+{
+    return readUnsignedVarint<uint32_t>(*this, 5, "varint longer than 5 bytes");
 }
 
 int32_t WireReader::varint()
@@ -104,17 +125,8 @@ int32_t WireReader::varint()
 
 int64_t WireReader::varlong()
 {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 70; shift += 7) {
-        if (!need(1))
-            return 0;
-        uint8_t b = m_data[m_pos++];
-        v |= uint64_t(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1));
-    }
-    fail("varlong longer than 10 bytes");
-    return 0;
+    const auto v = readUnsignedVarint<uint64_t>(*this, 10, "varlong longer than 10 bytes");
+    return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1));
 }
 
 std::span<const uint8_t> WireReader::raw(size_t n)
@@ -311,11 +323,7 @@ void WireWriter::f64(double v)
 
 void WireWriter::uvarint(uint32_t v)
 {
-    while (v >= 0x80) {
-        m_buf.push_back(uint8_t(v | 0x80));
-        v >>= 7;
-    }
-    m_buf.push_back(uint8_t(v));
+    writeUnsignedVarint(m_buf, v);
 }
 
 void WireWriter::varint(int32_t v)
@@ -325,12 +333,7 @@ void WireWriter::varint(int32_t v)
 
 void WireWriter::varlong(int64_t v)
 {
-    uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-    while (z >= 0x80) {
-        m_buf.push_back(uint8_t(z | 0x80));
-        z >>= 7;
-    }
-    m_buf.push_back(uint8_t(z));
+    writeUnsignedVarint(m_buf, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
 }
 
 void WireWriter::raw(std::span<const uint8_t> b)
