@@ -730,6 +730,25 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
         }
     }
 
+    // What SyncGroup and Heartbeat start with; the static instance id (v3+) is read past, not used.
+    struct MemberRequest
+    {
+        std::string groupId;
+        int32_t generation = 0;
+        std::string memberId;
+    };
+
+    static MemberRequest readMemberRequest(WireReader& r, int16_t v)
+    {
+        MemberRequest m;
+        m.groupId = r.string();
+        m.generation = r.i32();
+        m.memberId = r.string();
+        if (v >= 3)
+            r.nullableString();
+        return m;
+    }
+
     struct GenerationMember
     {
         Group* group = nullptr;
@@ -738,21 +757,20 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
     };
 
     // SyncGroup and Heartbeat reject a request in this order before looking at the group's state.
-    GenerationMember generationMember(
-        const WireReader& r, const std::string& groupId, const std::string& memberId, int32_t generation)
+    GenerationMember generationMember(const WireReader& r, const MemberRequest& req)
     {
         if (r.failed())
             return {.error = KafkaError::InvalidRequest};
-        if (groupId.empty())
+        if (req.groupId.empty())
             return {.error = KafkaError::InvalidGroupId};
-        auto git = groups.find(groupId);
+        auto git = groups.find(req.groupId);
         if (git == groups.end())
             return {.error = KafkaError::UnknownMemberId};
         Group& g = git->second;
-        auto mit = g.members.find(memberId);
+        auto mit = g.members.find(req.memberId);
         if (mit == g.members.end())
             return {.error = KafkaError::UnknownMemberId};
-        if (generation != g.generation)
+        if (req.generation != g.generation)
             return {.error = KafkaError::IllegalGeneration};
         return {&g, &mit->second};
     }
@@ -760,11 +778,7 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
     void syncGroup(const RequestContext& ctx, WireReader& r, const Respond& respond, Outbox& out)
     {
         const int16_t v = ctx.apiVersion;
-        const std::string groupId = r.string();
-        const int32_t generation = r.i32();
-        const std::string memberId = r.string();
-        if (v >= 3)
-            r.nullableString();
+        const MemberRequest req = readMemberRequest(r, v);
         std::map<std::string, std::vector<uint8_t>> assignments;
         const int32_t n = r.arrayLength(false);
         for (int32_t i = 0; i < n && !r.failed(); ++i) {
@@ -773,7 +787,7 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
             assignments[id] = std::vector<uint8_t>(bytes.begin(), bytes.end());
         }
         auto reply = [&](KafkaError e) { out.emplace_back(respond, syncResponse(v, e)); };
-        const GenerationMember found = generationMember(r, groupId, memberId, generation);
+        const GenerationMember found = generationMember(r, req);
         if (found.error != KafkaError::None)
             return reply(found.error);
         Group& g = *found.group;
@@ -795,7 +809,7 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
             answerSync(m, syncResponse(m.sync->version, KafkaError::RebalanceInProgress), out);
         m.sync = Pending {respond, v, ctx.connectionId};
         m.sessionDeadline = sessionDeadline(m);
-        if (memberId != g.leader)
+        if (req.memberId != g.leader)
             return;
         for (auto& [id, member] : g.members) {
             auto a = assignments.find(id);
@@ -814,11 +828,7 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
     void heartbeat(const RequestContext& ctx, WireReader& r, const Respond& respond, Outbox& out)
     {
         const int16_t v = ctx.apiVersion;
-        const std::string groupId = r.string();
-        const int32_t generation = r.i32();
-        const std::string memberId = r.string();
-        if (v >= 3)
-            r.nullableString();
+        const MemberRequest req = readMemberRequest(r, v);
         auto reply = [&](KafkaError e) {
             WireWriter w;
             if (v >= 1)
@@ -826,7 +836,7 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
             w.i16(code(e));
             out.emplace_back(respond, w.take());
         };
-        const GenerationMember found = generationMember(r, groupId, memberId, generation);
+        const GenerationMember found = generationMember(r, req);
         if (found.error != KafkaError::None)
             return reply(found.error);
         Group& g = *found.group;
