@@ -163,6 +163,18 @@ std::optional<size_t> compactNullableLength(WireReader& in)
     return size_t(len - 1);
 }
 
+// The next `*len` bytes copied into a T (string or byte vector); std::nullopt for null or when they are cut short.
+template<typename T>
+std::optional<T> copyBytes(WireReader& in, std::optional<size_t> len)
+{
+    if (!len)
+        return std::nullopt;
+    const auto s = in.raw(*len);
+    if (in.failed())
+        return std::nullopt;
+    return T(s.begin(), s.end());
+}
+
 } // namespace
 
 std::optional<std::string> WireReader::nullableString()
@@ -182,13 +194,7 @@ std::string WireReader::string()
 
 std::optional<std::string> WireReader::compactNullableString()
 {
-    const auto len = compactNullableLength(*this);
-    if (!len)
-        return std::nullopt;
-    auto s = raw(*len);
-    if (m_failed)
-        return std::nullopt;
-    return std::string(s.begin(), s.end());
+    return copyBytes<std::string>(*this, compactNullableLength(*this));
 }
 
 std::string WireReader::compactString()
@@ -199,13 +205,7 @@ std::string WireReader::compactString()
 
 std::optional<std::vector<uint8_t>> WireReader::nullableBytes()
 {
-    const auto len = nullableLength(*this, i32(), "negative bytes length");
-    if (!len)
-        return std::nullopt;
-    auto s = raw(*len);
-    if (m_failed)
-        return std::nullopt;
-    return std::vector<uint8_t>(s.begin(), s.end());
+    return copyBytes<std::vector<uint8_t>>(*this, nullableLength(*this, i32(), "negative bytes length"));
 }
 
 std::span<const uint8_t> WireReader::bytesView()
@@ -216,13 +216,7 @@ std::span<const uint8_t> WireReader::bytesView()
 
 std::optional<std::vector<uint8_t>> WireReader::compactNullableBytes()
 {
-    const auto len = compactNullableLength(*this);
-    if (!len)
-        return std::nullopt;
-    auto s = raw(*len);
-    if (m_failed)
-        return std::nullopt;
-    return std::vector<uint8_t>(s.begin(), s.end());
+    return copyBytes<std::vector<uint8_t>>(*this, compactNullableLength(*this));
 }
 
 std::span<const uint8_t> WireReader::compactBytesView()
