@@ -15,13 +15,26 @@ class GorillaChunkReader;
 /// Gorilla compression (Pelkonen et al., "Gorilla: A Fast, Scalable, In-Memory Time Series Database", VLDB 2015)
 /// for rows of one timestamp and 1..kMaxColumns doubles, in one bit stream.
 ///
-/// Timestamps (ms since epoch) are stored as delta-of-delta with the paper's buckets: `0` for a repeat of the last
-/// interval, `10`+7 bits for [-63,64], `110`+9 bits for [-255,256], `1110`+12 bits for [-2047,2048], `1111`+32 bits
-/// otherwise. The first timestamp lives in the chunk header (not the stream); the first interval is coded as a
-/// delta-of-delta against 0. Values are XOR'd with the previous value of the same column: `0` when equal, `10` +
-/// meaningful bits when they fit the previous leading/trailing-zero window, `11` + 5 bits leading zeros + 6 bits
-/// length + meaningful bits otherwise. Values are handled as their 64-bit patterns, never as arithmetic, so every
-/// double round-trips bit-exactly: NaN payloads, ±Inf, -0.0, denormals.
+/// The open chunk (GorillaChunkWriter) is the paper's stream. Timestamps (ms since epoch) are stored as
+/// delta-of-delta with the paper's buckets: `0` for a repeat of the last interval, `10`+7 bits for [-63,64], `110`+9
+/// bits for [-255,256], `1110`+12 bits for [-2047,2048], `1111`+32 bits otherwise. The first timestamp lives in the
+/// chunk header (not the stream); the first interval is coded as a delta-of-delta against 0. Values are XOR'd with
+/// the previous value of the same column: `0` when equal, `10` + meaningful bits when they fit the previous
+/// leading/trailing-zero window, `11` + 5 bits leading zeros + 6 bits length + meaningful bits otherwise.
+///
+/// Sealing re-encodes the rows in the *packed* form when that is smaller (ChunkEncoding::Packed). The paper's data
+/// were mostly repeats and smooth doubles; what Pathwatch polls is mostly decimal numbers — integer lags and offsets,
+/// seconds with millisecond resolution — whose XOR'd bit patterns are nearly random. A packed chunk knows all its rows,
+/// so it chooses per chunk and per column:
+///  - values: a column whose every value is exactly n / 10^k (k = 0..15, checked bit for bit on the way back) is
+///    stored as those integers n; any other column keeps the XOR coding above;
+///  - integers and timestamps: as residuals against a predictor — a regular grid (first + i * step, for scheduled
+///    polls, so a late poll costs one residual rather than three), the previous value plus a typical step (gauges,
+///    counters at a steady rate), or the previous value plus the previous delta (delta-of-delta);
+///  - residuals: zigzag-coded at one fixed width, at two widths with a flag bit (a narrow common case and rare wide
+///    ones), or sparse (positions and values of the few non-zero residuals, the rest cost nothing).
+/// Every choice is made by computing the exact size of each candidate. Values are restored as their 64-bit patterns,
+/// so every double round-trips bit-exactly: NaN payloads, ±Inf, -0.0, denormals (those simply stay in XOR form).
 ///
 /// Chunk size: at most kDefaultMaxSamples (120) rows and kDefaultMaxSpanMs (2 h) between its first and last row,
 /// whichever comes first. The paper measured that compression stops improving at about 120 samples per block
@@ -36,6 +49,12 @@ class GorillaChunkReader;
 ///
 /// Thread-safety: a writer is not thread-safe; callers serialise appends and reads of one writer. A sealed
 /// GorillaChunk is immutable, so any number of threads may read it at once.
+enum class ChunkEncoding : quint8
+{
+    Gorilla, // the paper's stream, as the writer builds it
+    Packed, // chosen at seal() when smaller; see GorillaChunk
+};
+
 class GorillaChunk
 {
 public:
@@ -50,6 +69,7 @@ public:
     bool isEmpty() const { return m_count == 0; }
     int count() const { return m_count; }
     int columns() const { return m_columns; }
+    ChunkEncoding encoding() const { return m_encoding; }
     qint64 firstTimestamp() const { return m_firstTs; }
     qint64 lastTimestamp() const { return m_firstTs + m_spanMs; }
     quint32 bitCount() const { return m_bitCount; }
@@ -70,6 +90,7 @@ private:
     quint32 m_bitCount = 0;
     quint16 m_count = 0;
     quint8 m_columns = 1;
+    ChunkEncoding m_encoding = ChunkEncoding::Gorilla;
 };
 
 /// The open, growing chunk. seal() hands its rows over as an immutable GorillaChunk and leaves the writer empty.
@@ -102,9 +123,11 @@ public:
 
     /// Reads the rows appended so far; invalidated by the next append() or seal().
     GorillaChunkReader reader() const;
+    /// Hands the rows over as an immutable chunk, packed when that is smaller (see GorillaChunk).
     GorillaChunk seal();
 
 private:
+    bool pack(GorillaChunk& chunk) const;
     void writeBits(std::uint64_t value, int bits);
     void writeTimestamp(qint64 tsMs);
     void writeValue(int column, std::uint64_t bits);
@@ -133,7 +156,8 @@ class GorillaChunkReader
 {
 public:
     GorillaChunkReader() = default;
-    GorillaChunkReader(const std::uint8_t* bits, quint32 bitCount, int count, int columns, qint64 firstTs);
+    GorillaChunkReader(const std::uint8_t* bits, quint32 bitCount, int count, int columns, qint64 firstTs,
+        ChunkEncoding encoding = ChunkEncoding::Gorilla);
 
     /// Decodes the next row; false at the end (or when the stream is shorter than announced).
     bool next();
@@ -143,9 +167,32 @@ public:
     int remaining() const { return m_count - m_index; }
 
 private:
+    /// An integer stream of a packed chunk: residuals against a predictor (see GorillaChunk).
+    struct IntStream
+    {
+        qint64 first = 0;
+        qint64 base = 0; // the predictor's step
+        qint64 previous = 0;
+        qint64 delta = 0; // delta-of-delta predictor: the previous interval
+        quint32 sideCursor = 0; // sparse residuals: bit position of the next (gap, value) pair
+        qint32 sideLeft = 0;
+        qint32 nextNonZero = -1; // sparse residuals: index of the next non-zero residual
+        std::uint64_t nextValue = 0;
+        quint8 order = 0;
+        quint8 code = 0;
+        quint8 narrowWidth = 0;
+        quint8 width = 0;
+        quint8 gapWidth = 0;
+    };
+
     std::uint64_t readBits(int bits);
+    std::uint64_t readBitsAt(quint32& pos, int bits);
     qint64 readDeltaOfDelta();
     std::uint64_t readValue(int column);
+    qint64 readSigned();
+    bool readPackedHeader();
+    bool readIntStream(IntStream& stream);
+    qint64 nextInt(IntStream& stream, int row);
 
     const std::uint8_t* m_bits = nullptr;
     quint32 m_bitCount = 0;
@@ -154,11 +201,16 @@ private:
     int m_index = 0;
     int m_columns = 1;
     bool m_overrun = false;
+    bool m_packed = false;
     qint64 m_ts = 0;
     qint64 m_delta = 0;
     std::uint64_t m_values[GorillaChunk::kMaxColumns] = {};
     quint8 m_leading[GorillaChunk::kMaxColumns] = {};
     quint8 m_trailing[GorillaChunk::kMaxColumns] = {};
+    // Packed chunks only.
+    IntStream m_tsStream;
+    IntStream m_columnStreams[GorillaChunk::kMaxColumns];
+    quint8 m_columnScale[GorillaChunk::kMaxColumns] = {}; // 0xff: XOR-coded column; else values are n / 10^scale
 };
 
 } // namespace pw
