@@ -449,21 +449,18 @@ void GorillaChunkWriter::writeValue(int column, std::uint64_t bits)
 
 void GorillaChunkWriter::writeBits(std::uint64_t value, int bits)
 {
-    if (bits == 0)
-        return;
-    const std::size_t needed = (std::size_t(m_bitCount) + bits + 7) / 8;
-    if (needed > m_bytes.size()) {
-        // Grow in small steps rather than doubling: the open chunk's spare capacity is memory we account for.
-        if (needed > m_bytes.capacity())
-            m_bytes.reserve(std::max(needed, m_bytes.capacity() + std::max<std::size_t>(32, m_bytes.capacity() / 4)));
-        m_bytes.resize(needed, 0);
-    }
     while (bits > 0) {
         const int used = int(m_bitCount & 7);
+        if (used == 0) {
+            // Grow in small steps rather than doubling: the open chunk's spare capacity is memory we account for.
+            if (m_bytes.size() == m_bytes.capacity())
+                m_bytes.reserve(m_bytes.capacity() + std::max<std::size_t>(32, m_bytes.capacity() / 4));
+            m_bytes.push_back(0);
+        }
         const int space = 8 - used;
         const int take = std::min(space, bits);
         const auto piece = std::uint8_t((value >> (bits - take)) & ((1u << take) - 1));
-        m_bytes[m_bitCount >> 3] |= std::uint8_t(piece << (space - take));
+        m_bytes.back() |= std::uint8_t(piece << (space - take));
         bits -= take;
         m_bitCount += quint32(take);
     }
