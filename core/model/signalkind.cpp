@@ -22,7 +22,7 @@ constexpr std::array kKinds {
     KindInfo {SignalKind::CheckpointAge, "checkpoint_age", "Checkpoint age", "s"},
     KindInfo {SignalKind::CheckpointDuration, "checkpoint_duration", "Checkpoint duration", "s"},
     KindInfo {SignalKind::FailedCheckpoints, "failed_checkpoints", "Failed checkpoints", ""},
-    KindInfo {SignalKind::JobState, "job_state", "Job state", ""},
+    KindInfo {SignalKind::JobState, "job_state", "Job state", "state"},
     KindInfo {SignalKind::SinkCommitLatency, "sink_commit_latency", "Sink commit latency", "s"},
     KindInfo {SignalKind::ObjectStorageErrors, "object_storage_errors", "Object-storage errors", "errors/s"},
     KindInfo {SignalKind::ObjectStorageErrorRatio, "object_storage_error_ratio", "Object-storage error ratio", "ratio"},

@@ -45,6 +45,9 @@ Severity ThresholdTracker::update(const Thresholds& t, double value, qint64 nowM
 
     const QString op = t.direction == Thresholds::Direction::HigherIsWorse ? QStringLiteral("≥") : QStringLiteral("≤");
     auto describe = [&](Severity s) -> QString {
+        // "failed or stopped ≥ crit failed or stopped" says nothing a state word alone does not.
+        if (unit == QLatin1String("state") && s != Severity::Ok)
+            return QStringLiteral("job %1").arg(formatValue(value, unit));
         if (s == Severity::Crit && t.crit)
             return QStringLiteral("%1 %2 crit %3").arg(formatValue(value, unit), op, formatValue(*t.crit, unit));
         if (s == Severity::Warn && t.warn)
@@ -95,6 +98,15 @@ QString formatValue(double value, const QString& unit)
     }
     if (unit == QLatin1String("ratio"))
         return QStringLiteral("%1 %").arg(QString::number(value * 100.0, 'f', 2));
+    if (unit == QLatin1String("state")) {
+        // The job-state codes of the Flink source (see FlinkSource::jobStateCode).
+        if (value == 0.0)
+            return QStringLiteral("running");
+        if (value == 1.0)
+            return QStringLiteral("(re)starting");
+        if (value == 2.0)
+            return QStringLiteral("failed or stopped");
+    }
     const QLocale c = QLocale::c();
     QString number = std::fabs(value) >= 1000.0 || value == std::floor(value)
         ? QLocale(QLocale::English).toString(value, 'f', 0)

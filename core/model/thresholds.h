@@ -45,6 +45,8 @@ private:
     QString m_reason;
 };
 
-QString formatValue(double value, const QString& unit); // "1.25 s", "3,400 messages", "2.0 %"
+/// "1.25 s", "3,400 messages", "2.0 %"; unit "state" (job state 0/1/2) gives "running", "(re)starting",
+/// "failed or stopped".
+QString formatValue(double value, const QString& unit);
 
 } // namespace pw

@@ -134,7 +134,8 @@ const std::map<QString, QRegularExpression>& valuePatterns()
         {QStringLiteral("s"), QRegularExpression(QStringLiteral("^[0-9.]+ (ms|s|min|h|d)$"))},
         {QStringLiteral("errors/s"), QRegularExpression(QStringLiteral("^[0-9.,e+-]+ errors/s$"))},
         {QStringLiteral("ratio"), QRegularExpression(QStringLiteral("^[0-9.]+ %$"))},
-        {QString(), QRegularExpression(QStringLiteral("^[0-9,]+$"))}, // counts and job state have no unit
+        {QString(), QRegularExpression(QStringLiteral("^[0-9,]+$"))}, // counts have no unit
+        {QStringLiteral("state"), QRegularExpression(QStringLiteral("^(running|\\(re\\)starting|failed or stopped)$"))},
     };
     return patterns;
 }
@@ -421,7 +422,7 @@ private Q_SLOTS:
             {QStringLiteral("compute"), QStringLiteral("checkpoint_age"), QStringLiteral("s")},
             {QStringLiteral("compute"), QStringLiteral("checkpoint_duration"), QStringLiteral("s")},
             {QStringLiteral("compute"), QStringLiteral("failed_checkpoints"), QString()},
-            {QStringLiteral("compute"), QStringLiteral("job_state"), QString()}};
+            {QStringLiteral("compute"), QStringLiteral("job_state"), QStringLiteral("state")}};
 
         // A running job: last checkpoint 45 s ago, took 1.25 s, one failure in 15 min → all OK.
         const Run r = status(example(QStringLiteral("flink.yaml")),
@@ -436,7 +437,7 @@ private Q_SLOTS:
         QCOMPARE((*r.signal(QStringLiteral("compute"), QStringLiteral("failed_checkpoints")))[QStringLiteral("VALUE")],
             QStringLiteral("1"));
         QCOMPARE((*r.signal(QStringLiteral("compute"), QStringLiteral("job_state")))[QStringLiteral("VALUE")],
-            QStringLiteral("0"));
+            QStringLiteral("running"));
         QVERIFY2(duration[QStringLiteral("LABELS")].contains(QStringLiteral("aggregate-job")), qPrintable(r.text()));
 
         // A restarting job whose last checkpoint is 11 min old: state WARN, age CRIT → exit 2.
@@ -447,6 +448,8 @@ private Q_SLOTS:
         QVERIFY2(missingLiveValues(bad, expected).isEmpty(), qPrintable(bad.text()));
         QCOMPARE((*bad.signal(QStringLiteral("compute"), QStringLiteral("job_state")))[QStringLiteral("STATUS")],
             QStringLiteral("WARN"));
+        QCOMPARE((*bad.signal(QStringLiteral("compute"), QStringLiteral("job_state")))[QStringLiteral("VALUE")],
+            QStringLiteral("(re)starting"));
         QCOMPARE((*bad.signal(QStringLiteral("compute"), QStringLiteral("checkpoint_age")))[QStringLiteral("STATUS")],
             QStringLiteral("CRIT"));
         QVERIFY(allSourcesUp(bad));

@@ -99,6 +99,22 @@ private Q_SLOTS:
         QCOMPARE(formatValue(12345, QStringLiteral("messages")), QStringLiteral("12,345 messages"));
         QCOMPARE(formatValue(0.0125, QStringLiteral("ratio")), QStringLiteral("1.25 %"));
         QCOMPARE(formatValue(std::nan(""), QStringLiteral("s")), QStringLiteral("—"));
+        QCOMPARE(formatValue(0, QStringLiteral("state")), QStringLiteral("running"));
+        QCOMPARE(formatValue(1, QStringLiteral("state")), QStringLiteral("(re)starting"));
+        QCOMPARE(formatValue(2, QStringLiteral("state")), QStringLiteral("failed or stopped"));
+    }
+
+    // A job state is judged by its word, not by "2 ≥ crit 2".
+    void jobStateReason()
+    {
+        Thresholds t;
+        t.warn = 1;
+        t.crit = 2;
+        ThresholdTracker tracker;
+        QCOMPARE(tracker.update(t, 2, 1000, QStringLiteral("state")), Severity::Crit);
+        QCOMPARE(tracker.reason(), QStringLiteral("job failed or stopped"));
+        QCOMPARE(tracker.update(t, 0, 2000, QStringLiteral("state")), Severity::Ok);
+        QVERIFY(tracker.reason().isEmpty());
     }
 };
 
