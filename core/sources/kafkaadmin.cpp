@@ -1,9 +1,14 @@
 #include "sources/kafkaadmin.h"
 
+#include "config/config.h"
+
 #include <librdkafka/rdkafka.h>
 
 #include <QLoggingCategory>
 
+#include <algorithm>
+#include <atomic>
+#include <limits>
 #include <memory>
 
 Q_LOGGING_CATEGORY(lcKafkaAdmin, "pathwatch.kafka.admin", QtWarningMsg)
@@ -79,6 +84,7 @@ struct KafkaAdmin::Private
 {
     rd_kafka_t* rk = nullptr;
     KafkaAdminConfig config;
+    std::atomic<int> timeout {10000};
 
     ~Private()
     {
@@ -86,7 +92,7 @@ struct KafkaAdmin::Private
             rd_kafka_destroy(rk);
     }
 
-    int timeoutMs() const { return static_cast<int>(config.timeout.count()); }
+    int timeoutMs() const { return timeout.load(); }
 
     /// Runs one asynchronous admin operation and waits for its result event.
     template<class Start>
@@ -116,6 +122,16 @@ KafkaAdmin::KafkaAdmin()
 
 KafkaAdmin::~KafkaAdmin() = default;
 
+void KafkaAdmin::setTimeout(std::chrono::milliseconds timeout)
+{
+    d->timeout = static_cast<int>(std::clamp<qint64>(timeout.count(), 1, std::numeric_limits<int>::max()));
+}
+
+std::chrono::milliseconds KafkaAdmin::timeout() const
+{
+    return std::chrono::milliseconds(d->timeout.load());
+}
+
 Result<std::unique_ptr<KafkaAdmin>> KafkaAdmin::create(const KafkaAdminConfig& config)
 {
     char errstr[512] = {0};
@@ -133,6 +149,10 @@ Result<std::unique_ptr<KafkaAdmin>> KafkaAdmin::create(const KafkaAdminConfig& c
         if (!ok)
             break;
         ok = set(key, value);
+        // librdkafka's message quotes the rejected value, which must not reach a log when it is a secret.
+        if (!ok && isSecretPropertyName(key))
+            qstrncpy(
+                errstr, qPrintable(QStringLiteral("invalid value for the secret property %1").arg(key)), sizeof errstr);
     }
     if (!ok) {
         rd_kafka_conf_destroy(conf);
@@ -146,6 +166,7 @@ Result<std::unique_ptr<KafkaAdmin>> KafkaAdmin::create(const KafkaAdminConfig& c
     std::unique_ptr<KafkaAdmin> admin(new KafkaAdmin());
     admin->d->rk = rk;
     admin->d->config = config;
+    admin->setTimeout(config.timeout);
     return admin;
 }
 
@@ -320,6 +341,35 @@ Result<KafkaAdmin::Watermarks> KafkaAdmin::watermarks(const QString& topic, int3
     if (err)
         return kafkaFail(err, QStringLiteral("watermarks of %1 [%2]").arg(topic).arg(partition));
     return w;
+}
+
+Result<std::vector<KafkaAdmin::Watermarks>> KafkaAdmin::topicWatermarks(const QString& topic, int32_t partitions)
+{
+    std::vector<Watermarks> result(static_cast<size_t>(std::max(partitions, 0)));
+    if (partitions <= 0)
+        return result;
+    // ListOffsets reads the timestamps -2 and -1 as "earliest" and "latest": the watermarks of every partition.
+    for (const int64_t which : {int64_t(RD_KAFKA_OFFSET_BEGINNING), int64_t(RD_KAFKA_OFFSET_END)}) {
+        std::vector<std::pair<int32_t, int64_t>> request;
+        for (int32_t p = 0; p < partitions; ++p)
+            request.emplace_back(p, which);
+        auto offsets = offsetsForTimes(topic, request);
+        if (!offsets)
+            return std::unexpected(offsets.error());
+        for (const auto& o : *offsets) {
+            if (o.partition < 0 || o.partition >= partitions)
+                continue;
+            auto& w = result[static_cast<size_t>(o.partition)];
+            (which == RD_KAFKA_OFFSET_BEGINNING ? w.low : w.high) = o.offset;
+        }
+    }
+    for (int32_t p = 0; p < partitions; ++p) {
+        const auto& w = result[static_cast<size_t>(p)];
+        if (w.low < 0 || w.high < 0)
+            return fail(Error::Code::Protocol,
+                QStringLiteral("watermarks of %1 [%2]: the broker gave no offset").arg(topic).arg(p));
+    }
+    return result;
 }
 
 Result<std::vector<KafkaAdmin::PartitionOffset>> KafkaAdmin::offsetsForTimes(

@@ -78,6 +78,9 @@ public:
 
     static Result<std::unique_ptr<KafkaAdmin>> create(const KafkaAdminConfig& config);
     ~KafkaAdmin();
+    /// Changes the bound of the calls started after it, so a caller with a deadline can give each call what is left.
+    void setTimeout(std::chrono::milliseconds timeout);
+    std::chrono::milliseconds timeout() const;
     KafkaAdmin(const KafkaAdmin&) = delete;
     KafkaAdmin& operator=(const KafkaAdmin&) = delete;
 
@@ -96,6 +99,9 @@ public:
         const QString& topic, const std::vector<std::pair<int32_t, int64_t>>& timestamps);
     Result<std::vector<TopicInfo>> listTopics();
     Result<int32_t> partitionCount(const QString& topic);
+    /// Low and high watermarks of partitions 0..partitions-1 of a topic in two requests per leader, instead of
+    /// two round trips per partition.
+    Result<std::vector<Watermarks>> topicWatermarks(const QString& topic, int32_t partitions);
 
 private:
     KafkaAdmin();

@@ -2,6 +2,7 @@
 
 #include "sources/flinksource.h"
 #include "sources/httpjsonsource.h"
+#include "sources/kafkasource.h"
 #include "sources/promqlsource.h"
 #include "sources/scrapesource.h"
 #include "sources/sqlfreshnesssource.h"
@@ -29,6 +30,7 @@ constexpr std::array kRegistry {
     Registration {"sql", &SqlFreshnessSource::create},
     Registration {"http_json", &HttpJsonSource::create},
     Registration {"scrape", &ScrapeSource::create},
+    Registration {"kafka", &KafkaSource::create},
 };
 
 } // namespace

@@ -1,0 +1,603 @@
+#include "sources/kafkasource.h"
+
+#include "sources/freshness.h"
+#include "sources/kafkaadmin.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <QLoggingCategory>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <tuple>
+
+Q_LOGGING_CATEGORY(lcKafka, "pathwatch.kafka", QtWarningMsg)
+
+namespace pw {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using TopicPartition = std::pair<QString, int32_t>;
+
+void logToCategory(const rd_kafka_t*, int level, const char* facility, const char* message)
+{
+    if (level <= 3)
+        qCInfo(lcKafka).noquote() << facility << message;
+    else
+        qCDebug(lcKafka).noquote() << facility << message;
+}
+
+QString param(const SignalConfig& s, const char* key)
+{
+    return s.params.value(QString::fromLatin1(key)).toString().trimmed();
+}
+
+QString bootstrapServers(const SourceConfig& c)
+{
+    return c.options.value(QStringLiteral("bootstrap_servers")).toString().trimmed();
+}
+
+std::vector<std::pair<QString, QString>> properties(const SourceConfig& c)
+{
+    std::vector<std::pair<QString, QString>> out;
+    const QVariantMap map = c.options.value(QStringLiteral("properties")).toMap();
+    for (auto it = map.cbegin(); it != map.cend(); ++it)
+        out.emplace_back(it.key(), it.value().toString());
+    return out;
+}
+
+Labels labels(const QString& group, const QString& topic, int32_t partition)
+{
+    Labels l;
+    if (!group.isEmpty())
+        l.emplace_back(QStringLiteral("group"), group);
+    l.emplace_back(QStringLiteral("partition"), QString::number(partition));
+    l.emplace_back(QStringLiteral("topic"), topic);
+    return l;
+}
+
+/// What is left of one poll's time budget.
+class Deadline
+{
+public:
+    explicit Deadline(milliseconds budget)
+        : m_end(Clock::now() + budget)
+    { }
+    milliseconds remaining() const
+    {
+        return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(m_end - Clock::now()));
+    }
+    bool expired() const { return remaining().count() <= 0; }
+
+private:
+    Clock::time_point m_end;
+};
+
+Error errorFor(rd_kafka_resp_err_t err, const QString& what)
+{
+    Error::Code code = Error::Code::Protocol;
+    switch (err) {
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+        code = Error::Code::Timeout;
+        break;
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__RESOLVE:
+        code = Error::Code::Network;
+        break;
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+        code = Error::Code::NotFound;
+        break;
+    default:
+        break;
+    }
+    return Error::make(code, what + QStringLiteral(": ") + QString::fromUtf8(rd_kafka_err2str(err)));
+}
+
+/// The record reader: a consumer without a group (the legacy per-partition API needs none), so it never commits
+/// and never appears among the cluster's groups.
+Result<rd_kafka_t*> createReader(const SourceConfig& config)
+{
+    char errstr[512] = {0};
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(conf, logToCategory);
+    QString failedKey;
+    auto set = [&](const QString& key, const QString& value) {
+        if (!failedKey.isEmpty())
+            return;
+        if (rd_kafka_conf_set(conf, key.toUtf8().constData(), value.toUtf8().constData(), errstr, sizeof errstr)
+            != RD_KAFKA_CONF_OK)
+            failedKey = key;
+    };
+    set(QStringLiteral("bootstrap.servers"), bootstrapServers(config));
+    set(QStringLiteral("client.id"), QStringLiteral("pathwatch-reader"));
+    set(QStringLiteral("socket.timeout.ms"), QString::number(std::max<qint64>(config.timeoutMs, 10)));
+    set(QStringLiteral("log_level"), QStringLiteral("3"));
+    set(QStringLiteral("auto.offset.reset"), QStringLiteral("earliest"));
+    // The newest record is what producers wrote last, committed transaction or not.
+    set(QStringLiteral("isolation.level"), QStringLiteral("read_uncommitted"));
+    // One record per partition is wanted: no prefetching of whole batches beyond it, and answers without delay.
+    set(QStringLiteral("queued.min.messages"), QStringLiteral("1"));
+    set(QStringLiteral("fetch.wait.max.ms"), QStringLiteral("100"));
+    for (const auto& [key, value] : properties(config))
+        set(key, value);
+    // Whatever the properties say, reading must never move a group's offsets.
+    set(QStringLiteral("enable.auto.commit"), QStringLiteral("false"));
+    set(QStringLiteral("enable.auto.offset.store"), QStringLiteral("false"));
+    set(QStringLiteral("enable.partition.eof"), QStringLiteral("true"));
+    if (!failedKey.isEmpty()) {
+        rd_kafka_conf_destroy(conf);
+        // librdkafka's message quotes the rejected value, which must not be shown when it is a secret.
+        return fail(Error::Code::Config,
+            isSecretPropertyName(failedKey)
+                ? QStringLiteral("Kafka configuration: invalid value for the secret property %1").arg(failedKey)
+                : QStringLiteral("Kafka configuration: ") + QString::fromUtf8(errstr));
+    }
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        return fail(
+            Error::Code::Config, QStringLiteral("cannot create the Kafka reader: ") + QString::fromUtf8(errstr));
+    }
+    return rk;
+}
+
+struct RecordRequest
+{
+    QString topic;
+    int32_t partition = 0;
+    int64_t offset = 0;
+    bool operator<(const RecordRequest& o) const
+    {
+        return std::tie(topic, partition, offset) < std::tie(o.topic, o.partition, o.offset);
+    }
+};
+
+} // namespace
+
+struct KafkaSource::Clients
+{
+    std::unique_ptr<KafkaAdmin> admin;
+    rd_kafka_t* reader = nullptr;
+    std::map<QString, rd_kafka_topic_t*> topics;
+
+    ~Clients()
+    {
+        for (auto& [name, rkt] : topics)
+            rd_kafka_topic_destroy(rkt);
+        if (reader)
+            rd_kafka_destroy(reader);
+    }
+
+    rd_kafka_topic_t* topic(const QString& name)
+    {
+        auto it = topics.find(name);
+        if (it != topics.end())
+            return it->second;
+        rd_kafka_topic_t* rkt = rd_kafka_topic_new(reader, name.toUtf8().constData(), nullptr);
+        if (rkt)
+            topics.emplace(name, rkt);
+        return rkt;
+    }
+
+    /// Timestamp of the first record at or after each requested offset; nullopt when there is none (only control
+    /// records or the end of the partition). Partitions are read in parallel; a partition asked for twice (the
+    /// newest and the oldest record) is read in a second round.
+    std::map<RecordRequest, Result<std::optional<qint64>>> readTimestamps(
+        const std::set<RecordRequest>& requests, const Deadline& deadline)
+    {
+        std::map<RecordRequest, Result<std::optional<qint64>>> results;
+        std::vector<std::vector<RecordRequest>> rounds;
+        for (const auto& r : requests) {
+            auto round = std::find_if(rounds.begin(), rounds.end(), [&](const auto& rs) {
+                return std::none_of(rs.begin(), rs.end(),
+                    [&](const auto& o) { return o.topic == r.topic && o.partition == r.partition; });
+            });
+            if (round == rounds.end())
+                round = rounds.insert(rounds.end(), std::vector<RecordRequest> {});
+            round->push_back(r);
+        }
+        for (const auto& round : rounds)
+            readRound(round, deadline, results);
+        return results;
+    }
+
+    void readRound(const std::vector<RecordRequest>& round, const Deadline& deadline,
+        std::map<RecordRequest, Result<std::optional<qint64>>>& results)
+    {
+        rd_kafka_queue_t* queue = rd_kafka_queue_new(reader);
+        std::map<TopicPartition, RecordRequest> pending;
+        std::vector<std::pair<rd_kafka_topic_t*, int32_t>> started;
+        for (const auto& r : round) {
+            const QString what
+                = QStringLiteral("read %1 [%2] at offset %3").arg(r.topic).arg(r.partition).arg(r.offset);
+            rd_kafka_topic_t* rkt = topic(r.topic);
+            if (!rkt) {
+                results.emplace(r, std::unexpected(errorFor(rd_kafka_last_error(), what)));
+                continue;
+            }
+            if (rd_kafka_consume_start_queue(rkt, r.partition, r.offset, queue) == -1) {
+                results.emplace(r, std::unexpected(errorFor(rd_kafka_last_error(), what)));
+                continue;
+            }
+            started.emplace_back(rkt, r.partition);
+            pending.emplace(TopicPartition {r.topic, r.partition}, r);
+        }
+        while (!pending.empty() && !deadline.expired()) {
+            const int waitMs = static_cast<int>(std::min<qint64>(deadline.remaining().count(), 200));
+            rd_kafka_message_t* msg = rd_kafka_consume_queue(queue, waitMs);
+            if (!msg)
+                continue;
+            if (msg->rkt) {
+                const TopicPartition key {QString::fromUtf8(rd_kafka_topic_name(msg->rkt)), msg->partition};
+                auto it = pending.find(key);
+                if (it != pending.end()) {
+                    const RecordRequest& r = it->second;
+                    if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                        results.emplace(r, std::optional<qint64> {});
+                        pending.erase(it);
+                    } else if (msg->err) {
+                        results.emplace(r,
+                            std::unexpected(errorFor(msg->err,
+                                QStringLiteral("read %1 [%2] at offset %3")
+                                    .arg(r.topic)
+                                    .arg(r.partition)
+                                    .arg(r.offset))));
+                        pending.erase(it);
+                    } else if (msg->offset >= r.offset) {
+                        rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+                        const int64_t ts = rd_kafka_message_timestamp(msg, &type);
+                        if (ts < 0)
+                            results.emplace(r,
+                                fail(Error::Code::Parse,
+                                    QStringLiteral("record %1 of %2 [%3] has no timestamp")
+                                        .arg(msg->offset)
+                                        .arg(r.topic)
+                                        .arg(r.partition)));
+                        else
+                            results.emplace(r, std::optional<qint64>(ts));
+                        pending.erase(it);
+                    }
+                }
+            }
+            rd_kafka_message_destroy(msg);
+        }
+        for (const auto& [rkt, partition] : started)
+            rd_kafka_consume_stop(rkt, partition);
+        rd_kafka_queue_destroy(queue);
+        for (const auto& [key, r] : pending)
+            results.emplace(r,
+                fail(Error::Code::Timeout,
+                    QStringLiteral("no record of %1 [%2] at offset %3 arrived within the timeout")
+                        .arg(r.topic)
+                        .arg(r.partition)
+                        .arg(r.offset)));
+    }
+};
+
+KafkaSource::KafkaSource(SourceConfig config, std::vector<SignalConfig> signalConfigs)
+    : Source(std::move(config), std::move(signalConfigs))
+{ }
+
+KafkaSource::~KafkaSource() = default;
+
+Result<std::unique_ptr<Source>> KafkaSource::create(
+    const SourceConfig& config, const std::vector<SignalConfig>& signalConfigs)
+{
+    Error e;
+    e.code = Error::Code::Config;
+    e.source = config.id;
+    e.line = config.line;
+    if (bootstrapServers(config).isEmpty()) {
+        e.message = QStringLiteral("kafka source %1 needs `bootstrap_servers`").arg(config.id);
+        return std::unexpected(e);
+    }
+    for (const auto& s : signalConfigs) {
+        e.line = s.line;
+        switch (s.kind) {
+        case SignalKind::ConsumerLag:
+        case SignalKind::TimeLag:
+            if (param(s, "group").isEmpty()) {
+                e.message = QStringLiteral("signal %1 needs `group`").arg(s.id);
+                return std::unexpected(e);
+            }
+            break;
+        case SignalKind::DataAge:
+        case SignalKind::ReplayHeadroom:
+            if (param(s, "topic").isEmpty()) {
+                e.message = QStringLiteral("signal %1 needs `topic`").arg(s.id);
+                return std::unexpected(e);
+            }
+            break;
+        default:
+            e.message = QStringLiteral("signal %1: a kafka source serves consumer_lag, time_lag, replay_headroom "
+                                       "and data_age, not %2")
+                            .arg(s.id, signalKindName(s.kind));
+            return std::unexpected(e);
+        }
+    }
+    return std::unique_ptr<Source>(new KafkaSource(config, signalConfigs));
+}
+
+QString KafkaSource::endpoint() const
+{
+    return bootstrapServers(m_config);
+}
+
+void KafkaSource::poll(PollContext& context, std::function<void(PollResult)> done)
+{
+    if (!context.runBlocking) {
+        done(pollBlocking());
+        return;
+    }
+    context.runBlocking([this, done = std::move(done)] { done(pollBlocking()); });
+}
+
+void KafkaSource::recordHighWatermark(OffsetHistory& history, qint64 timeMs, int64_t high)
+{
+    // A high watermark that went back means the partition was recreated or truncated: the old points lie.
+    if (!history.empty() && high < history.back().offset)
+        history.clear();
+    // In a flat run only its first and last times matter for interpolation; keep two points, not one per poll.
+    if (history.size() >= 2 && history.back().offset == high && history[history.size() - 2].offset == high)
+        history.back().timeMs = timeMs;
+    else
+        history.push_back({timeMs, high});
+    while (history.size() > kHistoryPoints || (history.size() > 2 && history.front().timeMs < timeMs - kHistoryMs))
+        history.pop_front();
+}
+
+std::optional<double> KafkaSource::estimateTimeLagSeconds(const OffsetHistory& history, int64_t committed, qint64 nowMs)
+{
+    if (history.size() < 2)
+        return std::nullopt;
+    if (committed >= history.back().offset)
+        return 0.0;
+    auto seconds = [nowMs](double atMs) { return std::max(0.0, (double(nowMs) - atMs) / 1000.0); };
+    // The committed offset was passed before the history begins: the true lag is at least the history's span, so
+    // this is a lower bound (the history keeps an hour at most).
+    if (committed < history.front().offset)
+        return seconds(double(history.front().timeMs));
+    // The first point beyond the committed offset; the one before it is at or below it. The high watermark passed
+    // the committed offset somewhere between the two: assume it grew linearly.
+    for (size_t i = 1; i < history.size(); ++i) {
+        const OffsetPoint& b = history[i];
+        if (b.offset <= committed)
+            continue;
+        const OffsetPoint& a = history[i - 1];
+        const double fraction = double(committed - a.offset) / double(b.offset - a.offset);
+        return seconds(double(a.timeMs) + fraction * double(b.timeMs - a.timeMs));
+    }
+    return 0.0;
+}
+
+PollResult KafkaSource::pollBlocking()
+{
+    PollResult result;
+    // Leave the engine a moment to receive the answer before its own timeout gives up on the poll.
+    const qint64 budgetMs = m_config.timeoutMs - std::min<qint64>(250, m_config.timeoutMs / 4);
+    const Deadline deadline {milliseconds(std::max<qint64>(budgetMs, 1))};
+
+    if (!m_clients) {
+        auto clients = std::make_unique<Clients>();
+        KafkaAdminConfig adminConfig;
+        adminConfig.bootstrapServers = bootstrapServers(m_config);
+        adminConfig.properties = properties(m_config);
+        adminConfig.timeout = milliseconds(m_config.timeoutMs);
+        auto admin = KafkaAdmin::create(adminConfig);
+        if (!admin) {
+            result.error = admin.error();
+            return result;
+        }
+        clients->admin = std::move(*admin);
+        auto reader = createReader(m_config);
+        if (!reader) {
+            result.error = reader.error();
+            return result;
+        }
+        clients->reader = *reader;
+        m_clients = std::move(clients);
+    }
+    KafkaAdmin& admin = *m_clients->admin;
+    auto outOfTime = [&](const QString& what) {
+        return Error::make(Error::Code::Timeout,
+            QStringLiteral("%1: no time left within the source's timeout of %2 ms").arg(what).arg(m_config.timeoutMs));
+    };
+    // Each call gets what is left of the poll's budget, so the poll as a whole ends by the timeout.
+    auto bound = [&] {
+        if (deadline.expired())
+            return false;
+        admin.setTimeout(deadline.remaining());
+        return true;
+    };
+
+    if (!bound()) {
+        result.error = outOfTime(QStringLiteral("read the cluster metadata"));
+        return result;
+    }
+    auto topics = admin.listTopics();
+    if (!topics) {
+        Error e = topics.error();
+        e.message = QStringLiteral("cannot reach the Kafka cluster at %1: %2").arg(endpoint(), e.message);
+        result.error = e;
+        return result;
+    }
+    std::map<QString, int32_t> partitionCount;
+    for (const auto& t : *topics)
+        partitionCount[t.name] = t.partitions;
+
+    struct TopicWatermarks
+    {
+        Result<std::vector<KafkaAdmin::Watermarks>> marks;
+        qint64 atMs = 0;
+    };
+    std::map<QString, TopicWatermarks> watermarksCache;
+    auto watermarksOf = [&](const QString& topic) -> const TopicWatermarks& {
+        auto it = watermarksCache.find(topic);
+        if (it != watermarksCache.end())
+            return it->second;
+        TopicWatermarks w {fail(Error::Code::Generic, QString()), 0};
+        if (!bound())
+            w.marks = std::unexpected(outOfTime(QStringLiteral("watermarks of %1").arg(topic)));
+        else
+            w.marks = admin.topicWatermarks(topic, partitionCount.at(topic));
+        w.atMs = nowMs();
+        return watermarksCache.emplace(topic, std::move(w)).first->second;
+    };
+    std::map<QString, Result<std::vector<KafkaAdmin::PartitionOffset>>> offsetsCache;
+    auto offsetsOf = [&](const QString& group) -> const Result<std::vector<KafkaAdmin::PartitionOffset>>& {
+        auto it = offsetsCache.find(group);
+        if (it != offsetsCache.end())
+            return it->second;
+        Result<std::vector<KafkaAdmin::PartitionOffset>> offsets = bound()
+            ? admin.listGroupOffsets(group)
+            : std::unexpected(outOfTime(QStringLiteral("offsets of consumer group %1").arg(group)));
+        return offsetsCache.emplace(group, std::move(offsets)).first->second;
+    };
+    auto topicMissing = [](const QString& topic) {
+        return Error::make(Error::Code::NotFound, QStringLiteral("topic %1 does not exist").arg(topic));
+    };
+    std::set<TopicPartition> historyUpdated;
+
+    // Records to read for data_age and replay_headroom, all signals together so partitions are read in parallel.
+    struct RecordUse
+    {
+        const SignalConfig* signal;
+        RecordRequest request;
+    };
+    std::vector<RecordUse> recordUses;
+
+    for (const SignalConfig& s : m_signals) {
+        const QString group = param(s, "group");
+        const QString topicFilter = param(s, "topic");
+        if (!topicFilter.isEmpty() && !partitionCount.contains(topicFilter)) {
+            result.signalErrors.emplace_back(s.id, topicMissing(topicFilter));
+            continue;
+        }
+
+        if (s.kind == SignalKind::DataAge || s.kind == SignalKind::ReplayHeadroom) {
+            const auto& w = watermarksOf(topicFilter);
+            if (!w.marks) {
+                result.signalErrors.emplace_back(s.id, w.marks.error());
+                continue;
+            }
+            for (int32_t p = 0; p < int32_t(w.marks->size()); ++p) {
+                const auto& m = (*w.marks)[size_t(p)];
+                if (m.high <= m.low)
+                    continue; // empty: no record, so no age
+                recordUses.push_back(
+                    {&s, RecordRequest {topicFilter, p, s.kind == SignalKind::DataAge ? m.high - 1 : m.low}});
+            }
+            continue;
+        }
+
+        // consumer_lag and time_lag
+        const auto& offsets = offsetsOf(group);
+        if (!offsets) {
+            result.signalErrors.emplace_back(s.id, offsets.error());
+            continue;
+        }
+        std::map<TopicPartition, int64_t> committed;
+        std::set<QString> consumedTopics;
+        for (const auto& o : *offsets) {
+            if (!topicFilter.isEmpty() && o.topic != topicFilter)
+                continue;
+            // A topic deleted since the group committed to it has no lag to measure.
+            if (!partitionCount.contains(o.topic))
+                continue;
+            committed[{o.topic, o.partition}] = o.offset;
+            consumedTopics.insert(o.topic);
+        }
+        if (committed.empty()) {
+            // Kafka answers an unknown group with an empty list; tell that apart from a group that has not
+            // committed yet.
+            auto desc = bound() ? admin.describeGroup(group)
+                                : std::unexpected(outOfTime(QStringLiteral("describe consumer group %1").arg(group)));
+            if (!desc) {
+                result.signalErrors.emplace_back(s.id, desc.error());
+                continue;
+            }
+            if (desc->state == QLatin1String("Dead") || desc->state == QLatin1String("Unknown")) {
+                result.signalErrors.emplace_back(s.id,
+                    Error::make(Error::Code::NotFound,
+                        QStringLiteral("consumer group %1 does not exist (no members, no committed offsets)")
+                            .arg(group)));
+                continue;
+            }
+            if (topicFilter.isEmpty()) {
+                result.signalErrors.emplace_back(s.id,
+                    Error::make(Error::Code::NotFound,
+                        QStringLiteral("consumer group %1 has not committed any offset yet").arg(group)));
+                continue;
+            }
+            consumedTopics.insert(topicFilter); // a live group on the topic: all of it is still to be consumed
+        }
+
+        std::optional<Error> firstError;
+        for (const QString& topic : consumedTopics) {
+            const auto& w = watermarksOf(topic);
+            if (!w.marks) {
+                if (!firstError)
+                    firstError = w.marks.error();
+                continue;
+            }
+            for (int32_t p = 0; p < int32_t(w.marks->size()); ++p) {
+                const auto& m = (*w.marks)[size_t(p)];
+                const auto c = committed.find({topic, p});
+                const int64_t offset = c != committed.end() && c->second >= 0 ? c->second : -1;
+                if (s.kind == SignalKind::ConsumerLag) {
+                    const int64_t lag = offset >= 0 ? std::max<int64_t>(0, m.high - offset) : m.high - m.low;
+                    result.samples.push_back(Sample {s.id, labels(group, topic, p), w.atMs, double(lag)});
+                    continue;
+                }
+                auto& history = m_history[{topic, p}];
+                if (historyUpdated.insert({topic, p}).second)
+                    recordHighWatermark(history, w.atMs, m.high);
+                // Nothing committed: the oldest retained record is the next one to consume.
+                const auto lag = estimateTimeLagSeconds(history, offset >= 0 ? offset : m.low, w.atMs);
+                if (lag)
+                    result.samples.push_back(Sample {s.id, labels(group, topic, p), w.atMs, *lag});
+            }
+        }
+        if (firstError)
+            result.signalErrors.emplace_back(s.id, *firstError);
+    }
+
+    if (!recordUses.empty()) {
+        std::set<RecordRequest> requests;
+        for (const auto& use : recordUses)
+            requests.insert(use.request);
+        const auto timestamps = m_clients->readTimestamps(requests, deadline);
+        const qint64 now = nowMs();
+        std::set<QString> failed;
+        for (const auto& use : recordUses) {
+            const auto& ts = timestamps.at(use.request);
+            Result<double> age = std::unexpected(Error {});
+            if (!ts)
+                age = std::unexpected(ts.error());
+            else if (!*ts)
+                continue; // only control records there, no data
+            else if (age = freshnessSeconds(**ts, now); !age)
+                age.error().message = QStringLiteral("newest record of %1 [%2]: %3")
+                                          .arg(use.request.topic)
+                                          .arg(use.request.partition)
+                                          .arg(age.error().message);
+            if (!age) {
+                if (failed.insert(use.signal->id).second)
+                    result.signalErrors.emplace_back(use.signal->id, age.error());
+                continue;
+            }
+            result.samples.push_back(
+                Sample {use.signal->id, labels({}, use.request.topic, use.request.partition), now, *age});
+        }
+    }
+    return result;
+}
+
+} // namespace pw
