@@ -10,6 +10,7 @@
 #include <atomic>
 #include <limits>
 #include <memory>
+#include <mutex>
 
 Q_LOGGING_CATEGORY(lcKafkaAdmin, "pathwatch.kafka.admin", QtWarningMsg)
 
@@ -85,6 +86,8 @@ struct KafkaAdmin::Private
     rd_kafka_t* rk = nullptr;
     KafkaAdminConfig config;
     std::atomic<int> timeout {10000};
+    std::mutex errorMutex;
+    QString clientError;
 
     ~Private()
     {
@@ -120,6 +123,14 @@ KafkaAdmin::KafkaAdmin()
     : d(std::make_unique<Private>())
 { }
 
+QString KafkaAdmin::takeClientError()
+{
+    // librdkafka queues its errors for rd_kafka_poll(), which serves the error callback above.
+    rd_kafka_poll(d->rk, 0);
+    std::lock_guard lock(d->errorMutex);
+    return std::exchange(d->clientError, QString());
+}
+
 KafkaAdmin::~KafkaAdmin() = default;
 
 void KafkaAdmin::setTimeout(std::chrono::milliseconds timeout)
@@ -137,6 +148,17 @@ Result<std::unique_ptr<KafkaAdmin>> KafkaAdmin::create(const KafkaAdminConfig& c
     char errstr[512] = {0};
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(conf, logToCategory);
+    std::unique_ptr<KafkaAdmin> admin(new KafkaAdmin());
+    // Called on librdkafka's threads.
+    rd_kafka_conf_set_error_cb(conf, [](rd_kafka_t*, int err, const char* reason, void* opaque) {
+        auto* p = static_cast<Private*>(opaque);
+        std::lock_guard lock(p->errorMutex);
+        // "1/1 brokers are down" follows the failure that says why; keep the why.
+        if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && !p->clientError.isEmpty())
+            return;
+        p->clientError = fromC(reason);
+    });
+    rd_kafka_conf_set_opaque(conf, admin->d.get());
     auto set = [&](const QString& key, const QString& value) -> bool {
         return rd_kafka_conf_set(conf, key.toUtf8().constData(), value.toUtf8().constData(), errstr, sizeof errstr)
             == RD_KAFKA_CONF_OK;
@@ -163,7 +185,6 @@ Result<std::unique_ptr<KafkaAdmin>> KafkaAdmin::create(const KafkaAdminConfig& c
         rd_kafka_conf_destroy(conf);
         return fail(Error::Code::Config, QStringLiteral("cannot create the Kafka admin client: ") + fromC(errstr));
     }
-    std::unique_ptr<KafkaAdmin> admin(new KafkaAdmin());
     admin->d->rk = rk;
     admin->d->config = config;
     admin->setTimeout(config.timeout);

@@ -81,6 +81,9 @@ public:
     /// Changes the bound of the calls started after it, so a caller with a deadline can give each call what is left.
     void setTimeout(std::chrono::milliseconds timeout);
     std::chrono::milliseconds timeout() const;
+    /// The last error librdkafka reported outside any call (a refused connection, a failed SASL handshake), and
+    /// forgets it: a failed call says "transport failure", this says why. Empty when there was none.
+    QString takeClientError();
     KafkaAdmin(const KafkaAdmin&) = delete;
     KafkaAdmin& operator=(const KafkaAdmin&) = delete;
 

@@ -421,10 +421,13 @@ PollResult KafkaSource::pollBlocking()
         result.error = outOfTime(QStringLiteral("read the cluster metadata"));
         return result;
     }
+    admin.takeClientError(); // from before this poll
     auto topics = admin.listTopics();
     if (!topics) {
         Error e = topics.error();
         e.message = QStringLiteral("cannot reach the Kafka cluster at %1: %2").arg(endpoint(), e.message);
+        if (const QString cause = admin.takeClientError(); !cause.isEmpty())
+            e.message += QStringLiteral(" (%1)").arg(cause);
         result.error = e;
         return result;
     }

@@ -2,8 +2,10 @@
 // prometheus-cpp exporter, a real Prometheus server, recorded Flink REST bodies, a PostgreSQL cluster, a SQLite file
 // and a JSON data API. Each example must print a live value with its unit for every signal it configures, show its
 // source UP, and exit with the worst severity (0 when healthy; one unhealthy case per kind).
+#include "broker/broker.h"
 #include "postgresserver.h"
 #include "prometheusserver.h"
+#include "sources/kafkaadmin.h"
 #include "testexporter.h"
 #include "testhttpserver.h"
 
@@ -13,6 +15,7 @@
 #include <QFileInfo>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -23,6 +26,8 @@
 #include <prometheus/counter.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+
+#include <librdkafka/rdkafka.h>
 
 #include <atomic>
 #include <map>
@@ -135,6 +140,7 @@ const std::map<QString, QRegularExpression>& valuePatterns()
         {QStringLiteral("errors/s"), QRegularExpression(QStringLiteral("^[0-9.,e+-]+ errors/s$"))},
         {QStringLiteral("ratio"), QRegularExpression(QStringLiteral("^[0-9.]+ %$"))},
         {QString(), QRegularExpression(QStringLiteral("^[0-9,]+$"))}, // counts have no unit
+        {QStringLiteral("messages"), QRegularExpression(QStringLiteral("^[0-9,]+ messages$"))},
         {QStringLiteral("state"), QRegularExpression(QStringLiteral("^(running|\\(re\\)starting|failed or stopped)$"))},
     };
     return patterns;
@@ -275,7 +281,7 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("file");
         for (const char* f : {"prometheus.yaml", "scrape.yaml", "flink.yaml", "sql-postgres.yaml", "sql-sqlite.yaml",
-                 "http-json.yaml", "full-pipeline.yaml"})
+                 "http-json.yaml", "kafka.yaml", "full-pipeline.yaml"})
             QTest::newRow(f) << QString::fromLatin1(f);
     }
 
@@ -294,6 +300,9 @@ private Q_SLOTS:
             {QStringLiteral("PATHWATCH_SQLITE_DB"), QStringLiteral("/var/lib/dashboards/serving.db")},
             {QStringLiteral("PATHWATCH_DASHBOARD_URL"), QStringLiteral("http://127.0.0.1:3000/api/panels/hourly/data")},
             {QStringLiteral("PATHWATCH_DASHBOARD_API_KEY"), QStringLiteral("key")},
+            {QStringLiteral("PATHWATCH_KAFKA_BOOTSTRAP"), QStringLiteral("127.0.0.1:9092")},
+            {QStringLiteral("PATHWATCH_KAFKA_GROUP"), QStringLiteral("aggregator")},
+            {QStringLiteral("PATHWATCH_KAFKA_TOPIC"), QStringLiteral("events")},
             // full-pipeline.yaml's secrets
             {QStringLiteral("KAFKA_PASSWORD"), QStringLiteral("x")},
             {QStringLiteral("PROM_TOKEN"), QStringLiteral("x")}, {QStringLiteral("SCRAPE_TOKEN"), QStringLiteral("x")},
@@ -594,6 +603,112 @@ private Q_SLOTS:
         QCOMPARE(down.sourceRows.front()[QStringLiteral("STATUS")], QStringLiteral("STALE"));
         QVERIFY2(
             down.sourceRows.front()[QStringLiteral("ERROR")].contains(QStringLiteral("503")), qPrintable(down.text()));
+    }
+
+    void kafka()
+    {
+        QTemporaryDir dataDir;
+        QVERIFY(dataDir.isValid());
+        pw::broker::BrokerOptions options;
+        options.dataDir = dataDir.path().toStdString();
+        options.listenPort = 0;
+        options.defaultPartitions = 2;
+        options.threads = 2;
+        auto broker = pw::broker::Broker::start(options);
+        QVERIFY2(broker, qPrintable(broker ? QString() : broker.error().toString()));
+        const auto stopBroker = qScopeGuard([&] { (*broker)->stop(); });
+        const QString bootstrap = QString::fromStdString((*broker)->bootstrapServers());
+
+        // Five records per partition, written from 9 h ago (the replay headroom) to 2 min ago (the data age).
+        char errstr[512] = {0};
+        rd_kafka_conf_t* conf = rd_kafka_conf_new();
+        QCOMPARE(rd_kafka_conf_set(conf, "bootstrap.servers", qPrintable(bootstrap), errstr, sizeof errstr),
+            RD_KAFKA_CONF_OK);
+        rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+        QVERIFY2(producer, errstr);
+        const auto destroyProducer = qScopeGuard([&] { rd_kafka_destroy(producer); });
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        const qint64 timestamps[] = {now - 9 * 3600000, now - 3 * 3600000, now - 3600000, now - 600000, now - 120000};
+        for (int32_t partition : {0, 1}) {
+            for (qint64 ts : timestamps) {
+                QCOMPARE(rd_kafka_producev(producer, RD_KAFKA_V_TOPIC("events"), RD_KAFKA_V_PARTITION(partition),
+                             RD_KAFKA_V_VALUE(const_cast<char*>("v"), 1), RD_KAFKA_V_TIMESTAMP(ts),
+                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+                    RD_KAFKA_RESP_ERR_NO_ERROR);
+            }
+        }
+        QCOMPARE(rd_kafka_flush(producer, 30000), RD_KAFKA_RESP_ERR_NO_ERROR);
+        pw::KafkaAdminConfig adminConfig;
+        adminConfig.bootstrapServers = bootstrap;
+        auto admin = pw::KafkaAdmin::create(adminConfig);
+        QVERIFY(admin);
+        auto committed = (*admin)->alterGroupOffsets(
+            QStringLiteral("aggregator"), {{QStringLiteral("events"), 0, 3, {}}, {QStringLiteral("events"), 1, 5, {}}});
+        QVERIFY2(committed, qPrintable(committed ? QString() : committed.error().toString()));
+
+        const Run r = status(example(QStringLiteral("kafka.yaml")),
+            {{QStringLiteral("PATHWATCH_KAFKA_BOOTSTRAP"), bootstrap},
+                {QStringLiteral("PATHWATCH_KAFKA_GROUP"), QStringLiteral("aggregator")},
+                {QStringLiteral("PATHWATCH_KAFKA_TOPIC"), QStringLiteral("events")}});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.text()));
+        QVERIFY2(allSourcesUp(r), qPrintable(r.text()));
+        QCOMPARE(r.sourceRows.front()[QStringLiteral("ENDPOINT")], bootstrap);
+        // One row per partition for every signal, time lag included (status polls a second time for it).
+        QCOMPARE(r.signalRows.size(), 8);
+        const std::map<QString, QString> units {{QStringLiteral("consumer_lag"), QStringLiteral("messages")},
+            {QStringLiteral("time_lag"), QStringLiteral("s")}, {QStringLiteral("data_age"), QStringLiteral("s")},
+            {QStringLiteral("replay_headroom"), QStringLiteral("s")}};
+        std::map<QString, QString> values; // "signal partition" → value
+        for (const Row& row : r.signalRows) {
+            const QString name = row[QStringLiteral("SIGNAL")];
+            const QString value = row[QStringLiteral("VALUE")];
+            QVERIFY2(units.contains(name), qPrintable(r.text()));
+            QVERIFY2(valuePatterns().at(units.at(name)).match(value).hasMatch(), qPrintable(r.text()));
+            QCOMPARE(row[QStringLiteral("STATUS")], QStringLiteral("OK"));
+            const QString labels = row[QStringLiteral("LABELS")];
+            QVERIFY2(labels.contains(QStringLiteral("topic=\"events\"")), qPrintable(r.text()));
+            values[name
+                + (labels.contains(QStringLiteral("partition=\"0\"")) ? QStringLiteral(" 0") : QStringLiteral(" 1"))]
+                = value;
+        }
+        QCOMPARE(values[QStringLiteral("consumer_lag 0")], QStringLiteral("2 messages"));
+        QCOMPARE(values[QStringLiteral("consumer_lag 1")], QStringLiteral("0 messages"));
+        QCOMPARE(values[QStringLiteral("time_lag 1")], QStringLiteral("0 ms"));
+        static const QRegularExpression twoMinutes(QStringLiteral("^2\\.[01] min$"));
+        QVERIFY2(twoMinutes.match(values[QStringLiteral("data_age 0")]).hasMatch(), qPrintable(r.text()));
+        QVERIFY2(twoMinutes.match(values[QStringLiteral("data_age 1")]).hasMatch(), qPrintable(r.text()));
+        QCOMPARE(values[QStringLiteral("replay_headroom 0")], QStringLiteral("9.0 h"));
+        QCOMPARE(values[QStringLiteral("replay_headroom 1")], QStringLiteral("9.0 h"));
+    }
+
+    // Every source kind of the full example is built; whatever answers on its loopback endpoints, none is unknown.
+    void fullPipelineCreatesEverySource()
+    {
+        const Run r = status(example(QStringLiteral("full-pipeline.yaml")),
+            {{QStringLiteral("KAFKA_PASSWORD"), QStringLiteral("kp-9c1e")},
+                {QStringLiteral("PROM_TOKEN"), QStringLiteral("x")},
+                {QStringLiteral("SCRAPE_TOKEN"), QStringLiteral("x")},
+                {QStringLiteral("PG_PASSWORD"), QStringLiteral("x")},
+                {QStringLiteral("DASHBOARD_API_KEY"), QStringLiteral("x")}});
+        QVERIFY2(r.exitCode != 4 && r.exitCode != -1, qPrintable(r.text()));
+        QVERIFY2(!r.text().contains(QStringLiteral("unknown source kind")), qPrintable(r.text()));
+        const std::map<QString, QString> kinds {{QStringLiteral("kafka-main"), QStringLiteral("kafka")},
+            {QStringLiteral("flink"), QStringLiteral("flink")}, {QStringLiteral("prom"), QStringLiteral("promql")},
+            {QStringLiteral("sink-metrics"), QStringLiteral("scrape")},
+            {QStringLiteral("warehouse"), QStringLiteral("sql")},
+            {QStringLiteral("dashboard-api"), QStringLiteral("http_json")}};
+        for (const auto& [id, kind] : kinds)
+            QVERIFY2(std::any_of(r.sourceRows.begin(), r.sourceRows.end(),
+                         [&](const Row& row) {
+                             return row[QStringLiteral("SOURCE")] == id && row[QStringLiteral("KIND")] == kind;
+                         }),
+                qPrintable(id + QStringLiteral(" is not listed\n") + r.text()));
+        const auto kafka = std::find_if(r.sourceRows.begin(), r.sourceRows.end(),
+            [](const Row& row) { return row[QStringLiteral("SOURCE")] == QStringLiteral("kafka-main"); });
+        QVERIFY(kafka != r.sourceRows.end());
+        QCOMPARE((*kafka)[QStringLiteral("KIND")], QStringLiteral("kafka"));
+        QCOMPARE((*kafka)[QStringLiteral("ENDPOINT")], QStringLiteral("127.0.0.1:9092"));
+        QVERIFY2(!r.text().contains(QStringLiteral("kp-9c1e")), qPrintable(r.text()));
     }
 };
 

@@ -443,6 +443,8 @@ private slots:
         QVERIFY2(r.error->message.startsWith(
                      QStringLiteral("cannot reach the Kafka cluster at ") + address + QLatin1Char(':')),
             qPrintable(r.error->message));
+        // librdkafka's own words for why, not only "transport failure".
+        QVERIFY2(r.error->message.contains(QStringLiteral("Connection refused")), qPrintable(r.error->message));
     }
 
     // Last: stops the broker under a source whose clients already exist.

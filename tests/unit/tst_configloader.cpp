@@ -587,6 +587,9 @@ private slots:
             {"PATHWATCH_PG_USER", "reader"},
             {"PATHWATCH_PG_PASSWORD", kSecret},
             {"PATHWATCH_SQLITE_DB", "/tmp/serving.db"},
+            {"PATHWATCH_KAFKA_BOOTSTRAP", "127.0.0.1:9092"},
+            {"PATHWATCH_KAFKA_GROUP", "aggregator"},
+            {"PATHWATCH_KAFKA_TOPIC", "events"},
         };
         for (const auto& [name, value] : env)
             qputenv(name, value);
