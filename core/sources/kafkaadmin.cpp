@@ -173,8 +173,11 @@ Result<std::unique_ptr<KafkaAdmin>> KafkaAdmin::create(const KafkaAdminConfig& c
         ok = set(key, value);
         // librdkafka's message quotes the rejected value, which must not reach a log when it is a secret.
         if (!ok && isSecretPropertyName(key))
-            qstrncpy(
-                errstr, qPrintable(QStringLiteral("invalid value for the secret property %1").arg(key)), sizeof errstr);
+            qstrncpy(errstr,
+                qPrintable(
+                    QStringLiteral("the secret property %1 was refused (unknown name or invalid value, not shown)")
+                        .arg(key)),
+                sizeof errstr);
     }
     if (!ok) {
         rd_kafka_conf_destroy(conf);

@@ -135,9 +135,10 @@ Result<rd_kafka_t*> createReader(const SourceConfig& config)
         rd_kafka_conf_destroy(conf);
         // librdkafka's message quotes the rejected value, which must not be shown when it is a secret.
         return fail(Error::Code::Config,
-            isSecretPropertyName(failedKey)
-                ? QStringLiteral("Kafka configuration: invalid value for the secret property %1").arg(failedKey)
-                : QStringLiteral("Kafka configuration: ") + QString::fromUtf8(errstr));
+            isSecretPropertyName(failedKey) ? QStringLiteral(
+                "Kafka configuration: the secret property %1 was refused (unknown name or invalid value, not shown)")
+                                                  .arg(failedKey)
+                                            : QStringLiteral("Kafka configuration: ") + QString::fromUtf8(errstr));
     }
     rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     if (!rk) {
@@ -190,9 +191,19 @@ struct KafkaSource::Clients
     /// records or the end of the partition). Partitions are read in parallel; a partition asked for twice (the
     /// newest and the oldest record) is read in a second round.
     std::map<RecordRequest, Result<std::optional<qint64>>> readTimestamps(
-        const std::set<RecordRequest>& requests, const Deadline& deadline)
+        const SourceConfig& config, const std::set<RecordRequest>& requests, const Deadline& deadline)
     {
         std::map<RecordRequest, Result<std::optional<qint64>>> results;
+        // Created with the first record read: a source that only measures lag never opens its connections.
+        if (!reader) {
+            auto created = createReader(config);
+            if (!created) {
+                for (const auto& r : requests)
+                    results.emplace(r, std::unexpected(created.error()));
+                return results;
+            }
+            reader = *created;
+        }
         std::vector<std::vector<RecordRequest>> rounds;
         for (const auto& r : requests) {
             auto round = std::find_if(rounds.begin(), rounds.end(), [&](const auto& rs) {
@@ -205,6 +216,8 @@ struct KafkaSource::Clients
         }
         for (const auto& round : rounds)
             readRound(round, deadline, results);
+        // Serve (and so free) the errors librdkafka queued meanwhile; each read reports its own.
+        rd_kafka_poll(reader, 0);
         return results;
     }
 
@@ -396,12 +409,6 @@ PollResult KafkaSource::pollBlocking()
             return result;
         }
         clients->admin = std::move(*admin);
-        auto reader = createReader(m_config);
-        if (!reader) {
-            result.error = reader.error();
-            return result;
-        }
-        clients->reader = *reader;
         m_clients = std::move(clients);
     }
     KafkaAdmin& admin = *m_clients->admin;
@@ -576,7 +583,7 @@ PollResult KafkaSource::pollBlocking()
         std::set<RecordRequest> requests;
         for (const auto& use : recordUses)
             requests.insert(use.request);
-        const auto timestamps = m_clients->readTimestamps(requests, deadline);
+        const auto timestamps = m_clients->readTimestamps(m_config, requests, deadline);
         const qint64 now = nowMs();
         std::set<QString> failed;
         for (const auto& use : recordUses) {

@@ -447,6 +447,44 @@ private slots:
         QVERIFY2(r.error->message.contains(QStringLiteral("Connection refused")), qPrintable(r.error->message));
     }
 
+    // A listener that accepts connections and never answers: every call waits, the poll still ends by its timeout.
+    void silentBrokerTimesOut()
+    {
+        QTcpServer silent;
+        QVERIFY(silent.listen(QHostAddress::LocalHost, 0));
+        const QString address = QStringLiteral("127.0.0.1:%1").arg(silent.serverPort());
+        auto created = pw::createSource(sourceConfig(address, 1500),
+            {signal(QStringLiteral("lag"), SignalKind::ConsumerLag, kGroup, kTopic),
+                signal(QStringLiteral("age"), SignalKind::DataAge, {}, kTopic)});
+        QVERIFY(created);
+        for (int i = 0; i < 2; ++i) {
+            QElapsedTimer timer;
+            timer.start();
+            const PollResult r = pollOnThread(**created).result;
+            qInfo().noquote() << errorsText(r);
+            QVERIFY2(timer.elapsed() < 1500, qPrintable(QString::number(timer.elapsed())));
+            QVERIFY(r.error);
+            QVERIFY2(r.error->message.startsWith(QStringLiteral("cannot reach the Kafka cluster at ") + address),
+                qPrintable(r.error->message));
+        }
+    }
+
+    // A refused secret property is named, its value never shown.
+    void secretsStayOutOfErrors()
+    {
+        pw::SourceConfig config = sourceConfig(bootstrap());
+        config.options.insert(QStringLiteral("properties"),
+            QVariantMap {{QStringLiteral("sasl.secret.token"), QStringLiteral("hunter2-7c1f")}});
+        auto created
+            = pw::createSource(config, {signal(QStringLiteral("lag"), SignalKind::ConsumerLag, kGroup, kTopic)});
+        QVERIFY(created);
+        const PollResult r = pollOnThread(**created).result;
+        QVERIFY(r.error);
+        QCOMPARE(r.error->code, pw::Error::Code::Config);
+        QVERIFY2(r.error->message.contains(QStringLiteral("sasl.secret.token")), qPrintable(r.error->message));
+        QVERIFY2(!r.error->toString().contains(QStringLiteral("hunter2")), qPrintable(r.error->toString()));
+    }
+
     // Last: stops the broker under a source whose clients already exist.
     void brokerGoesAway()
     {
