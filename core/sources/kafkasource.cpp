@@ -401,7 +401,10 @@ PollResult KafkaSource::pollBlocking()
         auto clients = std::make_unique<Clients>();
         KafkaAdminConfig adminConfig;
         adminConfig.bootstrapServers = bootstrapServers(m_config);
-        adminConfig.properties = properties(m_config);
+        // A producer handle asks for topics with auto-creation on; a monitor must never create what it looks at.
+        adminConfig.properties = {{QStringLiteral("allow.auto.create.topics"), QStringLiteral("false")}};
+        for (auto& property : properties(m_config))
+            adminConfig.properties.push_back(std::move(property));
         adminConfig.timeout = milliseconds(m_config.timeoutMs);
         auto admin = KafkaAdmin::create(adminConfig);
         if (!admin) {
@@ -594,7 +597,8 @@ PollResult KafkaSource::pollBlocking()
             else if (!*ts)
                 continue; // only control records there, no data
             else if (age = freshnessSeconds(**ts, now); !age)
-                age.error().message = QStringLiteral("newest record of %1 [%2]: %3")
+                age.error().message = QStringLiteral("record %1 of %2 [%3]: %4")
+                                          .arg(use.request.offset)
                                           .arg(use.request.topic)
                                           .arg(use.request.partition)
                                           .arg(age.error().message);
