@@ -135,6 +135,13 @@ MainWindow::MainWindow(QWidget* parent)
 
 MainWindow::~MainWindow() = default;
 
+void MainWindow::setModeNote(const QString& text, const QString& details)
+{
+    m_modeLabel->setText(text);
+    m_modeLabel->setToolTip(details);
+    m_modeLabel->setVisible(!text.isEmpty());
+}
+
 QWidget* MainWindow::createConsolePage()
 {
     auto* page = new QWidget(this);
@@ -163,6 +170,12 @@ QWidget* MainWindow::createConsolePage()
     m_summaryLabel->setForegroundRole(QPalette::PlaceholderText);
     header->addWidget(m_summaryLabel);
     header->addStretch(1);
+    m_modeLabel = new QLabel(page);
+    m_modeLabel->setObjectName(QStringLiteral("modeLabel"));
+    m_modeLabel->setForegroundRole(QPalette::PlaceholderText);
+    m_modeLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_modeLabel->hide();
+    header->addWidget(m_modeLabel);
     layout->addLayout(header);
 
     m_strip = new PipelineStrip(page);

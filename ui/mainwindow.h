@@ -42,6 +42,9 @@ public Q_SLOTS:
     /// Replaces the console with a message (Markdown) when there is nothing to watch, e.g. no configuration.
     /// The next snapshot brings the console back.
     void setEmptyState(const QString& message);
+    /// A note at the right of the header about what is being watched (e.g. the embedded demo and where its
+    /// endpoints are); `details` is its tooltip. An empty text hides it.
+    void setModeNote(const QString& text, const QString& details = {});
 
 Q_SIGNALS:
     /// Emitted after a snapshot has been put on screen.
@@ -69,6 +72,7 @@ private:
     QLabel* m_pipelineLabel = nullptr;
     QLabel* m_overallLabel = nullptr;
     QLabel* m_summaryLabel = nullptr;
+    QLabel* m_modeLabel = nullptr;
     PipelineStrip* m_strip = nullptr;
     SignalTableModel* m_signalModel = nullptr;
     SourceHealthModel* m_sourceModel = nullptr;

@@ -281,6 +281,24 @@ private Q_SLOTS:
         QCOMPARE(stack->currentWidget()->objectName(), QStringLiteral("consolePage"));
     }
 
+    // The header says what is being watched (e.g. the embedded demo), with the endpoints in its tooltip.
+    void modeNote()
+    {
+        auto f = makeWindow();
+        auto* note = f->window->findChild<QLabel*>(QStringLiteral("modeLabel"));
+        QVERIFY(note);
+        QVERIFY(feed(*f->window, test::makePathSnapshot(kNow)));
+        f->window->show();
+        QVERIFY(QTest::qWaitForWindowExposed(f->window.get()));
+        QVERIFY(!note->isVisible());
+        f->window->setModeNote(u"Embedded demo · broker 127.0.0.1:9092"_s, u"Flink REST API: http://127.0.0.1:8081"_s);
+        QVERIFY(note->isVisible());
+        QCOMPARE(note->text(), u"Embedded demo · broker 127.0.0.1:9092"_s);
+        QCOMPARE(note->toolTip(), u"Flink REST API: http://127.0.0.1:8081"_s);
+        f->window->setModeNote({});
+        QVERIFY(!note->isVisible());
+    }
+
     void filterSignalTable()
     {
         auto f = makeWindow();

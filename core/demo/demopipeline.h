@@ -1,0 +1,78 @@
+#pragma once
+
+#include "model/error.h"
+
+#include <QString>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace pw::demo {
+
+/// Faults the demo can be made to show (each a toggle).
+enum class Drill
+{
+    StopJob, // the stream job stops consuming and checkpointing (Flink state CANCELED); lag and checkpoint age grow
+    SlowSink, // every sink commit takes seconds: commit latency goes up, checkpoints take longer
+    ObjectStoreErrors, // object-store writes fail: error rate goes up, checkpoints fail, data stops reaching serving
+    PauseProducer, // no new events: the source log goes quiet, data age grows while lag stays 0
+};
+
+struct DemoOptions
+{
+    std::filesystem::path dataDir; // broker log, object store, serving database
+    std::string host = "127.0.0.1";
+    std::uint16_t brokerPort = 9092; // 0: any free port; a busy port falls back to a free one
+    std::uint16_t restPort = 8081; // Flink-compatible REST API; 0 / busy: a free one
+    std::uint16_t metricsPort = 9465; // the sink's Prometheus metrics; 0 / busy: a free one
+    int partitions = 4;
+    double eventsPerSecond = 200;
+    std::chrono::milliseconds checkpointInterval {10000};
+};
+
+/// Where the running demo can be reached (what the generated config points at).
+struct DemoEndpoints
+{
+    std::string bootstrapServers; // "127.0.0.1:9092"
+    std::string restUrl; // "http://127.0.0.1:8081"
+    std::string metricsUrl; // "http://127.0.0.1:9465/metrics"
+    std::filesystem::path servingDatabase; // SQLite file of the serving table
+    std::filesystem::path objectStore; // directory of the local object store
+    std::string topic = "events";
+    std::string group = "demo-aggregate";
+    std::string jobName = "demo-aggregate";
+};
+
+/// The embedded demo metrics pipeline (DESIGN.md, "Modes"): an in-process Kafka-protocol broker, a producer of
+/// events, an aggregating stream job in a consumer group that checkpoints, commits offsets on checkpoint and serves
+/// a Flink-compatible REST API, a sink that writes aggregate objects to a local object store and exposes Prometheus
+/// metrics, and a serving table in SQLite. It only speaks real protocols; the console watches it through the same
+/// sources it uses in production (see demoConfigYaml).
+class DemoPipeline
+{
+public:
+    /// Starts everything (blocking: binds ports, opens files) — call it off the GUI thread.
+    static Result<std::unique_ptr<DemoPipeline>> start(const DemoOptions& options);
+    ~DemoPipeline(); // stops
+    DemoPipeline(const DemoPipeline&) = delete;
+    DemoPipeline& operator=(const DemoPipeline&) = delete;
+
+    const DemoEndpoints& endpoints() const;
+    void setDrill(Drill drill, bool on);
+    bool drill(Drill drill) const;
+    void stop();
+
+private:
+    DemoPipeline();
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+/// A Pathwatch config (YAML) that watches the demo through the kafka, flink, scrape and sql sources, with the
+/// thresholds an SRE would set; it doubles as an example of a whole-path config.
+QString demoConfigYaml(const DemoEndpoints& endpoints);
+
+} // namespace pw::demo
