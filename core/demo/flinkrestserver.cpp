@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -404,14 +405,20 @@ struct FlinkRestServer::Private
         acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
             if (stopping)
                 return;
-            if (!ec) {
-                sessions.remove_if([](const std::weak_ptr<Session>& s) { return s.expired(); });
-                auto session = std::make_shared<Session>(std::move(socket), board, idleTimeout);
-                sessions.push_back(session);
-                session->start();
-            } else {
+            if (ec) {
+                // Typically out of file descriptors: retrying at once would spin, so give connections time to close.
                 qCWarning(lcDemoRest) << "accept failed:" << QString::fromStdString(ec.message());
+                retryTimer.expires_after(std::chrono::milliseconds(100));
+                retryTimer.async_wait([this](beast::error_code waitError) {
+                    if (!waitError && !stopping)
+                        accept();
+                });
+                return;
             }
+            sessions.remove_if([](const std::weak_ptr<Session>& s) { return s.expired(); });
+            auto session = std::make_shared<Session>(std::move(socket), board, idleTimeout);
+            sessions.push_back(session);
+            session->start();
             accept();
         });
     }
@@ -422,6 +429,7 @@ struct FlinkRestServer::Private
     std::chrono::milliseconds idleTimeout {30000};
     asio::io_context io {1};
     tcp::acceptor acceptor {io};
+    asio::steady_timer retryTimer {io};
     std::list<std::weak_ptr<Session>> sessions; // only touched on the server thread
     bool stopping = false; // only touched on the server thread
     std::thread thread;
@@ -488,6 +496,7 @@ void FlinkRestServer::stop()
         p->stopping = true;
         beast::error_code ec;
         p->acceptor.close(ec);
+        p->retryTimer.cancel();
         for (auto& weak : p->sessions)
             if (auto session = weak.lock())
                 session->close();

@@ -14,7 +14,9 @@ class JobStatusBoard;
 /// monitoring tool uses, from a JobStatusBoard: `GET /overview`, `/jobs/overview`, `/jobs/:jobid`,
 /// `/jobs/:jobid/checkpoints`; anything else is a JSON 404 `{"errors":["Not found: ..."]}`, a non-GET a 405.
 /// Field names and shapes follow Flink 1.17's REST API, so Pathwatch's own Flink source reads it like a real
-/// JobManager. Binds loopback unless told otherwise.
+/// JobManager. Binds loopback unless told otherwise. Each request reads a fresh JobStatusBoard::view(), so the board
+/// must outlive the server. start/stop/port/url may be called from any thread; stop() and the destructor close
+/// the listener and every connection and join the server thread.
 class FlinkRestServer
 {
 public:
