@@ -1,0 +1,583 @@
+#include "demo/demopipeline.h"
+
+#include "broker/broker.h"
+#include "demo/demosink.h"
+#include "demo/flinkrestserver.h"
+#include "demo/jobstatusboard.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <fmt/format.h>
+
+#include <QDateTime>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLoggingCategory>
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <random>
+#include <thread>
+
+namespace pw::demo {
+
+Q_LOGGING_CATEGORY(lcDemo, "pathwatch.demo", QtWarningMsg)
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+constexpr int kDrillCount = 4;
+
+std::int64_t nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+QString pathText(const fs::path& path)
+{
+    return QString::fromStdString(path.string());
+}
+
+QString randomJobId()
+{
+    std::random_device device;
+    std::mt19937_64 random((std::uint64_t(device()) << 32) ^ device());
+    return QString::fromStdString(fmt::format("{:016x}{:016x}", random(), random()));
+}
+
+// librdkafka's own chatter (a broker connection dropped while the demo stops) is not the user's business.
+void logToCategory(const rd_kafka_t*, int level, const char* facility, const char* message)
+{
+    qCDebug(lcDemo, "librdkafka %d %s: %s", level, facility, message);
+}
+
+void errorToCategory(rd_kafka_t*, int error, const char* reason, void*)
+{
+    qCDebug(lcDemo, "librdkafka error %s: %s", rd_kafka_err2name(rd_kafka_resp_err_t(error)), reason);
+}
+
+// Builds a client configuration; the error names the property librdkafka refused.
+Result<rd_kafka_conf_t*> clientConfig(const std::vector<std::pair<const char*, std::string>>& properties)
+{
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    char errstr[512];
+    for (const auto& [name, value] : properties)
+        if (rd_kafka_conf_set(conf, name, value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_destroy(conf);
+            return fail(Error::Code::Config,
+                QStringLiteral("demo Kafka client property %1: %2")
+                    .arg(QString::fromLatin1(name), QString::fromUtf8(errstr)));
+        }
+    rd_kafka_conf_set_log_cb(conf, logToCategory);
+    rd_kafka_conf_set_error_cb(conf, errorToCategory);
+    return conf;
+}
+
+Result<rd_kafka_t*> newClient(rd_kafka_type_t type, rd_kafka_conf_t* conf)
+{
+    char errstr[512];
+    rd_kafka_t* rk = rd_kafka_new(type, conf, errstr, sizeof errstr);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        return fail(Error::Code::Generic,
+            QStringLiteral("cannot create the demo's Kafka %1: %2")
+                .arg(type == RD_KAFKA_PRODUCER ? QStringLiteral("producer") : QStringLiteral("consumer"),
+                    QString::fromUtf8(errstr)));
+    }
+    return rk;
+}
+
+Result<void> checkWritable(const fs::path& dir)
+{
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec)
+        return fail(Error::Code::Io,
+            QStringLiteral("cannot create the demo data directory %1: %2")
+                .arg(pathText(dir), QString::fromStdString(ec.message())));
+    const fs::path probe = dir / ".write-probe";
+    {
+        std::ofstream out(probe, std::ios::trunc);
+        out << "ok";
+        out.close();
+        if (!out)
+            return fail(
+                Error::Code::Io, QStringLiteral("the demo data directory %1 is not writable").arg(pathText(dir)));
+    }
+    fs::remove(probe, ec);
+    return {};
+}
+
+} // namespace
+
+struct DemoPipeline::Private
+{
+    DemoOptions options;
+    DemoEndpoints endpoints;
+    std::unique_ptr<broker::Broker> broker;
+    rd_kafka_t* producer = nullptr;
+    std::unique_ptr<JobStatusBoard> board;
+    std::unique_ptr<FlinkRestServer> rest;
+    std::thread producerThread;
+    std::thread jobThread;
+
+    // Guards `sink` and is what idle threads wait on; `wake` fires on stop and on every drill change.
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::atomic<bool> stopping {false};
+    std::array<std::atomic<bool>, kDrillCount> drills {};
+    DemoSink* sink = nullptr; // owned by the job thread
+
+    std::mutex stopMutex;
+    bool stopped = false;
+
+    bool drillOn(Drill drill) const { return drills[std::size_t(drill)].load(); }
+
+    Result<void> startBroker();
+    Result<void> startProducer();
+    Result<void> createTopic();
+    Result<void> startJob();
+    Result<void> startRest();
+
+    void produce();
+    void runJob(std::promise<Result<std::uint16_t>> ready);
+    Result<rd_kafka_t*> subscribe();
+    void consume(rd_kafka_t* consumer, Aggregates& pending, std::int64_t& checkpointId);
+    void checkpoint(rd_kafka_t* consumer, Aggregates& pending, std::int64_t id);
+    /// Sleeps up to `duration`; false when woken because the pipeline is stopping.
+    bool pause(std::chrono::milliseconds duration)
+    {
+        std::unique_lock lock(mutex);
+        return !wake.wait_for(lock, duration, [this] { return stopping.load(); });
+    }
+};
+
+Result<void> DemoPipeline::Private::startBroker()
+{
+    broker::BrokerOptions brokerOptions;
+    brokerOptions.dataDir = options.dataDir / "broker";
+    brokerOptions.listenHost = options.host;
+    brokerOptions.listenPort = options.brokerPort;
+    brokerOptions.defaultPartitions = std::max(options.partitions, 1);
+    brokerOptions.threads = 2;
+    auto started = broker::Broker::start(brokerOptions);
+    if (!started && options.brokerPort != 0) {
+        qCInfo(lcDemo) << "demo broker port" << options.brokerPort
+                       << "unavailable, using a free one:" << started.error().toString();
+        brokerOptions.listenPort = 0;
+        started = broker::Broker::start(brokerOptions);
+    }
+    if (!started) {
+        Error error = started.error();
+        error.message = QStringLiteral("the demo broker did not start: ") + error.message;
+        return std::unexpected(error);
+    }
+    broker = std::move(*started);
+    endpoints.bootstrapServers = broker->bootstrapServers();
+    return {};
+}
+
+Result<void> DemoPipeline::Private::startProducer()
+{
+    auto conf = clientConfig({
+        {"bootstrap.servers", endpoints.bootstrapServers},
+        {"client.id", "pathwatch-demo-producer"},
+        {"linger.ms", "20"},
+        {"enable.idempotence", "true"},
+        // Same key, same partition, as Kafka's Java client does it.
+        {"partitioner", "murmur2_random"},
+    });
+    if (!conf)
+        return std::unexpected(conf.error());
+    auto rk = newClient(RD_KAFKA_PRODUCER, *conf);
+    if (!rk)
+        return std::unexpected(rk.error());
+    producer = *rk;
+    return {};
+}
+
+Result<void> DemoPipeline::Private::createTopic()
+{
+    char errstr[512];
+    rd_kafka_NewTopic_t* topic
+        = rd_kafka_NewTopic_new(endpoints.topic.c_str(), std::max(options.partitions, 1), 1, errstr, sizeof errstr);
+    if (!topic)
+        return fail(Error::Code::Config, QStringLiteral("demo topic: %1").arg(QString::fromUtf8(errstr)));
+    rd_kafka_AdminOptions_t* adminOptions = rd_kafka_AdminOptions_new(producer, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_AdminOptions_set_request_timeout(adminOptions, 10000, errstr, sizeof errstr);
+    rd_kafka_queue_t* queue = rd_kafka_queue_new(producer);
+    rd_kafka_CreateTopics(producer, &topic, 1, adminOptions, queue);
+    rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 15000);
+    rd_kafka_AdminOptions_destroy(adminOptions);
+    rd_kafka_NewTopic_destroy(topic);
+
+    Result<void> result;
+    if (!event) {
+        result = fail(Error::Code::Timeout, QStringLiteral("creating the demo topic timed out"));
+    } else if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        result = fail(Error::Code::Protocol,
+            QStringLiteral("creating the demo topic failed: %1")
+                .arg(QString::fromUtf8(rd_kafka_event_error_string(event))));
+    } else {
+        size_t count = 0;
+        const auto** topics = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &count);
+        for (size_t i = 0; i < count; ++i) {
+            const rd_kafka_resp_err_t err = rd_kafka_topic_result_error(topics[i]);
+            // A data directory from an earlier run already has it.
+            if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+                const char* message = rd_kafka_topic_result_error_string(topics[i]);
+                result = fail(Error::Code::Protocol,
+                    QStringLiteral("creating the demo topic %1 failed: %2")
+                        .arg(QString::fromStdString(endpoints.topic),
+                            QString::fromUtf8(message ? message : rd_kafka_err2str(err))));
+            }
+        }
+    }
+    if (event)
+        rd_kafka_event_destroy(event);
+    rd_kafka_queue_destroy(queue);
+    return result;
+}
+
+void DemoPipeline::Private::produce()
+{
+    pthread_setname_np(pthread_self(), "pw-demo-produce");
+    std::mt19937_64 random {std::random_device {}()};
+    std::uniform_real_distribution<double> values(0, 100);
+    const double rate = std::max(options.eventsPerSecond, 0.0);
+    const int keys = std::max(16, options.partitions * 4);
+    std::uint64_t sequence = 0;
+    // Paced against a start time rather than by sleeping per event, so the rate holds whatever the send cost.
+    auto epoch = std::chrono::steady_clock::now();
+    std::uint64_t sent = 0;
+    std::string key;
+    std::string payload;
+
+    std::unique_lock lock(mutex);
+    while (!stopping) {
+        if (drillOn(Drill::PauseProducer) || rate <= 0) {
+            wake.wait(lock, [&] { return stopping || (!drillOn(Drill::PauseProducer) && rate > 0); });
+            epoch = std::chrono::steady_clock::now();
+            sent = 0;
+            continue;
+        }
+        lock.unlock();
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch).count();
+        auto due = std::uint64_t(elapsed * rate);
+        // After a stall, carry on at the rate instead of sending the backlog in one burst.
+        if (due > sent + std::uint64_t(rate) + 1)
+            sent = due - std::uint64_t(rate);
+        for (; sent < due; ++sent, ++sequence) {
+            const std::int64_t ts = nowMs();
+            key = fmt::format("k{}", sequence % std::uint64_t(keys));
+            payload = fmt::format(R"({{"ts":{},"key":"{}","value":{:.3f}}})", ts, key, values(random));
+            const rd_kafka_resp_err_t err = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(endpoints.topic.c_str()),
+                RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_VALUE(payload.data(), payload.size()),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_END);
+            if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                // Queue full (the broker is slow or gone): drop this round rather than block the pacing.
+                qCDebug(lcDemo) << "demo producer:" << rd_kafka_err2str(err);
+                sent = due;
+                break;
+            }
+        }
+        rd_kafka_poll(producer, 0);
+        lock.lock();
+        wake.wait_for(lock, 10ms, [&] { return stopping || drillOn(Drill::PauseProducer); });
+    }
+}
+
+Result<rd_kafka_t*> DemoPipeline::Private::subscribe()
+{
+    auto conf = clientConfig({
+        {"bootstrap.servers", endpoints.bootstrapServers},
+        {"client.id", "pathwatch-demo-job"},
+        {"group.id", endpoints.group},
+        // Offsets are committed by checkpoints only, like Flink's Kafka source.
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        {"auto.offset.reset", "earliest"},
+        {"session.timeout.ms", "10000"},
+        {"heartbeat.interval.ms", "1000"},
+    });
+    if (!conf)
+        return std::unexpected(conf.error());
+    auto rk = newClient(RD_KAFKA_CONSUMER, *conf);
+    if (!rk)
+        return std::unexpected(rk.error());
+    rd_kafka_poll_set_consumer(*rk);
+    rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, endpoints.topic.c_str(), RD_KAFKA_PARTITION_UA);
+    const rd_kafka_resp_err_t err = rd_kafka_subscribe(*rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_destroy(*rk);
+        return fail(Error::Code::Protocol,
+            QStringLiteral("the demo job cannot subscribe to %1: %2")
+                .arg(QString::fromStdString(endpoints.topic), QString::fromUtf8(rd_kafka_err2str(err))));
+    }
+    return *rk;
+}
+
+void DemoPipeline::Private::checkpoint(rd_kafka_t* consumer, Aggregates& pending, std::int64_t id)
+{
+    board->checkpointTriggered(id, nowMs());
+    auto committed = sink->commit(id, pending);
+    if (!committed) {
+        // The rows stay pending and the offsets uncommitted: the next checkpoint carries both.
+        board->checkpointFailed(id, nowMs(), committed.error().message);
+        return;
+    }
+    // The sink has the rows now; whatever happens to the offsets, sending them again would count them twice.
+    pending.clear();
+
+    rd_kafka_topic_partition_list_t* assignment = nullptr;
+    QString failure;
+    if (rd_kafka_resp_err_t err = rd_kafka_assignment(consumer, &assignment); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        failure = QString::fromUtf8(rd_kafka_err2str(err));
+    } else {
+        rd_kafka_position(consumer, assignment);
+        rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(assignment->cnt);
+        for (int i = 0; i < assignment->cnt; ++i)
+            if (assignment->elems[i].offset >= 0) // nothing consumed yet: nothing to commit
+                rd_kafka_topic_partition_list_add(offsets, assignment->elems[i].topic, assignment->elems[i].partition)
+                    ->offset
+                    = assignment->elems[i].offset;
+        if (offsets->cnt > 0) {
+            if (rd_kafka_resp_err_t err = rd_kafka_commit(consumer, offsets, 0); err != RD_KAFKA_RESP_ERR_NO_ERROR)
+                failure = QString::fromUtf8(rd_kafka_err2str(err));
+            for (int i = 0; failure.isEmpty() && i < offsets->cnt; ++i)
+                if (offsets->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR)
+                    failure = QString::fromUtf8(rd_kafka_err2str(offsets->elems[i].err));
+        }
+        rd_kafka_topic_partition_list_destroy(offsets);
+        rd_kafka_topic_partition_list_destroy(assignment);
+    }
+    if (!failure.isEmpty())
+        board->checkpointFailed(id, nowMs(), QStringLiteral("committing the consumed offsets failed: ") + failure);
+    else
+        board->checkpointCompleted(id, nowMs(), *committed);
+}
+
+void DemoPipeline::Private::consume(rd_kafka_t* consumer, Aggregates& pending, std::int64_t& checkpointId)
+{
+    const auto interval = std::max<std::chrono::milliseconds>(options.checkpointInterval, 100ms);
+    auto nextCheckpoint = std::chrono::steady_clock::now() + interval;
+    while (!stopping && !drillOn(Drill::StopJob)) {
+        const auto untilCheckpoint
+            = std::chrono::duration_cast<std::chrono::milliseconds>(nextCheckpoint - std::chrono::steady_clock::now());
+        // Short enough that a stop or a drill is noticed promptly, without a busy loop.
+        const auto timeout = std::clamp<std::chrono::milliseconds>(untilCheckpoint, 0ms, 100ms);
+        if (rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, int(timeout.count()))) {
+            if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                const QJsonObject event = QJsonDocument::fromJson(
+                    QByteArray::fromRawData(static_cast<const char*>(message->payload), qsizetype(message->len)))
+                                              .object();
+                std::int64_t ts = std::int64_t(event.value(QStringLiteral("ts")).toDouble(-1));
+                if (ts < 0)
+                    ts = rd_kafka_message_timestamp(message, nullptr);
+                const QString key = event.value(QStringLiteral("key")).toString();
+                if (ts >= 0 && !key.isEmpty()) {
+                    Aggregate& agg = pending[{ts / 60000 * 60, key.toStdString()}];
+                    agg.events += 1;
+                    agg.total += event.value(QStringLiteral("value")).toDouble();
+                } else {
+                    qCDebug(lcDemo) << "demo job skips a malformed event at offset" << message->offset;
+                }
+            } else if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                qCDebug(lcDemo) << "demo job:" << rd_kafka_message_errstr(message);
+            }
+            rd_kafka_message_destroy(message);
+        }
+        if (std::chrono::steady_clock::now() >= nextCheckpoint) {
+            checkpoint(consumer, pending, ++checkpointId);
+            // A slow commit delays the next checkpoint instead of triggering a queue of them.
+            nextCheckpoint = std::max(nextCheckpoint + interval, std::chrono::steady_clock::now());
+        }
+    }
+}
+
+void DemoPipeline::Private::runJob(std::promise<Result<std::uint16_t>> ready)
+{
+    pthread_setname_np(pthread_self(), "pw-demo-job");
+    DemoSink::Options sinkOptions;
+    sinkOptions.objectStore = endpoints.objectStore;
+    sinkOptions.database = endpoints.servingDatabase;
+    sinkOptions.metricsHost = options.host;
+    sinkOptions.metricsPort = options.metricsPort;
+    sinkOptions.pause = [this](std::chrono::milliseconds duration) { return pause(duration); };
+    auto opened = DemoSink::open(sinkOptions);
+    if (!opened) {
+        ready.set_value(std::unexpected(opened.error()));
+        return;
+    }
+    std::unique_ptr<DemoSink> ownedSink = std::move(*opened);
+    {
+        std::lock_guard lock(mutex);
+        sink = ownedSink.get();
+        sink->setSlow(drillOn(Drill::SlowSink));
+        sink->setPutErrors(drillOn(Drill::ObjectStoreErrors));
+    }
+    ready.set_value(sink->metricsPort());
+
+    Aggregates pending;
+    std::int64_t checkpointId = 0;
+    while (!stopping) {
+        if (drillOn(Drill::StopJob)) {
+            board->setState(QStringLiteral("CANCELED"), nowMs());
+            std::unique_lock lock(mutex);
+            wake.wait(lock, [this] { return stopping || !drillOn(Drill::StopJob); });
+            continue;
+        }
+        auto consumer = subscribe();
+        if (!consumer) {
+            qCWarning(lcDemo).noquote() << consumer.error().toString();
+            board->setState(QStringLiteral("FAILED"), nowMs());
+            pause(1s);
+            continue;
+        }
+        board->setState(QStringLiteral("RUNNING"), nowMs());
+        consume(*consumer, pending, checkpointId);
+        // Leaves the group, so a fresh consumer (or a replay) can take the partitions over at once.
+        rd_kafka_consumer_close(*consumer);
+        rd_kafka_destroy(*consumer);
+        // Like a restored job: what the last completed checkpoint did not commit is read again from Kafka.
+        pending.clear();
+    }
+    board->setState(QStringLiteral("CANCELED"), nowMs());
+    {
+        std::lock_guard lock(mutex);
+        sink = nullptr;
+    }
+    ownedSink.reset(); // on this thread: its database connection belongs to it
+}
+
+Result<void> DemoPipeline::Private::startJob()
+{
+    std::promise<Result<std::uint16_t>> ready;
+    auto metricsPort = ready.get_future();
+    jobThread = std::thread([this, ready = std::move(ready)]() mutable { runJob(std::move(ready)); });
+    auto port = metricsPort.get();
+    if (!port)
+        return std::unexpected(port.error());
+    endpoints.metricsUrl = fmt::format("http://{}:{}/metrics",
+        options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host, *port);
+    return {};
+}
+
+Result<void> DemoPipeline::Private::startRest()
+{
+    FlinkRestServer::Options restOptions;
+    restOptions.host = options.host;
+    restOptions.port = options.restPort;
+    auto started = FlinkRestServer::start(restOptions, *board);
+    if (!started && options.restPort != 0) {
+        qCInfo(lcDemo).noquote() << "demo REST port unavailable, using a free one:" << started.error().toString();
+        restOptions.port = 0;
+        started = FlinkRestServer::start(restOptions, *board);
+    }
+    if (!started) {
+        Error error = started.error();
+        error.message = QStringLiteral("the demo job's REST API did not start: ") + error.message;
+        return std::unexpected(error);
+    }
+    rest = std::move(*started);
+    endpoints.restUrl = rest->url();
+    return {};
+}
+
+DemoPipeline::DemoPipeline()
+    : d(std::make_unique<Private>())
+{ }
+
+DemoPipeline::~DemoPipeline()
+{
+    stop();
+}
+
+Result<std::unique_ptr<DemoPipeline>> DemoPipeline::start(const DemoOptions& options)
+{
+    if (options.dataDir.empty())
+        return fail(Error::Code::Config, QStringLiteral("the demo pipeline needs a data directory"));
+    if (auto writable = checkWritable(options.dataDir); !writable)
+        return std::unexpected(writable.error());
+
+    // Destroying it on any failure below stops whatever had started.
+    std::unique_ptr<DemoPipeline> pipeline(new DemoPipeline);
+    Private* d = pipeline->d.get();
+    d->options = options;
+    d->endpoints.servingDatabase = options.dataDir / "serving.sqlite";
+    d->endpoints.objectStore = options.dataDir / "objects";
+    d->board = std::make_unique<JobStatusBoard>(randomJobId(), QString::fromStdString(d->endpoints.jobName));
+
+    for (auto step : {&Private::startBroker, &Private::startProducer, &Private::createTopic})
+        if (auto done = (d->*step)(); !done)
+            return std::unexpected(done.error());
+    d->producerThread = std::thread([d] { d->produce(); });
+    for (auto step : {&Private::startJob, &Private::startRest})
+        if (auto done = (d->*step)(); !done)
+            return std::unexpected(done.error());
+    return pipeline;
+}
+
+const DemoEndpoints& DemoPipeline::endpoints() const
+{
+    return d->endpoints;
+}
+
+void DemoPipeline::setDrill(Drill drill, bool on)
+{
+    {
+        std::lock_guard lock(d->mutex);
+        d->drills[std::size_t(drill)] = on;
+        if (d->sink && drill == Drill::SlowSink)
+            d->sink->setSlow(on);
+        if (d->sink && drill == Drill::ObjectStoreErrors)
+            d->sink->setPutErrors(on);
+    }
+    d->wake.notify_all();
+}
+
+bool DemoPipeline::drill(Drill drill) const
+{
+    return d->drillOn(drill);
+}
+
+void DemoPipeline::stop()
+{
+    std::lock_guard stopLock(d->stopMutex);
+    if (d->stopped)
+        return;
+    d->stopped = true;
+    {
+        std::lock_guard lock(d->mutex);
+        d->stopping = true;
+    }
+    d->wake.notify_all();
+    // Reverse order of start: the REST API, the job (and its sink), the producer, the broker last so the
+    // clients can leave the group and flush while it still answers.
+    if (d->rest)
+        d->rest->stop();
+    if (d->jobThread.joinable())
+        d->jobThread.join();
+    if (d->producerThread.joinable())
+        d->producerThread.join();
+    if (d->producer) {
+        rd_kafka_flush(d->producer, 1000);
+        rd_kafka_destroy(d->producer);
+        d->producer = nullptr;
+    }
+    if (d->broker)
+        d->broker->stop();
+}
+
+} // namespace pw::demo

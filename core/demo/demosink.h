@@ -1,0 +1,69 @@
+#pragma once
+
+#include "model/error.h"
+
+#include <QString>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace pw::demo {
+
+/// Count and sum of the events of one key in one minute.
+struct Aggregate
+{
+    std::int64_t events = 0;
+    double total = 0;
+};
+
+/// (minute start in Unix seconds, key) → aggregate; ordered so each minute's keys are adjacent.
+using Aggregates = std::map<std::pair<std::int64_t, std::string>, Aggregate>;
+
+/// The demo job's sink: at each checkpoint it writes one JSON object per minute to a local object store and adds the
+/// rows to the SQLite serving table, and it exposes its own Prometheus metrics (commit latency, object-store
+/// requests and errors). Not thread-safe: open, commit and destroy it on one thread (a QSqlDatabase connection
+/// belongs to the thread that opened it); only the drill setters may be called from any thread.
+class DemoSink
+{
+public:
+    struct Options
+    {
+        std::filesystem::path objectStore;
+        std::filesystem::path database;
+        std::string metricsHost = "127.0.0.1";
+        std::uint16_t metricsPort = 9465; // 0 / busy: a free one
+        /// Sleeps up to the given time; false when the sleep was cut short because the pipeline is stopping.
+        std::function<bool(std::chrono::milliseconds)> pause;
+    };
+
+    static Result<std::unique_ptr<DemoSink>> open(const Options& options);
+    ~DemoSink();
+    DemoSink(const DemoSink&) = delete;
+    DemoSink& operator=(const DemoSink&) = delete;
+
+    std::uint16_t metricsPort() const;
+
+    /// Writes `part-<checkpointId>.json` of every minute in `rows`, then upserts the rows into the serving table in
+    /// one transaction. All or nothing: on failure the objects written so far are removed and the table is
+    /// unchanged, so the caller keeps the rows for the next checkpoint. Returns the bytes written.
+    Result<std::int64_t> commit(std::int64_t checkpointId, const Aggregates& rows);
+
+    void setSlow(bool on) { m_slow = on; }
+    void setPutErrors(bool on) { m_putErrors = on; }
+
+private:
+    DemoSink();
+    struct Private;
+    std::unique_ptr<Private> d;
+    std::atomic<bool> m_slow {false};
+    std::atomic<bool> m_putErrors {false};
+};
+
+} // namespace pw::demo
