@@ -67,6 +67,7 @@ struct Connection : std::enable_shared_from_this<Connection>
         auto ep = socket.remote_endpoint(ec);
         address = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
         socket.set_option(tcp::no_delay(true), ec);
+        socket.non_blocking(true, ec); // readNow() looks for further frames without waiting
     }
 
     void start()
@@ -87,16 +88,25 @@ struct Connection : std::enable_shared_from_this<Connection>
 
     void readSome()
     {
-        const size_t want = inBody ? frame.size() - received : sizeof sizeBuf - received;
+        if (closed) {
+            reading = false;
+            return;
+        }
+        const size_t want = wanted();
         lowWater(std::min(want, MaxLowWater));
-        auto buffer = inBody ? asio::buffer(frame.data() + received, want) : asio::buffer(sizeBuf + received, want);
-        socket.async_read_some(buffer,
+        socket.async_read_some(readBuffer(want),
             asio::bind_executor(strand, [self = shared_from_this()](auto ec, size_t n) { self->onRead(ec, n); }));
+    }
+
+    size_t wanted() const { return inBody ? frame.size() - received : sizeof sizeBuf - received; }
+    asio::mutable_buffer readBuffer(size_t want)
+    {
+        return inBody ? asio::buffer(frame.data() + received, want) : asio::buffer(sizeBuf + received, want);
     }
 
     // A large request arrives in many TCP segments; without a low-water mark every one of them wakes a thread for a
     // short read. Asking the kernel to wake us only once the rest of the frame (up to a cap) is there turns that into
-    // one wake-up and one read per frame, which is most of the server's per-request overhead on a busy machine.
+    // about one wake-up and one read per frame.
     void lowWater(size_t bytes)
     {
         const int value = int(std::max<size_t>(bytes, 1));
@@ -114,40 +124,84 @@ struct Connection : std::enable_shared_from_this<Connection>
             return close({});
         }
         received += n;
+        if (!frameComplete())
+            return readSome();
+        handleFrames();
+    }
+
+    // Moves from the size prefix to the body once the prefix is in; true when the whole frame is.
+    bool frameComplete()
+    {
         if (!inBody) {
             if (received < sizeof sizeBuf)
-                return readSome();
-            return onSize();
+                return false;
+            const int32_t size = int32_t(uint32_t(sizeBuf[0]) << 24 | uint32_t(sizeBuf[1]) << 16
+                | uint32_t(sizeBuf[2]) << 8 | uint32_t(sizeBuf[3]));
+            // 10 bytes: key, version, correlation id and the client id length are the least a request has.
+            if (size < 10) {
+                close("frame size " + std::to_string(size) + " is too small");
+                return false;
+            }
+            if (size_t(size) > server->options.maxFrameBytes) {
+                close("frame size " + std::to_string(size) + " exceeds the cap of "
+                    + std::to_string(server->options.maxFrameBytes));
+                return false;
+            }
+            frame.resize(size_t(size));
+            inBody = true;
+            received = 0;
         }
-        if (received < frame.size())
-            return readSome();
-        // Still "reading" while the handler runs, so an answer given inside it does not start a second read.
-        onFrame();
+        return received == frame.size();
+    }
+
+    // Reads on without waiting (the socket is non-blocking); true once a whole frame is in.
+    bool readNow()
+    {
+        for (;;) {
+            boost::system::error_code ec;
+            const size_t n = socket.read_some(readBuffer(wanted()), ec);
+            if (ec == asio::error::would_block || ec == asio::error::try_again)
+                return false;
+            if (ec) {
+                close({});
+                return false;
+            }
+            received += n;
+            if (frameComplete())
+                return true;
+            if (closed)
+                return false;
+        }
+    }
+
+    // Handles the frame just read and then any further ones already waiting in the socket, and only then sends the
+    // answers, together: a client that pipelines requests gets one write (and one wake-up) for several answers
+    // instead of one each. The batch is bounded so that a busy connection does not hold back its first answer long.
+    void handleFrames()
+    {
+        batching = true;
+        for (size_t handled = 1;; ++handled) {
+            // Still "reading" while the handler runs, so an answer given inside it does not start a second read.
+            onFrame();
+            inBody = false;
+            received = 0;
+            if (closed || handled >= MaxFramesPerTurn || pending.size() >= server->options.maxInFlightPerConnection
+                || !readNow())
+                break;
+        }
+        batching = false;
+        flush();
+        if (closed) {
+            reading = false;
+            return;
+        }
+        if (received > 0 || inBody)
+            return readSome(); // the rest of a frame that has begun to arrive
         reading = false;
         if (frame.capacity() > (16u << 20))
             std::vector<uint8_t>().swap(frame); // do not keep a huge buffer for an idle connection
-        if (!closed && pending.size() < server->options.maxInFlightPerConnection)
+        if (pending.size() < server->options.maxInFlightPerConnection)
             readSize();
-    }
-
-    void onSize()
-    {
-        const int32_t size = int32_t(
-            uint32_t(sizeBuf[0]) << 24 | uint32_t(sizeBuf[1]) << 16 | uint32_t(sizeBuf[2]) << 8 | uint32_t(sizeBuf[3]));
-        // 10 bytes: key, version, correlation id and the client id length are the least a request has.
-        if (size < 10) {
-            reading = false;
-            return close("frame size " + std::to_string(size) + " is too small");
-        }
-        if (size_t(size) > server->options.maxFrameBytes) {
-            reading = false;
-            return close("frame size " + std::to_string(size) + " exceeds the cap of "
-                + std::to_string(server->options.maxFrameBytes));
-        }
-        frame.resize(size_t(size));
-        inBody = true;
-        received = 0;
-        readSome();
     }
 
     void onFrame()
@@ -244,7 +298,8 @@ struct Connection : std::enable_shared_from_this<Connection>
             pending.pop_front();
             ++headSeq;
         }
-        flush();
+        if (!batching)
+            flush();
         if (!reading && !closed && pending.size() < server->options.maxInFlightPerConnection)
             readSize();
     }
@@ -300,6 +355,7 @@ struct Connection : std::enable_shared_from_this<Connection>
     uint64_t id;
     std::string address;
     static constexpr size_t MaxLowWater = 1u << 20;
+    static constexpr size_t MaxFramesPerTurn = 8;
     uint8_t sizeBuf[4] = {};
     std::vector<uint8_t> frame;
     bool inBody = false;
@@ -310,6 +366,7 @@ struct Connection : std::enable_shared_from_this<Connection>
     std::vector<std::vector<uint8_t>> outgoing, inWrite;
     bool writing = false;
     bool reading = false;
+    bool batching = false; // answers wait in `outgoing` until handleFrames() sends them
     bool closed = false;
 };
 

@@ -559,6 +559,75 @@ private slots:
         verifyHealthy(good, 2);
     }
 
+    void manyPipelinedRequestsInOneWrite()
+    {
+        // More requests than the server handles in one turn, all in one write: every one is answered, in order.
+        RawKafkaClient c(m_broker->port());
+        QVERIFY(c.connected());
+        WireWriter metadata;
+        metadata.arrayLength(0, false);
+        const std::vector<uint8_t> metadataBody = metadata.take();
+        std::vector<uint8_t> all;
+        for (int32_t i = 0; i < 40; ++i) {
+            const auto frame = i % 2 ? RawKafkaClient::frame(int16_t(ApiKey::Metadata), 1, i, metadataBody)
+                                     : RawKafkaClient::frame(int16_t(ApiKey::ApiVersions), 0, i, {});
+            all.insert(all.end(), frame.begin(), frame.end());
+        }
+        QVERIFY(c.sendRaw(all));
+        for (int32_t expected = 0; expected < 40; ++expected) {
+            auto response = c.receive(5000);
+            QVERIFY(response.has_value());
+            WireReader r(*response);
+            QCOMPARE(r.i32(), expected);
+        }
+    }
+
+    void largeProduceArrivingInPieces()
+    {
+        // A produce request of a few hundred KiB sent in pieces with pauses (the size prefix split too): the server
+        // waits for the rest of the frame, stores the batch and answers.
+        std::vector<SimpleRecord> records;
+        for (int i = 0; i < 300; ++i)
+            records.push_back(
+                SimpleRecord {std::nullopt, std::vector<uint8_t>(1000, uint8_t('a' + i % 26)), 1, {}, -1});
+        const auto batch = buildRecordBatch(records);
+        WireWriter body;
+        body.nullableString(std::nullopt);
+        body.i16(-1); // acks=all
+        body.i32(1000);
+        body.arrayLength(1, false);
+        body.string("pieces");
+        body.arrayLength(1, false);
+        body.i32(0);
+        body.bytes(batch);
+        const auto frame = RawKafkaClient::frame(int16_t(ApiKey::Produce), 3, 9, body.take());
+        QVERIFY(frame.size() > 300000);
+        RawKafkaClient c(m_broker->port());
+        QVERIFY(c.connected());
+        WireWriter metadata;
+        metadata.arrayLength(1, false);
+        metadata.string("pieces");
+        QVERIFY(c.send(int16_t(ApiKey::Metadata), 1, 8, metadata.take())); // creates the topic
+        QVERIFY(c.receive().has_value());
+        const size_t cuts[] = {0, 2, 4, 100, frame.size() / 2, frame.size() - 1, frame.size()};
+        for (size_t i = 0; i + 1 < std::size(cuts); ++i) {
+            QVERIFY(c.sendRaw(std::vector<uint8_t>(
+                frame.begin() + std::ptrdiff_t(cuts[i]), frame.begin() + std::ptrdiff_t(cuts[i + 1]))));
+            QTest::qWait(30);
+        }
+        auto response = c.receive(5000);
+        QVERIFY(response.has_value());
+        WireReader r(*response);
+        QCOMPARE(r.i32(), 9);
+        QCOMPARE(r.arrayLength(false), 1);
+        QCOMPARE(r.string(), std::string("pieces"));
+        QCOMPARE(r.arrayLength(false), 1);
+        QCOMPARE(r.i32(), 0);
+        QCOMPARE(r.i16(), int16_t(0)); // no error
+        QCOMPARE(r.i64(), int64_t(0)); // base offset
+        QVERIFY(!r.failed());
+    }
+
     void acksZeroGetsNoResponse()
     {
         RawKafkaClient c(m_broker->port());
