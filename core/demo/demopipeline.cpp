@@ -117,6 +117,29 @@ Result<void> checkWritable(const fs::path& dir)
     return {};
 }
 
+// Checkpoint ids go on across runs on one data directory, so a new run never overwrites the object of an earlier
+// checkpoint (a replay writes into old minutes too).
+std::int64_t readCheckpointId(const fs::path& file)
+{
+    std::ifstream in(file);
+    std::int64_t id = 0;
+    in >> id;
+    return in ? std::max<std::int64_t>(id, 0) : 0;
+}
+
+void writeCheckpointId(const fs::path& file, std::int64_t id)
+{
+    const fs::path temp = fs::path(file).concat(".tmp");
+    std::ofstream out(temp, std::ios::trunc);
+    out << id << '\n';
+    out.close();
+    std::error_code ec;
+    if (out)
+        fs::rename(temp, file, ec);
+    if (!out || ec)
+        qCDebug(lcDemo).noquote() << "cannot record the demo checkpoint id in" << pathText(file);
+}
+
 } // namespace
 
 struct DemoPipeline::Private
@@ -330,6 +353,7 @@ Result<rd_kafka_t*> DemoPipeline::Private::subscribe()
 
 void DemoPipeline::Private::checkpoint(rd_kafka_t* consumer, Aggregates& pending, std::int64_t id)
 {
+    writeCheckpointId(options.dataDir / "last-checkpoint-id", id);
     board->checkpointTriggered(id, nowMs());
     auto committed = sink->commit(id, pending);
     if (!committed) {
@@ -430,7 +454,7 @@ void DemoPipeline::Private::runJob(std::promise<Result<std::uint16_t>> ready)
     ready.set_value(sink->metricsPort());
 
     Aggregates pending;
-    std::int64_t checkpointId = 0;
+    std::int64_t checkpointId = readCheckpointId(options.dataDir / "last-checkpoint-id");
     while (!stopping) {
         if (drillOn(Drill::StopJob)) {
             board->setState(QStringLiteral("CANCELED"), nowMs());

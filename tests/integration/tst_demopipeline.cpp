@@ -20,6 +20,7 @@
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QUrl>
 
 #include <thread>
 
@@ -301,6 +302,45 @@ private slots:
         QVERIFY(jobId.match(j.value(QStringLiteral("jid")).toString()).hasMatch());
     }
 
+    void pauseProducerDrillQuietsTheLog()
+    {
+        m_pipeline->setDrill(Drill::PauseProducer, true);
+        // What was already handed to the producer still arrives.
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        const int64_t high = sum(highWatermarks());
+        std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+        QCOMPARE(sum(highWatermarks()), high);
+        // The job catches up: no lag while nothing new arrives.
+        QVERIFY(waitFor([&] { return sum(committed()) == high; }, 5000));
+        m_pipeline->setDrill(Drill::PauseProducer, false);
+        QVERIFY(waitFor([&] { return sum(highWatermarks()) > high; }, 3000));
+    }
+
+    void busyPortsFallBackToFreeOnes()
+    {
+        QTemporaryDir dir;
+        pw::demo::DemoOptions options;
+        options.dataDir = dir.path().toStdString();
+        const QUrl rest(QString::fromStdString(endpoints().restUrl));
+        const QUrl metrics(QString::fromStdString(endpoints().metricsUrl));
+        const QString bootstrap = QString::fromStdString(endpoints().bootstrapServers);
+        options.brokerPort = bootstrap.section(QLatin1Char(':'), -1).toUShort();
+        options.restPort = std::uint16_t(rest.port());
+        options.metricsPort = std::uint16_t(metrics.port());
+        QVERIFY(options.brokerPort > 0 && options.restPort > 0 && options.metricsPort > 0);
+        auto second = DemoPipeline::start(options);
+        QVERIFY2(second, qPrintable(second ? QString() : second.error().toString()));
+        const auto& e = (*second)->endpoints();
+        QVERIFY(e.bootstrapServers != endpoints().bootstrapServers);
+        QVERIFY(!e.bootstrapServers.ends_with(":0"));
+        QVERIFY(QUrl(QString::fromStdString(e.restUrl)).port() > 0);
+        QVERIFY(QUrl(QString::fromStdString(e.restUrl)).port() != rest.port());
+        QVERIFY(QUrl(QString::fromStdString(e.metricsUrl)).port() > 0);
+        QVERIFY(QUrl(QString::fromStdString(e.metricsUrl)).port() != metrics.port());
+        QVERIFY(get(e.metricsUrl).contains("demo_sink_commit_duration_seconds"));
+        (*second)->stop();
+    }
+
     void stopJobDrillStopsCommitting()
     {
         m_pipeline->setDrill(Drill::StopJob, true);
@@ -390,6 +430,54 @@ private slots:
         m_pipeline->stop();
         QVERIFY2(timer.elapsed() < 5000, qPrintable(QStringLiteral("stop() took %1 ms").arg(timer.elapsed())));
         m_pipeline->stop(); // idempotent
+    }
+
+    void restartOnTheSameDataDirectoryKeepsEarlierObjects()
+    {
+        std::map<QString, QByteArray> before;
+        qint64 lastId = 0;
+        static const QRegularExpression partId(QStringLiteral("/part-(\\d+)\\.json$"));
+        const QString store = QString::fromStdString(endpoints().objectStore.string());
+        auto scan = [&](std::map<QString, QByteArray>& files) {
+            files.clear();
+            QDirIterator it(store, {QStringLiteral("part-*.json")}, QDir::Files, QDirIterator::Subdirectories);
+            while (it.hasNext()) {
+                QFile file(it.next());
+                if (file.open(QIODevice::ReadOnly))
+                    files[file.fileName()] = file.readAll();
+            }
+        };
+        scan(before);
+        QVERIFY(!before.empty());
+        for (const auto& [path, content] : before)
+            lastId = std::max(lastId, partId.match(path).captured(1).toLongLong());
+
+        pw::demo::DemoOptions options;
+        options.dataDir = m_dir.path().toStdString();
+        options.brokerPort = 0;
+        options.restPort = 0;
+        options.metricsPort = 0;
+        options.partitions = m_partitions;
+        options.eventsPerSecond = 500;
+        options.checkpointInterval = std::chrono::milliseconds(1000);
+        auto pipeline = DemoPipeline::start(options);
+        QVERIFY2(pipeline, qPrintable(pipeline ? QString() : pipeline.error().toString()));
+        m_pipeline = std::move(*pipeline);
+
+        std::map<QString, QByteArray> after;
+        QVERIFY2(waitFor(
+                     [&] {
+                         scan(after);
+                         return std::any_of(after.begin(), after.end(),
+                             [&](const auto& f) { return partId.match(f.first).captured(1).toLongLong() > lastId; });
+                     },
+                     10000),
+            "the restarted job wrote no object of a later checkpoint");
+        for (const auto& [path, content] : before) {
+            QVERIFY2(after.contains(path), qPrintable(path));
+            QVERIFY2(after.at(path) == content, qPrintable(path + QStringLiteral(" was overwritten")));
+        }
+        m_pipeline->stop();
     }
 };
 
