@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 
 #include <QDateTime>
+#include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLoggingCategory>
@@ -28,9 +30,9 @@
 
 namespace pw::demo {
 
-Q_LOGGING_CATEGORY(lcDemo, "pathwatch.demo", QtWarningMsg)
-
 namespace {
+
+Q_LOGGING_CATEGORY(lcDemo, "pathwatch.demo", QtWarningMsg)
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -138,6 +140,48 @@ void writeCheckpointId(const fs::path& file, std::int64_t id)
         fs::rename(temp, file, ec);
     if (!out || ec)
         qCDebug(lcDemo).noquote() << "cannot record the demo checkpoint id in" << pathText(file);
+}
+
+// A minute goes to the sink once it has ended plus this long, for events still on their way.
+constexpr std::int64_t kGraceSeconds = 2;
+
+// The job's checkpointed state is the aggregates of the minutes still open. A consumer that starts from the
+// committed offsets starts from this state, as a Flink job restores its last checkpoint.
+Aggregates loadState(const fs::path& file)
+{
+    Aggregates state;
+    QFile in(pathText(file));
+    if (!in.open(QIODevice::ReadOnly))
+        return state; // first run
+    const QJsonArray rows = QJsonDocument::fromJson(in.readAll()).object().value(QStringLiteral("open")).toArray();
+    for (const auto& value : rows) {
+        const QJsonObject row = value.toObject();
+        Aggregate& agg = state[{row.value(QStringLiteral("minute_ts")).toInteger(),
+            row.value(QStringLiteral("key")).toString().toStdString()}];
+        agg.events = row.value(QStringLiteral("events")).toInteger();
+        agg.total = row.value(QStringLiteral("total")).toDouble();
+    }
+    return state;
+}
+
+// Writes the state under a temporary name; it replaces the previous state only once the offsets it goes with are
+// committed, so the state on disk always matches the committed offsets.
+Result<std::int64_t> writeStateTemp(const fs::path& temp, std::int64_t checkpointId, const Aggregates& open)
+{
+    QJsonArray rows;
+    for (const auto& [id, agg] : open)
+        rows.append(QJsonObject {{QStringLiteral("minute_ts"), qint64(id.first)},
+            {QStringLiteral("key"), QString::fromStdString(id.second)}, {QStringLiteral("events"), qint64(agg.events)},
+            {QStringLiteral("total"), agg.total}});
+    const QByteArray bytes = QJsonDocument(
+        QJsonObject {{QStringLiteral("checkpoint"), qint64(checkpointId)},
+            {QStringLiteral("open"),
+                rows}}).toJson(QJsonDocument::Compact);
+    QFile out(pathText(temp));
+    if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate) || out.write(bytes) != bytes.size() || !out.flush())
+        return fail(Error::Code::Io,
+            QStringLiteral("cannot write the checkpoint state %1: %2").arg(pathText(temp), out.errorString()));
+    return std::int64_t(bytes.size());
 }
 
 } // namespace
@@ -355,14 +399,26 @@ void DemoPipeline::Private::checkpoint(rd_kafka_t* consumer, Aggregates& pending
 {
     writeCheckpointId(options.dataDir / "last-checkpoint-id", id);
     board->checkpointTriggered(id, nowMs());
-    auto committed = sink->commit(id, pending);
+    const std::int64_t lastClosedMinute = nowMs() / 1000 - 60 - kGraceSeconds;
+    Aggregates closed;
+    for (auto it = pending.begin(); it != pending.end() && it->first.first <= lastClosedMinute; ++it)
+        closed.insert(*it);
+    auto committed = sink->commit(id, closed);
     if (!committed) {
         // The rows stay pending and the offsets uncommitted: the next checkpoint carries both.
         board->checkpointFailed(id, nowMs(), committed.error().message);
         return;
     }
-    // The sink has the rows now; whatever happens to the offsets, sending them again would count them twice.
-    pending.clear();
+    // The sink has these rows now; whatever happens to the offsets, sending them again would count them twice.
+    pending.erase(pending.begin(), pending.lower_bound({lastClosedMinute + 1, std::string()}));
+
+    const fs::path stateFile = options.dataDir / "job-state.json";
+    const fs::path stateTemp = options.dataDir / ".job-state.json.tmp";
+    auto stateSize = writeStateTemp(stateTemp, id, pending);
+    if (!stateSize) {
+        board->checkpointFailed(id, nowMs(), stateSize.error().message);
+        return;
+    }
 
     rd_kafka_topic_partition_list_t* assignment = nullptr;
     QString failure;
@@ -386,10 +442,21 @@ void DemoPipeline::Private::checkpoint(rd_kafka_t* consumer, Aggregates& pending
         rd_kafka_topic_partition_list_destroy(offsets);
         rd_kafka_topic_partition_list_destroy(assignment);
     }
-    if (!failure.isEmpty())
-        board->checkpointFailed(id, nowMs(), QStringLiteral("committing the consumed offsets failed: ") + failure);
-    else
-        board->checkpointCompleted(id, nowMs(), *committed);
+    std::error_code ec;
+    if (failure.isEmpty()) {
+        fs::rename(stateTemp, stateFile, ec);
+        if (ec)
+            failure = QStringLiteral("cannot replace the checkpoint state %1: %2")
+                          .arg(pathText(stateFile), QString::fromStdString(ec.message()));
+    } else {
+        failure = QStringLiteral("committing the consumed offsets failed: ") + failure;
+    }
+    if (!failure.isEmpty()) {
+        fs::remove(stateTemp, ec);
+        board->checkpointFailed(id, nowMs(), failure);
+    } else {
+        board->checkpointCompleted(id, nowMs(), *stateSize);
+    }
 }
 
 void DemoPipeline::Private::consume(rd_kafka_t* consumer, Aggregates& pending, std::int64_t& checkpointId)
@@ -469,12 +536,13 @@ void DemoPipeline::Private::runJob(std::promise<Result<std::uint16_t>> ready)
             pause(1s);
             continue;
         }
+        pending = loadState(options.dataDir / "job-state.json");
         board->setState(QStringLiteral("RUNNING"), nowMs());
         consume(*consumer, pending, checkpointId);
         // Leaves the group, so a fresh consumer (or a replay) can take the partitions over at once.
         rd_kafka_consumer_close(*consumer);
         rd_kafka_destroy(*consumer);
-        // Like a restored job: what the last completed checkpoint did not commit is read again from Kafka.
+        // What the last completed checkpoint did not cover is read again from Kafka by the next consumer.
         pending.clear();
     }
     board->setState(QStringLiteral("CANCELED"), nowMs());
