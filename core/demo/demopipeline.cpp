@@ -145,43 +145,114 @@ void writeCheckpointId(const fs::path& file, std::int64_t id)
 // A minute goes to the sink once it has ended plus this long, for events still on their way.
 constexpr std::int64_t kGraceSeconds = 2;
 
-// The job's checkpointed state is the aggregates of the minutes still open. A consumer that starts from the
-// committed offsets starts from this state, as a Flink job restores its last checkpoint.
-Aggregates loadState(const fs::path& file)
+struct PartitionOffset
 {
-    Aggregates state;
+    std::string topic;
+    std::int32_t partition = 0;
+    std::int64_t offset = 0;
+};
+
+// The job's checkpointed state: the aggregates of the minutes still open, and the offsets they were counted up to.
+// A consumer that starts from those committed offsets starts from this state, as a Flink job restores its last
+// checkpoint.
+struct JobState
+{
+    Aggregates open;
+    std::vector<PartitionOffset> offsets;
+};
+
+JobState loadState(const fs::path& file)
+{
+    JobState state;
     QFile in(pathText(file));
     if (!in.open(QIODevice::ReadOnly))
         return state; // first run
-    const QJsonArray rows = QJsonDocument::fromJson(in.readAll()).object().value(QStringLiteral("open")).toArray();
-    for (const auto& value : rows) {
+    const QJsonObject object = QJsonDocument::fromJson(in.readAll()).object();
+    for (const auto& value : object.value(QStringLiteral("open")).toArray()) {
         const QJsonObject row = value.toObject();
-        Aggregate& agg = state[{row.value(QStringLiteral("minute_ts")).toInteger(),
+        Aggregate& agg = state.open[{row.value(QStringLiteral("minute_ts")).toInteger(),
             row.value(QStringLiteral("key")).toString().toStdString()}];
         agg.events = row.value(QStringLiteral("events")).toInteger();
         agg.total = row.value(QStringLiteral("total")).toDouble();
     }
+    for (const auto& value : object.value(QStringLiteral("offsets")).toArray()) {
+        const QJsonObject o = value.toObject();
+        state.offsets.push_back({o.value(QStringLiteral("topic")).toString().toStdString(),
+            std::int32_t(o.value(QStringLiteral("partition")).toInt()), o.value(QStringLiteral("offset")).toInteger()});
+    }
     return state;
 }
 
-// Writes the state under a temporary name; it replaces the previous state only once the offsets it goes with are
-// committed, so the state on disk always matches the committed offsets.
-Result<std::int64_t> writeStateTemp(const fs::path& temp, std::int64_t checkpointId, const Aggregates& open)
+// Writes the state under a temporary name; it replaces the previous state only once its offsets are committed, so
+// the state on disk always goes with the committed offsets.
+Result<std::int64_t> writeStateTemp(const fs::path& temp, std::int64_t checkpointId, const JobState& state)
 {
     QJsonArray rows;
-    for (const auto& [id, agg] : open)
+    for (const auto& [id, agg] : state.open)
         rows.append(QJsonObject {{QStringLiteral("minute_ts"), qint64(id.first)},
             {QStringLiteral("key"), QString::fromStdString(id.second)}, {QStringLiteral("events"), qint64(agg.events)},
             {QStringLiteral("total"), agg.total}});
+    QJsonArray offsets;
+    for (const auto& o : state.offsets)
+        offsets.append(QJsonObject {{QStringLiteral("topic"), QString::fromStdString(o.topic)},
+            {QStringLiteral("partition"), o.partition}, {QStringLiteral("offset"), qint64(o.offset)}});
     const QByteArray bytes = QJsonDocument(
-        QJsonObject {{QStringLiteral("checkpoint"), qint64(checkpointId)},
-            {QStringLiteral("open"),
-                rows}}).toJson(QJsonDocument::Compact);
+        QJsonObject {{QStringLiteral("checkpoint"), qint64(checkpointId)}, {QStringLiteral("open"), rows},
+            {QStringLiteral("offsets"),
+                offsets}}).toJson(QJsonDocument::Compact);
     QFile out(pathText(temp));
     if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate) || out.write(bytes) != bytes.size() || !out.flush())
         return fail(Error::Code::Io,
             QStringLiteral("cannot write the checkpoint state %1: %2").arg(pathText(temp), out.errorString()));
     return std::int64_t(bytes.size());
+}
+
+// Where the consumer has read to, on the partitions it has consumed from.
+Result<std::vector<PartitionOffset>> positions(rd_kafka_t* consumer)
+{
+    rd_kafka_topic_partition_list_t* assignment = nullptr;
+    if (rd_kafka_resp_err_t err = rd_kafka_assignment(consumer, &assignment); err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return fail(Error::Code::Protocol, QString::fromUtf8(rd_kafka_err2str(err)));
+    rd_kafka_position(consumer, assignment);
+    std::vector<PartitionOffset> result;
+    for (int i = 0; i < assignment->cnt; ++i)
+        if (assignment->elems[i].offset >= 0)
+            result.push_back({assignment->elems[i].topic, assignment->elems[i].partition, assignment->elems[i].offset});
+    rd_kafka_topic_partition_list_destroy(assignment);
+    return result;
+}
+
+Result<void> commitOffsets(rd_kafka_t* consumer, const std::vector<PartitionOffset>& offsets)
+{
+    if (offsets.empty())
+        return {};
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(int(offsets.size()));
+    for (const auto& o : offsets)
+        rd_kafka_topic_partition_list_add(list, o.topic.c_str(), o.partition)->offset = o.offset;
+    rd_kafka_resp_err_t err = rd_kafka_commit(consumer, list, 0);
+    for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < list->cnt; ++i)
+        err = list->elems[i].err;
+    rd_kafka_topic_partition_list_destroy(list);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return fail(Error::Code::Protocol, QString::fromUtf8(rd_kafka_err2str(err)));
+    return {};
+}
+
+// False when the group's committed offsets are no longer those of the state, e.g. after a replay rewound them;
+// that state would count the replayed events twice.
+bool stateMatchesCommitted(rd_kafka_t* consumer, const std::vector<PartitionOffset>& offsets)
+{
+    if (offsets.empty())
+        return true;
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(int(offsets.size()));
+    for (const auto& o : offsets)
+        rd_kafka_topic_partition_list_add(list, o.topic.c_str(), o.partition);
+    bool same = true;
+    if (rd_kafka_committed(consumer, list, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        for (int i = 0; i < list->cnt; ++i)
+            same = same && list->elems[i].offset == offsets[std::size_t(i)].offset;
+    rd_kafka_topic_partition_list_destroy(list);
+    return same;
 }
 
 } // namespace
@@ -412,46 +483,31 @@ void DemoPipeline::Private::checkpoint(rd_kafka_t* consumer, Aggregates& pending
     // The sink has these rows now; whatever happens to the offsets, sending them again would count them twice.
     pending.erase(pending.begin(), pending.lower_bound({lastClosedMinute + 1, std::string()}));
 
+    auto consumed = positions(consumer);
+    if (!consumed) {
+        board->checkpointFailed(
+            id, nowMs(), QStringLiteral("reading the consumer's positions failed: ") + consumed.error().message);
+        return;
+    }
     const fs::path stateFile = options.dataDir / "job-state.json";
     const fs::path stateTemp = options.dataDir / ".job-state.json.tmp";
-    auto stateSize = writeStateTemp(stateTemp, id, pending);
+    auto stateSize = writeStateTemp(stateTemp, id, JobState {pending, *consumed});
     if (!stateSize) {
         board->checkpointFailed(id, nowMs(), stateSize.error().message);
         return;
     }
-
-    rd_kafka_topic_partition_list_t* assignment = nullptr;
     QString failure;
-    if (rd_kafka_resp_err_t err = rd_kafka_assignment(consumer, &assignment); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        failure = QString::fromUtf8(rd_kafka_err2str(err));
+    if (auto done = commitOffsets(consumer, *consumed); !done) {
+        failure = QStringLiteral("committing the consumed offsets failed: ") + done.error().message;
     } else {
-        rd_kafka_position(consumer, assignment);
-        rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(assignment->cnt);
-        for (int i = 0; i < assignment->cnt; ++i)
-            if (assignment->elems[i].offset >= 0) // nothing consumed yet: nothing to commit
-                rd_kafka_topic_partition_list_add(offsets, assignment->elems[i].topic, assignment->elems[i].partition)
-                    ->offset
-                    = assignment->elems[i].offset;
-        if (offsets->cnt > 0) {
-            if (rd_kafka_resp_err_t err = rd_kafka_commit(consumer, offsets, 0); err != RD_KAFKA_RESP_ERR_NO_ERROR)
-                failure = QString::fromUtf8(rd_kafka_err2str(err));
-            for (int i = 0; failure.isEmpty() && i < offsets->cnt; ++i)
-                if (offsets->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR)
-                    failure = QString::fromUtf8(rd_kafka_err2str(offsets->elems[i].err));
-        }
-        rd_kafka_topic_partition_list_destroy(offsets);
-        rd_kafka_topic_partition_list_destroy(assignment);
-    }
-    std::error_code ec;
-    if (failure.isEmpty()) {
+        std::error_code ec;
         fs::rename(stateTemp, stateFile, ec);
         if (ec)
             failure = QStringLiteral("cannot replace the checkpoint state %1: %2")
                           .arg(pathText(stateFile), QString::fromStdString(ec.message()));
-    } else {
-        failure = QStringLiteral("committing the consumed offsets failed: ") + failure;
     }
     if (!failure.isEmpty()) {
+        std::error_code ec;
         fs::remove(stateTemp, ec);
         board->checkpointFailed(id, nowMs(), failure);
     } else {
@@ -536,7 +592,13 @@ void DemoPipeline::Private::runJob(std::promise<Result<std::uint16_t>> ready)
             pause(1s);
             continue;
         }
-        pending = loadState(options.dataDir / "job-state.json");
+        JobState state = loadState(options.dataDir / "job-state.json");
+        if (!stateMatchesCommitted(*consumer, state.offsets)) {
+            qCInfo(lcDemo) << "the demo group's committed offsets moved since the last checkpoint: starting the job "
+                              "without its state";
+            state.open.clear();
+        }
+        pending = std::move(state.open);
         board->setState(QStringLiteral("RUNNING"), nowMs());
         consume(*consumer, pending, checkpointId);
         // Leaves the group, so a fresh consumer (or a replay) can take the partitions over at once.

@@ -160,6 +160,18 @@ private:
         return events;
     }
 
+    qint64 stateEvents()
+    {
+        QFile file(m_dir.path() + QStringLiteral("/job-state.json"));
+        if (!file.open(QIODevice::ReadOnly))
+            return -1;
+        qint64 events = 0;
+        const auto rows = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("open")).toArray();
+        for (const auto& row : rows)
+            events += row.toObject().value(QStringLiteral("events")).toInteger();
+        return events;
+    }
+
 private slots:
     void initTestCase()
     {
@@ -437,12 +449,8 @@ private slots:
         QVERIFY(consumed > 0);
         // Committed offsets cover what reached the serving table plus the open minutes of the checkpointed state.
         const qint64 served = servingEvents();
-        QFile stateFile(m_dir.path() + QStringLiteral("/job-state.json"));
-        QVERIFY(stateFile.open(QIODevice::ReadOnly));
-        qint64 inState = 0;
-        for (const auto& row :
-            QJsonDocument::fromJson(stateFile.readAll()).object().value(QStringLiteral("open")).toArray())
-            inState += row.toObject().value(QStringLiteral("events")).toInteger();
+        const qint64 inState = stateEvents();
+        QVERIFY(inState >= 0);
         QCOMPARE(served + inState, consumed);
 
         qint64 inObjects = 0;
@@ -457,6 +465,27 @@ private slots:
                 inObjects += row.toObject().value(QStringLiteral("events")).toInteger();
         }
         QCOMPARE(inObjects, served);
+    }
+
+    void replayStartsWithoutTheStaleState()
+    {
+        // The job is stopped (previous test), so its group is empty and can be rewound like a replay does.
+        QCOMPARE(jobState(), QStringLiteral("CANCELED"));
+        const qint64 servedBefore = servingEvents();
+        std::vector<KafkaAdmin::PartitionOffset> rewind;
+        for (int32_t p = 0; p < m_partitions; ++p)
+            rewind.push_back({QString::fromStdString(endpoints().topic), p, 0, {}});
+        auto altered = m_admin->alterGroupOffsets(QString::fromStdString(endpoints().group), rewind);
+        QVERIFY2(altered, qPrintable(altered ? QString() : altered.error().toString()));
+        const int64_t highBefore = sum(highWatermarks());
+
+        m_pipeline->setDrill(Drill::StopJob, false);
+        QVERIFY(waitFor([&] { return jobState() == QStringLiteral("RUNNING"); }, 5000));
+        QVERIFY2(waitFor([&] { return sum(committed()) > highBefore; }, 15000), "the replay did not catch up");
+        m_pipeline->setDrill(Drill::StopJob, true);
+        QVERIFY(waitFor([&] { return jobState() == QStringLiteral("CANCELED"); }, 5000));
+        // Everything since the rewind was counted once: what the replay loaded plus the open minutes of its state.
+        QCOMPARE(servingEvents() - servedBefore + stateEvents(), qint64(sum(committed())));
 
         m_pipeline->setDrill(Drill::StopJob, false);
         QVERIFY(waitFor([&] { return jobState() == QStringLiteral("RUNNING"); }, 5000));
