@@ -665,7 +665,9 @@ Result<std::unique_ptr<DemoPipeline>> DemoPipeline::start(const DemoOptions& opt
     if (auto writable = checkWritable(options.dataDir); !writable)
         return std::unexpected(writable.error());
 
-    // Destroying it on any failure below stops whatever had started.
+    // The data directory holds broker/ (the Kafka log), objects/ (the object store), serving.sqlite, and the job's
+    // job-state.json and last-checkpoint-id; all of it survives a restart, so the demo carries on where it stopped.
+    // Destroying the pipeline on any failure below stops whatever had started.
     std::unique_ptr<DemoPipeline> pipeline(new DemoPipeline);
     Private* d = pipeline->d.get();
     d->options = options;
