@@ -73,7 +73,7 @@ Result<void> DemoSink::Private::openDatabase()
 {
     static std::atomic<int> serial {0};
     // A name of its own, so the console's sql source (or a second demo) never shares this connection.
-    connectionName = QStringLiteral("pathwatch-demo-serving-%1").arg(++serial);
+    connectionName = QStringLiteral("pathwatch.demo-sink/%1").arg(++serial);
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connectionName);
     db.setDatabaseName(pathText(options.database));
     db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));

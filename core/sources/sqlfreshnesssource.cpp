@@ -86,8 +86,11 @@ void SqlFreshnessSource::poll(PollContext& context, std::function<void(PollResul
 PollResult SqlFreshnessSource::pollBlocking()
 {
     PollResult result;
+    // Connection names are process-wide in QtSql: a process-wide counter keeps two engines (or anything else in the
+    // process that opens databases) from ever sharing or replacing one of ours.
+    static std::atomic<quint64> connectionCounter {0};
     const QString connectionName
-        = QStringLiteral("pathwatch-%1-%2").arg(m_config.id).arg(m_connectionCounter.fetch_add(1));
+        = QStringLiteral("pathwatch.sql-source/%1/%2").arg(m_config.id).arg(connectionCounter.fetch_add(1));
     const int timeoutSeconds = std::max<int>(1, int((m_config.timeoutMs + 999) / 1000));
     {
         QSqlDatabase db = QSqlDatabase::addDatabase(m_driver, connectionName);

@@ -27,7 +27,6 @@ private:
     SqlFreshnessSource(SourceConfig config, std::vector<SignalConfig> signalConfigs);
     QString m_driver;
     QString m_zone;
-    std::atomic<quint64> m_connectionCounter {0};
 };
 
 } // namespace pw
