@@ -44,13 +44,19 @@ QLabel* sectionLabel(const QString& text, QWidget* parent)
     return label;
 }
 
-void fitColumns(QTableView* view)
+// Widens columns (all but the last, which stretches) to what their visible cells need, never narrower: values,
+// labels and endpoints arrive over the first polls, and a column must not jump back under the reader.
+void growColumns(QTableView* view)
 {
     const int maxWidth = 36 * view->fontMetrics().horizontalAdvance(QLatin1Char('M'));
     const int columns = view->model()->columnCount();
     for (int c = 0; c < columns - 1; ++c) {
-        view->resizeColumnToContents(c);
-        view->setColumnWidth(c, std::min(view->columnWidth(c) + 12, maxWidth));
+        const int wanted = std::min(std::max(static_cast<const QAbstractItemView*>(view)->sizeHintForColumn(c),
+                                        view->horizontalHeader()->sectionSizeHint(c))
+                + 12,
+            maxWidth);
+        if (wanted > view->columnWidth(c))
+            view->setColumnWidth(c, wanted);
     }
 }
 
@@ -265,6 +271,15 @@ QWidget* MainWindow::createConsolePage()
     m_sourceView->setColumnWidth(SourceHealthModel::PollsColumn, 5 * em);
     m_sourceView->setColumnWidth(SourceHealthModel::FailuresColumn, 5 * em);
     sourcesLayout->addWidget(m_sourceView, 1);
+    // Only a drag of a column border counts as the user's choice (the last column stretches on every resize).
+    connect(sh, &QHeaderView::sectionResized, this, [this, sh](int section) {
+        if (!m_fittingColumns && section < sh->count() - 1 && sh->underMouse())
+            m_userSizedSignalColumns = true;
+    });
+    connect(srh, &QHeaderView::sectionResized, this, [this, srh](int section) {
+        if (!m_fittingColumns && section < srh->count() - 1 && srh->underMouse())
+            m_userSizedSourceColumns = true;
+    });
 
     splitter->addWidget(signalsPanel);
     splitter->addWidget(sourcesPanel);
@@ -375,12 +390,13 @@ void MainWindow::applyPendingSnapshot()
         summary += QStringLiteral(" · ") + snap.dataStopReason;
     m_summaryLabel->setText(summary);
 
-    // Fit the columns to the first real data once; later updates must not make columns jump under the user.
-    if (!m_columnsFitted && !snap.signalStates.empty()) {
-        fitColumns(m_signalView);
-        fitColumns(m_sourceView);
-        m_columnsFitted = true;
-    }
+    // Columns follow the data until the user sizes one by hand; from then on the user's widths stay.
+    m_fittingColumns = true;
+    if (!m_userSizedSignalColumns)
+        growColumns(m_signalView);
+    if (!m_userSizedSourceColumns)
+        growColumns(m_sourceView);
+    m_fittingColumns = false;
     updateTitle();
     refreshAges();
     Q_EMIT snapshotApplied(snap.sequence);

@@ -61,7 +61,9 @@ private:
     SnapshotPtr m_pending;
     SnapshotPtr m_current;
     std::function<qint64()> m_clock;
-    bool m_columnsFitted = false;
+    bool m_fittingColumns = false;
+    bool m_userSizedSignalColumns = false;
+    bool m_userSizedSourceColumns = false;
     QTimer m_refreshTimer;
     QTimer m_ageTimer;
 
