@@ -3,6 +3,7 @@
 #include "unixsignals.h"
 
 #include "config/config.h"
+#include "demo/embeddedmode.h"
 #include "engine/engine.h"
 #include "export/metricsexporter.h"
 #include "model/thresholds.h"
@@ -31,8 +32,9 @@ QTextStream& err()
 }
 
 const QString kNoConfigHelp = QStringLiteral(
-    "no configuration given: pass --config FILE (examples in resources/examples/ or "
-    "/usr/share/pathwatch/examples/). Embedded mode, which needs no config, is not available in this build.");
+    "no configuration given: pass --config FILE (examples in resources/examples/ or /usr/share/pathwatch/examples/). "
+    "The embedded demo runs without one in `pathwatch` and `pathwatch headless`; it writes the config that watches "
+    "it to %1/embedded-demo.yaml.");
 
 QCommandLineOption configOption()
 {
@@ -43,7 +45,7 @@ QCommandLineOption configOption()
 Result<PipelineConfig> loadFromParser(const QCommandLineParser& parser)
 {
     if (!parser.isSet(QStringLiteral("config")))
-        return fail(Error::Code::Config, kNoConfigHelp);
+        return fail(Error::Code::Config, kNoConfigHelp.arg(demo::EmbeddedMode::defaultDataDir()));
     return loadConfigFile(parser.value(QStringLiteral("config")));
 }
 
@@ -156,14 +158,36 @@ int runHeadless(const QStringList& arguments)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
-        "Run the engine without a window and serve the unified signals on /metrics for Prometheus and alerting."));
+        "Run the engine without a window and serve the unified signals on /metrics for Prometheus and alerting. "
+        "Without --config it runs the embedded demo (a Kafka-protocol broker and a demo pipeline) and watches it."));
     parser.addHelpOption();
     parser.addOption(configOption());
     parser.addOption(QCommandLineOption({QStringLiteral("l"), QStringLiteral("listen")},
         QStringLiteral("Address of the /metrics endpoint (default: export.listen of the config, else 127.0.0.1:9464)."),
         QStringLiteral("HOST:PORT")));
+    parser.addOption(QCommandLineOption(QStringLiteral("data-dir"),
+        QStringLiteral("Embedded mode: where the broker log and the demo's data live (default: %1).")
+            .arg(demo::EmbeddedMode::defaultDataDir()),
+        QStringLiteral("DIR")));
     parser.process(arguments);
-    auto config = loadFromParser(parser);
+    std::unique_ptr<demo::EmbeddedMode> embedded;
+    Result<PipelineConfig> config = fail(Error::Code::Config, QStringLiteral("no configuration"));
+    if (parser.isSet(QStringLiteral("config"))) {
+        config = loadFromParser(parser);
+    } else {
+        const QString dataDir = parser.isSet(QStringLiteral("data-dir")) ? parser.value(QStringLiteral("data-dir"))
+                                                                         : demo::EmbeddedMode::defaultDataDir();
+        out() << "pathwatch headless: no --config, starting the embedded demo in " << dataDir << '\n';
+        out().flush();
+        auto started = demo::EmbeddedMode::start(dataDir);
+        if (!started) {
+            err() << "pathwatch headless: embedded mode: " << started.error().toString() << '\n';
+            return kExitConfigError;
+        }
+        embedded = std::move(*started);
+        out() << embedded->details() << '\n';
+        config = embedded->config();
+    }
     if (!config) {
         err() << "pathwatch headless: " << config.error().toString() << '\n';
         return kExitConfigError;
@@ -190,6 +214,8 @@ int runHeadless(const QStringList& arguments)
     QObject::connect(&signals_, &UnixSignalWatcher::terminationRequested, qApp, [](int) { qApp->quit(); });
     const int code = QCoreApplication::exec();
     engine.stop();
+    if (embedded)
+        embedded->stop();
     err() << "pathwatch headless: stopped\n";
     return code;
 }

@@ -272,6 +272,7 @@ struct DemoPipeline::Private
     std::mutex mutex;
     std::condition_variable wake;
     std::atomic<bool> stopping {false};
+    bool topicCreated = false; // this start created the topic: the log is new, so it gets its history
     std::array<std::atomic<bool>, kDrillCount> drills {};
     DemoSink* sink = nullptr; // owned by the job thread
 
@@ -287,6 +288,7 @@ struct DemoPipeline::Private
     Result<void> startRest();
 
     void produce();
+    void produceHistory(std::mt19937_64& random, int keys);
     void runJob(std::promise<Result<std::uint16_t>> ready);
     Result<rd_kafka_t*> subscribe();
     void consume(rd_kafka_t* consumer, Aggregates& pending, std::int64_t& checkpointId);
@@ -371,6 +373,7 @@ Result<void> DemoPipeline::Private::createTopic()
         for (size_t i = 0; i < count; ++i) {
             const rd_kafka_resp_err_t err = rd_kafka_topic_result_error(topics[i]);
             // A data directory from an earlier run already has it.
+            topicCreated = err == RD_KAFKA_RESP_ERR_NO_ERROR;
             if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
                 const char* message = rd_kafka_topic_result_error_string(topics[i]);
                 result = fail(Error::Code::Protocol,
@@ -386,6 +389,35 @@ Result<void> DemoPipeline::Private::createTopic()
     return result;
 }
 
+// A new log starts with `options.history` of past events (at a few per second), as a real topic would have:
+// replay headroom is then meaningful from the first poll, and the serving table has minutes to show at once.
+void DemoPipeline::Private::produceHistory(std::mt19937_64& random, int keys)
+{
+    constexpr std::int64_t kEventsPerSecond = 5;
+    const std::int64_t spanMs = std::chrono::duration_cast<std::chrono::milliseconds>(options.history).count();
+    const std::int64_t count = spanMs / 1000 * kEventsPerSecond;
+    if (count <= 0)
+        return;
+    std::uniform_real_distribution<double> values(0, 100);
+    const std::int64_t start = nowMs() - spanMs;
+    std::string key;
+    std::string payload;
+    for (std::int64_t i = 0; i < count && !stopping; ++i) {
+        const std::int64_t ts = start + i * spanMs / count;
+        key = fmt::format("k{}", i % keys);
+        payload = fmt::format(R"({{"ts":{},"key":"{}","value":{:.3f}}})", ts, key, values(random));
+        for (;;) {
+            const rd_kafka_resp_err_t err = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(endpoints.topic.c_str()),
+                RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_VALUE(payload.data(), payload.size()),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_END);
+            if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || stopping)
+                break;
+            rd_kafka_poll(producer, 50);
+        }
+    }
+    rd_kafka_poll(producer, 0);
+}
+
 void DemoPipeline::Private::produce()
 {
     pthread_setname_np(pthread_self(), "pw-demo-produce");
@@ -393,6 +425,8 @@ void DemoPipeline::Private::produce()
     std::uniform_real_distribution<double> values(0, 100);
     const double rate = std::max(options.eventsPerSecond, 0.0);
     const int keys = std::max(16, options.partitions * 4);
+    if (topicCreated)
+        produceHistory(random, keys);
     std::uint64_t sequence = 0;
     // Paced against a start time rather than by sleeping per event, so the rate holds whatever the send cost.
     auto epoch = std::chrono::steady_clock::now();

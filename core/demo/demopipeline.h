@@ -30,6 +30,9 @@ struct DemoOptions
     std::uint16_t metricsPort = 9465; // the sink's Prometheus metrics; 0 / busy: a free one
     int partitions = 4;
     double eventsPerSecond = 200;
+    /// A new topic first gets this much past (events with older timestamps, 5 a second), so there is history to
+    /// replay and serve from the start; 0: none.
+    std::chrono::seconds history {45 * 60};
     std::chrono::milliseconds checkpointInterval {10000};
 };
 

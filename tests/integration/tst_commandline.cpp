@@ -3,6 +3,7 @@
 #include "prometheusserver.h"
 #include "testexporter.h"
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
@@ -178,11 +179,84 @@ private Q_SLOTS:
         auto status = run({QStringLiteral("status")});
         QCOMPARE(status.exitCode, 4);
         QVERIFY2(status.err.contains(QStringLiteral("--config")), qPrintable(status.err));
-        auto headless = run({QStringLiteral("headless")});
-        QCOMPARE(headless.exitCode, 4);
-        QVERIFY(headless.err.contains(QStringLiteral("--config")));
+        QVERIFY2(status.err.contains(QStringLiteral("embedded-demo.yaml")), qPrintable(status.err));
         auto unknown = run({QStringLiteral("frobnicate")});
         QCOMPARE(unknown.exitCode, 4);
+    }
+
+    // Without a config, headless runs the embedded demo and watches it through the real sources: every source up,
+    // every stage with values on /metrics, the generated config valid; a second instance on the same data
+    // directory is refused; SIGTERM stops everything cleanly.
+    void headlessRunsTheEmbeddedDemo()
+    {
+        const QString promtool = QStandardPaths::findExecutable(QStringLiteral("promtool"));
+        QVERIFY2(!promtool.isEmpty(), "promtool not found (Debian package prometheus)");
+        const QString dataDir = m_dir.filePath(QStringLiteral("embedded"));
+        const quint16 port = freePort();
+        QProcess headless;
+        headless.start(pathwatchBinary(),
+            {QStringLiteral("headless"), QStringLiteral("--data-dir"), dataDir, QStringLiteral("--listen"),
+                QStringLiteral("127.0.0.1:%1").arg(port)});
+        QVERIFY(headless.waitForStarted());
+        QByteArray output;
+        QElapsedTimer t;
+        t.start();
+        while (!output.contains("serving /metrics") && t.elapsed() < 30000 && headless.state() == QProcess::Running) {
+            headless.waitForReadyRead(500);
+            output += headless.readAllStandardOutput();
+        }
+        QVERIFY2(output.contains("serving /metrics"), QByteArray(output + headless.readAllStandardError()).constData());
+        QVERIFY2(output.contains("Kafka-protocol broker: 127.0.0.1:"), output.constData());
+
+        const QStringList sources {QStringLiteral("demo-kafka"), QStringLiteral("demo-job"),
+            QStringLiteral("demo-sink"), QStringLiteral("demo-serving")};
+        const QStringList stages {QStringLiteral("source_log"), QStringLiteral("compute"), QStringLiteral("sink"),
+            QStringLiteral("storage"), QStringLiteral("serving")};
+        auto complete = [&](const QByteArray& body) {
+            const QString text = QString::fromUtf8(body);
+            for (const QString& s : sources) {
+                const QRegularExpression up(
+                    QStringLiteral("^pathwatch_source_up\\{source=\"%1\",kind=\"[a-z]+\"\\} 1$").arg(s),
+                    QRegularExpression::MultilineOption);
+                if (!text.contains(up))
+                    return false;
+            }
+            for (const QString& stage : stages)
+                if (!body.contains(QStringLiteral("pathwatch_signal_value{stage=\"%1\"").arg(stage).toUtf8()))
+                    return false;
+            return true;
+        };
+        QByteArray body;
+        t.restart();
+        while (t.elapsed() < 90000) {
+            body = curl(QStringLiteral("http://127.0.0.1:%1/metrics").arg(port));
+            if (complete(body))
+                break;
+            QTest::qWait(1000);
+        }
+        QVERIFY2(complete(body), body.constData());
+
+        QProcess check;
+        check.start(promtool, {QStringLiteral("check"), QStringLiteral("metrics")});
+        check.write(body);
+        check.closeWriteChannel();
+        QVERIFY(check.waitForFinished(30000));
+        QVERIFY2(check.exitCode() == 0,
+            QByteArray(check.readAllStandardOutput() + check.readAllStandardError()).constData());
+
+        const QString generated = QDir(dataDir).filePath(QStringLiteral("embedded-demo.yaml"));
+        auto valid = run({QStringLiteral("check-config"), generated});
+        QVERIFY2(valid.exitCode == 0, qPrintable(valid.err));
+
+        auto second = run({QStringLiteral("headless"), QStringLiteral("--data-dir"), dataDir,
+            QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(freePort())});
+        QCOMPARE(second.exitCode, 4);
+        QVERIFY2(second.err.contains(QStringLiteral("another Pathwatch")), qPrintable(second.err));
+
+        ::kill(pid_t(headless.processId()), SIGTERM);
+        QVERIFY(headless.waitForFinished(20000));
+        QCOMPARE(headless.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(headless.exitCode(), 0);
     }
 
     void statusAgainstPrometheus()

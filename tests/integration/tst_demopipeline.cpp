@@ -184,6 +184,7 @@ private slots:
         options.partitions = m_partitions;
         options.eventsPerSecond = 500;
         options.checkpointInterval = std::chrono::milliseconds(1000);
+        options.history = std::chrono::minutes(10);
         auto pipeline = DemoPipeline::start(options);
         QVERIFY2(pipeline, qPrintable(pipeline ? QString() : pipeline.error().toString()));
         m_pipeline = std::move(*pipeline);
@@ -238,13 +239,17 @@ private slots:
         const auto lines = kcat.readAllStandardOutput().trimmed().split('\n');
         QCOMPARE(lines.size(), 50);
         const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        qint64 oldest = now;
         for (const auto& line : lines) {
             const QJsonObject event = QJsonDocument::fromJson(line).object();
             QVERIFY2(event.value(QStringLiteral("key")).toString().startsWith(QLatin1Char('k')), line.constData());
             QVERIFY(event.value(QStringLiteral("value")).isDouble());
             const qint64 ts = qint64(event.value(QStringLiteral("ts")).toDouble());
-            QVERIFY2(ts > now - 300000 && ts <= now, line.constData());
+            // The new log starts with its 10 minutes of history.
+            QVERIFY2(ts > now - 11 * 60000 && ts <= now, line.constData());
+            oldest = std::min(oldest, ts);
         }
+        QVERIFY2(oldest < now - 9 * 60000, qPrintable(QString::number(now - oldest)));
     }
 
     void checkpointsCommitOffsets()
