@@ -85,6 +85,9 @@ struct SourceRuntime
 {
     std::unique_ptr<Source> source;
     std::unique_ptr<asio::steady_timer> timer;
+    // One per source (a source has at most one poll in flight). Owned here rather than by the poll's callbacks,
+    // so no callback a source keeps (or a handler still queued at shutdown) outlives the io_context with a timer.
+    std::unique_ptr<asio::steady_timer> timeoutTimer;
     SourceHealth health;
     bool inFlight = false;
     quint64 pollSeq = 0;
@@ -201,6 +204,7 @@ Result<void> Engine::Impl::createSources()
         rt->health.endpoint = rt->source->endpoint();
         rt->health.severity = Severity::Unknown;
         rt->timer = std::make_unique<asio::steady_timer>(io);
+        rt->timeoutTimer = std::make_unique<asio::steady_timer>(io);
         sources.push_back(std::move(rt));
     }
     return {};
@@ -355,28 +359,27 @@ void Engine::Impl::startPoll(SourceRuntime* rt)
         seq = ++rt->pollSeq;
         rt->startedMs = now;
         rt->health.lastAttemptMs = now;
-    }
 
-    const qint64 timeoutMs = rt->source->config().timeoutMs + options.timeoutGraceMs;
-    auto timeoutTimer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(timeoutMs));
-    timeoutTimer->async_wait([this, rt, seq, timeoutMs](const boost::system::error_code& ec) {
-        if (ec)
-            return;
-        PollResult timedOut;
-        timedOut.error = Error::make(
-            Error::Code::Timeout, QStringLiteral("no answer within %1 ms").arg(timeoutMs - options.timeoutGraceMs));
-        finishPoll(rt, seq, std::move(timedOut), true);
-    });
+        const qint64 timeoutMs = rt->source->config().timeoutMs + options.timeoutGraceMs;
+        rt->timeoutTimer->expires_after(std::chrono::milliseconds(timeoutMs));
+        rt->timeoutTimer->async_wait([this, rt, seq, timeoutMs](const boost::system::error_code& ec) {
+            if (ec)
+                return;
+            PollResult timedOut;
+            timedOut.error = Error::make(
+                Error::Code::Timeout, QStringLiteral("no answer within %1 ms").arg(timeoutMs - options.timeoutGraceMs));
+            finishPoll(rt, seq, std::move(timedOut), true);
+        });
+    }
 
     PollContext context;
     context.io = &io;
     context.http = http.get();
     context.runBlocking = [this](std::function<void()> job) { asio::post(*blocking, std::move(job)); };
     try {
-        rt->source->poll(context, [this, rt, seq, timeoutTimer](PollResult result) {
+        rt->source->poll(context, [this, rt, seq](PollResult result) {
             // Hop onto the io threads: the source may answer from its own thread.
-            asio::post(io, [this, rt, seq, timeoutTimer, result = std::move(result)]() mutable {
-                timeoutTimer->cancel();
+            asio::post(io, [this, rt, seq, result = std::move(result)]() mutable {
                 finishPoll(rt, seq, std::move(result), false);
             });
         });
@@ -384,18 +387,18 @@ void Engine::Impl::startPoll(SourceRuntime* rt)
         PollResult failed;
         failed.error
             = Error::make(Error::Code::Generic, QStringLiteral("poll failed: %1").arg(QString::fromUtf8(e.what())));
-        asio::post(io, [this, rt, seq, timeoutTimer, failed = std::move(failed)]() mutable {
-            timeoutTimer->cancel();
-            finishPoll(rt, seq, std::move(failed), false);
-        });
+        asio::post(io,
+            [this, rt, seq, failed = std::move(failed)]() mutable { finishPoll(rt, seq, std::move(failed), false); });
     }
 }
 
 void Engine::Impl::finishPoll(SourceRuntime* rt, quint64 seq, PollResult result, bool fromTimeout)
 {
     std::lock_guard lock(mutex);
-    if (!fromTimeout && seq == rt->pollSeq)
+    if (!fromTimeout && seq == rt->pollSeq) {
         rt->inFlight = false;
+        rt->timeoutTimer->cancel();
+    }
     if (rt->answeredSeq >= seq)
         return; // answered already (late result after a timeout): dropped, the value it carries is out of date
     rt->answeredSeq = seq;

@@ -45,7 +45,8 @@ public:
         int seen = m_script->maxConcurrent.load();
         while (now > seen && !m_script->maxConcurrent.compare_exchange_weak(seen, now)) { }
         std::lock_guard lock(m_script->mutex);
-        auto finish = [script = m_script, done = std::move(done)](PollResult r) {
+        // A raw pointer: a parked callback lives inside the script, and owning the script from there would be a cycle.
+        auto finish = [script = m_script.get(), done = std::move(done)](PollResult r) {
             --script->concurrent;
             done(std::move(r));
         };
