@@ -62,6 +62,12 @@ StageTile::StageTile(QWidget* parent)
     valueFont.setBold(true);
     valueFont.setPointSizeF(valueFont.pointSizeF() * 2.3);
     m_value->setFont(valueFont);
+    m_valuePointSize = valueFont.pointSizeF();
+    // A long value ("12,345 messages") shrinks to fit the tile; the label keeps the full size's height so the
+    // values of all tiles stay on one line.
+    m_value->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
+    m_value->setFixedHeight(QFontMetrics(valueFont).height());
+    m_value->setAlignment(Qt::AlignLeft | Qt::AlignVCenter);
 
     m_reason->setWordWrap(true);
     m_reason->setAlignment(Qt::AlignLeft | Qt::AlignTop);
@@ -116,12 +122,14 @@ void StageTile::setStage(const StageState& stage, const Snapshot& snapshot)
             signalText += QStringLiteral(" · ") + labels;
         if (headline->hasValue) {
             valueText = formatValue(headline->value, headline->unit);
+            m_shortValueText = formatValueShort(headline->value, headline->unit);
             m_hasValue = true;
             m_valueTimestampMs = headline->valueTimestampMs;
         }
     } else if (stage.dataAgeSeconds) {
         signalText = signalKindTitle(SignalKind::DataAge);
         valueText = formatValue(*stage.dataAgeSeconds, QStringLiteral("s"));
+        m_shortValueText = valueText;
         m_hasValue = true;
         m_valueTimestampMs = snapshot.takenMs;
     } else {
@@ -129,8 +137,10 @@ void StageTile::setStage(const StageState& stage, const Snapshot& snapshot)
     }
     m_signalText = signalText;
     m_signal->setToolTip(signalText);
+    m_valueText = valueText;
+    if (!m_hasValue)
+        m_shortValueText = valueText;
     elideTexts();
-    m_value->setText(valueText);
 
     const bool notOk = stage.severity != Severity::Ok;
     QString reason = stage.reason;
@@ -177,6 +187,25 @@ void StageTile::elideTexts()
 {
     const int width = std::max(20, contentsRect().width() - 28);
     m_signal->setText(m_signal->fontMetrics().elidedText(m_signalText, Qt::ElideRight, width));
+
+    // The full value when it fits at up to half size, else the short form ("123 M messages"), shrunk as needed.
+    QFont valueFont = m_value->font();
+    QString text;
+    for (const QString& candidate : {m_valueText, m_shortValueText}) {
+        text = candidate;
+        qreal size = m_valuePointSize;
+        valueFont.setPointSizeF(size);
+        while (size > m_valuePointSize * 0.5 && QFontMetrics(valueFont).horizontalAdvance(text) > width) {
+            size *= 0.92;
+            valueFont.setPointSizeF(size);
+        }
+        if (QFontMetrics(valueFont).horizontalAdvance(text) <= width)
+            break;
+    }
+    if (valueFont != m_value->font())
+        m_value->setFont(valueFont);
+    m_value->setText(text);
+    m_value->setToolTip(text == m_valueText ? QString() : m_valueText);
 }
 
 void StageTile::changeEvent(QEvent* event)

@@ -39,6 +39,9 @@ private:
     bool m_hasValue = false;
     qint64 m_valueTimestampMs = 0;
     QString m_signalText; // unelided
+    QString m_valueText; // in full
+    QString m_shortValueText; // large counts shortened, for narrow tiles
+    qreal m_valuePointSize = 0; // the value's full size; long values are drawn smaller to fit
     QLabel* m_status;
     QLabel* m_title;
     QLabel* m_signal;

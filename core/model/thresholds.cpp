@@ -114,4 +114,26 @@ QString formatValue(double value, const QString& unit)
     return unit.isEmpty() ? number : number + QLatin1Char(' ') + unit;
 }
 
+QString formatValueShort(double value, const QString& unit)
+{
+    const double a = std::fabs(value);
+    if (std::isnan(value) || a < 10000.0 || unit == QLatin1String("s") || unit == QLatin1String("ratio")
+        || unit == QLatin1String("state"))
+        return formatValue(value, unit);
+    static constexpr struct
+    {
+        double scale;
+        const char* suffix;
+    } kScales[] = {{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
+    for (const auto& s : kScales) {
+        if (a < s.scale)
+            continue;
+        const double scaled = value / s.scale;
+        const int decimals = std::fabs(scaled) >= 100 ? 0 : std::fabs(scaled) >= 10 ? 1 : 2;
+        const QString number = QString::number(scaled, 'f', decimals) + QLatin1Char(' ') + QLatin1String(s.suffix);
+        return unit.isEmpty() ? number : number + QLatin1Char(' ') + unit;
+    }
+    return formatValue(value, unit);
+}
+
 } // namespace pw

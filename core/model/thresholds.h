@@ -48,5 +48,8 @@ private:
 /// "1.25 s", "3,400 messages", "2.0 %"; unit "state" (job state 0/1/2) gives "running", "(re)starting",
 /// "failed or stopped".
 QString formatValue(double value, const QString& unit);
+/// formatValue with large counts shortened to three significant digits ("123 M messages", "12.3 k errors/s") for
+/// places with little room, such as a tile's headline.
+QString formatValueShort(double value, const QString& unit);
 
 } // namespace pw

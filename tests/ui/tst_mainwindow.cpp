@@ -281,6 +281,41 @@ private Q_SLOTS:
         QCOMPARE(stack->currentWidget()->objectName(), QStringLiteral("consolePage"));
     }
 
+    // A long headline value shrinks to fit its tile instead of running into the next one (and, when even that is
+    // not enough, shows large counts shortened); short ones keep the full size, and every value label keeps one
+    // height so the values of all tiles line up.
+    void longValuesFitTheirTiles()
+    {
+        auto f = makeWindow();
+        auto snap = test::makePathSnapshot(kNow);
+        const auto& source = *std::find_if(
+            snap->stages.begin(), snap->stages.end(), [](const StageState& s) { return s.stageId == u"source"_s; });
+        auto& headline = snap->signalStates[std::size_t(source.headlineSignal)];
+        headline.kind = SignalKind::ConsumerLag;
+        headline.unit = u"messages"_s;
+        headline.value = 123456789;
+        f->window->resize(1100, 700);
+        f->window->show();
+        QVERIFY(QTest::qWaitForWindowExposed(f->window.get()));
+        QVERIFY(feed(*f->window, snap));
+        auto valueLabel = [&](const char* stage) {
+            return f->window->findChild<StageTile*>(u"stageTile_"_s + QLatin1String(stage))
+                ->findChild<QLabel*>(u"valueLabel"_s);
+        };
+        QLabel* longValue = valueLabel("source");
+        // Too long in full even at half size: the short form, with the full value in its tooltip.
+        QCOMPARE(longValue->text(), u"123 M messages"_s);
+        QCOMPARE(longValue->toolTip(), u"123,456,789 messages"_s);
+        QVERIFY2(longValue->fontMetrics().horizontalAdvance(longValue->text()) <= longValue->contentsRect().width(),
+            qPrintable(QStringLiteral("%1 > %2")
+                           .arg(longValue->fontMetrics().horizontalAdvance(longValue->text()))
+                           .arg(longValue->contentsRect().width())));
+        QLabel* shortValue = valueLabel("sink");
+        QVERIFY(longValue->font().pointSizeF() < shortValue->font().pointSizeF());
+        QCOMPARE(longValue->height(), shortValue->height());
+        QCOMPARE(longValue->mapTo(f->window.get(), QPoint()).y(), shortValue->mapTo(f->window.get(), QPoint()).y());
+    }
+
     // The header says what is being watched (e.g. the embedded demo), with the endpoints in its tooltip.
     void modeNote()
     {

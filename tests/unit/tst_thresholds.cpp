@@ -102,6 +102,11 @@ private Q_SLOTS:
         QCOMPARE(formatValue(0, QStringLiteral("state")), QStringLiteral("running"));
         QCOMPARE(formatValue(1, QStringLiteral("state")), QStringLiteral("(re)starting"));
         QCOMPARE(formatValue(2, QStringLiteral("state")), QStringLiteral("failed or stopped"));
+        QCOMPARE(formatValueShort(123456789, QStringLiteral("messages")), QStringLiteral("123 M messages"));
+        QCOMPARE(formatValueShort(12345, QStringLiteral("messages")), QStringLiteral("12.3 k messages"));
+        QCOMPARE(formatValueShort(-2500000, QString()), QStringLiteral("-2.50 M"));
+        QCOMPARE(formatValueShort(9999, QStringLiteral("messages")), QStringLiteral("9,999 messages"));
+        QCOMPARE(formatValueShort(86400 * 3, QStringLiteral("s")), QStringLiteral("3.0 d"));
     }
 
     // A job state is judged by its word, not by "2 ≥ crit 2".
