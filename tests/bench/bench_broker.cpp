@@ -232,10 +232,6 @@ int main(int argc, char** argv)
               .toStdString()
         : dir.filePath(QStringLiteral("broker")).toStdString();
     options.listenPort = 0;
-    // --threads N sizes the broker's pool (default: the machine's hardware threads, at least 2).
-    if (const qsizetype t = app.arguments().indexOf(QStringLiteral("--threads"));
-        t > 0 && t + 1 < app.arguments().size())
-        options.threads = app.arguments().at(t + 1).toInt();
     auto broker = pw::broker::Broker::start(options);
     if (!broker) {
         std::fprintf(stderr, "broker: %s\n", qPrintable(broker.error().toString()));
