@@ -1,5 +1,6 @@
 #include "demo/flinkrestserver.h"
 #include "demo/jobstatusboard.h"
+#include "pollresults.h"
 #include "sources/flinksource.h"
 #include "sources/httpclient.h"
 #include "testhttpserver.h"
@@ -41,22 +42,6 @@ SignalConfig signal(const QString& name, SignalKind kind)
     s.sourceId = QStringLiteral("demo-flink");
     s.params[QStringLiteral("job_name")] = kJobName;
     return s;
-}
-
-const Sample* find(const PollResult& r, const QString& id)
-{
-    for (const auto& s : r.samples)
-        if (s.signalId == id)
-            return &s;
-    return nullptr;
-}
-
-QString errorFor(const PollResult& r, const QString& id)
-{
-    for (const auto& [sid, e] : r.signalErrors)
-        if (sid == id)
-            return e.message;
-    return {};
 }
 
 // A client connection driven step by step, each step bounded in time, so a misbehaving server fails the test
@@ -214,15 +199,15 @@ private Q_SLOTS:
 
         // Age is measured from the newest completed checkpoint's last acknowledgement (43), at the poll's clock.
         const qint64 ack = t0 - 98'750;
-        const Sample* age = find(r, QStringLiteral("compute/age"));
+        const Sample* age = pw::test::sampleFor(r, QStringLiteral("compute/age"));
         QVERIFY(age);
         QVERIFY2(age->value >= (before - ack) / 1000.0 && age->value <= (after - ack) / 1000.0,
             qPrintable(QString::number(age->value)));
         QCOMPARE(age->value, (age->timestampMs - ack) / 1000.0);
-        QCOMPARE(find(r, QStringLiteral("compute/duration"))->value, 1.25);
+        QCOMPARE(pw::test::sampleFor(r, QStringLiteral("compute/duration"))->value, 1.25);
         // 44 failed within the default 10-minute window, 41 before it.
-        QCOMPARE(find(r, QStringLiteral("compute/failed"))->value, 1.0);
-        QCOMPARE(find(r, QStringLiteral("compute/state"))->value, 0.0);
+        QCOMPARE(pw::test::sampleFor(r, QStringLiteral("compute/failed"))->value, 1.0);
+        QCOMPARE(pw::test::sampleFor(r, QStringLiteral("compute/state"))->value, 0.0);
         QVERIFY(std::find(age->labels.begin(), age->labels.end(), std::pair(QStringLiteral("job_id"), kJobId))
             != age->labels.end());
 
@@ -230,15 +215,15 @@ private Q_SLOTS:
         const qint64 ack45 = m_board->view().latestCompleted->latestAckTimestampMs;
         r = poll(*source);
         QVERIFY(!r.error);
-        QCOMPARE(find(r, QStringLiteral("compute/age"))->value,
-            (find(r, QStringLiteral("compute/age"))->timestampMs - ack45) / 1000.0);
-        QCOMPARE(find(r, QStringLiteral("compute/duration"))->value,
+        QCOMPARE(pw::test::sampleFor(r, QStringLiteral("compute/age"))->value,
+            (pw::test::sampleFor(r, QStringLiteral("compute/age"))->timestampMs - ack45) / 1000.0);
+        QCOMPARE(pw::test::sampleFor(r, QStringLiteral("compute/duration"))->value,
             m_board->view().latestCompleted->endToEndDurationMs / 1000.0);
 
         m_board->setState(QStringLiteral("RESTARTING"), nowMs());
-        QCOMPARE(find(poll(*source), QStringLiteral("compute/state"))->value, 1.0);
+        QCOMPARE(pw::test::sampleFor(poll(*source), QStringLiteral("compute/state"))->value, 1.0);
         m_board->setState(QStringLiteral("CANCELED"), nowMs());
-        QCOMPARE(find(poll(*source), QStringLiteral("compute/state"))->value, 2.0);
+        QCOMPARE(pw::test::sampleFor(poll(*source), QStringLiteral("compute/state"))->value, 2.0);
     }
 
     void jobWithoutCompletedCheckpoint()
@@ -250,11 +235,12 @@ private Q_SLOTS:
         const PollResult r = poll(*source);
         QVERIFY(!r.error);
         // Nothing checkpointed yet: everything since the start would be replayed.
-        const Sample* age = find(r, QStringLiteral("compute/age"));
+        const Sample* age = pw::test::sampleFor(r, QStringLiteral("compute/age"));
         QVERIFY(age);
         QCOMPARE(age->value, (age->timestampMs - start) / 1000.0);
-        QVERIFY(errorFor(r, QStringLiteral("compute/duration")).contains(QStringLiteral("no completed checkpoint")));
-        QCOMPARE(find(r, QStringLiteral("compute/failed"))->value, 0.0);
+        QVERIFY(pw::test::signalErrorFor(r, QStringLiteral("compute/duration"))
+                    .contains(QStringLiteral("no completed checkpoint")));
+        QCOMPARE(pw::test::sampleFor(r, QStringLiteral("compute/failed"))->value, 0.0);
     }
 
     void checkpointsBodyFollowsFlink()

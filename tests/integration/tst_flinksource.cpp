@@ -1,3 +1,4 @@
+#include "pollresults.h"
 #include "sources/flinksource.h"
 #include "sources/httpclient.h"
 #include "testhttpserver.h"
@@ -44,22 +45,6 @@ SignalConfig signal(const QString& name, SignalKind kind, const QString& jobName
     if (!jobId.isEmpty())
         s.params[QStringLiteral("job_id")] = jobId;
     return s;
-}
-
-const Sample* find(const PollResult& r, const QString& id)
-{
-    for (const auto& s : r.samples)
-        if (s.signalId == id)
-            return &s;
-    return nullptr;
-}
-
-QString errorFor(const PollResult& r, const QString& id)
-{
-    for (const auto& [sid, e] : r.signalErrors)
-        if (sid == id)
-            return e.message;
-    return {};
 }
 
 } // namespace
@@ -124,13 +109,14 @@ private Q_SLOTS:
         auto r = poll(*source);
         QVERIFY2(!r.error, r.error ? qPrintable(r.error->toString()) : "");
         QVERIFY(r.signalErrors.empty());
-        const Sample* age = find(r, QStringLiteral("compute/age"));
+        const Sample* age = pw::test::sampleFor(r, QStringLiteral("compute/age"));
         QVERIFY(age);
         // Recorded ack 45 s before the test's clock; the poll itself takes well under 10 s.
         QVERIFY2(age->value >= 45.0 && age->value < 55.0, qPrintable(QString::number(age->value)));
-        QCOMPARE(find(r, QStringLiteral("compute/duration"))->value, 1.25);
-        QCOMPARE(find(r, QStringLiteral("compute/failed"))->value, 1.0); // one failure in 10 min, one older
-        QCOMPARE(find(r, QStringLiteral("compute/state"))->value, 0.0);
+        QCOMPARE(pw::test::sampleFor(r, QStringLiteral("compute/duration"))->value, 1.25);
+        QCOMPARE(
+            pw::test::sampleFor(r, QStringLiteral("compute/failed"))->value, 1.0); // one failure in 10 min, one older
+        QCOMPARE(pw::test::sampleFor(r, QStringLiteral("compute/state"))->value, 0.0);
         QVERIFY(std::find(age->labels.begin(), age->labels.end(),
                     std::pair(QStringLiteral("job"), QStringLiteral("aggregate-job")))
             != age->labels.end());
@@ -146,8 +132,8 @@ private Q_SLOTS:
                 QStringLiteral("0f1e2d3c4b5a69788796a5b4c3d2e1f0"))});
         auto r = poll(*source);
         QVERIFY(!r.error);
-        QCOMPARE(find(r, QStringLiteral("compute/state"))->value, 1.0);
-        QVERIFY(find(r, QStringLiteral("compute/age"))->value >= 660.0);
+        QCOMPARE(pw::test::sampleFor(r, QStringLiteral("compute/state"))->value, 1.0);
+        QVERIFY(pw::test::sampleFor(r, QStringLiteral("compute/age"))->value >= 660.0);
     }
 
     void jobWithoutCompletedCheckpoint()
@@ -157,10 +143,11 @@ private Q_SLOTS:
         auto r = poll(*source);
         QVERIFY(!r.error);
         // No checkpoint since the job started 90 s ago: that is how much would be replayed.
-        const Sample* age = find(r, QStringLiteral("compute/age"));
+        const Sample* age = pw::test::sampleFor(r, QStringLiteral("compute/age"));
         QVERIFY(age);
         QVERIFY(age->value >= 90.0 && age->value < 100.0);
-        QVERIFY(errorFor(r, QStringLiteral("compute/duration")).contains(QStringLiteral("no completed checkpoint")));
+        QVERIFY(pw::test::signalErrorFor(r, QStringLiteral("compute/duration"))
+                    .contains(QStringLiteral("no completed checkpoint")));
     }
 
     void jobThatDisappears()
@@ -171,14 +158,15 @@ private Q_SLOTS:
         m_server.setResponse("/jobs/overview", TestResponse::json(R"({"jobs":[]})"));
         auto r = poll(*source);
         QVERIFY(!r.error);
-        QVERIFY2(errorFor(r, QStringLiteral("compute/age")).contains(QStringLiteral("no job named `aggregate-job`")),
-            qPrintable(errorFor(r, QStringLiteral("compute/age"))));
+        QVERIFY2(pw::test::signalErrorFor(r, QStringLiteral("compute/age"))
+                     .contains(QStringLiteral("no job named `aggregate-job`")),
+            qPrintable(pw::test::signalErrorFor(r, QStringLiteral("compute/age"))));
         // Still listed but its checkpoints are gone.
         m_server.setResponse("/jobs/overview", TestResponse::json(recorded(QStringLiteral("overview.json"), m_now)));
         m_server.setResponse("/jobs/a1b2c3d4e5f60718293a4b5c6d7e8f90/checkpoints",
             TestResponse::json(R"({"errors":["Job not found"]})", 404));
         r = poll(*source);
-        QVERIFY(errorFor(r, QStringLiteral("compute/age")).contains(QStringLiteral("disappeared")));
+        QVERIFY(pw::test::signalErrorFor(r, QStringLiteral("compute/age")).contains(QStringLiteral("disappeared")));
     }
 
     void garbledAndDownEndpoints()
@@ -186,10 +174,11 @@ private Q_SLOTS:
         auto source = make({signal(QStringLiteral("age"), SignalKind::CheckpointAge, QStringLiteral("aggregate-job"))});
         m_server.setResponse("/jobs/overview", TestResponse::json("<html>proxy error</html>"));
         auto r = poll(*source);
-        QVERIFY(errorFor(r, QStringLiteral("compute/age")).contains(QStringLiteral("not JSON")));
+        QVERIFY(pw::test::signalErrorFor(r, QStringLiteral("compute/age")).contains(QStringLiteral("not JSON")));
         m_server.setResponse("/jobs/overview", TestResponse::json(R"({"jobs": 5})"));
         r = poll(*source);
-        QVERIFY(errorFor(r, QStringLiteral("compute/age")).contains(QStringLiteral("`jobs` to be an array")));
+        QVERIFY(pw::test::signalErrorFor(r, QStringLiteral("compute/age"))
+                    .contains(QStringLiteral("`jobs` to be an array")));
         m_server.setResponse("/jobs/overview", TestResponse::json("{}", 503));
         r = poll(*source);
         QVERIFY(r.error);

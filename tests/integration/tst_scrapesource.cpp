@@ -1,6 +1,7 @@
 // ScrapeSource against a real prometheus-cpp exposer (TestExporter) and a Beast test server for bad answers, plus
 // deterministic ingest() checks of rates, resets and histogram windows.
 #include "config/config.h"
+#include "pollresults.h"
 #include "sources/expositionparser.h"
 #include "sources/histogramquantile.h"
 #include "sources/httpclient.h"
@@ -51,13 +52,10 @@ std::unique_ptr<Source> makeSource(const QString& url, std::vector<SignalConfig>
     return std::move(*source);
 }
 
+// Scrape samples are told apart by their labels; no labels given means the unlabelled one.
 const Sample* find(const PollResult& r, const QString& signalId, const Labels& labels = {})
 {
-    for (const Sample& s : r.samples) {
-        if (s.signalId == signalId && s.labels == labels)
-            return &s;
-    }
-    return nullptr;
+    return pw::test::sampleFor(r, signalId, labels);
 }
 
 int countFor(const PollResult& r, const QString& signalId)

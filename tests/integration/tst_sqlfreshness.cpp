@@ -1,3 +1,4 @@
+#include "pollresults.h"
 #include "postgresserver.h"
 #include "sources/sqlfreshnesssource.h"
 
@@ -25,18 +26,13 @@ SignalConfig signal(const QString& name, const QString& sql)
 
 const Sample* find(const PollResult& r, const QString& name)
 {
-    for (const auto& s : r.samples)
-        if (s.signalId == QStringLiteral("serving/") + name)
-            return &s;
-    return nullptr;
+    return pw::test::sampleFor(r, QStringLiteral("serving/") + name);
 }
 
 QString errorFor(const PollResult& r, const QString& name)
 {
-    for (const auto& [id, e] : r.signalErrors)
-        if (id == QStringLiteral("serving/") + name)
-            return e.message;
-    return QStringLiteral("<no error>");
+    const QString message = pw::test::signalErrorFor(r, QStringLiteral("serving/") + name);
+    return message.isEmpty() ? QStringLiteral("<no error>") : message;
 }
 
 } // namespace
