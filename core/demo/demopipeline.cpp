@@ -563,11 +563,15 @@ void DemoPipeline::Private::consume(rd_kafka_t* consumer, Aggregates& pending, s
                 const QJsonObject event = QJsonDocument::fromJson(
                     QByteArray::fromRawData(static_cast<const char*>(message->payload), qsizetype(message->len)))
                                               .object();
-                std::int64_t ts = std::int64_t(event.value(QStringLiteral("ts")).toDouble(-1));
-                if (ts < 0)
-                    ts = rd_kafka_message_timestamp(message, nullptr);
+                // Any client may write to the topic: only a plausible event time (1970 to 2100) is taken, else the
+                // record's own; keys are bounded so that one odd producer cannot bloat the job's state.
+                constexpr double kYear2100Ms = 4102444800000.0;
+                const double eventTs = event.value(QStringLiteral("ts")).toDouble(-1);
+                const std::int64_t ts = eventTs >= 0 && eventTs < kYear2100Ms
+                    ? std::int64_t(eventTs)
+                    : rd_kafka_message_timestamp(message, nullptr);
                 const QString key = event.value(QStringLiteral("key")).toString();
-                if (ts >= 0 && !key.isEmpty()) {
+                if (ts >= 0 && !key.isEmpty() && key.size() <= 256) {
                     Aggregate& agg = pending[{ts / 60000 * 60, key.toStdString()}];
                     agg.events += 1;
                     agg.total += event.value(QStringLiteral("value")).toDouble();

@@ -510,6 +510,73 @@ private slots:
         m_pipeline->stop(); // idempotent
     }
 
+    // Whatever another client writes to the topic — not JSON, absurd or missing times, no key, a huge key — is
+    // skipped (or taken at its record time) and the job keeps checkpointing.
+    void malformedEventsAreSkipped()
+    {
+        QTemporaryDir dir;
+        pw::demo::DemoOptions options;
+        options.dataDir = dir.path().toStdString();
+        options.brokerPort = 0;
+        options.restPort = 0;
+        options.metricsPort = 0;
+        options.partitions = 1;
+        options.eventsPerSecond = 50;
+        options.history = std::chrono::seconds(0);
+        options.checkpointInterval = std::chrono::milliseconds(500);
+        auto pipeline = DemoPipeline::start(options);
+        QVERIFY2(pipeline, qPrintable(pipeline ? QString() : pipeline.error().toString()));
+        auto& demo = **pipeline;
+        auto completed = [&] {
+            const QString jid = QJsonDocument::fromJson(get(demo.endpoints().restUrl + "/jobs/overview"))
+                                    .object()
+                                    .value(QStringLiteral("jobs"))
+                                    .toArray()
+                                    .first()
+                                    .toObject()
+                                    .value(QStringLiteral("jid"))
+                                    .toString();
+            return QJsonDocument::fromJson(
+                get(demo.endpoints().restUrl + "/jobs/" + jid.toStdString() + "/checkpoints"))
+                .object()
+                .value(QStringLiteral("counts"))
+                .toObject()
+                .value(QStringLiteral("completed"))
+                .toInteger();
+        };
+        QVERIFY(waitFor([&] { return completed() >= 1; }, 10000));
+
+        const QByteArray garbage = QByteArray("not json at all\n"
+                                              "{\"ts\":1e300,\"key\":\"k-far\",\"value\":1}\n"
+                                              "{\"ts\":-5,\"key\":\"k-negative\",\"value\":1}\n"
+                                              "{\"ts\":\"soon\",\"key\":\"k-text\",\"value\":\"x\"}\n"
+                                              "{\"key\":\"\",\"value\":1}\n"
+                                              "[1,2,3]\n")
+            + "{\"ts\":1,\"key\":\"" + QByteArray(5000, 'x') + "\",\"value\":1}\n";
+        QProcess kcat;
+        kcat.start(QStringLiteral("/usr/bin/kcat"),
+            {QStringLiteral("-b"), QString::fromStdString(demo.endpoints().bootstrapServers), QStringLiteral("-P"),
+                QStringLiteral("-t"), QString::fromStdString(demo.endpoints().topic)});
+        QVERIFY(kcat.waitForStarted(5000));
+        kcat.write(garbage);
+        kcat.closeWriteChannel();
+        QVERIFY(kcat.waitForFinished(15000));
+        QCOMPARE(kcat.exitCode(), 0);
+
+        const qint64 before = completed();
+        QVERIFY2(waitFor([&] { return completed() >= before + 3; }, 15000), "the job stopped checkpointing");
+        QCOMPARE(QJsonDocument::fromJson(get(demo.endpoints().restUrl + "/jobs/overview"))
+                     .object()
+                     .value(QStringLiteral("jobs"))
+                     .toArray()
+                     .first()
+                     .toObject()
+                     .value(QStringLiteral("state"))
+                     .toString(),
+            QStringLiteral("RUNNING"));
+        demo.stop();
+    }
+
     void restartOnTheSameDataDirectoryKeepsEarlierObjects()
     {
         std::map<QString, QByteArray> before;
