@@ -310,6 +310,15 @@ Reply route(const http::request<http::string_body>& request, const JobStatusBoar
     return {http::status::not_found, errors(QStringLiteral("Not found: %1").arg(path))};
 }
 
+// What a request the parser refused gets: its status, and an error body saying why.
+Reply refusal(const beast::error_code& ec)
+{
+    const http::status status = ec == http::error::header_limit ? http::status::request_header_fields_too_large
+        : ec == http::error::body_limit                         ? http::status::payload_too_large
+                                                                : http::status::bad_request;
+    return {status, errors(QStringLiteral("Bad request: %1").arg(QString::fromStdString(ec.message())))};
+}
+
 // --- connections -----------------------------------------------------------------------------------------------
 
 class Session : public std::enable_shared_from_this<Session>
@@ -352,11 +361,8 @@ private:
         if (ec) {
             // Nothing more on this connection can be trusted to be framed correctly: say why and hang up.
             qCDebug(lcDemoRest) << "bad request:" << QString::fromStdString(ec.message());
-            const http::status status = ec == http::error::header_limit ? http::status::request_header_fields_too_large
-                : ec == http::error::body_limit                         ? http::status::payload_too_large
-                                                                        : http::status::bad_request;
-            send(
-                status, errors(QStringLiteral("Bad request: %1").arg(QString::fromStdString(ec.message()))), false, 11);
+            Reply reply = refusal(ec);
+            send(reply.status, std::move(reply.body), false, 11);
             return;
         }
         const auto& request = m_parser->get();
@@ -435,6 +441,20 @@ struct FlinkRestServer::Private
     std::thread thread;
     std::atomic<bool> stopped {false};
 };
+
+FlinkRestServer::Answer FlinkRestServer::answer(std::string_view request, const JobStatusBoard& board)
+{
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(kMaxHeaderBytes);
+    parser.body_limit(kMaxBodyBytes);
+    parser.eager(true);
+    beast::error_code ec;
+    parser.put(asio::buffer(request.data(), request.size()), ec);
+    if (!ec && !parser.is_done())
+        ec = http::error::partial_message;
+    const Reply reply = ec ? refusal(ec) : route(parser.get(), board);
+    return {int(reply.status), reply.body};
+}
 
 FlinkRestServer::FlinkRestServer() = default;
 

@@ -2,9 +2,12 @@
 
 #include "model/error.h"
 
+#include <QByteArray>
+
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace pw::demo {
 
@@ -32,6 +35,15 @@ public:
     ~FlinkRestServer(); // stops
     FlinkRestServer(const FlinkRestServer&) = delete;
     FlinkRestServer& operator=(const FlinkRestServer&) = delete;
+
+    /// How the server answers the raw bytes of one HTTP/1.1 request (same limits and routes): for tests and the
+    /// fuzz target, which drive the request handling without a socket.
+    struct Answer
+    {
+        int status = 0;
+        QByteArray body; // JSON
+    };
+    static Answer answer(std::string_view request, const JobStatusBoard& board);
 
     std::uint16_t port() const;
     /// "http://127.0.0.1:8081"

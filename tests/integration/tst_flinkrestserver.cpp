@@ -176,6 +176,21 @@ private Q_SLOTS:
         m_board.reset();
     }
 
+    // The request handling on its own (what the fuzz target drives): routes, refusals, and a request cut short.
+    void answersRawRequests()
+    {
+        m_board->setState(QStringLiteral("RUNNING"), nowMs());
+        auto ok = FlinkRestServer::answer("GET /jobs/overview HTTP/1.1\r\nHost: x\r\n\r\n", *m_board);
+        QCOMPARE(ok.status, 200);
+        QCOMPARE(QJsonDocument::fromJson(ok.body).object().value(QStringLiteral("jobs")).toArray().size(), 1);
+        QCOMPARE(FlinkRestServer::answer("GARBAGE\r\n\r\n", *m_board).status, 400);
+        QCOMPARE(FlinkRestServer::answer("GET /jobs/overview HTTP/1.1\r\nHost:", *m_board).status, 400);
+        QCOMPARE(FlinkRestServer::answer("DELETE /jobs HTTP/1.1\r\n\r\n", *m_board).status, 405);
+        QCOMPARE(FlinkRestServer::answer("GET /nope HTTP/1.1\r\n\r\n", *m_board).status, 404);
+        const std::string huge = "GET / HTTP/1.1\r\nX: " + std::string(70 * 1024, 'a') + "\r\n\r\n";
+        QCOMPARE(FlinkRestServer::answer(huge, *m_board).status, 431);
+    }
+
     void flinkSourceReadsTheBoard()
     {
         const qint64 t0 = nowMs();
