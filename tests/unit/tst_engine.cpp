@@ -71,7 +71,12 @@ private Q_SLOTS:
         script(QStringLiteral("src1"))->value = 3.0;
         script(QStringLiteral("src2"))->value = 7.5;
         Engine engine(test::fakePipeline(3), {}, factory());
-        QSignalSpy spy(&engine, &Engine::snapshotReady);
+        // Snapshots are announced from the engine's threads; receive them queued, as the window does (a QSignalSpy
+        // would record them on the emitting thread, racing with this one).
+        QObject receiver;
+        int announced = 0;
+        connect(
+            &engine, &Engine::snapshotReady, &receiver, [&announced] { ++announced; }, Qt::QueuedConnection);
         QVERIFY(engine.start());
         auto s = waitFor(engine, [](const Snapshot& s) {
             return std::all_of(s.signalStates.begin(), s.signalStates.end(), [](auto& x) { return x.hasValue; });
@@ -87,7 +92,7 @@ private Q_SLOTS:
         const SeriesId id = engine.seriesStore().find(QStringLiteral("sink/value"), {});
         QVERIFY(id != 0);
         QCOMPARE(engine.seriesStore().latest(id)->value, 7.5);
-        QVERIFY(spy.wait(2000) || spy.count() > 0);
+        QTRY_VERIFY_WITH_TIMEOUT(announced > 0, 2000);
         engine.stop();
     }
 
