@@ -71,6 +71,21 @@ private:
 
     const pw::demo::DemoEndpoints& endpoints() const { return m_pipeline->endpoints(); }
 
+    // Free ports, a brisk rhythm (500 events/s, a checkpoint a second) and ten minutes of history on a new log.
+    pw::demo::DemoOptions testOptions(const QString& dataDir) const
+    {
+        pw::demo::DemoOptions options;
+        options.dataDir = dataDir.toStdString();
+        options.brokerPort = 0;
+        options.restPort = 0;
+        options.metricsPort = 0;
+        options.partitions = m_partitions;
+        options.eventsPerSecond = 500;
+        options.checkpointInterval = std::chrono::milliseconds(1000);
+        options.history = std::chrono::minutes(10);
+        return options;
+    }
+
     QByteArray get(const std::string& url)
     {
         pw::HttpRequest request;
@@ -176,15 +191,7 @@ private slots:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
-        pw::demo::DemoOptions options;
-        options.dataDir = m_dir.path().toStdString();
-        options.brokerPort = 0;
-        options.restPort = 0;
-        options.metricsPort = 0;
-        options.partitions = m_partitions;
-        options.eventsPerSecond = 500;
-        options.checkpointInterval = std::chrono::milliseconds(1000);
-        options.history = std::chrono::minutes(10);
+        const pw::demo::DemoOptions options = testOptions(m_dir.path());
         auto pipeline = DemoPipeline::start(options);
         QVERIFY2(pipeline, qPrintable(pipeline ? QString() : pipeline.error().toString()));
         m_pipeline = std::move(*pipeline);
@@ -515,11 +522,7 @@ private slots:
     void malformedEventsAreSkipped()
     {
         QTemporaryDir dir;
-        pw::demo::DemoOptions options;
-        options.dataDir = dir.path().toStdString();
-        options.brokerPort = 0;
-        options.restPort = 0;
-        options.metricsPort = 0;
+        pw::demo::DemoOptions options = testOptions(dir.path());
         options.partitions = 1;
         options.eventsPerSecond = 50;
         options.history = std::chrono::seconds(0);
@@ -597,14 +600,7 @@ private slots:
         for (const auto& [path, content] : before)
             lastId = std::max(lastId, partId.match(path).captured(1).toLongLong());
 
-        pw::demo::DemoOptions options;
-        options.dataDir = m_dir.path().toStdString();
-        options.brokerPort = 0;
-        options.restPort = 0;
-        options.metricsPort = 0;
-        options.partitions = m_partitions;
-        options.eventsPerSecond = 500;
-        options.checkpointInterval = std::chrono::milliseconds(1000);
+        const pw::demo::DemoOptions options = testOptions(m_dir.path());
         auto pipeline = DemoPipeline::start(options);
         QVERIFY2(pipeline, qPrintable(pipeline ? QString() : pipeline.error().toString()));
         m_pipeline = std::move(*pipeline);
