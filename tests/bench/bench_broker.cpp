@@ -4,8 +4,11 @@
 // sequential read speed; the disk's sequential write speed (measured here with a dd-like write of a temp file) is
 // the physical limit for producing. The mock is no consume peer: librdkafka 2.0.2's mock stalls on fetch after a
 // few thousand records.
-// Full run: five rounds of 400,000 records (~400 MiB, fits the page cache) to each side, alternating which goes
-// first; the figures are the medians. --quick (CTest): one round of 20,000 records.
+// Full run: seven rounds of 400,000 records (~400 MiB, fits the page cache) to each side, alternating which goes
+// first; the figures are the medians (a VM's first touch of memory the host took back makes the odd round slow, on
+// either side). Each round's topic is deleted after it, but the first, which the consume phase reads back.
+// --quick (CTest): one round of 20,000 records. --only ours|mock: one side alone, for profiling it with perf.
+// --data-dir DIR: our log elsewhere (e.g. tmpfs, to separate the broker's own cost from the file system's).
 
 #include "broker/broker.h"
 
@@ -196,6 +199,35 @@ ConsumeResult consume(const std::string& bootstrap, const char* topic, size_t ex
     return r;
 }
 
+// DeleteTopics through the admin API: a round's 400 MB would otherwise stay dirty in the page cache, and five rounds
+// of it pass the kernel's background writeback threshold, so later rounds would compete with writeback (and a
+// throttled disk) that the in-memory peer never meets.
+bool deleteTopic(const std::string& bootstrap, const std::string& topic)
+{
+    char err[256];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (!rk)
+        return false;
+    rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+    rd_kafka_DeleteTopic_t* request = rd_kafka_DeleteTopic_new(topic.c_str());
+    rd_kafka_DeleteTopics(rk, &request, 1, nullptr, queue);
+    bool ok = false;
+    if (rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 30000)) {
+        if (const rd_kafka_DeleteTopics_result_t* result = rd_kafka_event_DeleteTopics_result(event)) {
+            size_t count = 0;
+            const rd_kafka_topic_result_t** topics = rd_kafka_DeleteTopics_result_topics(result, &count);
+            ok = count == 1 && rd_kafka_topic_result_error(topics[0]) == RD_KAFKA_RESP_ERR_NO_ERROR;
+        }
+        rd_kafka_event_destroy(event);
+    }
+    rd_kafka_DeleteTopic_destroy(request);
+    rd_kafka_queue_destroy(queue);
+    rd_kafka_destroy(rk);
+    return ok;
+}
+
 void printRate(const char* what, size_t records, double seconds)
 {
     std::printf("%-34s %10.0f records/s %8.1f MB/s (%zu records in %.2f s)\n", what, double(records) / seconds,
@@ -217,14 +249,17 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "no temporary directory\n");
         return 1;
     }
-    const DiskSpeed disk
-        = measureDisk(dir.filePath(QStringLiteral("dd.tmp")).toStdString(), quick ? (64u << 20) : (512u << 20));
+    const qsizetype onlyArg = app.arguments().indexOf(QStringLiteral("--only"));
+    const QString onlySide
+        = onlyArg > 0 && onlyArg + 1 < app.arguments().size() ? app.arguments().at(onlyArg + 1) : QString();
+    const DiskSpeed disk = onlySide.isEmpty()
+        ? measureDisk(dir.filePath(QStringLiteral("dd.tmp")).toStdString(), quick ? (64u << 20) : (512u << 20))
+        : DiskSpeed {};
     std::printf(
         "disk (dd-like, fdatasync, cache dropped): write %.1f MB/s, read %.1f MB/s\n", disk.writeMBs, disk.readMBs);
 
     // Ours.
     pw::broker::BrokerOptions options;
-    // --data-dir DIR puts the log elsewhere (e.g. tmpfs, to separate the broker's own cost from the file system's).
     const qsizetype dataDirArg = app.arguments().indexOf(QStringLiteral("--data-dir"));
     options.dataDir = dataDirArg > 0 && dataDirArg + 1 < app.arguments().size()
         ? QDir(app.arguments().at(dataDirArg + 1))
@@ -266,12 +301,16 @@ int main(int argc, char** argv)
     // Rounds alternate which side goes first, and each side's median counts: whoever runs first in a process pays
     // for fresh memory (the client's buffers, the page cache, a VM handing pages back), and a noisy machine
     // should not decide the ratio by where one slow run fell.
-    const int rounds = quick ? 1 : 5;
+    const int rounds = quick ? 1 : 7;
     std::vector<double> oursSeconds, peerSeconds;
     for (int round = 0; round < rounds; ++round) {
         const std::string topic = "bench-" + std::to_string(round);
         ProduceResult ours, peer;
-        if (round % 2 == 0) {
+        if (onlySide == u"ours" || onlySide == u"mock") {
+            // Profiling one side: the other's figures repeat it, so the ratio printed means nothing.
+            ours = onlySide == u"ours" ? produceToOurs(topic) : produceToMock(topic);
+            peer = ours;
+        } else if (round % 2 == 0) {
             ours = produceToOurs(topic);
             peer = ours.ok ? produceToMock(topic) : ProduceResult {};
         } else {
@@ -289,6 +328,11 @@ int main(int argc, char** argv)
         std::printf("round %d (%s first):\n", round + 1, round % 2 == 0 ? "ours" : "mock");
         printRate("  produce, ours (on disk)", records, ours.seconds);
         printRate("  produce, rdkafka mock (memory)", records, peer.seconds);
+        // The consume phase reads the first round's topic back; the others go.
+        if (round > 0 && onlySide != u"mock" && !deleteTopic(ourBootstrap, topic)) {
+            std::fprintf(stderr, "deleting topic %s from our broker failed\n", topic.c_str());
+            return 1;
+        }
         oursSeconds.push_back(ours.seconds);
         peerSeconds.push_back(peer.seconds);
     }
@@ -297,6 +341,12 @@ int main(int argc, char** argv)
         return v[v.size() / 2];
     };
 
+    if (!onlySide.isEmpty()) {
+        std::printf("produce median of %d rounds to %s: %.0f records/s\n", rounds, qPrintable(onlySide),
+            double(records) / median(oursSeconds));
+        (*broker)->stop();
+        return 0;
+    }
     const ConsumeResult consumed = consume(ourBootstrap, "bench-0", records + 1);
     if (!consumed.ok) {
         std::fprintf(
