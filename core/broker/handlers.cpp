@@ -45,7 +45,7 @@ struct FetchRequest
 
 struct FetchOutcome
 {
-    std::vector<uint8_t> body;
+    ResponseBody body;
     int64_t bytes = 0;
     bool error = false;
 };
@@ -106,7 +106,7 @@ struct RequestHandlers::Private : std::enable_shared_from_this<RequestHandlers::
     FetchOutcome evaluate(const FetchRequest& req);
     void wake(const std::string& key);
     void schedule(const std::shared_ptr<PendingFetch>& p);
-    void finish(const std::shared_ptr<PendingFetch>& p, std::vector<uint8_t> body);
+    void finish(const std::shared_ptr<PendingFetch>& p, ResponseBody body);
     void unregister(const std::shared_ptr<PendingFetch>& p);
 };
 
@@ -359,6 +359,8 @@ Server::Disposition RequestHandlers::Private::produce(const RequestContext& ctx,
 
 FetchOutcome RequestHandlers::Private::evaluate(const FetchRequest& req)
 {
+    // Record sets this large go out as their own piece of the response instead of being copied into it.
+    constexpr size_t SeparatePieceBytes = 16 * 1024;
     const int16_t v = req.version;
     FetchOutcome out;
     WireWriter w;
@@ -407,10 +409,17 @@ FetchOutcome RequestHandlers::Private::evaluate(const FetchRequest& req)
                 w.arrayLength(0, false); // aborted transactions
             if (v >= 11)
                 w.i32(-1); // preferred read replica
-            w.bytes(rr.records);
+            if (rr.records.size() < SeparatePieceBytes) {
+                w.bytes(rr.records);
+                continue;
+            }
+            w.i32(int32_t(rr.records.size()));
+            out.body.pieces.push_back(w.take());
+            out.body.pieces.push_back(std::move(rr.records));
+            w = WireWriter();
         }
     }
-    out.body = w.take();
+    out.body.pieces.push_back(w.take());
     return out;
 }
 
@@ -527,7 +536,7 @@ void RequestHandlers::Private::schedule(const std::shared_ptr<PendingFetch>& p)
     });
 }
 
-void RequestHandlers::Private::finish(const std::shared_ptr<PendingFetch>& p, std::vector<uint8_t> body)
+void RequestHandlers::Private::finish(const std::shared_ptr<PendingFetch>& p, ResponseBody body)
 {
     if (p->done)
         return;

@@ -237,26 +237,25 @@ struct Connection : std::enable_shared_from_this<Connection>
         ctx.flexible = header->flexible;
         const bool flexibleHeader = ctx.flexible && ctx.apiKey != int16_t(ApiKey::ApiVersions);
         const uint64_t seq = allocateSlot();
-        Respond respond
-            = [weak = weak_from_this(), seq, corr = ctx.correlationId, flexibleHeader](std::vector<uint8_t> body) {
-                  auto self = weak.lock();
-                  if (!self)
-                      return;
-                  // The header goes out as its own buffer (gather write), so the body is never copied again.
-                  WireWriter header;
-                  header.i32(int32_t((flexibleHeader ? 5 : 4) + body.size()));
-                  header.i32(corr);
-                  if (flexibleHeader)
-                      header.emptyTaggedFields();
-                  if (self->strand.running_in_this_thread()) {
-                      // Answered inside the handler: no need for another trip through the strand's queue.
-                      self->complete(seq, header.take(), std::move(body));
-                      return;
-                  }
-                  asio::post(self->strand, [self, seq, header = header.take(), body = std::move(body)]() mutable {
-                      self->complete(seq, std::move(header), std::move(body));
-                  });
-              };
+        Respond respond = [weak = weak_from_this(), seq, corr = ctx.correlationId, flexibleHeader](ResponseBody body) {
+            auto self = weak.lock();
+            if (!self)
+                return;
+            // The header goes out as its own buffer (gather write), so the body is never copied again.
+            WireWriter header;
+            header.i32(int32_t((flexibleHeader ? 5 : 4) + body.size()));
+            header.i32(corr);
+            if (flexibleHeader)
+                header.emptyTaggedFields();
+            if (self->strand.running_in_this_thread()) {
+                // Answered inside the handler: no need for another trip through the strand's queue.
+                self->complete(seq, header.take(), std::move(body.pieces));
+                return;
+            }
+            asio::post(self->strand, [self, seq, header = header.take(), body = std::move(body)]() mutable {
+                self->complete(seq, std::move(header), std::move(body.pieces));
+            });
+        };
         Server::Disposition d;
         try {
             d = server->handler(ctx, r, std::move(respond));
@@ -280,7 +279,7 @@ struct Connection : std::enable_shared_from_this<Connection>
     }
 
     // On the strand: fills the slot and sends every answered response at the head, in order.
-    void complete(uint64_t seq, std::vector<uint8_t> bytes, std::vector<uint8_t> more = {})
+    void complete(uint64_t seq, std::vector<uint8_t> bytes, std::vector<std::vector<uint8_t>> more = {})
     {
         if (closed || seq < headSeq || seq - headSeq >= pending.size())
             return;
@@ -293,8 +292,9 @@ struct Connection : std::enable_shared_from_this<Connection>
         while (!pending.empty() && pending.front().ready) {
             if (!pending.front().bytes.empty())
                 outgoing.push_back(std::move(pending.front().bytes));
-            if (!pending.front().more.empty())
-                outgoing.push_back(std::move(pending.front().more));
+            for (auto& piece : pending.front().more)
+                if (!piece.empty())
+                    outgoing.push_back(std::move(piece));
             pending.pop_front();
             ++headSeq;
         }
@@ -346,7 +346,7 @@ struct Connection : std::enable_shared_from_this<Connection>
     {
         bool ready = false;
         std::vector<uint8_t> bytes;
-        std::vector<uint8_t> more;
+        std::vector<std::vector<uint8_t>> more;
     };
 
     std::shared_ptr<Server::Private> server;

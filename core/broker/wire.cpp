@@ -430,4 +430,21 @@ void WireWriter::patchI32(size_t at, int32_t v)
     m_buf[at + 3] = uint8_t(u);
 }
 
+size_t ResponseBody::size() const
+{
+    size_t total = 0;
+    for (const auto& piece : pieces)
+        total += piece.size();
+    return total;
+}
+
+std::vector<uint8_t> ResponseBody::joined() const
+{
+    std::vector<uint8_t> out;
+    out.reserve(size());
+    for (const auto& piece : pieces)
+        out.insert(out.end(), piece.begin(), piece.end());
+    return out;
+}
+
 } // namespace pw::broker

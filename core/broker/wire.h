@@ -155,9 +155,20 @@ struct RequestContext
     bool flexible = false; // request header v2 / response header v1
 };
 
+/// A response body as pieces sent back to back in one gather write, so that large record sets read from the log go
+/// out without being copied into one buffer first. Most responses are one piece.
+struct ResponseBody
+{
+    ResponseBody() = default;
+    ResponseBody(std::vector<uint8_t> bytes) { pieces.push_back(std::move(bytes)); } // NOLINT: implicit on purpose
+    size_t size() const;
+    std::vector<uint8_t> joined() const;
+    std::vector<std::vector<uint8_t>> pieces;
+};
+
 /// Delivers the body of the response (what follows the response header). The server writes the header: the
 /// correlation id, plus an empty tagged-field section when the response is flexible (except ApiVersions, whose
 /// response header is always v0). May be called from any thread, once, possibly long after the handler returned.
-using Respond = std::function<void(std::vector<uint8_t> responseBody)>;
+using Respond = std::function<void(ResponseBody responseBody)>;
 
 } // namespace pw::broker

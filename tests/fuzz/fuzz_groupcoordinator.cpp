@@ -66,7 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     WireReader body(input.subspan(2));
     // Shared, because a join left pending is answered later (at the latest when the fixture shuts down).
     auto counter = std::make_shared<int>(0);
-    fixture.coordinator->handle(ctx, body, [counter](std::vector<uint8_t>) { ++*counter; });
+    fixture.coordinator->handle(ctx, body, [counter](ResponseBody) { ++*counter; });
     const int answers = *counter;
     // JoinGroup/SyncGroup may legitimately wait; everything else answers at once.
     if (answers > 1

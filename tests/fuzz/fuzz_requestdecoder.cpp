@@ -71,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     std::vector<uint8_t> frame(data, data + size);
     WireReader body(std::span<const uint8_t>(frame).subspan(r.position()));
     auto answers = std::make_shared<int>(0);
-    const auto d = fixture.handlers->handle(ctx, body, [answers](std::vector<uint8_t>) { ++*answers; });
+    const auto d = fixture.handlers->handle(ctx, body, [answers](pw::broker::ResponseBody) { ++*answers; });
     fixture.io.poll(); // long-poll fetches register a waiter; run whatever is ready
     fixture.io.restart();
     if (*answers > 1)

@@ -628,6 +628,93 @@ private slots:
         QVERIFY(!r.failed());
     }
 
+    void largeAndSmallRecordSetsInOneFetch()
+    {
+        // A large record set goes out as its own piece of the response, a small one inline: both come back byte for
+        // byte as produced, in request order, and the response's size prefix covers every piece.
+        auto produce = [](RawKafkaClient& c, const std::string& topic, const std::vector<uint8_t>& batch) {
+            WireWriter body;
+            body.nullableString(std::nullopt);
+            body.i16(-1);
+            body.i32(5000);
+            body.arrayLength(1, false);
+            body.string(topic);
+            body.arrayLength(1, false);
+            body.i32(0);
+            body.bytes(batch);
+            if (!c.send(int16_t(ApiKey::Produce), 3, 21, body.take()))
+                return false;
+            auto response = c.receive(5000);
+            if (!response)
+                return false;
+            WireReader r(*response);
+            r.i32(); // correlation id
+            r.arrayLength(false);
+            r.string();
+            r.arrayLength(false);
+            r.i32(); // partition
+            return r.i16() == 0 && !r.failed();
+        };
+        std::vector<SimpleRecord> large, small;
+        for (int i = 0; i < 200; ++i)
+            large.push_back(SimpleRecord {std::nullopt, std::vector<uint8_t>(1000, uint8_t('A' + i % 26)), 1, {}, -1});
+        small.push_back(SimpleRecord {std::nullopt, std::vector<uint8_t> {'s', 'm', 'a', 'l', 'l'}, 1, {}, -1});
+        const auto largeBatch = buildRecordBatch(large);
+        const auto smallBatch = buildRecordBatch(small);
+        QVERIFY(largeBatch.size() > 100000);
+        RawKafkaClient c(m_broker->port());
+        QVERIFY(c.connected());
+        WireWriter metadata; // creates the topics
+        metadata.arrayLength(3, false);
+        for (const char* topic : {"pieces-large", "pieces-small", "pieces-large-2"})
+            metadata.string(topic);
+        QVERIFY(c.send(int16_t(ApiKey::Metadata), 1, 20, metadata.take()));
+        QVERIFY(c.receive().has_value());
+        QVERIFY(produce(c, "pieces-large", largeBatch));
+        QVERIFY(produce(c, "pieces-small", smallBatch));
+        QVERIFY(produce(c, "pieces-large-2", largeBatch));
+
+        WireWriter body;
+        body.i32(-1);
+        body.i32(0);
+        body.i32(1);
+        body.i32(16 << 20);
+        body.i8(0);
+        body.arrayLength(3, false);
+        for (const char* topic : {"pieces-large", "pieces-small", "pieces-large-2"}) {
+            body.string(topic);
+            body.arrayLength(1, false);
+            body.i32(0);
+            body.i64(0);
+            body.i32(4 << 20);
+        }
+        QVERIFY(c.send(int16_t(ApiKey::Fetch), 4, 22, body.take()));
+        auto response = c.receive(5000);
+        QVERIFY(response.has_value());
+        WireReader r(*response);
+        QCOMPARE(r.i32(), 22);
+        QCOMPARE(r.i32(), 0); // throttle
+        QCOMPARE(r.arrayLength(false), 3);
+        for (const auto& [topic, batch] :
+            {std::pair {std::string("pieces-large"), &largeBatch}, std::pair {std::string("pieces-small"), &smallBatch},
+                std::pair {std::string("pieces-large-2"), &largeBatch}}) {
+            QCOMPARE(r.string(), topic);
+            QCOMPARE(r.arrayLength(false), 1);
+            QCOMPARE(r.i32(), 0);
+            QCOMPARE(r.i16(), int16_t(0));
+            QCOMPARE(r.i64(), int64_t(topic == "pieces-small" ? 1 : 200)); // high watermark
+            r.i64(); // last stable offset
+            QCOMPARE(r.arrayLength(false), 0);
+            const auto records = r.bytesView();
+            QVERIFY(!r.failed());
+            QCOMPARE(records.size(), batch->size());
+            QVERIFY(std::equal(records.begin(), records.end(), batch->begin()));
+        }
+        QCOMPARE(r.remaining(), size_t(0));
+        // The connection stays in step: a further request is answered.
+        verifyHealthy(c, 23);
+    }
+
     void acksZeroGetsNoResponse()
     {
         RawKafkaClient c(m_broker->port());

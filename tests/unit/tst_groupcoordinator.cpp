@@ -20,7 +20,7 @@ struct Capture
     std::shared_ptr<std::vector<std::vector<uint8_t>>> bodies = std::make_shared<std::vector<std::vector<uint8_t>>>();
     Respond respond()
     {
-        return [b = bodies](std::vector<uint8_t> body) { b->push_back(std::move(body)); };
+        return [b = bodies](ResponseBody body) { b->push_back(body.joined()); };
     }
     size_t count() const { return bodies->size(); }
     std::vector<uint8_t> body() const { return bodies->empty() ? std::vector<uint8_t>() : bodies->back(); }
