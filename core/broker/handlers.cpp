@@ -359,7 +359,8 @@ Server::Disposition RequestHandlers::Private::produce(const RequestContext& ctx,
 
 FetchOutcome RequestHandlers::Private::evaluate(const FetchRequest& req)
 {
-    // Record sets this large go out as their own piece of the response instead of being copied into it.
+    // Record sets this large go out as their own piece of the response, sent from the file by sendfile when the
+    // segment allows, instead of being copied into the response.
     constexpr size_t SeparatePieceBytes = 16 * 1024;
     const int16_t v = req.version;
     FetchOutcome out;
@@ -383,7 +384,7 @@ FetchOutcome RequestHandlers::Private::evaluate(const FetchRequest& req)
                 rr.highWatermark = -1;
                 rr.logStartOffset = -1;
             } else if (budget > 0 && p.maxBytes > 0) {
-                rr = log->read(p.fetchOffset, int32_t(std::min<int64_t>(p.maxBytes, budget)));
+                rr = log->read(p.fetchOffset, int32_t(std::min<int64_t>(p.maxBytes, budget)), SeparatePieceBytes);
                 if (rr.error != KafkaError::None) {
                     rr.highWatermark = log->logEndOffset();
                     rr.logStartOffset = log->logStartOffset();
@@ -395,9 +396,11 @@ FetchOutcome RequestHandlers::Private::evaluate(const FetchRequest& req)
             if (rr.error != KafkaError::None) {
                 out.error = true;
                 rr.records.clear();
+                rr.region.reset();
             }
-            budget -= int64_t(rr.records.size());
-            out.bytes += int64_t(rr.records.size());
+            const int64_t recordBytes = int64_t(rr.region ? rr.region->length : rr.records.size());
+            budget -= recordBytes;
+            out.bytes += recordBytes;
             w.i32(p.partition);
             w.i16(code(rr.error));
             w.i64(rr.highWatermark);
@@ -409,17 +412,17 @@ FetchOutcome RequestHandlers::Private::evaluate(const FetchRequest& req)
                 w.arrayLength(0, false); // aborted transactions
             if (v >= 11)
                 w.i32(-1); // preferred read replica
-            if (rr.records.size() < SeparatePieceBytes) {
+            if (!rr.region && rr.records.size() < SeparatePieceBytes) {
                 w.bytes(rr.records);
                 continue;
             }
-            w.i32(int32_t(rr.records.size()));
-            out.body.pieces.push_back(w.take());
-            out.body.pieces.push_back(std::move(rr.records));
+            w.i32(int32_t(recordBytes));
+            out.body.pieces.push_back(ResponsePiece {w.take(), std::nullopt});
+            out.body.pieces.push_back(ResponsePiece {std::move(rr.records), std::move(rr.region)});
             w = WireWriter();
         }
     }
-    out.body.pieces.push_back(w.take());
+    out.body.pieces.push_back(ResponsePiece {w.take(), std::nullopt});
     return out;
 }
 

@@ -373,7 +373,7 @@ AppendResult PartitionLog::append(std::span<uint8_t> batches)
     return result;
 }
 
-ReadResult PartitionLog::read(int64_t fetchOffset, int32_t maxBytes) const
+ReadResult PartitionLog::read(int64_t fetchOffset, int32_t maxBytes, int64_t regionFrom) const
 {
     ReadResult result;
     std::shared_ptr<Segment> seg;
@@ -397,6 +397,24 @@ ReadResult PartitionLog::read(int64_t fetchOffset, int32_t maxBytes) const
             seg = *it;
             end = seg->size();
             found = seg->locate(fetchOffset, end);
+        }
+        if (found && regionFrom > 0 && seg->verified()) {
+            // Batch boundaries at hand: the end of the segment and the positions in its offset index (each the
+            // start of a batch). The bytes between are whole batches, checked when they were written or opened.
+            const int64_t position = found->first;
+            const int64_t firstEnd = position + int64_t(found->second.totalSize());
+            const int64_t limit = position + std::max<int64_t>(maxBytes, firstEnd - position);
+            int64_t regionEnd = end;
+            if (end > limit) {
+                const auto& index = seg->offsetIndex();
+                auto it = std::upper_bound(index.begin(), index.end(), limit,
+                    [](int64_t at, const OffsetIndexEntry& e) { return at < e.position; });
+                regionEnd = it == index.begin() ? firstEnd : std::max(firstEnd, std::prev(it)->position);
+            }
+            if (regionEnd - position >= regionFrom) {
+                result.region = FileRegion {seg, seg->fd(), position, size_t(regionEnd - position)};
+                return result;
+            }
         }
     }
     if (!found)

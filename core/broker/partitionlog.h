@@ -1,6 +1,7 @@
 #pragma once
 
 #include "broker/kafkaerror.h"
+#include "broker/wire.h"
 #include "model/error.h"
 
 #include <cstdint>
@@ -28,6 +29,8 @@ struct ReadResult
 {
     KafkaError error = KafkaError::None;
     std::vector<uint8_t> records; // whole batches, as stored
+    /// Instead of `records`, when the caller allowed it: the same whole batches as a region of the segment file.
+    std::optional<FileRegion> region;
     int64_t highWatermark = 0;
     int64_t logStartOffset = 0;
 };
@@ -66,7 +69,10 @@ public:
     /// Whole batches starting with the one containing fetchOffset, up to maxBytes (at least one batch if any and
     /// maxBytes > 0; nothing when maxBytes <= 0). Batches come from one segment per call, as in Kafka.
     /// fetchOffset < logStart or > logEnd → OffsetOutOfRange.
-    ReadResult read(int64_t fetchOffset, int32_t maxBytes) const;
+    /// With `regionFrom` > 0, a read of at least that many bytes from a segment written or CRC-checked by this
+    /// process comes back as a file region (for sendfile) instead of bytes; its end is the last batch boundary the
+    /// offset index knows within maxBytes, so it can be up to one index interval shorter than a read of bytes.
+    ReadResult read(int64_t fetchOffset, int32_t maxBytes, int64_t regionFrom = 0) const;
     int64_t logStartOffset() const;
     int64_t logEndOffset() const; // single node: high watermark == log end
     /// First offset whose batch maxTimestamp >= ts, with that timestamp; nullopt if none (→ answer -1/-1).

@@ -319,6 +319,7 @@ pw::Result<std::shared_ptr<Segment>> Segment::create(const std::filesystem::path
     std::shared_ptr<Segment> s(new Segment(dir, baseOffset));
     if (auto r = s->openFiles(true); !r)
         return std::unexpected(r.error());
+    s->m_verified = true;
     return s;
 }
 
@@ -410,6 +411,7 @@ pw::Result<int64_t> Segment::recover(int32_t indexInterval, const std::function<
                 pw::Error::Code::Io, QStringLiteral("cannot truncate %1: %2").arg(pathText(m_logPath), errnoText()));
     }
     m_size = validEnd;
+    m_verified = true;
     if (auto r = rewriteIndexes(); !r)
         return std::unexpected(r.error());
     return cut;

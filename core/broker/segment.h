@@ -99,6 +99,9 @@ public:
     int64_t maxTimestamp() const { return m_maxTimestamp; } // -1 when no batch carried a timestamp
     int64_t lastModifiedMs() const;
     bool empty() const { return m_size == 0; }
+    /// Every byte was written by this process or checked by CRC at open (recover()); a closed segment loaded at
+    /// open had only its indexes checked.
+    bool verified() const { return m_verified; }
     int fd() const { return m_fd; }
     const std::filesystem::path& logPath() const { return m_logPath; }
 
@@ -151,6 +154,7 @@ private:
     int64_t m_base;
     int m_fd = -1, m_indexFd = -1, m_timeFd = -1;
     int64_t m_size = 0;
+    bool m_verified = false;
     int64_t m_nextOffset;
     int64_t m_maxTimestamp = -1;
     int64_t m_offsetOfMaxTimestamp = -1;

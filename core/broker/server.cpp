@@ -5,9 +5,13 @@
 
 #include <boost/asio.hpp>
 
+#include <cerrno>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <unordered_map>
+
+#include <sys/sendfile.h>
 
 Q_LOGGING_CATEGORY(lcBroker, "pathwatch.broker", QtInfoMsg)
 
@@ -279,7 +283,7 @@ struct Connection : std::enable_shared_from_this<Connection>
     }
 
     // On the strand: fills the slot and sends every answered response at the head, in order.
-    void complete(uint64_t seq, std::vector<uint8_t> bytes, std::vector<std::vector<uint8_t>> more = {})
+    void complete(uint64_t seq, std::vector<uint8_t> bytes, std::vector<ResponsePiece> more = {})
     {
         if (closed || seq < headSeq || seq - headSeq >= pending.size())
             return;
@@ -291,9 +295,9 @@ struct Connection : std::enable_shared_from_this<Connection>
         slot.more = std::move(more);
         while (!pending.empty() && pending.front().ready) {
             if (!pending.front().bytes.empty())
-                outgoing.push_back(std::move(pending.front().bytes));
+                outgoing.push_back(ResponsePiece {std::move(pending.front().bytes), std::nullopt});
             for (auto& piece : pending.front().more)
-                if (!piece.empty())
+                if (piece.size() > 0)
                     outgoing.push_back(std::move(piece));
             pending.pop_front();
             ++headSeq;
@@ -311,17 +315,61 @@ struct Connection : std::enable_shared_from_this<Connection>
         writing = true;
         inWrite.swap(outgoing);
         outgoing.clear();
+        writeFrom(0);
+    }
+
+    // Sends inWrite[i..]: runs of byte pieces in one gather write each, file regions with sendfile.
+    void writeFrom(size_t i)
+    {
+        if (closed)
+            return;
+        if (i == inWrite.size()) {
+            writing = false;
+            inWrite.clear();
+            return flush();
+        }
+        if (inWrite[i].file)
+            return sendFileRegion(i);
         std::vector<asio::const_buffer> buffers;
-        buffers.reserve(inWrite.size());
-        for (const auto& b : inWrite)
-            buffers.emplace_back(asio::buffer(b));
-        asio::async_write(socket, buffers, asio::bind_executor(strand, [self = shared_from_this()](auto ec, size_t) {
-            self->writing = false;
-            self->inWrite.clear();
-            if (ec)
-                return self->close({});
-            self->flush();
-        }));
+        size_t next = i;
+        for (; next < inWrite.size() && !inWrite[next].file; ++next)
+            buffers.emplace_back(asio::buffer(inWrite[next].bytes));
+        asio::async_write(
+            socket, buffers, asio::bind_executor(strand, [self = shared_from_this(), next](auto ec, size_t) {
+                if (ec)
+                    return self->close({});
+                self->writeFrom(next);
+            }));
+    }
+
+    // The socket is non-blocking: sendfile sends what fits, and we wait for room for the rest.
+    void sendFileRegion(size_t i)
+    {
+        FileRegion& region = *inWrite[i].file;
+        while (region.length > 0) {
+            off_t position = off_t(region.position);
+            const ssize_t n = ::sendfile(socket.native_handle(), region.fd, &position, region.length);
+            if (n > 0) {
+                region.position += n;
+                region.length -= size_t(n);
+                continue;
+            }
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                socket.async_wait(
+                    tcp::socket::wait_write, asio::bind_executor(strand, [self = shared_from_this(), i](auto ec) {
+                        if (ec)
+                            return self->close({});
+                        self->sendFileRegion(i);
+                    }));
+                return;
+            }
+            // The file ended early or failed: the response cannot be completed, and the client would misread
+            // everything after it.
+            return close(std::string("cannot send log data: ") + (n < 0 ? std::strerror(errno) : "file ended early"));
+        }
+        writeFrom(i + 1);
     }
 
     void close(const std::string& reason)
@@ -346,7 +394,7 @@ struct Connection : std::enable_shared_from_this<Connection>
     {
         bool ready = false;
         std::vector<uint8_t> bytes;
-        std::vector<std::vector<uint8_t>> more;
+        std::vector<ResponsePiece> more;
     };
 
     std::shared_ptr<Server::Private> server;
@@ -363,7 +411,7 @@ struct Connection : std::enable_shared_from_this<Connection>
     int lowWaterMark = 1; // the socket's SO_RCVLOWAT
     std::deque<Slot> pending;
     uint64_t headSeq = 0;
-    std::vector<std::vector<uint8_t>> outgoing, inWrite;
+    std::vector<ResponsePiece> outgoing, inWrite;
     bool writing = false;
     bool reading = false;
     bool batching = false; // answers wait in `outgoing` until handleFrames() sends them

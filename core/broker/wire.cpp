@@ -1,7 +1,10 @@
 #include "broker/wire.h"
 
 #include <bit>
+#include <cerrno>
 #include <cstring>
+
+#include <unistd.h>
 
 namespace pw::broker {
 
@@ -442,8 +445,24 @@ std::vector<uint8_t> ResponseBody::joined() const
 {
     std::vector<uint8_t> out;
     out.reserve(size());
-    for (const auto& piece : pieces)
-        out.insert(out.end(), piece.begin(), piece.end());
+    for (const auto& piece : pieces) {
+        if (!piece.file) {
+            out.insert(out.end(), piece.bytes.begin(), piece.bytes.end());
+            continue;
+        }
+        const size_t at = out.size();
+        out.resize(at + piece.file->length);
+        size_t done = 0;
+        while (done < piece.file->length) {
+            const ssize_t n = ::pread(piece.file->fd, out.data() + at + done, piece.file->length - done,
+                off_t(piece.file->position + int64_t(done)));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return {};
+            done += size_t(n);
+        }
+    }
     return out;
 }
 

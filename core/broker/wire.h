@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -155,15 +156,36 @@ struct RequestContext
     bool flexible = false; // request header v2 / response header v1
 };
 
-/// A response body as pieces sent back to back in one gather write, so that large record sets read from the log go
-/// out without being copied into one buffer first. Most responses are one piece.
+/// Bytes of an open file (a log segment) to send as they are: the server hands them to sendfile(2), so they go from
+/// the page cache to the socket without passing through the broker. `owner` keeps the descriptor open until sent.
+struct FileRegion
+{
+    std::shared_ptr<const void> owner;
+    int fd = -1;
+    int64_t position = 0;
+    size_t length = 0;
+};
+
+struct ResponsePiece
+{
+    std::vector<uint8_t> bytes;
+    std::optional<FileRegion> file; // when set, the piece is these file bytes and `bytes` is empty
+    size_t size() const { return file ? file->length : bytes.size(); }
+};
+
+/// A response body as pieces sent back to back, so that large record sets go out without being copied into one
+/// buffer first. Most responses are one piece of bytes.
 struct ResponseBody
 {
     ResponseBody() = default;
-    ResponseBody(std::vector<uint8_t> bytes) { pieces.push_back(std::move(bytes)); } // NOLINT: implicit on purpose
+    ResponseBody(std::vector<uint8_t> bytes) // NOLINT: implicit on purpose, most handlers answer with one buffer
+    {
+        pieces.push_back(ResponsePiece {std::move(bytes), std::nullopt});
+    }
     size_t size() const;
+    /// Every piece in one buffer (file regions read with pread); empty if a region cannot be read whole.
     std::vector<uint8_t> joined() const;
-    std::vector<std::vector<uint8_t>> pieces;
+    std::vector<ResponsePiece> pieces;
 };
 
 /// Delivers the body of the response (what follows the response header). The server writes the header: the
