@@ -131,6 +131,47 @@ private slots:
         QCOMPARE(log->read(-1, 1000).error, KafkaError::OffsetOutOfRange);
     }
 
+    void readAsFileRegion()
+    {
+        // A region holds the same whole batches a read of bytes returns, within maxBytes (each batch here is
+        // indexed, being larger than the index interval); segments loaded as closed at open are read as bytes.
+        QTemporaryDir dir;
+        PartitionLogConfig config;
+        config.segmentBytes = 40000;
+        {
+            auto log = openLog(fs::path(dir.path().toStdString()), config);
+            for (int i = 0; i < 12; ++i)
+                QCOMPARE(append(*log, makeBatch(5, 1000 + i, "r" + std::to_string(i), 1000)).error, KafkaError::None);
+            auto regionBytes = [](const ReadResult& r) {
+                ResponseBody body;
+                body.pieces.push_back(ResponsePiece {{}, r.region});
+                return body.joined();
+            };
+            for (int64_t offset : {0, 7, 20}) {
+                const auto bytes = log->read(offset, 12000);
+                const auto region = log->read(offset, 12000, 1);
+                QVERIFY(region.region.has_value());
+                QVERIFY(region.records.empty());
+                QCOMPARE(regionBytes(region), bytes.records);
+                QVERIFY(region.region->length <= 12000);
+            }
+            // Below the threshold, or a single batch larger than maxBytes: still whole batches.
+            QVERIFY(!log->read(0, 12000, 1 << 20).region.has_value());
+            const auto one = log->read(0, 10, 1);
+            QVERIFY(one.region.has_value());
+            QCOMPARE(regionBytes(one), log->read(0, 10).records);
+            QCOMPARE(one.region->length, parseRecordBatch(log->read(0, 10).records)->totalSize());
+        }
+        auto reopened = openLog(fs::path(dir.path().toStdString()), config);
+        QVERIFY(!reopened->read(0, 12000, 1).region.has_value()); // closed segment: only its indexes were checked
+        const int64_t lastBatch = reopened->logEndOffset() - 5;
+        const auto active = reopened->read(lastBatch, 12000, 1); // active segment: checked by CRC at open
+        QVERIFY(active.region.has_value());
+        ResponseBody body;
+        body.pieces.push_back(ResponsePiece {{}, active.region});
+        QCOMPARE(body.joined(), reopened->read(lastBatch, 12000).records);
+    }
+
     void rejectsBadBatchesWithoutWriting_data()
     {
         QTest::addColumn<int>("damage");
