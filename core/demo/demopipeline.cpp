@@ -508,7 +508,8 @@ void DemoPipeline::Private::checkpoint(rd_kafka_t* consumer, Aggregates& pending
     Aggregates closed;
     for (auto it = pending.begin(); it != pending.end() && it->first.first <= lastClosedMinute; ++it)
         closed.insert(*it);
-    auto committed = sink->commit(id, closed);
+    const Aggregates open(pending.lower_bound({lastClosedMinute + 1, std::string()}), pending.end());
+    auto committed = sink->commit(id, closed, open);
     if (!committed) {
         // The rows stay pending and the offsets uncommitted: the next checkpoint carries both.
         board->checkpointFailed(id, nowMs(), committed.error().message);

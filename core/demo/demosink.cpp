@@ -241,7 +241,7 @@ std::uint16_t DemoSink::metricsPort() const
     return ports.empty() ? 0 : std::uint16_t(ports.front());
 }
 
-Result<std::int64_t> DemoSink::commit(std::int64_t checkpointId, const Aggregates& rows)
+Result<std::int64_t> DemoSink::commit(std::int64_t checkpointId, const Aggregates& rows, const Aggregates& openRows)
 {
     const auto started = std::chrono::steady_clock::now();
     auto observe = [&] {
@@ -265,24 +265,48 @@ Result<std::int64_t> DemoSink::commit(std::int64_t checkpointId, const Aggregate
     };
     std::int64_t bytes = 0;
     const std::string part = "part-" + std::to_string(checkpointId) + ".json";
-    for (auto it = rows.begin(); it != rows.end();) {
+    // One object per minute: {"minute", "minute_ts", "checkpoint", "rows": [{"key", "events", "total"}]}.
+    auto minuteObject = [checkpointId](Aggregates::const_iterator& it, Aggregates::const_iterator end) {
         const std::int64_t minute = it->first.first;
         QJsonArray keys;
-        for (; it != rows.end() && it->first.first == minute; ++it)
+        for (; it != end && it->first.first == minute; ++it)
             keys.append(QJsonObject {{QStringLiteral("key"), QString::fromStdString(it->first.second)},
                 {QStringLiteral("events"), qint64(it->second.events)}, {QStringLiteral("total"), it->second.total}});
-        const QString iso = isoMinute(minute);
-        const QJsonObject object {{QStringLiteral("minute"), iso}, {QStringLiteral("minute_ts"), qint64(minute)},
-            {QStringLiteral("checkpoint"), qint64(checkpointId)}, {QStringLiteral("rows"), keys}};
+        return QJsonObject {{QStringLiteral("minute"), isoMinute(minute)},
+            {QStringLiteral("minute_ts"), qint64(minute)}, {QStringLiteral("checkpoint"), qint64(checkpointId)},
+            {QStringLiteral("rows"), keys}};
+    };
+    auto injectError = [&] { return m_putErrors && std::uniform_real_distribution<double>(0, 1)(d->random) < 0.8; };
+    for (auto it = rows.begin(); it != rows.end();) {
+        const QJsonObject object = minuteObject(it, rows.end());
         const QByteArray payload = QJsonDocument(object).toJson(QJsonDocument::Compact);
-        const bool injected = m_putErrors && std::uniform_real_distribution<double>(0, 1)(d->random) < 0.8;
-        auto stored = d->put(fs::path("mart-aggregates") / ("minute=" + iso.toStdString()) / part, payload, injected);
+        const std::string minuteDir = "minute=" + object.value(QStringLiteral("minute")).toString().toStdString();
+        auto stored = d->put(fs::path("mart-aggregates") / minuteDir / part, payload, injectError());
         if (!stored) {
             rollback();
             observe();
             return std::unexpected(stored.error());
         }
         written.push_back(*stored);
+        bytes += payload.size();
+    }
+    // Like a streaming file sink's in-progress file: the minutes still open are written at every checkpoint (one
+    // object, replaced each time), so the object store is in use every checkpoint, not only when a minute closes.
+    if (!openRows.empty()) {
+        QJsonArray minutes;
+        for (auto it = openRows.begin(); it != openRows.end();)
+            minutes.append(minuteObject(it, openRows.end()));
+        const QByteArray payload = QJsonDocument(
+            QJsonObject {{QStringLiteral("checkpoint"), qint64(checkpointId)},
+                {QStringLiteral("open_minutes"),
+                    minutes}}).toJson(QJsonDocument::Compact);
+        auto stored
+            = d->put(fs::path("mart-aggregates") / "_in-progress" / "open-minutes.json", payload, injectError());
+        if (!stored) {
+            rollback();
+            observe();
+            return std::unexpected(stored.error());
+        }
         bytes += payload.size();
     }
 

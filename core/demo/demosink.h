@@ -50,10 +50,11 @@ public:
 
     std::uint16_t metricsPort() const;
 
-    /// Writes `part-<checkpointId>.json` of every minute in `rows`, then upserts the rows into the serving table in
-    /// one transaction. All or nothing: on failure the objects written so far are removed and the table is
+    /// Writes `part-<checkpointId>.json` of every minute in `rows` and, when `openRows` has any, replaces
+    /// `_in-progress/open-minutes.json` with the minutes still open; then upserts `rows` into the serving table in
+    /// one transaction. All or nothing: on failure the part objects written so far are removed and the table is
     /// unchanged, so the caller keeps the rows for the next checkpoint. Returns the bytes written.
-    Result<std::int64_t> commit(std::int64_t checkpointId, const Aggregates& rows);
+    Result<std::int64_t> commit(std::int64_t checkpointId, const Aggregates& rows, const Aggregates& openRows = {});
 
     void setSlow(bool on) { m_slow = on; }
     void setPutErrors(bool on) { m_putErrors = on; }
