@@ -95,7 +95,7 @@ struct HistogramSnapshot
 
 struct SignalState
 {
-    std::map<std::string, CounterState> counters;
+    std::map<std::string, std::deque<CounterState>> counters;
     std::map<std::string, std::deque<HistogramSnapshot>> histograms;
 };
 
@@ -306,17 +306,28 @@ struct ScrapeSource::Impl
         std::vector<std::pair<const Labels*, double>> perSeries;
         switch (collected.type) {
         case MetricType::Counter: {
-            std::map<std::string, CounterState> next;
+            // rate(x[window]): the increase over the scrapes in (now - window, now] per second of their span, so an
+            // error counted once stays visible for the window instead of for one scrape interval. When the scrape
+            // interval is longer than the window, the last two scrapes are used.
+            std::map<std::string, std::deque<CounterState>> next;
+            std::vector<double> values;
             for (auto& [key, series] : collected.series) {
                 if (!series.hasValue)
                     continue;
-                next[key] = CounterState {series.value, nowMs};
-                const auto prev = state.counters.find(key);
-                if (prev == state.counters.end() || nowMs <= prev->second.timeMs)
-                    continue;
-                const double values[] = {prev->second.value, series.value};
-                const double seconds = double(nowMs - prev->second.timeMs) / 1000.0;
-                perSeries.emplace_back(&series.labels, counterIncrease(values) / seconds);
+                auto history = std::move(state.counters[key]);
+                if (!history.empty() && nowMs <= history.back().timeMs)
+                    history.clear(); // the clock went back: start again rather than divide by a negative span
+                history.push_back(CounterState {series.value, nowMs});
+                while (history.size() > 2 && history.front().timeMs <= nowMs - spec.windowMs)
+                    history.pop_front();
+                if (history.size() >= 2) {
+                    values.clear();
+                    for (const CounterState& c : history)
+                        values.push_back(c.value);
+                    const double seconds = double(nowMs - history.front().timeMs) / 1000.0;
+                    perSeries.emplace_back(&series.labels, counterIncrease(values) / seconds);
+                }
+                next[key] = std::move(history);
             }
             state.counters = std::move(next);
             publish(spec, perSeries, nowMs, result);

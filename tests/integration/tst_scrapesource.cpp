@@ -253,16 +253,41 @@ private slots:
         QCOMPARE(r1.samples.size(), std::size_t(1));
         QCOMPARE(r1.samples[0].value, 2.0);
         QCOMPARE(r1.samples[0].timestampMs, qint64(10'000));
-        // The counter restarted: Prometheus counts the new value in full.
+        // The counter restarted: Prometheus counts the new value in full. The rate covers every scrape in the
+        // default 1 m window: (120 - 100) + 5 over 20 s.
         const PollResult r2 = scrape->ingest(textType, body(5), 20'000);
         QCOMPARE(r2.samples.size(), std::size_t(1));
-        QCOMPARE(r2.samples[0].value, 0.5);
+        QCOMPARE(r2.samples[0].value, 1.25);
         // OpenMetrics spelling of the same counter (family errs, sample errs_total) is selected by either name.
         const QByteArray om("# TYPE errs counter\nerrs_total{op=\"put\"} 25\nerrs_created{op=\"put\"} 1.7e9\n# EOF\n");
         const PollResult r3 = scrape->ingest(omType, om, 30'000);
         QVERIFY2(!r3.error, qPrintable(errorText(r3)));
         QCOMPARE(r3.samples.size(), std::size_t(1));
-        QCOMPARE(r3.samples[0].value, 2.0);
+        QCOMPARE(r3.samples[0].value, 45.0 / 30.0);
+    }
+
+    void testCounterRateOverTheWindow()
+    {
+        // Three errors between the first two scrapes, none after: the rate stays up while the increase is inside
+        // the 30 s window and falls to 0 once the scrape before it has left the window, as rate(x[30s]) does.
+        auto source = makeSource(QStringLiteral("http://127.0.0.1:1/metrics"),
+            {signal(QStringLiteral("storage/errors"),
+                {{QStringLiteral("metric"), QStringLiteral("errs_total")},
+                    {QStringLiteral("window"), QStringLiteral("30s")}})});
+        auto* scrape = dynamic_cast<ScrapeSource*>(source.get());
+        QVERIFY(scrape);
+        auto body = [](int v) -> QByteArray {
+            return QByteArray("# TYPE errs_total counter\nerrs_total{op=\"put\"} ") + QByteArray::number(v) + "\n";
+        };
+        QCOMPARE(scrape->ingest(textType, body(0), 0).samples.size(), std::size_t(0));
+        const double expected[] = {0.3, 0.15, 0.0, 0.0};
+        for (int i = 0; i < 4; ++i) {
+            const PollResult r = scrape->ingest(textType, body(3), qint64(i + 1) * 10'000);
+            QCOMPARE(r.samples.size(), std::size_t(1));
+            QCOMPARE(r.samples[0].value, expected[i]);
+        }
+        // Scrapes further apart than the window: the last two still give a rate.
+        QCOMPARE(scrape->ingest(textType, body(13), 140'000).samples[0].value, 0.1);
     }
 
     void testHistogramWindowAndAggregation()
