@@ -14,6 +14,8 @@
 #include <QTest>
 #include <QThread>
 
+#include <initializer_list>
+
 using namespace pw::broker;
 using pw::test::RawKafkaClient;
 
@@ -25,6 +27,26 @@ struct KcatResult
     QString out;
     QString err;
 };
+
+// A Fetch v4 body: partition 0 of each topic from offset 0, read uncommitted.
+std::vector<uint8_t> fetchV4(int32_t maxWaitMs, int32_t maxBytes, std::initializer_list<const char*> topics)
+{
+    WireWriter f;
+    f.i32(-1); // replica id: a consumer
+    f.i32(maxWaitMs);
+    f.i32(1); // min bytes
+    f.i32(maxBytes);
+    f.i8(0);
+    f.arrayLength(int32_t(topics.size()), false);
+    for (const char* topic : topics) {
+        f.string(topic);
+        f.arrayLength(1, false);
+        f.i32(0);
+        f.i64(0);
+        f.i32(maxBytes); // partition max bytes
+    }
+    return f.take();
+}
 
 } // namespace
 
@@ -155,19 +177,7 @@ private slots:
         QCOMPARE(kcat({QStringLiteral("-L"), QStringLiteral("-t"), QStringLiteral("wait")}).exitCode, 0);
         RawKafkaClient consumer(m_broker->port());
         QVERIFY(consumer.connected());
-        WireWriter f;
-        f.i32(-1);
-        f.i32(3000);
-        f.i32(1);
-        f.i32(1 << 20);
-        f.i8(0);
-        f.arrayLength(1, false);
-        f.string("wait");
-        f.arrayLength(1, false);
-        f.i32(0);
-        f.i64(0);
-        f.i32(1 << 20);
-        QVERIFY(consumer.send(int16_t(ApiKey::Fetch), 4, 41, f.take()));
+        QVERIFY(consumer.send(int16_t(ApiKey::Fetch), 4, 41, fetchV4(3000, 1 << 20, {"wait"})));
         QVERIFY2(!consumer.receive(400).has_value(), "an empty fetch with min bytes 1 answered before max wait");
         QElapsedTimer timer;
         timer.start();
@@ -674,21 +684,8 @@ private slots:
         QVERIFY(produce(c, "pieces-small", smallBatch));
         QVERIFY(produce(c, "pieces-large-2", largeBatch));
 
-        WireWriter body;
-        body.i32(-1);
-        body.i32(0);
-        body.i32(1);
-        body.i32(16 << 20);
-        body.i8(0);
-        body.arrayLength(3, false);
-        for (const char* topic : {"pieces-large", "pieces-small", "pieces-large-2"}) {
-            body.string(topic);
-            body.arrayLength(1, false);
-            body.i32(0);
-            body.i64(0);
-            body.i32(4 << 20);
-        }
-        QVERIFY(c.send(int16_t(ApiKey::Fetch), 4, 22, body.take()));
+        QVERIFY(c.send(
+            int16_t(ApiKey::Fetch), 4, 22, fetchV4(0, 16 << 20, {"pieces-large", "pieces-small", "pieces-large-2"})));
         auto response = c.receive(5000);
         QVERIFY(response.has_value());
         WireReader r(*response);
