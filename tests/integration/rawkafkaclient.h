@@ -22,9 +22,13 @@ namespace pw::test {
 class RawKafkaClient
 {
 public:
-    explicit RawKafkaClient(uint16_t port)
+    /// `receiveBufferBytes` > 0 makes a slow reader: a small socket receive buffer, set before connecting so the
+    /// advertised window stays small.
+    explicit RawKafkaClient(uint16_t port, int receiveBufferBytes = 0)
     {
         m_fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (receiveBufferBytes > 0)
+            ::setsockopt(m_fd, SOL_SOCKET, SO_RCVBUF, &receiveBufferBytes, sizeof receiveBufferBytes);
         sockaddr_in addr {};
         addr.sin_family = AF_INET;
         addr.sin_port = htons(port);

@@ -712,6 +712,78 @@ private slots:
         verifyHealthy(c, 23);
     }
 
+    void fetchToASlowReader()
+    {
+        // A reader with a 4 KiB receive buffer that does not read for a while, fetching 8 MB — more than the
+        // server's socket takes: its sendfile stops short, and it waits for room without holding up other
+        // connections. The reader then gets every record intact. A reader that hangs up halfway costs only its own
+        // connection.
+        constexpr int Batches = 20, PerBatch = 400;
+        std::vector<SimpleRecord> records;
+        for (int i = 0; i < PerBatch; ++i)
+            records.push_back(
+                SimpleRecord {std::nullopt, std::vector<uint8_t>(1000, uint8_t('a' + i % 26)), 1, {}, -1});
+        const auto batch = buildRecordBatch(records);
+        RawKafkaClient producer(m_broker->port());
+        WireWriter metadata;
+        metadata.arrayLength(1, false);
+        metadata.string("slow-reader");
+        QVERIFY(producer.send(int16_t(ApiKey::Metadata), 1, 30, metadata.take()));
+        QVERIFY(producer.receive().has_value());
+        for (int b = 0; b < Batches; ++b) {
+            WireWriter produce;
+            produce.nullableString(std::nullopt);
+            produce.i16(-1);
+            produce.i32(5000);
+            produce.arrayLength(1, false);
+            produce.string("slow-reader");
+            produce.arrayLength(1, false);
+            produce.i32(0);
+            produce.bytes(batch);
+            QVERIFY(producer.send(int16_t(ApiKey::Produce), 3, 31, produce.take()));
+            QVERIFY(producer.receive().has_value());
+        }
+
+        RawKafkaClient slow(m_broker->port(), 4096);
+        QVERIFY(slow.connected());
+        QVERIFY(slow.send(int16_t(ApiKey::Fetch), 4, 32, fetchV4(0, 16 << 20, {"slow-reader"})));
+        QTest::qWait(300);
+        verifyHealthy(producer, 33); // served while the slow reader's answer waits
+        auto response = slow.receive(20000);
+        QVERIFY(response.has_value());
+        WireReader r(*response);
+        QCOMPARE(r.i32(), 32);
+        r.i32(); // throttle
+        QCOMPARE(r.arrayLength(false), 1);
+        QCOMPARE(r.string(), std::string("slow-reader"));
+        QCOMPARE(r.arrayLength(false), 1);
+        QCOMPARE(r.i32(), 0);
+        QCOMPARE(r.i16(), int16_t(0));
+        QCOMPARE(r.i64(), int64_t(Batches * PerBatch));
+        r.i64(); // last stable offset
+        QCOMPARE(r.arrayLength(false), 0);
+        const auto returned = r.bytesView();
+        QVERIFY(!r.failed());
+        QCOMPARE(r.remaining(), size_t(0));
+        QCOMPARE(returned.size(), batch.size() * Batches);
+        const auto decoded = decodeAllRecords(returned);
+        QVERIFY(decoded.has_value());
+        QCOMPARE(decoded->size(), size_t(Batches * PerBatch));
+        for (size_t i = 0; i < decoded->size(); ++i) {
+            QCOMPARE((*decoded)[i].offset, int64_t(i));
+            QCOMPARE((*decoded)[i].value, records[i % PerBatch].value);
+        }
+        verifyHealthy(slow, 34);
+
+        {
+            RawKafkaClient hangsUp(m_broker->port(), 4096);
+            QVERIFY(hangsUp.send(int16_t(ApiKey::Fetch), 4, 35, fetchV4(0, 16 << 20, {"slow-reader"})));
+            QTest::qWait(100);
+        }
+        QTest::qWait(100);
+        verifyHealthy(producer, 36);
+    }
+
     void acksZeroGetsNoResponse()
     {
         RawKafkaClient c(m_broker->port());
