@@ -15,6 +15,9 @@
 #include <QThread>
 
 #include <initializer_list>
+#include <optional>
+#include <string>
+#include <vector>
 
 using namespace pw::broker;
 using pw::test::RawKafkaClient;
@@ -27,6 +30,21 @@ struct KcatResult
     QString out;
     QString err;
 };
+
+// A Produce body (v3–8 share it) of one record set for partition 0 of `topic`.
+std::vector<uint8_t> produceBody(const std::string& topic, const std::vector<uint8_t>& records, int16_t acks = -1)
+{
+    WireWriter w;
+    w.nullableString(std::nullopt); // transactional id
+    w.i16(acks);
+    w.i32(5000); // timeout
+    w.arrayLength(1, false);
+    w.string(topic);
+    w.arrayLength(1, false);
+    w.i32(0);
+    w.bytes(records);
+    return w.take();
+}
 
 // A Fetch v4 body: partition 0 of each topic from offset 0, read uncommitted.
 std::vector<uint8_t> fetchV4(int32_t maxWaitMs, int32_t maxBytes, std::initializer_list<const char*> topics)
@@ -46,6 +64,41 @@ std::vector<uint8_t> fetchV4(int32_t maxWaitMs, int32_t maxBytes, std::initializ
         f.i32(maxBytes); // partition max bytes
     }
     return f.take();
+}
+
+// The answer to a Fetch v4 of one partition of one topic.
+struct FetchV4Answer
+{
+    int32_t correlationId = 0;
+    std::string topic;
+    int32_t partition = -1;
+    int16_t error = -1;
+    int64_t highWatermark = -1;
+    std::vector<uint8_t> records;
+};
+
+std::optional<FetchV4Answer> parseFetchV4Answer(const std::vector<uint8_t>& response)
+{
+    WireReader r(response);
+    FetchV4Answer a;
+    a.correlationId = r.i32();
+    r.i32(); // throttle
+    if (r.arrayLength(false) != 1)
+        return std::nullopt;
+    a.topic = r.string();
+    if (r.arrayLength(false) != 1)
+        return std::nullopt;
+    a.partition = r.i32();
+    a.error = r.i16();
+    a.highWatermark = r.i64();
+    r.i64(); // last stable offset
+    if (r.arrayLength(false) > 0) // aborted transactions: there are none
+        return std::nullopt;
+    const auto records = r.bytesView();
+    if (r.failed() || r.remaining() != 0)
+        return std::nullopt;
+    a.records.assign(records.begin(), records.end());
+    return a;
 }
 
 } // namespace
@@ -185,20 +238,14 @@ private slots:
         auto response = consumer.receive(5000);
         QVERIFY(response.has_value());
         QVERIFY2(timer.elapsed() < 2500, "the fetch waited for its timeout instead of being woken by the append");
-        WireReader r(*response);
-        QCOMPARE(r.i32(), 41);
-        r.i32(); // throttle
-        QCOMPARE(r.arrayLength(false), 1);
-        QCOMPARE(r.string(), std::string("wait"));
-        QCOMPARE(r.arrayLength(false), 1);
-        QCOMPARE(r.i32(), 0);
-        QCOMPARE(r.i16(), int16_t(0));
-        QCOMPARE(r.i64(), int64_t(1)); // high watermark
-        r.i64();
-        r.arrayLength(false);
-        auto records = r.bytesView();
-        QVERIFY(!r.failed());
-        auto decoded = decodeAllRecords(records);
+        const auto answer = parseFetchV4Answer(*response);
+        QVERIFY(answer.has_value());
+        QCOMPARE(answer->correlationId, 41);
+        QCOMPARE(answer->topic, std::string("wait"));
+        QCOMPARE(answer->partition, 0);
+        QCOMPARE(answer->error, int16_t(0));
+        QCOMPARE(answer->highWatermark, int64_t(1));
+        auto decoded = decodeAllRecords(answer->records);
         QVERIFY(decoded.has_value());
         QCOMPARE(decoded->size(), size_t(1));
         QCOMPARE(QByteArray(reinterpret_cast<const char*>(decoded->front().value->data()),
@@ -601,16 +648,7 @@ private slots:
             records.push_back(
                 SimpleRecord {std::nullopt, std::vector<uint8_t>(1000, uint8_t('a' + i % 26)), 1, {}, -1});
         const auto batch = buildRecordBatch(records);
-        WireWriter body;
-        body.nullableString(std::nullopt);
-        body.i16(-1); // acks=all
-        body.i32(1000);
-        body.arrayLength(1, false);
-        body.string("pieces");
-        body.arrayLength(1, false);
-        body.i32(0);
-        body.bytes(batch);
-        const auto frame = RawKafkaClient::frame(int16_t(ApiKey::Produce), 3, 9, body.take());
+        const auto frame = RawKafkaClient::frame(int16_t(ApiKey::Produce), 3, 9, produceBody("pieces", batch));
         QVERIFY(frame.size() > 300000);
         RawKafkaClient c(m_broker->port());
         QVERIFY(c.connected());
@@ -643,16 +681,7 @@ private slots:
         // A large record set goes out as its own piece of the response, a small one inline: both come back byte for
         // byte as produced, in request order, and the response's size prefix covers every piece.
         auto produce = [](RawKafkaClient& c, const std::string& topic, const std::vector<uint8_t>& batch) {
-            WireWriter body;
-            body.nullableString(std::nullopt);
-            body.i16(-1);
-            body.i32(5000);
-            body.arrayLength(1, false);
-            body.string(topic);
-            body.arrayLength(1, false);
-            body.i32(0);
-            body.bytes(batch);
-            if (!c.send(int16_t(ApiKey::Produce), 3, 21, body.take()))
+            if (!c.send(int16_t(ApiKey::Produce), 3, 21, produceBody(topic, batch)))
                 return false;
             auto response = c.receive(5000);
             if (!response)
@@ -731,16 +760,7 @@ private slots:
         QVERIFY(producer.send(int16_t(ApiKey::Metadata), 1, 30, metadata.take()));
         QVERIFY(producer.receive().has_value());
         for (int b = 0; b < Batches; ++b) {
-            WireWriter produce;
-            produce.nullableString(std::nullopt);
-            produce.i16(-1);
-            produce.i32(5000);
-            produce.arrayLength(1, false);
-            produce.string("slow-reader");
-            produce.arrayLength(1, false);
-            produce.i32(0);
-            produce.bytes(batch);
-            QVERIFY(producer.send(int16_t(ApiKey::Produce), 3, 31, produce.take()));
+            QVERIFY(producer.send(int16_t(ApiKey::Produce), 3, 31, produceBody("slow-reader", batch)));
             QVERIFY(producer.receive().has_value());
         }
 
@@ -751,22 +771,14 @@ private slots:
         verifyHealthy(producer, 33); // served while the slow reader's answer waits
         auto response = slow.receive(20000);
         QVERIFY(response.has_value());
-        WireReader r(*response);
-        QCOMPARE(r.i32(), 32);
-        r.i32(); // throttle
-        QCOMPARE(r.arrayLength(false), 1);
-        QCOMPARE(r.string(), std::string("slow-reader"));
-        QCOMPARE(r.arrayLength(false), 1);
-        QCOMPARE(r.i32(), 0);
-        QCOMPARE(r.i16(), int16_t(0));
-        QCOMPARE(r.i64(), int64_t(Batches * PerBatch));
-        r.i64(); // last stable offset
-        QCOMPARE(r.arrayLength(false), 0);
-        const auto returned = r.bytesView();
-        QVERIFY(!r.failed());
-        QCOMPARE(r.remaining(), size_t(0));
-        QCOMPARE(returned.size(), batch.size() * Batches);
-        const auto decoded = decodeAllRecords(returned);
+        const auto answer = parseFetchV4Answer(*response);
+        QVERIFY(answer.has_value());
+        QCOMPARE(answer->correlationId, 32);
+        QCOMPARE(answer->topic, std::string("slow-reader"));
+        QCOMPARE(answer->error, int16_t(0));
+        QCOMPARE(answer->highWatermark, int64_t(Batches * PerBatch));
+        QCOMPARE(answer->records.size(), batch.size() * Batches);
+        const auto decoded = decodeAllRecords(answer->records);
         QVERIFY(decoded.has_value());
         QCOMPARE(decoded->size(), size_t(Batches * PerBatch));
         for (size_t i = 0; i < decoded->size(); ++i) {
@@ -788,16 +800,7 @@ private slots:
     {
         RawKafkaClient c(m_broker->port());
         auto batch = buildRecordBatch({SimpleRecord {std::nullopt, std::vector<uint8_t> {'z'}, 1, {}, -1}});
-        WireWriter body;
-        body.nullableString(std::nullopt);
-        body.i16(0); // acks=0
-        body.i32(1000);
-        body.arrayLength(1, false);
-        body.string("pc");
-        body.arrayLength(1, false);
-        body.i32(0);
-        body.bytes(batch);
-        QVERIFY(c.send(int16_t(ApiKey::Produce), 7, 1, body.take()));
+        QVERIFY(c.send(int16_t(ApiKey::Produce), 7, 1, produceBody("pc", batch, 0))); // acks=0
         QVERIFY(c.send(int16_t(ApiKey::ApiVersions), 0, 2, {}));
         auto response = c.receive();
         QVERIFY(response.has_value());
