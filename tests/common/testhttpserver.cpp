@@ -560,4 +560,12 @@ PollResult pollSync(Source& source, PollContext& context, int waitMs)
     return future.get();
 }
 
+PollResult pollSync(Source& source, IoThreads& io, HttpClient& http, int waitMs)
+{
+    PollContext context;
+    context.io = &io.io();
+    context.http = &http;
+    return pollSync(source, context, waitMs);
+}
+
 } // namespace pw::test

@@ -140,6 +140,8 @@ private:
 Result<HttpResponse> getSync(HttpClient& client, HttpRequest request, int waitMs = 30000);
 /// Same for a Source's poll. A missing `done` yields a PollResult whose error says so.
 PollResult pollSync(Source& source, PollContext& context, int waitMs = 30000);
+/// The same with a context of just these I/O threads and HTTP client.
+PollResult pollSync(Source& source, IoThreads& io, HttpClient& http, int waitMs = 30000);
 
 /// Number of open file descriptors of this process (from /proc/self/fd), to prove sockets are not leaked.
 int openFileDescriptors();

@@ -104,6 +104,21 @@ QByteArray curl(const QString& url)
     return c.readAllStandardOutput();
 }
 
+// `promtool check metrics` of an exposition: empty when it passes, else what promtool said.
+QString promtoolCheckMetrics(const QString& promtool, const QByteArray& exposition)
+{
+    QProcess check;
+    check.start(promtool, {QStringLiteral("check"), QStringLiteral("metrics")});
+    check.write(exposition);
+    check.closeWriteChannel();
+    if (!check.waitForFinished(30000))
+        return QStringLiteral("promtool did not finish within 30 s");
+    if (check.exitStatus() == QProcess::NormalExit && check.exitCode() == 0)
+        return {};
+    const QString said = QString::fromUtf8(check.readAllStandardOutput() + check.readAllStandardError());
+    return said.isEmpty() ? QStringLiteral("promtool failed") : said;
+}
+
 } // namespace
 
 class TestCommandLine : public QObject
@@ -236,13 +251,8 @@ private Q_SLOTS:
         }
         QVERIFY2(complete(body), body.constData());
 
-        QProcess check;
-        check.start(promtool, {QStringLiteral("check"), QStringLiteral("metrics")});
-        check.write(body);
-        check.closeWriteChannel();
-        QVERIFY(check.waitForFinished(30000));
-        QVERIFY2(check.exitCode() == 0,
-            QByteArray(check.readAllStandardOutput() + check.readAllStandardError()).constData());
+        const QString problems = promtoolCheckMetrics(promtool, body);
+        QVERIFY2(problems.isEmpty(), qPrintable(problems));
 
         const QString generated = QDir(dataDir).filePath(QStringLiteral("embedded-demo.yaml"));
         auto valid = run({QStringLiteral("check-config"), generated});
@@ -314,13 +324,8 @@ private Q_SLOTS:
         QVERIFY(body.contains("pathwatch_source_up{source=\"prom\",kind=\"promql\"} 1"));
         QVERIFY(body.contains("pathwatch_build_info"));
 
-        QProcess check;
-        check.start(promtool, {QStringLiteral("check"), QStringLiteral("metrics")});
-        check.write(body);
-        check.closeWriteChannel();
-        QVERIFY(check.waitForFinished(30000));
-        QVERIFY2(check.exitCode() == 0,
-            QByteArray(check.readAllStandardOutput() + check.readAllStandardError()).constData());
+        const QString problems = promtoolCheckMetrics(promtool, body);
+        QVERIFY2(problems.isEmpty(), qPrintable(problems));
 
         ::kill(pid_t(headless.processId()), SIGTERM);
         QVERIFY(headless.waitForFinished(15000));

@@ -135,13 +135,7 @@ class TestFlinkRestServer : public QObject
         return std::move(*s);
     }
 
-    PollResult poll(Source& s)
-    {
-        PollContext ctx;
-        ctx.io = &m_io->io();
-        ctx.http = m_http.get();
-        return pollSync(s, ctx, 10000);
-    }
+    PollResult poll(Source& s) { return pollSync(s, *m_io, *m_http, 10000); }
 
     Result<HttpResponse> fetch(const QString& path)
     {

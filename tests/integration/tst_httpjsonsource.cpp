@@ -34,10 +34,7 @@ class TestHttpJsonSource : public QObject
         auto source = HttpJsonSource::create(c, {s});
         if (!source)
             qFatal("%s", qPrintable(source.error().toString()));
-        PollContext ctx;
-        ctx.io = &m_io->io();
-        ctx.http = m_http.get();
-        return pollSync(**source, ctx, 10000);
+        return pollSync(**source, *m_io, *m_http, 10000);
     }
 
 private Q_SLOTS:
