@@ -4,6 +4,7 @@
 // same data directory that must rebuild the committed offsets from __consumer_offsets.
 #include "broker/broker.h"
 #include "sources/kafkaadmin.h"
+#include "waitfor.h"
 
 #include <librdkafka/rdkafka.h>
 
@@ -18,6 +19,7 @@
 #include <thread>
 
 using pw::KafkaAdmin;
+using pw::test::waitFor;
 
 namespace {
 
@@ -95,18 +97,6 @@ private:
     {
         return {scriptPath(), command, QStringLiteral("--bootstrap"), bootstrap(), QStringLiteral("--topic"), kTopic,
             QStringLiteral("--group"), kGroup};
-    }
-
-    template<class Pred>
-    static bool waitFor(Pred pred, int timeoutMs)
-    {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-        while (std::chrono::steady_clock::now() < deadline) {
-            if (pred())
-                return true;
-            std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        }
-        return pred();
     }
 
 private slots:

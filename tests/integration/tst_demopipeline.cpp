@@ -6,6 +6,7 @@
 #include "sources/httpclient.h"
 #include "sources/kafkaadmin.h"
 #include "testhttpserver.h"
+#include "waitfor.h"
 
 #include <QDateTime>
 #include <QDirIterator>
@@ -30,17 +31,7 @@ using pw::demo::Drill;
 
 namespace {
 
-template<class Pred>
-bool waitFor(Pred pred, int timeoutMs)
-{
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (pred())
-            return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    return pred();
-}
+using pw::test::waitFor;
 
 // The sum of all series of a metric family sample, e.g. `demo_object_store_errors_total{operation="put"} 3`.
 double metricValue(const QByteArray& exposition, const QString& name)
