@@ -67,8 +67,9 @@ void errorToCategory(rd_kafka_t*, int error, const char* reason, void*)
     qCDebug(lcDemo, "librdkafka error %s: %s", rd_kafka_err2name(rd_kafka_resp_err_t(error)), reason);
 }
 
-// Builds a client configuration; the error names the property librdkafka refused.
-Result<rd_kafka_conf_t*> clientConfig(const std::vector<std::pair<const char*, std::string>>& properties)
+// A librdkafka client with these properties, logging to our categories; the error names the property librdkafka
+// refused or why it could not start.
+Result<rd_kafka_t*> newClient(rd_kafka_type_t type, const std::vector<std::pair<const char*, std::string>>& properties)
 {
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     char errstr[512];
@@ -81,12 +82,6 @@ Result<rd_kafka_conf_t*> clientConfig(const std::vector<std::pair<const char*, s
         }
     rd_kafka_conf_set_log_cb(conf, logToCategory);
     rd_kafka_conf_set_error_cb(conf, errorToCategory);
-    return conf;
-}
-
-Result<rd_kafka_t*> newClient(rd_kafka_type_t type, rd_kafka_conf_t* conf)
-{
-    char errstr[512];
     rd_kafka_t* rk = rd_kafka_new(type, conf, errstr, sizeof errstr);
     if (!rk) {
         rd_kafka_conf_destroy(conf);
@@ -328,17 +323,15 @@ Result<void> DemoPipeline::Private::startBroker()
 
 Result<void> DemoPipeline::Private::startProducer()
 {
-    auto conf = clientConfig({
-        {"bootstrap.servers", endpoints.bootstrapServers},
-        {"client.id", "pathwatch-demo-producer"},
-        {"linger.ms", "20"},
-        {"enable.idempotence", "true"},
-        // Same key, same partition, as Kafka's Java client does it.
-        {"partitioner", "murmur2_random"},
-    });
-    if (!conf)
-        return std::unexpected(conf.error());
-    auto rk = newClient(RD_KAFKA_PRODUCER, *conf);
+    auto rk = newClient(RD_KAFKA_PRODUCER,
+        {
+            {"bootstrap.servers", endpoints.bootstrapServers},
+            {"client.id", "pathwatch-demo-producer"},
+            {"linger.ms", "20"},
+            {"enable.idempotence", "true"},
+            // Same key, same partition, as Kafka's Java client does it.
+            {"partitioner", "murmur2_random"},
+        });
     if (!rk)
         return std::unexpected(rk.error());
     producer = *rk;
@@ -470,20 +463,18 @@ void DemoPipeline::Private::produce()
 
 Result<rd_kafka_t*> DemoPipeline::Private::subscribe()
 {
-    auto conf = clientConfig({
-        {"bootstrap.servers", endpoints.bootstrapServers},
-        {"client.id", "pathwatch-demo-job"},
-        {"group.id", endpoints.group},
-        // Offsets are committed by checkpoints only, like Flink's Kafka source.
-        {"enable.auto.commit", "false"},
-        {"enable.auto.offset.store", "false"},
-        {"auto.offset.reset", "earliest"},
-        {"session.timeout.ms", "10000"},
-        {"heartbeat.interval.ms", "1000"},
-    });
-    if (!conf)
-        return std::unexpected(conf.error());
-    auto rk = newClient(RD_KAFKA_CONSUMER, *conf);
+    auto rk = newClient(RD_KAFKA_CONSUMER,
+        {
+            {"bootstrap.servers", endpoints.bootstrapServers},
+            {"client.id", "pathwatch-demo-job"},
+            {"group.id", endpoints.group},
+            // Offsets are committed by checkpoints only, like Flink's Kafka source.
+            {"enable.auto.commit", "false"},
+            {"enable.auto.offset.store", "false"},
+            {"auto.offset.reset", "earliest"},
+            {"session.timeout.ms", "10000"},
+            {"heartbeat.interval.ms", "1000"},
+        });
     if (!rk)
         return std::unexpected(rk.error());
     rd_kafka_poll_set_consumer(*rk);

@@ -16,8 +16,6 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <thread>
-
 using pw::KafkaAdmin;
 using pw::test::waitFor;
 
