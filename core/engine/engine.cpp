@@ -123,12 +123,19 @@ struct Engine::Impl
     quint64 sequence = 0;
     SnapshotPtr latest;
 
+    std::mutex observerMutex; // observers are called one at a time, outside `mutex`
+    std::vector<std::shared_ptr<EngineObserver>> observers;
+    SnapshotPtr lastObserved; // the snapshot transitions were last computed against; observerMutex
+    void notifyPoll(const SourceHealth& health, const PollResult& result);
+    void notifyTransitions(const SnapshotPtr& snapshot);
+
     Result<void> createSources();
     void startThreads();
     void stopThreads();
     void schedule(SourceRuntime* rt, qint64 delayMs);
     void startPoll(SourceRuntime* rt);
     void finishPoll(SourceRuntime* rt, quint64 seq, PollResult result, bool fromTimeout);
+    bool finishPollLocked(SourceRuntime* rt, quint64 seq, PollResult& result, bool fromTimeout); // mutex held
     void applyResult(SourceRuntime& rt, const PollResult& result, qint64 now);
     void markSourceStale(SourceRuntime& rt, const QString& reason, qint64 now);
     void schedulePublish();
@@ -392,15 +399,52 @@ void Engine::Impl::startPoll(SourceRuntime* rt)
     }
 }
 
+void Engine::addObserver(std::shared_ptr<EngineObserver> observer)
+{
+    std::lock_guard lock(d->observerMutex);
+    d->observers.push_back(std::move(observer));
+}
+
+void Engine::Impl::notifyPoll(const SourceHealth& health, const PollResult& result)
+{
+    std::lock_guard lock(observerMutex);
+    for (const auto& observer : observers)
+        observer->pollFinished(health, result);
+}
+
+void Engine::Impl::notifyTransitions(const SnapshotPtr& snapshot)
+{
+    std::lock_guard lock(observerMutex);
+    if (lastObserved && lastObserved->sequence >= snapshot->sequence)
+        return;
+    auto changes = diffSnapshots(lastObserved.get(), *snapshot);
+    lastObserved = snapshot;
+    if (changes.empty())
+        return;
+    for (const auto& observer : observers)
+        observer->transitions(changes, snapshot);
+}
+
 void Engine::Impl::finishPoll(SourceRuntime* rt, quint64 seq, PollResult result, bool fromTimeout)
 {
-    std::lock_guard lock(mutex);
+    SourceHealth health;
+    {
+        std::lock_guard lock(mutex);
+        if (!finishPollLocked(rt, seq, result, fromTimeout))
+            return;
+        health = rt->health;
+    }
+    notifyPoll(health, result);
+}
+
+bool Engine::Impl::finishPollLocked(SourceRuntime* rt, quint64 seq, PollResult& result, bool fromTimeout)
+{
     if (!fromTimeout && seq == rt->pollSeq) {
         rt->inFlight = false;
         rt->timeoutTimer->cancel();
     }
     if (rt->answeredSeq >= seq)
-        return; // answered already (late result after a timeout): dropped, the value it carries is out of date
+        return false; // answered already (late result after a timeout): dropped, the value it carries is out of date
     rt->answeredSeq = seq;
     const qint64 now = nowMs();
     rt->health.lastPollSeconds = (now - rt->startedMs) / 1000.0;
@@ -410,12 +454,13 @@ void Engine::Impl::finishPoll(SourceRuntime* rt, quint64 seq, PollResult result,
     dirty = true;
     if (oneShot) {
         answered.notify_all();
-        return;
+        return true;
     }
     if (running) {
         const qint64 next = rt->startedMs + rt->source->config().intervalMs - now;
         schedule(rt, next);
     }
+    return true;
 }
 
 void Engine::Impl::markSourceStale(SourceRuntime& rt, const QString& reason, qint64 now)
@@ -557,8 +602,10 @@ void Engine::Impl::schedulePublish()
                     published = latest;
                 }
             }
-            if (published)
+            if (published) {
+                notifyTransitions(published);
                 Q_EMIT q->snapshotReady(published);
+            }
             schedulePublish();
         });
     });

@@ -2,6 +2,7 @@
 
 #include "config/config.h"
 #include "model/snapshot.h"
+#include "model/transition.h"
 #include "sources/source.h"
 
 #include <QObject>
@@ -12,6 +13,18 @@
 namespace pw {
 
 class SeriesStore;
+
+/// Told what every poll saw and every severity change, e.g. the recovery ledger and the transition log.
+/// Called on an engine worker thread, outside the engine's lock, never concurrently for one observer; it must not
+/// block for long (queue disk work on a thread of its own).
+class EngineObserver
+{
+public:
+    virtual ~EngineObserver() = default;
+    virtual void pollFinished(const SourceHealth& /*source*/, const PollResult& /*result*/) { }
+    /// The changes between the previously published snapshot and `snapshot`.
+    virtual void transitions(const std::vector<Transition>& /*changes*/, const SnapshotPtr& /*snapshot*/) { }
+};
 
 /// Owns the sources of one pipeline, polls each on its interval on worker threads (an Asio io_context, never the
 /// thread that owns the Engine), judges the values and publishes an immutable Snapshot at most every 100 ms.
@@ -48,6 +61,9 @@ public:
     /// Polls every source once (concurrently), waits for all of them or their timeouts, and returns the snapshot.
     /// Blocking: for the `status` command, never call it on a GUI thread.
     Result<SnapshotPtr> pollOnce();
+
+    /// Observers are added before start(); the engine keeps them alive until it is destroyed.
+    void addObserver(std::shared_ptr<EngineObserver> observer);
 
     SnapshotPtr latestSnapshot() const;
     const PipelineConfig& config() const;

@@ -2,6 +2,7 @@
 
 #include "config/config.h"
 #include "model/error.h"
+#include "model/observations.h"
 #include "model/sample.h"
 
 #include <functional>
@@ -23,6 +24,10 @@ struct PollResult
     std::vector<Sample> samples;
     std::optional<Error> error; // the whole source failed
     std::vector<std::pair<QString, Error>> signalErrors; // signalId → error, the rest of the poll is good
+    /// Raw observations for the recovery ledger (kafka: offsets per group/partition; flink: checkpoint history).
+    QString clusterId; // the id Kafka reports for its cluster; empty for other kinds
+    std::vector<OffsetObservation> offsets;
+    std::vector<CheckpointObservation> checkpoints;
 };
 
 /// Services a source may use during a poll. All live on the engine's worker threads.
