@@ -5,15 +5,24 @@
 #include "config/config.h"
 #include "demo/embeddedmode.h"
 #include "engine/engine.h"
-#include "export/metricsexporter.h"
-#include "model/thresholds.h"
+#include "instance/controlserver.h"
+#include "instance/datadir.h"
+#include "instance/instance.h"
+#include "model/sample.h"
+#include "presentation/snapshotjson.h"
+#include "presentation/statusreport.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
-#include <QDateTime>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QTextStream>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 namespace pw {
 
@@ -32,9 +41,10 @@ QTextStream& err()
 }
 
 const QString kNoConfigHelp = QStringLiteral(
-    "no configuration given: pass --config FILE (examples in resources/examples/ or /usr/share/pathwatch/examples/). "
-    "The embedded demo runs without one in `pathwatch` and `pathwatch headless`; it writes the config that watches "
-    "it to %1/embedded-demo.yaml.");
+    "no configuration given and no running Pathwatch found for the data dir %1: pass --config FILE (examples in "
+    "resources/examples/ or /usr/share/pathwatch/examples/), or --data-dir DIR of a running instance. The embedded "
+    "demo runs without a config in `pathwatch` and `pathwatch headless`; it writes the config that watches it to "
+    "DATA_DIR/embedded-demo.yaml.");
 
 QCommandLineOption configOption()
 {
@@ -42,36 +52,90 @@ QCommandLineOption configOption()
         QStringLiteral("Pipeline configuration (YAML)."), QStringLiteral("FILE"));
 }
 
-Result<PipelineConfig> loadFromParser(const QCommandLineParser& parser)
+QCommandLineOption dataDirOption()
 {
-    if (!parser.isSet(QStringLiteral("config")))
-        return fail(Error::Code::Config, kNoConfigHelp.arg(demo::EmbeddedMode::defaultDataDir()));
-    return loadConfigFile(parser.value(QStringLiteral("config")));
+    return QCommandLineOption(QStringLiteral("data-dir"),
+        QStringLiteral("The instance's data dir: ledger, history, embedded demo data, control socket (default: %1).")
+            .arg(DataDir::defaultPath()),
+        QStringLiteral("DIR"));
 }
 
-QString ageText(qint64 thenMs, qint64 nowMsValue)
+QCommandLineOption logFormatOption()
 {
-    if (thenMs <= 0)
-        return QStringLiteral("never");
-    const double seconds = std::max<qint64>(0, nowMsValue - thenMs) / 1000.0;
-    return formatValue(seconds, QStringLiteral("s")) + QStringLiteral(" ago");
+    return QCommandLineOption(QStringLiteral("log-format"),
+        QStringLiteral("How transitions are logged to stderr: text (default; journald priorities under systemd) or "
+                       "json (one object per line, for log shippers)."),
+        QStringLiteral("text|json"), QStringLiteral("text"));
 }
 
-void printTable(const QList<QStringList>& rows)
+// QCommandLineParser::process() exits with 1 — the WARN code — on a usage error; parse() lets us exit with 4.
+std::optional<int> parseArguments(QCommandLineParser& parser, const QStringList& arguments, const char* command)
 {
-    if (rows.isEmpty())
-        return;
-    QList<int> widths(rows.front().size(), 0);
-    for (const auto& row : rows)
-        for (int i = 0; i < row.size() && i < widths.size(); ++i)
-            widths[i] = std::max(widths[i], int(row[i].size()));
-    for (const auto& row : rows) {
-        QString line;
-        for (int i = 0; i < row.size(); ++i) {
-            line += i + 1 == row.size() ? row[i] : row[i].leftJustified(widths[i] + 2);
-        }
-        out() << line.trimmed() << '\n';
+    parser.addHelpOption();
+    if (!parser.parse(arguments)) {
+        err() << "pathwatch " << command << ": " << parser.errorText() << " (see --help)\n";
+        err().flush();
+        return kExitConfigError;
     }
+    if (parser.isSet(QStringLiteral("help"))) {
+        out() << parser.helpText();
+        out().flush();
+        return kExitOk;
+    }
+    return std::nullopt;
+}
+
+std::optional<TransitionLog::Format> logFormat(const QCommandLineParser& parser)
+{
+    const QString value = parser.value(QStringLiteral("log-format"));
+    if (value == QLatin1String("text"))
+        return TransitionLog::Format::Text;
+    if (value == QLatin1String("json"))
+        return TransitionLog::Format::Json;
+    return std::nullopt;
+}
+
+// How long a standalone `status` must watch so that every rate and quantile has a whole window of data.
+qint64 standaloneWaitMs(const PipelineConfig& config)
+{
+    qint64 longestInterval = 0;
+    qint64 longestWindow = 0;
+    for (const auto& [id, source] : config.sources)
+        longestInterval = std::max(longestInterval, source.intervalMs);
+    for (const auto& stage : config.stages)
+        for (const auto& signal : stage.signalConfigs) {
+            qint64 window = signal.params.value(QStringLiteral("window_ms")).toLongLong();
+            if (window <= 0)
+                if (auto parsed = parseDurationMs(signal.params.value(QStringLiteral("window")).toString()))
+                    window = *parsed;
+            longestWindow = std::max(longestWindow, window);
+        }
+    return std::max<qint64>(longestWindow + longestInterval, 2 * longestInterval + 1000);
+}
+
+bool everythingJudged(const Snapshot& s)
+{
+    for (const auto& source : s.sources)
+        if (source.polls == 0)
+            return false;
+    return std::none_of(s.signalStates.begin(), s.signalStates.end(),
+        [](const SignalState& signal) { return signal.severity == Severity::Unknown; });
+}
+
+int printStatus(const Snapshot& snapshot, const QString& origin, bool json)
+{
+    if (json)
+        out() << QJsonDocument(snapshotToJson(snapshot, origin)).toJson(QJsonDocument::Indented);
+    else
+        out() << statusReport(snapshot, origin);
+    out().flush();
+    return severityExitCode(snapshot.overall);
+}
+
+QString canonical(const QString& path)
+{
+    const QString c = QFileInfo(path).canonicalFilePath();
+    return c.isEmpty() ? QFileInfo(path).absoluteFilePath() : c;
 }
 
 } // namespace
@@ -82,9 +146,9 @@ int runCheckConfig(const QStringList& arguments)
     parser.setApplicationDescription(
         QStringLiteral("Validate a Pathwatch configuration file: exit 0 when valid, 4 with file:line:column and a fix "
                        "when not."));
-    parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("Configuration file to check."));
-    parser.process(arguments);
+    if (auto exit = parseArguments(parser, arguments, "check-config"))
+        return *exit;
     if (parser.positionalArguments().size() != 1) {
         err() << "pathwatch check-config: expected exactly one FILE (see --help)\n";
         return kExitConfigError;
@@ -102,56 +166,93 @@ int runCheckConfig(const QStringList& arguments)
                  .arg(config->stages.size())
                  .arg(signalCount)
                  .arg(config->sources.size());
-    return 0;
+    return kExitOk;
 }
 
 int runStatus(const QStringList& arguments)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
-        "Poll every source once and print a status table. Exit code: 0 OK, 1 WARN, 2 CRIT, 3 STALE/UNKNOWN, "
-        "4 config error."));
-    parser.addHelpOption();
+        "Print the judgement of every signal and source. When a Pathwatch runs for the data dir, it is asked (the "
+        "same values, durations and hysteresis as its window and /metrics); otherwise, or with --standalone, the "
+        "sources are polled here for as long as their rate and quantile windows need. Exit code: 0 OK, 1 WARN, "
+        "2 CRIT, 3 STALE/UNKNOWN, 4 config or usage error."));
     parser.addOption(configOption());
-    parser.process(arguments);
-    auto config = loadFromParser(parser);
+    parser.addOption(dataDirOption());
+    parser.addOption(QCommandLineOption(
+        QStringLiteral("standalone"), QStringLiteral("Poll the sources here even when an instance runs.")));
+    parser.addOption(QCommandLineOption(QStringLiteral("wait"),
+        QStringLiteral("Standalone: the longest to watch before judging (default 2m); signals still without data "
+                       "are listed as not judged."),
+        QStringLiteral("DURATION"), QStringLiteral("2m")));
+    parser.addOption(QCommandLineOption(
+        QStringLiteral("json"), QStringLiteral("Print the pathwatch.status/1 JSON document (see README).")));
+    if (auto exit = parseArguments(parser, arguments, "status"))
+        return *exit;
+    if (!parser.positionalArguments().isEmpty()) {
+        err() << "pathwatch status: unexpected argument `" << parser.positionalArguments().front()
+              << "` (see --help)\n";
+        return kExitConfigError;
+    }
+    auto waitCap = parseDurationMs(parser.value(QStringLiteral("wait")));
+    if (!waitCap || *waitCap <= 0) {
+        err() << "pathwatch status: --wait `" << parser.value(QStringLiteral("wait"))
+              << "` is not a duration (e.g. 30s, 2m)\n";
+        return kExitConfigError;
+    }
+    const bool json = parser.isSet(QStringLiteral("json"));
+    const bool haveConfig = parser.isSet(QStringLiteral("config"));
+    const DataDir dataDir = DataDir::at(parser.value(QStringLiteral("data-dir")));
+
+    if (!parser.isSet(QStringLiteral("standalone"))) {
+        auto answer = controlRequest(
+            dataDir.controlSocketPath(), QJsonObject {{QStringLiteral("command"), QStringLiteral("status")}});
+        if (answer && answer->value(QStringLiteral("ok")).toBool()) {
+            const QString runningConfig = answer->value(QStringLiteral("config")).toString();
+            if (!haveConfig || canonical(runningConfig) == canonical(parser.value(QStringLiteral("config")))) {
+                auto snapshot = snapshotFromJson(answer->value(QStringLiteral("status")).toObject());
+                if (snapshot)
+                    return printStatus(**snapshot, QStringLiteral("instance"), json);
+                err() << "pathwatch status: the running instance answered something unreadable ("
+                      << snapshot.error().message << "); polling here instead\n";
+            } else {
+                err() << "pathwatch status: the instance on " << dataDir.path() << " watches " << runningConfig
+                      << ", not " << parser.value(QStringLiteral("config")) << "; polling here instead\n";
+            }
+        } else if (!answer && answer.error().code != Error::Code::Refused) {
+            err() << "pathwatch status: could not ask the running instance (" << answer.error().message
+                  << "); polling here instead\n";
+        }
+    }
+
+    if (!haveConfig) {
+        err() << "pathwatch status: " << kNoConfigHelp.arg(dataDir.path()) << '\n';
+        return kExitConfigError;
+    }
+    auto config = loadConfigFile(parser.value(QStringLiteral("config")));
     if (!config) {
         err() << "pathwatch status: " << config.error().toString() << '\n';
         return kExitConfigError;
     }
     Engine engine(*config);
-    auto snapshot = engine.pollOnce();
-    if (!snapshot) {
-        err() << "pathwatch status: " << snapshot.error().toString() << '\n';
+    if (auto started = engine.start(); !started) {
+        err() << "pathwatch status: " << started.error().toString() << '\n';
         return kExitConfigError;
     }
-    const Snapshot& s = **snapshot;
-    const qint64 now = s.takenMs;
-
-    QList<QStringList> rows;
-    rows << QStringList {QStringLiteral("STAGE"), QStringLiteral("SIGNAL"), QStringLiteral("LABELS"),
-        QStringLiteral("VALUE"), QStringLiteral("STATUS"), QStringLiteral("AGE"), QStringLiteral("REASON")};
-    for (const auto& sig : s.signalStates) {
-        rows << QStringList {sig.stageId, sig.name, labelsToString(sig.labels),
-            sig.hasValue ? formatValue(sig.value, sig.unit) : QStringLiteral("—"), severityName(sig.severity),
-            sig.hasValue ? ageText(sig.valueTimestampMs, now) : QString(), sig.reason};
+    const qint64 waitMs = std::min(*waitCap, standaloneWaitMs(*config));
+    const qint64 deadline = nowMs() + waitMs;
+    SnapshotPtr snapshot = engine.latestSnapshot();
+    while (nowMs() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        snapshot = engine.latestSnapshot();
+        if (everythingJudged(*snapshot))
+            break;
     }
-    out() << "Pipeline " << s.pipelineName << " — " << severityName(s.overall) << " at "
-          << QDateTime::fromMSecsSinceEpoch(now).toString(Qt::ISODate) << "\n\n";
-    printTable(rows);
-
-    QList<QStringList> sourceRows;
-    sourceRows << QStringList {QStringLiteral("SOURCE"), QStringLiteral("KIND"), QStringLiteral("ENDPOINT"),
-        QStringLiteral("STATUS"), QStringLiteral("POLL"), QStringLiteral("ERROR")};
-    for (const auto& src : s.sources) {
-        sourceRows << QStringList {src.sourceId, src.kind, src.endpoint,
-            src.up ? QStringLiteral("UP") : severityName(src.severity),
-            formatValue(src.lastPollSeconds, QStringLiteral("s")), src.error};
-    }
-    out() << '\n';
-    printTable(sourceRows);
-    out().flush();
-    return severityExitCode(s.overall);
+    engine.stop();
+    snapshot = engine.latestSnapshot();
+    return printStatus(*snapshot,
+        QStringLiteral("standalone, watched %1 s").arg((waitMs - std::max<qint64>(0, deadline - nowMs())) / 1000),
+        json);
 }
 
 int runHeadless(const QStringList& arguments)
@@ -159,65 +260,107 @@ int runHeadless(const QStringList& arguments)
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Run the engine without a window and serve the unified signals on /metrics for Prometheus and alerting. "
-        "Without --config it runs the embedded demo (a Kafka-protocol broker and a demo pipeline) and watches it."));
-    parser.addHelpOption();
+        "Without --config it runs the embedded demo (a Kafka-protocol broker and a demo pipeline) and watches it. "
+        "Every transition is logged to stderr with its reason; SIGHUP reloads the config."));
     parser.addOption(configOption());
     parser.addOption(QCommandLineOption({QStringLiteral("l"), QStringLiteral("listen")},
         QStringLiteral("Address of the /metrics endpoint (default: export.listen of the config, else 127.0.0.1:9464)."),
         QStringLiteral("HOST:PORT")));
-    parser.addOption(QCommandLineOption(QStringLiteral("data-dir"),
-        QStringLiteral("Embedded mode: where the broker log and the demo's data live (default: %1).")
-            .arg(demo::EmbeddedMode::defaultDataDir()),
-        QStringLiteral("DIR")));
-    parser.process(arguments);
-    std::unique_ptr<demo::EmbeddedMode> embedded;
-    Result<PipelineConfig> config = fail(Error::Code::Config, QStringLiteral("no configuration"));
-    if (parser.isSet(QStringLiteral("config"))) {
-        config = loadFromParser(parser);
-    } else {
-        const QString dataDir = parser.isSet(QStringLiteral("data-dir")) ? parser.value(QStringLiteral("data-dir"))
-                                                                         : demo::EmbeddedMode::defaultDataDir();
-        out() << "pathwatch headless: no --config, starting the embedded demo in " << dataDir << '\n';
+    parser.addOption(dataDirOption());
+    parser.addOption(logFormatOption());
+    if (auto exit = parseArguments(parser, arguments, "headless"))
+        return *exit;
+    const auto format = logFormat(parser);
+    if (!format) {
+        err() << "pathwatch headless: --log-format must be text or json\n";
+        return kExitConfigError;
+    }
+    Instance::Options options;
+    options.configPath = parser.value(QStringLiteral("config"));
+    options.dataDir = parser.value(QStringLiteral("data-dir"));
+    options.serveMetrics = true;
+    options.listen = parser.value(QStringLiteral("listen"));
+    options.logFormat = *format;
+    options.commandName = QStringLiteral("pathwatch headless");
+    if (options.configPath.isEmpty()) {
+        out() << "pathwatch headless: no --config, starting the embedded demo in "
+              << DataDir::at(options.dataDir).path() << '\n';
         out().flush();
-        auto started = demo::EmbeddedMode::start(dataDir);
-        if (!started) {
-            err() << "pathwatch headless: embedded mode: " << started.error().toString() << '\n';
-            return kExitConfigError;
-        }
-        embedded = std::move(*started);
-        out() << embedded->details() << '\n';
-        config = embedded->config();
     }
-    if (!config) {
-        err() << "pathwatch headless: " << config.error().toString() << '\n';
-        return kExitConfigError;
-    }
-    const QString listen
-        = parser.isSet(QStringLiteral("listen")) ? parser.value(QStringLiteral("listen")) : config->exporter.listen;
-
-    Engine engine(*config);
-    MetricsExporter exporter([&engine] { return engine.latestSnapshot(); });
-    if (auto listening = exporter.listen(listen); !listening) {
-        err() << "pathwatch headless: " << listening.error().toString() << '\n';
-        return kExitConfigError;
-    }
-    if (auto started = engine.start(); !started) {
+    Instance instance(options);
+    if (auto started = instance.start(); !started) {
         err() << "pathwatch headless: " << started.error().toString() << '\n';
-        return kExitConfigError;
+        return Instance::exitCodeFor(started.error());
     }
-    const QString host = listen.section(QLatin1Char(':'), 0, -2);
-    out() << "pathwatch headless: pipeline `" << config->name << "`, serving /metrics on " << host << ':'
-          << exporter.port() << '\n';
+    if (instance.embedded())
+        out() << instance.embedded()->details() << '\n';
+    const QString listen = options.listen.isEmpty() ? QString() : options.listen;
+    out() << "pathwatch headless: pipeline `" << instance.pipelineName() << "`, serving /metrics on port "
+          << instance.metricsPort() << ", control socket " << instance.controlSocketPath() << ", data dir "
+          << instance.dataDir().path() << '\n';
     out().flush();
 
     UnixSignalWatcher signals_;
     QObject::connect(&signals_, &UnixSignalWatcher::terminationRequested, qApp, [](int) { qApp->quit(); });
+    QObject::connect(&signals_, &UnixSignalWatcher::reloadRequested, &instance, [&instance] {
+        // A broken file is logged by the instance with file:line:column; the running config goes on.
+        (void)instance.reload();
+    });
     const int code = QCoreApplication::exec();
-    engine.stop();
-    if (embedded)
-        embedded->stop();
+    instance.stop();
     err() << "pathwatch headless: stopped\n";
     return code;
+}
+
+int runFault(const QStringList& arguments)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Inject a fault into the embedded demo of a running Pathwatch, or list them. Faults: stop-job, slow-sink, "
+        "object-store-errors, pause-producer."));
+    parser.addPositionalArgument(QStringLiteral("NAME"), QStringLiteral("The fault."), QStringLiteral("[NAME on|off]"));
+    parser.addOption(dataDirOption());
+    parser.addOption(QCommandLineOption(QStringLiteral("json"), QStringLiteral("Print the answer as JSON.")));
+    if (auto exit = parseArguments(parser, arguments, "fault"))
+        return *exit;
+    const QStringList args = parser.positionalArguments();
+    QJsonObject request {{QStringLiteral("command"), QStringLiteral("fault")}};
+    if (args.size() == 2 && (args[1] == QLatin1String("on") || args[1] == QLatin1String("off"))) {
+        request[QStringLiteral("name")] = args[0];
+        request[QStringLiteral("on")] = args[1] == QLatin1String("on");
+    } else if (args.size() == 1) {
+        request[QStringLiteral("name")] = args[0];
+    } else if (!args.isEmpty()) {
+        err() << "pathwatch fault: expected NAME on|off (see --help)\n";
+        return kExitConfigError;
+    }
+    const DataDir dataDir = DataDir::at(parser.value(QStringLiteral("data-dir")));
+    auto answer = controlRequest(dataDir.controlSocketPath(), request, 30000);
+    if (!answer) {
+        err() << "pathwatch fault: " << answer.error().message
+              << (answer.error().code == Error::Code::Refused ? QStringLiteral(
+                      " (start `pathwatch` or `pathwatch headless` without --config, or pass its --data-dir)")
+                                                              : QString())
+              << '\n';
+        return kExitFailed;
+    }
+    if (!answer->value(QStringLiteral("ok")).toBool()) {
+        err() << "pathwatch fault: " << answer->value(QStringLiteral("error")).toString() << '\n';
+        return answer->value(QStringLiteral("error")).toString().startsWith(QLatin1String("unknown fault"))
+            ? kExitConfigError
+            : kExitFailed;
+    }
+    if (parser.isSet(QStringLiteral("json"))) {
+        out() << QJsonDocument(*answer).toJson(QJsonDocument::Compact) << '\n';
+    } else if (answer->contains(QStringLiteral("faults"))) {
+        const QJsonObject faults = answer->value(QStringLiteral("faults")).toObject();
+        for (auto it = faults.begin(); it != faults.end(); ++it)
+            out() << it.key() << ' ' << (it.value().toBool() ? "on" : "off") << '\n';
+    } else {
+        out() << answer->value(QStringLiteral("name")).toString() << ' '
+              << (answer->value(QStringLiteral("on")).toBool() ? "on" : "off") << '\n';
+    }
+    return kExitOk;
 }
 
 } // namespace pw

@@ -5,7 +5,8 @@
 #include "broker/brokercommand.h"
 #include "config/config.h"
 #include "demo/embeddedmode.h"
-#include "engine/engine.h"
+#include "instance/datadir.h"
+#include "instance/instance.h"
 #include "pathwatch/version.h"
 
 #include <QApplication>
@@ -15,20 +16,26 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPointer>
+#include <QStatusBar>
 #include <QThread>
 #include <QThreadPool>
 
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 namespace {
 
 const char* const kUsage
     = R"(Usage: pathwatch [--config FILE] [--data-dir DIR]   open the console (window); no config: embedded demo
-       pathwatch headless [--config FILE] [--listen HOST:PORT] [--data-dir DIR]
-       pathwatch status [--config FILE]
+       pathwatch headless [--config FILE] [--listen HOST:PORT] [--data-dir DIR] [--log-format text|json]
+       pathwatch status [--config FILE] [--data-dir DIR] [--standalone] [--wait DURATION] [--json]
        pathwatch check-config FILE
+       pathwatch fault [NAME on|off] [--data-dir DIR]
        pathwatch broker [--data-dir DIR] [--listen HOST:PORT] ...
        pathwatch --version | --help
 Each command has its own --help.
@@ -47,6 +54,38 @@ void setIdentity()
     QCoreApplication::setApplicationName(QStringLiteral("pathwatch"));
     QCoreApplication::setOrganizationName(QStringLiteral("Pathwatch"));
     QCoreApplication::setApplicationVersion(QString::fromLatin1(pw::kVersion));
+}
+
+// A reload loads and starts sources (disk, network): off the GUI thread; the outcome comes back to the window.
+void reloadInBackground(pw::MainWindow& window, const std::shared_ptr<pw::Instance>& instance)
+{
+    QPointer<pw::MainWindow> target(&window);
+    QThreadPool::globalInstance()->start([instance, target] {
+        auto reloaded = instance->reload();
+        const QString message = reloaded
+            ? QStringLiteral("Reloaded %1").arg(instance->configPath())
+            : QStringLiteral("Reload failed, the running configuration stays: %1").arg(reloaded.error().toString());
+        QMetaObject::invokeMethod(qApp, [target, message] {
+            if (target)
+                target->statusBar()->showMessage(message, 15000);
+        });
+    });
+}
+
+void addReloadAction(pw::MainWindow& window, const std::shared_ptr<pw::Instance>& instance)
+{
+    QMenu* file = nullptr;
+    for (QAction* action : window.menuBar()->actions())
+        if (action->menu() && action->text().remove(QLatin1Char('&')) == QLatin1String("File"))
+            file = action->menu();
+    if (!file)
+        return;
+    auto* reload = new QAction(QCoreApplication::translate("File", "&Reload Configuration"), file);
+    reload->setObjectName(QStringLiteral("reloadAction"));
+    reload->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    file->insertAction(file->actions().isEmpty() ? nullptr : file->actions().front(), reload);
+    QObject::connect(
+        reload, &QAction::triggered, &window, [&window, instance] { reloadInBackground(window, instance); });
 }
 
 // Drills run off the GUI thread: toggling one may wait for a consumer to leave its group.
@@ -78,8 +117,51 @@ void addDrillMenu(pw::MainWindow& window, pw::demo::EmbeddedMode& mode)
     }
 }
 
+// Qt aborts inside QGuiApplication when it cannot reach a display; find out first and say what to do instead.
+bool displayReachable(int argc, char** argv)
+{
+    QByteArray platform = qgetenv("QT_QPA_PLATFORM");
+    for (int i = 1; i + 1 < argc; ++i)
+        if (std::strcmp(argv[i], "-platform") == 0)
+            platform = argv[i + 1];
+    if (!platform.isEmpty() && !platform.startsWith("xcb") && !platform.startsWith("wayland"))
+        return true; // offscreen, vnc, eglfs...: no display server needed
+    if (!qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") && !platform.startsWith("xcb"))
+        return true;
+    const QByteArray display = qgetenv("DISPLAY");
+    if (display.isEmpty())
+        return false;
+    if (!display.startsWith(':'))
+        return true; // host:N goes over TCP; let Qt try
+    const QByteArray number = display.mid(1).split('.').front();
+    sockaddr_un address {};
+    address.sun_family = AF_UNIX;
+    const QByteArray path = "/tmp/.X11-unix/X" + number;
+    // X servers listen on an abstract socket and on the file; either will do.
+    for (bool abstract : {true, false}) {
+        std::memset(address.sun_path, 0, sizeof address.sun_path);
+        std::memcpy(address.sun_path + (abstract ? 1 : 0), path.constData(), size_t(path.size()));
+        const socklen_t length = socklen_t(offsetof(sockaddr_un, sun_path) + (abstract ? 1 : 0) + path.size());
+        const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return true;
+        const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), length) == 0;
+        ::close(fd);
+        if (connected)
+            return true;
+    }
+    return false;
+}
+
 int runWindow(int argc, char** argv)
 {
+    if (!displayReachable(argc, argv)) {
+        std::fprintf(stderr,
+            "pathwatch: the window cannot open: no display (DISPLAY=%s). Run `pathwatch headless` for the engine "
+            "and /metrics without a window, or `pathwatch status` for a one-off table.\n",
+            qEnvironmentVariableIsEmpty("DISPLAY") ? "unset" : qgetenv("DISPLAY").constData());
+        return pw::kExitNoDisplay;
+    }
     QApplication app(argc, argv);
     setIdentity();
     QApplication::setApplicationDisplayName(QStringLiteral("Pathwatch"));
@@ -93,76 +175,64 @@ int runWindow(int argc, char** argv)
     parser.addOption(QCommandLineOption({QStringLiteral("c"), QStringLiteral("config")},
         QStringLiteral("Pipeline configuration (YAML)."), QStringLiteral("FILE")));
     parser.addOption(QCommandLineOption(QStringLiteral("data-dir"),
-        QStringLiteral("Embedded mode: where the broker log and the demo's data live (default: %1).")
-            .arg(pw::demo::EmbeddedMode::defaultDataDir()),
+        QStringLiteral("The instance's data dir: ledger, history, embedded demo data, control socket (default: %1).")
+            .arg(pw::DataDir::defaultPath()),
         QStringLiteral("DIR")));
-    parser.process(app);
+    if (!parser.parse(QCoreApplication::arguments())) {
+        std::fprintf(stderr, "pathwatch: %s (see --help)\n", qPrintable(parser.errorText()));
+        return pw::kExitConfigError;
+    }
 
     pw::MainWindow window;
-    std::unique_ptr<pw::Engine> engine;
-    std::unique_ptr<pw::demo::EmbeddedMode> embedded;
-    QPointer<QThread> starter;
-    auto startEngine = [&](const pw::PipelineConfig& config) {
-        engine = std::make_unique<pw::Engine>(config);
-        QObject::connect(engine.get(), &pw::Engine::snapshotReady, &window, &pw::MainWindow::setSnapshot);
-        window.setSnapshot(engine->latestSnapshot());
-        if (auto started = engine->start(); !started) {
-            window.setEmptyState(
-                QStringLiteral("The sources could not be started:\n\n%1").arg(started.error().toString()));
-            engine.reset();
+    pw::Instance::Options options;
+    options.configPath = parser.value(QStringLiteral("config"));
+    options.dataDir = parser.value(QStringLiteral("data-dir"));
+    auto instance = std::make_shared<pw::Instance>(options);
+    QObject::connect(instance.get(), &pw::Instance::snapshotReady, &window, &pw::MainWindow::setSnapshot);
+    const QString dataDir = pw::DataDir::at(options.dataDir).path();
+    window.setEmptyState(options.configPath.isEmpty()
+            ? QStringLiteral("Starting the embedded demo: a Kafka-protocol broker and a demo metrics pipeline in "
+                             "%1…\n\nTo watch your own pipeline, start Pathwatch with `--config FILE`.")
+                  .arg(dataDir)
+            : QStringLiteral("Loading %1…").arg(options.configPath));
+
+    // The data dir, the demo's ports and the sources start on a worker thread while the window is up.
+    auto result = std::make_shared<pw::Result<void>>();
+    QPointer<QThread> starter = QThread::create([instance, result] { *result = instance->start(); });
+    QObject::connect(starter, &QThread::finished, &window, [&, result] {
+        starter->deleteLater();
+        if (!*result) {
+            std::fprintf(stderr, "pathwatch: %s\n", qPrintable(result->error().toString()));
+            window.setEmptyState(QStringLiteral("Pathwatch could not start:\n\n%1\n\n%2")
+                                     .arg(result->error().toString(),
+                                         options.configPath.isEmpty()
+                                             ? QStringLiteral("To watch your own pipeline, start Pathwatch with "
+                                                              "`--config FILE`.")
+                                             : QStringLiteral("Fix it and reload (File → Reload Configuration), or "
+                                                              "check it with `pathwatch check-config FILE`.")));
+            return;
         }
-    };
-    if (parser.isSet(QStringLiteral("config"))) {
-        auto config = pw::loadConfigFile(parser.value(QStringLiteral("config")));
-        if (!config) {
-            std::fprintf(stderr, "pathwatch: %s\n", qPrintable(config.error().toString()));
-            window.setEmptyState(QStringLiteral("The configuration could not be loaded:\n\n%1\n\nFix it and restart, "
-                                                "or check it with `pathwatch check-config FILE`.")
-                                     .arg(config.error().toString()));
-        } else {
-            startEngine(*config);
-        }
-    } else {
-        // Embedded mode: the broker and the demo start on a worker thread (ports, disk) while the window is up.
-        const QString dataDir = parser.isSet(QStringLiteral("data-dir")) ? parser.value(QStringLiteral("data-dir"))
-                                                                         : pw::demo::EmbeddedMode::defaultDataDir();
-        window.setEmptyState(QStringLiteral("Starting the embedded demo: a Kafka-protocol broker and a demo metrics "
-                                            "pipeline in %1…\n\nTo watch your own pipeline, start Pathwatch with "
-                                            "`--config FILE`.")
-                                 .arg(dataDir));
-        auto result = std::make_shared<pw::Result<std::unique_ptr<pw::demo::EmbeddedMode>>>(
-            std::unexpected(pw::Error::make(pw::Error::Code::Generic, QStringLiteral("not started"))));
-        starter = QThread::create([result, dataDir] { *result = pw::demo::EmbeddedMode::start(dataDir); });
-        QObject::connect(starter, &QThread::finished, &window, [&, result] {
-            starter->deleteLater();
-            if (!*result) {
-                std::fprintf(stderr, "pathwatch: embedded mode: %s\n", qPrintable(result->error().toString()));
-                window.setEmptyState(QStringLiteral("The embedded demo could not start:\n\n%1\n\nTo watch your own "
-                                                    "pipeline, start Pathwatch with `--config FILE`.")
-                                         .arg(result->error().toString()));
-                return;
-            }
-            embedded = std::move(**result);
+        window.setSnapshot(instance->latestSnapshot());
+        if (auto* embedded = instance->embedded()) {
             window.setModeNote(
                 embedded->summary(), embedded->details() + QStringLiteral("\nInject faults from the Drills menu."));
             addDrillMenu(window, *embedded);
-            startEngine(embedded->config());
-        });
-        starter->start();
-    }
+        }
+        addReloadAction(window, instance);
+    });
+    starter->start();
     window.show();
     pw::UnixSignalWatcher signalWatcher;
     QObject::connect(&signalWatcher, &pw::UnixSignalWatcher::terminationRequested, &app, &QApplication::quit);
+    QObject::connect(&signalWatcher, &pw::UnixSignalWatcher::reloadRequested, &window,
+        [&window, instance] { reloadInBackground(window, instance); });
     const int code = QApplication::exec();
-    if (engine)
-        engine->stop();
-    QThreadPool::globalInstance()->waitForDone();
-    if (embedded)
-        embedded->stop();
-    if (starter) { // closed while the demo was still starting: let it finish; deleting it drops the last reference
+    if (starter) { // closed while still starting: let it finish before stopping what it started
         starter->wait();
         delete starter.data();
     }
+    QThreadPool::globalInstance()->waitForDone();
+    instance->stop();
     return code;
 }
 
@@ -180,6 +250,7 @@ int main(int argc, char** argv)
         {"headless", pw::runHeadless},
         {"status", pw::runStatus},
         {"check-config", pw::runCheckConfig},
+        {"fault", pw::runFault},
         {"broker", pw::broker::runBrokerCommand},
     };
     for (const auto& c : commands) {

@@ -6,8 +6,8 @@ class QSocketNotifier;
 
 namespace pw {
 
-/// Turns SIGINT/SIGTERM into a Qt signal on the main thread (self-pipe), so shutdown runs as ordinary event-loop
-/// work instead of inside a signal handler.
+/// Turns SIGINT/SIGTERM (and SIGHUP: reload) into a Qt signal on the main thread (self-pipe), so shutdown runs as
+/// ordinary event-loop work instead of inside a signal handler.
 class UnixSignalWatcher : public QObject
 {
     Q_OBJECT
@@ -17,6 +17,7 @@ public:
 
 Q_SIGNALS:
     void terminationRequested(int signalNumber);
+    void reloadRequested();
 
 private:
     QSocketNotifier* m_notifier = nullptr;

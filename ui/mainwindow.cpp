@@ -6,6 +6,8 @@
 #include "sourcehealthmodel.h"
 #include "statusstyle.h"
 
+#include "presentation/format.h"
+
 #include <QAction>
 #include <QApplication>
 #include <QDateTime>
@@ -386,8 +388,8 @@ void MainWindow::applyPendingSnapshot()
     QString summary = stagesNotOk > 0 ? tr("%1 of %2 stages need attention").arg(stagesNotOk).arg(snap.stages.size())
                                       : tr("all %1 stages OK").arg(snap.stages.size());
     // Where along the path the data stops moving is the first thing an on-call engineer needs to know.
-    if (!snap.dataStopReason.isEmpty())
-        summary += QStringLiteral(" · ") + snap.dataStopReason;
+    if (const QString stop = dataStopSentence(snap); !stop.isEmpty())
+        summary += QStringLiteral(" · ") + stop;
     m_summaryLabel->setText(summary);
 
     // Columns follow the data until the user sizes one by hand; from then on the user's widths stay.

@@ -1,6 +1,6 @@
 #include "signaltablemodel.h"
 
-#include "model/thresholds.h"
+#include "presentation/format.h"
 #include "rowdiff.h"
 #include "statusstyle.h"
 

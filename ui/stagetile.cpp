@@ -1,6 +1,6 @@
 #include "stagetile.h"
 
-#include "model/thresholds.h"
+#include "presentation/format.h"
 #include "statusstyle.h"
 
 #include <QEvent>

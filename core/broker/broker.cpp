@@ -10,7 +10,13 @@
 
 #include <boost/asio.hpp>
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
 #include <pthread.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -20,6 +26,13 @@ namespace asio = boost::asio;
 
 struct Broker::Private
 {
+    // flock on `.lock` in the data dir for the broker's lifetime: two brokers appending to one log would corrupt it.
+    int lockFd = -1;
+    ~Private()
+    {
+        if (lockFd >= 0)
+            ::close(lockFd);
+    }
     BrokerOptions options;
     std::unique_ptr<LogStore> store;
     ApiVersionTable table;
@@ -64,6 +77,21 @@ pw::Result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options)
     std::unique_ptr<Broker> broker(new Broker);
     Private* d = broker->d.get();
     d->options = options;
+    {
+        std::error_code ec;
+        std::filesystem::create_directories(options.dataDir, ec);
+        const std::string lockPath = (std::filesystem::path(options.dataDir) / ".lock").string();
+        d->lockFd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (d->lockFd < 0)
+            return pw::fail(pw::Error::Code::Io,
+                QStringLiteral("cannot use the broker data dir %1: %2")
+                    .arg(QString::fromStdString(options.dataDir.string()),
+                        QString::fromLocal8Bit(std::strerror(errno))));
+        if (::flock(d->lockFd, LOCK_EX | LOCK_NB) != 0)
+            return pw::fail(pw::Error::Code::Io,
+                QStringLiteral("the broker data dir %1 is in use by another broker; stop it or use another --data-dir")
+                    .arg(QString::fromStdString(options.dataDir.string())));
+    }
 
     LogOptions logOptions;
     logOptions.dataDir = options.dataDir;
@@ -144,6 +172,21 @@ uint16_t Broker::port() const
 const std::string& Broker::host() const
 {
     return d->options.listenHost;
+}
+
+std::string Broker::recoverySummary() const
+{
+    const auto stats = d->store->recoveryStats();
+    std::string text = "recovered " + std::to_string(stats.partitions) + " partition"
+        + (stats.partitions == 1 ? "" : "s") + " (" + std::to_string(stats.segments) + " segment"
+        + (stats.segments == 1 ? "" : "s") + " checked, " + std::to_string(stats.bytesTruncated)
+        + " bytes of torn tail truncated)";
+#if PATHWATCH_BROKER_GROUPS
+    const auto [groups, records] = d->groups->loadedGroupsAndRecords();
+    text += ", " + std::to_string(groups) + " group" + (groups == 1 ? "" : "s") + " from " + std::to_string(records)
+        + " records of __consumer_offsets";
+#endif
+    return text;
 }
 
 std::string Broker::bootstrapServers() const

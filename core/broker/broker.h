@@ -40,6 +40,9 @@ public:
     const std::string& host() const;
     /// "host:port" for client configuration.
     std::string bootstrapServers() const;
+    /// What start-up recovered: "recovered 4 partitions (4 segments checked, 0 bytes truncated), 1 group from
+    /// 240 records of __consumer_offsets".
+    std::string recoverySummary() const;
     /// Closes the listener and every connection, flushes the logs and joins the threads. Idempotent.
     void stop();
 

@@ -1,6 +1,8 @@
 #include "broker/brokercommand.h"
 
 #include "broker/broker.h"
+#include "instance/exitcodes.h"
+#include "instance/listenprobe.h"
 
 #include <QCommandLineParser>
 
@@ -11,9 +13,7 @@ namespace pw::broker {
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitUsage = 2;
-constexpr int kExitFailed = 1;
+constexpr int kExitUsage = pw::kExitConfigError;
 
 bool parseInteger(const QString& text, int64_t min, int64_t& out)
 {
@@ -58,7 +58,7 @@ int runBrokerCommand(const QStringList& arguments)
     }
     if (parser.isSet(QStringLiteral("help"))) {
         std::fputs(qPrintable(parser.helpText()), stdout);
-        return kExitOk;
+        return pw::kExitOk;
     }
     if (!parser.positionalArguments().isEmpty()) {
         std::fprintf(stderr, "pathwatch broker: unexpected argument %s\n",
@@ -112,19 +112,30 @@ int runBrokerCommand(const QStringList& arguments)
     sigaddset(&termination, SIGINT);
     pthread_sigmask(SIG_BLOCK, &termination, nullptr);
 
+    if (auto free = pw::checkListenAddressFree(QString::fromStdString(options.listenHost), options.listenPort); !free) {
+        std::fprintf(stderr, "pathwatch broker: %s\n", qPrintable(free.error().toString()));
+        return free.error().code == pw::Error::Code::AddressInUse ? pw::kExitAddressInUse : kExitUsage;
+    }
     auto broker = Broker::start(options);
     if (!broker) {
         std::fprintf(stderr, "pathwatch broker: %s\n", qPrintable(broker.error().toString()));
-        return kExitFailed;
+        switch (broker.error().code) {
+        case pw::Error::Code::Io:
+            return pw::kExitDataDir;
+        case pw::Error::Code::Config:
+            return kExitUsage;
+        default:
+            return pw::kExitFailed;
+        }
     }
-    std::printf("listening on %s\n", (*broker)->bootstrapServers().c_str());
+    std::printf("%s\nlistening on %s\n", (*broker)->recoverySummary().c_str(), (*broker)->bootstrapServers().c_str());
     std::fflush(stdout);
 
     int received = 0;
     sigwait(&termination, &received);
     std::fprintf(stderr, "pathwatch broker: %s, shutting down\n", received == SIGTERM ? "SIGTERM" : "SIGINT");
     (*broker)->stop();
-    return kExitOk;
+    return pw::kExitOk;
 }
 
 } // namespace pw::broker

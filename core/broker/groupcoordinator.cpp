@@ -180,6 +180,8 @@ const char* GroupCoordinator::stateName(GroupState state)
 
 struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator::Private>
 {
+    size_t loadedGroups = 0;
+    size_t loadedRecords = 0;
     Private(boost::asio::io_context& io, LogStore& store, Options options)
         : io(io)
         , store(store)
@@ -1449,6 +1451,8 @@ struct GroupCoordinator::Private : std::enable_shared_from_this<GroupCoordinator
         }
         qCInfo(lcGroups) << "loaded" << groups.size() << "groups from" << recordCount
                          << "records of __consumer_offsets";
+        loadedGroups = groups.size();
+        loadedRecords = recordCount;
         for (int32_t p = 0; p < partitionCount(); ++p)
             maybeCompact(p);
         stopped = false;
@@ -1485,6 +1489,11 @@ GroupCoordinator::~GroupCoordinator()
 pw::Result<void> GroupCoordinator::load()
 {
     return d->load();
+}
+
+std::pair<size_t, size_t> GroupCoordinator::loadedGroupsAndRecords() const
+{
+    return {d->loadedGroups, d->loadedRecords};
 }
 
 std::vector<ApiRange> GroupCoordinator::supportedApis()

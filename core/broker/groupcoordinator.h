@@ -88,6 +88,8 @@ public:
 
     /// Creates `__consumer_offsets` if missing, rebuilds groups and committed offsets from it, starts the timer.
     pw::Result<void> load();
+    /// What load() found: groups, and the __consumer_offsets records read to rebuild them.
+    std::pair<size_t, size_t> loadedGroupsAndRecords() const;
 
     /// FindCoordinator 0–2, JoinGroup 0–5, Heartbeat 0–3, LeaveGroup 0–3, SyncGroup 0–3, OffsetCommit 0–7,
     /// OffsetFetch 0–7, DescribeGroups 0–4, ListGroups 0–4, DeleteGroups 0–1, OffsetDelete 0.

@@ -60,6 +60,8 @@ struct LogStore::Private
     mutable std::shared_mutex mutex; // guards topics
     std::map<std::string, Topic> topics;
 
+    LogStore::RecoveryStats recovered;
+
     std::mutex idMutex;
     int64_t nextProducerId = 0;
     int64_t reservedProducerIds = 0; // ids below this are persisted as used
@@ -265,6 +267,10 @@ pw::Result<std::unique_ptr<LogStore>> LogStore::open(LogOptions options)
             auto log = PartitionLog::open(p.partitionDir(name, i), p.partitionConfig(topic.config));
             if (!log)
                 return std::unexpected(log.error());
+            const auto stats = (*log)->recoveryStats();
+            ++p.recovered.partitions;
+            p.recovered.segments += stats.segments;
+            p.recovered.bytesTruncated += stats.bytesTruncated;
             topic.partitions.push_back(std::move(*log));
         }
     }
@@ -422,6 +428,11 @@ void LogStore::flushAll()
 {
     for (const auto& p : d->allPartitions())
         p->flush();
+}
+
+LogStore::RecoveryStats LogStore::recoveryStats() const
+{
+    return d->recovered;
 }
 
 const LogOptions& LogStore::options() const

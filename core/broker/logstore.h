@@ -58,6 +58,14 @@ public:
     void enforceRetention(); // time/size retention: delete whole old segments, advance log start
     void flushAll();
     const LogOptions& options() const;
+    /// What open() recovered, summed over the partitions it found.
+    struct RecoveryStats
+    {
+        int partitions = 0;
+        int segments = 0;
+        int64_t bytesTruncated = 0;
+    };
+    RecoveryStats recoveryStats() const;
 
     /// Topic names Kafka accepts: 1–249 chars of [a-zA-Z0-9._-], not "." or "..".
     static bool isValidTopicName(const std::string& name);

@@ -69,6 +69,7 @@ struct PartitionLog::Private
     int64_t lastSnapshotOffset = -1;
     std::chrono::steady_clock::time_point lastSync = std::chrono::steady_clock::now();
     bool closed = false;
+    PartitionLog::RecoveryStats recovered;
 
     int32_t indexInterval() const { return std::max(1, config.indexIntervalBytes); }
     bool syncRequested() const { return config.flushIntervalMs >= 0; }
@@ -221,8 +222,10 @@ pw::Result<std::shared_ptr<PartitionLog>> PartitionLog::open(std::filesystem::pa
                 auto r = seg->recover(p.indexInterval(), {});
                 if (!r)
                     return std::unexpected(r.error());
+                p.recovered.bytesTruncated += *r;
             }
             p.segments.push_back(std::move(seg));
+            ++p.recovered.segments;
         }
     }
     const auto& active = p.segments.back();
@@ -608,6 +611,11 @@ int64_t PartitionLog::largestProducerId() const
     for (const auto& [pid, entry] : d->producers.producers())
         largest = std::max(largest, pid);
     return largest;
+}
+
+PartitionLog::RecoveryStats PartitionLog::recoveryStats() const
+{
+    return d->recovered;
 }
 
 int PartitionLog::segmentCount() const

@@ -96,6 +96,13 @@ public:
     /// The largest producer id in the idempotent-producer state (-1 if none); lets LogStore never reuse one.
     int64_t largestProducerId() const;
     int segmentCount() const;
+    /// What open() found: segments checked and bytes cut off a torn tail.
+    struct RecoveryStats
+    {
+        int segments = 0;
+        int64_t bytesTruncated = 0;
+    };
+    RecoveryStats recoveryStats() const;
     int64_t sizeInBytes() const; // sum of segment file sizes
     /// Closes the files (writing the producer-state snapshot); further calls fail. Used before deleting the dir.
     void close();

@@ -13,7 +13,8 @@ QString EmbeddedMode::defaultDataDir()
     return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(QStringLiteral("embedded"));
 }
 
-Result<std::unique_ptr<EmbeddedMode>> EmbeddedMode::start(const QString& dataDir, DemoOptions options)
+Result<std::unique_ptr<EmbeddedMode>> EmbeddedMode::start(
+    const QString& dataDir, DemoOptions options, const QString& configPath)
 {
     std::unique_ptr<EmbeddedMode> mode(new EmbeddedMode);
     mode->m_dataDir = QDir(dataDir).absolutePath();
@@ -40,7 +41,8 @@ Result<std::unique_ptr<EmbeddedMode>> EmbeddedMode::start(const QString& dataDir
         return std::unexpected(pipeline.error());
     mode->m_pipeline = std::move(*pipeline);
 
-    mode->m_configPath = QDir(mode->m_dataDir).filePath(QStringLiteral("embedded-demo.yaml"));
+    mode->m_configPath
+        = configPath.isEmpty() ? QDir(mode->m_dataDir).filePath(QStringLiteral("embedded-demo.yaml")) : configPath;
     QSaveFile file(mode->m_configPath);
     const QByteArray yaml = demoConfigYaml(mode->m_pipeline->endpoints()).toUtf8();
     if (!file.open(QIODevice::WriteOnly) || file.write(yaml) != yaml.size() || !file.commit())

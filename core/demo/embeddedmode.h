@@ -23,7 +23,9 @@ public:
     /// Starts the demo under `dataDir` and loads its config. Blocking (binds ports, opens files): call it off the
     /// GUI thread. Refused while another Pathwatch runs the demo from the same directory (a lock file), so two
     /// brokers never write one log.
-    static Result<std::unique_ptr<EmbeddedMode>> start(const QString& dataDir, DemoOptions options = {});
+    /// The config that watches it is written to `configPath` (default: embedded-demo.yaml in `dataDir`).
+    static Result<std::unique_ptr<EmbeddedMode>> start(
+        const QString& dataDir, DemoOptions options = {}, const QString& configPath = {});
     ~EmbeddedMode();
     EmbeddedMode(const EmbeddedMode&) = delete;
     EmbeddedMode& operator=(const EmbeddedMode&) = delete;

@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include "model/seriesstore.h"
+#include "presentation/format.h"
 #include "sources/httpclient.h"
 
 #include <QLoggingCategory>
@@ -59,11 +60,7 @@ void computeDataAges(Snapshot& snapshot)
         if (previous && snapshot.dataStopStageId.isEmpty()
             && *stage.dataAgeSeconds > *previous->dataAgeSeconds + kToleranceSeconds) {
             snapshot.dataStopStageId = stage.stageId;
-            snapshot.dataStopReason
-                = QStringLiteral("data stops moving between %1 and %2: newest data %3 old there, "
-                                 "%4 before it")
-                      .arg(previous->title, stage.title, formatValue(*stage.dataAgeSeconds, QStringLiteral("s")),
-                          formatValue(*previous->dataAgeSeconds, QStringLiteral("s")));
+            snapshot.dataStopAfterStageId = previous->stageId;
         }
         previous = &stage;
     }
@@ -104,7 +101,9 @@ struct Engine::Impl
     Options options;
     SourceFactory factory;
 
-    asio::io_context io;
+    // A new io_context per run: handlers still queued when a run stops are destroyed with it instead of surviving
+    // into the next run, where they would reach sources that no longer exist.
+    std::unique_ptr<asio::io_context> io;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
     std::vector<std::thread> threads;
     std::unique_ptr<asio::thread_pool> blocking;
@@ -117,6 +116,7 @@ struct Engine::Impl
     std::vector<std::unique_ptr<SourceRuntime>> sources;
     std::map<QString, SeriesRecord> series;
     std::map<QString, QString> signalErrors; // signalId → reason, for signals with no series yet
+    std::map<QString, QString> signalWaiting; // signalId → "waiting for …", for signals with no series yet
     bool running = false;
     bool oneShot = false;
     bool dirty = true;
@@ -189,6 +189,7 @@ bool Engine::isRunning() const
 Result<void> Engine::Impl::createSources()
 {
     sources.clear();
+    io = std::make_unique<asio::io_context>();
     for (const auto& [id, sourceConfig] : config.sources) {
         std::vector<SignalConfig> bound;
         for (const auto& stage : config.stages)
@@ -210,8 +211,8 @@ Result<void> Engine::Impl::createSources()
         rt->health.kind = sourceConfig.kind;
         rt->health.endpoint = rt->source->endpoint();
         rt->health.severity = Severity::Unknown;
-        rt->timer = std::make_unique<asio::steady_timer>(io);
-        rt->timeoutTimer = std::make_unique<asio::steady_timer>(io);
+        rt->timer = std::make_unique<asio::steady_timer>(*io);
+        rt->timeoutTimer = std::make_unique<asio::steady_timer>(*io);
         sources.push_back(std::move(rt));
     }
     return {};
@@ -219,12 +220,11 @@ Result<void> Engine::Impl::createSources()
 
 void Engine::Impl::startThreads()
 {
-    io.restart();
-    work.emplace(asio::make_work_guard(io));
+    work.emplace(asio::make_work_guard(*io));
     blocking = std::make_unique<asio::thread_pool>(std::max(1, options.blockingThreads));
-    http = std::make_unique<HttpClient>(io);
+    http = std::make_unique<HttpClient>(*io);
     for (int i = 0; i < std::max(1, options.ioThreads); ++i)
-        threads.emplace_back([this] { io.run(); });
+        threads.emplace_back([this] { io->run(); });
 }
 
 void Engine::Impl::stopThreads()
@@ -234,7 +234,7 @@ void Engine::Impl::stopThreads()
         running = false;
     }
     // Cancel timers on the io threads so no handler touches them concurrently.
-    asio::post(io, [this] {
+    asio::post(*io, [this] {
         std::lock_guard lock(mutex);
         for (auto& rt : sources)
             rt->timer->cancel();
@@ -242,7 +242,7 @@ void Engine::Impl::stopThreads()
             publishTimer->cancel();
     });
     work.reset();
-    io.stop();
+    io->stop();
     for (auto& t : threads)
         if (t.joinable())
             t.join();
@@ -254,6 +254,12 @@ void Engine::Impl::stopThreads()
     http.reset();
     blocking.reset();
     publishTimer.reset();
+    for (auto& rt : sources) {
+        rt->timer.reset();
+        rt->timeoutTimer.reset();
+        rt->inFlight = false;
+    }
+    io.reset();
 }
 
 Result<void> Engine::start()
@@ -267,7 +273,7 @@ Result<void> Engine::start()
         std::lock_guard lock(d->mutex);
         d->running = true;
         d->oneShot = false;
-        d->publishTimer = std::make_unique<asio::steady_timer>(d->io);
+        d->publishTimer = std::make_unique<asio::steady_timer>(*d->io);
         for (auto& rt : d->sources)
             d->schedule(rt.get(), 0);
     }
@@ -295,7 +301,7 @@ Result<SnapshotPtr> Engine::pollOnce()
         d->running = true;
         d->oneShot = true;
         for (auto& rt : d->sources)
-            asio::post(d->io, [this, rt = rt.get()] { d->startPoll(rt); });
+            asio::post(*d->io, [this, rt = rt.get()] { d->startPoll(rt); });
     }
     {
         std::unique_lock lock(d->mutex);
@@ -319,7 +325,7 @@ Result<SnapshotPtr> Engine::pollOnce()
             if (waitMs > 0)
                 std::this_thread::sleep_for(std::chrono::milliseconds(waitMs));
             for (SourceRuntime* rt : warming)
-                asio::post(d->io, [this, rt] { d->startPoll(rt); });
+                asio::post(*d->io, [this, rt] { d->startPoll(rt); });
             lock.lock();
             d->answered.wait(lock, [&warming] {
                 return std::all_of(warming.begin(), warming.end(), [](const auto* rt) { return rt->answeredSeq >= 2; });
@@ -380,13 +386,13 @@ void Engine::Impl::startPoll(SourceRuntime* rt)
     }
 
     PollContext context;
-    context.io = &io;
+    context.io = io.get();
     context.http = http.get();
     context.runBlocking = [this](std::function<void()> job) { asio::post(*blocking, std::move(job)); };
     try {
         rt->source->poll(context, [this, rt, seq](PollResult result) {
             // Hop onto the io threads: the source may answer from its own thread.
-            asio::post(io, [this, rt, seq, result = std::move(result)]() mutable {
+            asio::post(*io, [this, rt, seq, result = std::move(result)]() mutable {
                 finishPoll(rt, seq, std::move(result), false);
             });
         });
@@ -394,7 +400,7 @@ void Engine::Impl::startPoll(SourceRuntime* rt)
         PollResult failed;
         failed.error
             = Error::make(Error::Code::Generic, QStringLiteral("poll failed: %1").arg(QString::fromUtf8(e.what())));
-        asio::post(io,
+        asio::post(*io,
             [this, rt, seq, failed = std::move(failed)]() mutable { finishPoll(rt, seq, std::move(failed), false); });
     }
 }
@@ -502,11 +508,16 @@ void Engine::Impl::applyResult(SourceRuntime& rt, const PollResult& result, qint
     rt.health.lastSuccessMs = now;
 
     std::map<QString, QString> errorsBySignal;
-    for (const auto& [signalId, error] : result.signalErrors)
-        errorsBySignal[signalId] = error.message;
+    std::map<QString, QString> waitingBySignal; // read fine, nothing there yet: UNKNOWN, not STALE
+    for (const auto& [signalId, error] : result.signalErrors) {
+        if (error.code == Error::Code::NoDataYet)
+            waitingBySignal[signalId] = QStringLiteral("waiting for ") + error.message;
+        else
+            errorsBySignal[signalId] = error.message;
+    }
     rt.warmingUp = false;
     for (const auto& signal : rt.source->signalConfigs()) {
-        const bool answered = errorsBySignal.contains(signal.id)
+        const bool answered = errorsBySignal.contains(signal.id) || waitingBySignal.contains(signal.id)
             || std::any_of(result.samples.begin(), result.samples.end(),
                 [&](const Sample& sample) { return sample.signalId == signal.id; });
         if (!answered)
@@ -528,6 +539,20 @@ void Engine::Impl::applyResult(SourceRuntime& rt, const PollResult& result, qint
             continue;
         }
         signalErrors.erase(signal.id);
+        if (auto it = waitingBySignal.find(signal.id); it != waitingBySignal.end()) {
+            bool any = false;
+            for (auto& [key, record] : series)
+                if (record.state.signalId == signal.id) {
+                    any = true;
+                    record.state.severity = Severity::Unknown;
+                    record.state.reason = it->second;
+                    record.lastReportedMs = now;
+                }
+            if (!any)
+                signalWaiting[signal.id] = it->second;
+            continue;
+        }
+        signalWaiting.erase(signal.id);
     }
 
     for (const auto& sample : result.samples) {
@@ -561,8 +586,8 @@ void Engine::Impl::applyResult(SourceRuntime& rt, const PollResult& result, qint
         record.state.value = sample.value;
         history.append(Sample {signal->id, labels, sample.timestampMs > 0 ? sample.timestampMs : now, sample.value});
         record.state.valueTimestampMs = sample.timestampMs > 0 ? sample.timestampMs : now;
-        record.state.severity = record.tracker.update(signal->thresholds, sample.value, now, record.state.unit);
-        record.state.reason = record.tracker.reason();
+        record.state.severity = record.tracker.update(signal->thresholds, sample.value, now);
+        record.state.reason = thresholdReason(record.tracker.breach(), record.state.unit);
     }
 
     // Series the source no longer reports: STALE for a while, then dropped.
@@ -570,7 +595,7 @@ void Engine::Impl::applyResult(SourceRuntime& rt, const PollResult& result, qint
     for (auto it = series.begin(); it != series.end();) {
         auto& state = it->second.state;
         if (state.sourceId == rt.health.sourceId && it->second.lastReportedMs < now
-            && !errorsBySignal.contains(state.signalId)) {
+            && !errorsBySignal.contains(state.signalId) && !waitingBySignal.contains(state.signalId)) {
             if (now - it->second.lastReportedMs > keepMs) {
                 it = series.erase(it);
                 continue;
@@ -584,7 +609,7 @@ void Engine::Impl::applyResult(SourceRuntime& rt, const PollResult& result, qint
 
 void Engine::Impl::schedulePublish()
 {
-    asio::post(io, [this] {
+    asio::post(*io, [this] {
         std::lock_guard lock(mutex);
         if (!running || !publishTimer)
             return;
@@ -643,6 +668,9 @@ SnapshotPtr Engine::Impl::buildSnapshot()
                 if (auto it = signalErrors.find(signal.id); it != signalErrors.end()) {
                     placeholder.severity = Severity::Stale;
                     placeholder.reason = it->second;
+                } else if (auto waiting = signalWaiting.find(signal.id); waiting != signalWaiting.end()) {
+                    placeholder.severity = Severity::Unknown;
+                    placeholder.reason = waiting->second;
                 } else {
                     placeholder.severity = Severity::Unknown;
                     placeholder.reason = QStringLiteral("no data yet");

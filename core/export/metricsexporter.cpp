@@ -1,5 +1,7 @@
 #include "export/metricsexporter.h"
 
+#include "instance/listenprobe.h"
+
 #include "pathwatch/version.h"
 
 #include <prometheus/collectable.h>
@@ -91,6 +93,10 @@ std::vector<MetricFamily> collect(const Snapshot& snapshot)
     MetricFamily lastSuccess = family(
         "pathwatch_source_last_success_timestamp_seconds", "When the source was last read successfully (Unix seconds)");
     MetricFamily build = family("pathwatch_build_info", "Pathwatch version and revision");
+    MetricFamily dataAge = family("pathwatch_stage_data_age_seconds",
+        "Age of the newest data seen at the hop (the freshest of its age signals); absent when not known");
+    MetricFamily dataStop = family("pathwatch_stage_data_stops_here",
+        "1 at the first hop whose data is much older than the hop before it: where data stops moving");
 
     for (const auto& s : snapshot.signalStates) {
         auto labels = signalLabels(s);
@@ -101,8 +107,13 @@ std::vector<MetricFamily> collect(const Snapshot& snapshot)
         if (s.hasValue)
             updated.metric.push_back(gauge(labels, double(s.valueTimestampMs) / 1000.0));
     }
-    for (const auto& st : snapshot.stages)
-        stage.metric.push_back(gauge({{"stage", st.stageId.toStdString()}}, double(static_cast<int>(st.severity))));
+    for (const auto& st : snapshot.stages) {
+        const std::vector<ClientMetric::Label> labels {{"stage", st.stageId.toStdString()}};
+        stage.metric.push_back(gauge(labels, double(static_cast<int>(st.severity))));
+        if (st.dataAgeSeconds)
+            dataAge.metric.push_back(gauge(labels, *st.dataAgeSeconds));
+        dataStop.metric.push_back(gauge(labels, st.stageId == snapshot.dataStopStageId ? 1.0 : 0.0));
+    }
     for (const auto& src : snapshot.sources) {
         std::vector<ClientMetric::Label> labels {
             {"source", src.sourceId.toStdString()}, {"kind", src.kind.toStdString()}};
@@ -113,7 +124,7 @@ std::vector<MetricFamily> collect(const Snapshot& snapshot)
     build.metric.push_back(gauge({{"version", kVersion}, {"revision", kRevision}}, 1.0));
 
     std::vector<MetricFamily> families;
-    for (auto* f : {&value, &status, &updated, &stage, &up, &lastSuccess, &build})
+    for (auto* f : {&value, &status, &updated, &stage, &dataAge, &dataStop, &up, &lastSuccess, &build})
         families.push_back(std::move(*f));
     return families;
 }
@@ -157,6 +168,9 @@ Result<void> MetricsExporter::listen(const QString& hostPort)
     if (!match.hasMatch() || match.captured(2).toInt() > 65535)
         return fail(Error::Code::Config,
             QStringLiteral("listen address `%1` is not HOST:PORT (e.g. 127.0.0.1:9464)").arg(hostPort));
+    // civetweb only says "null context" when the port is taken; find out first so the error says what happened.
+    if (auto free = checkListenAddressFree(match.captured(1), quint16(match.captured(2).toInt())); !free)
+        return std::unexpected(free.error());
     try {
         // civetweb's "listening_ports" uses host:port; 0 lets the OS pick a free port.
         d->exposer = std::make_unique<prometheus::Exposer>(hostPort.toStdString(), 2);

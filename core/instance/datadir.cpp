@@ -9,8 +9,8 @@
 #include <QTemporaryFile>
 
 #include <cerrno>
-#include <fcntl.h>
 #include <cstring>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -103,12 +103,13 @@ Result<std::shared_ptr<QLockFile>> DataDir::lockForInstance(const QString& what)
         qint64 pid = 0;
         QString host, app;
         lock->getLockInfo(&pid, &host, &app);
-        return std::unexpected(dataDirError(m_path,
-            QStringLiteral("it is locked by another Pathwatch (pid %1 on %2)").arg(pid).arg(host),
-            QStringLiteral("stop that one, or start %1 with --data-dir DIR").arg(what)));
+        return std::unexpected(
+            dataDirError(m_path, QStringLiteral("it is locked by another Pathwatch (pid %1 on %2)").arg(pid).arg(host),
+                QStringLiteral("stop that one, or start %1 with --data-dir DIR").arg(what)));
     }
     case QLockFile::PermissionError:
-        return std::unexpected(dataDirError(m_path, QStringLiteral("its lock file cannot be written (permission denied)")));
+        return std::unexpected(
+            dataDirError(m_path, QStringLiteral("its lock file cannot be written (permission denied)")));
     default:
         return std::unexpected(dataDirError(m_path, QStringLiteral("its lock file cannot be created")));
     }

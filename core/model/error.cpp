@@ -51,6 +51,10 @@ QString errorCodeName(Error::Code code)
         return QStringLiteral("refused");
     case Error::Code::Cancelled:
         return QStringLiteral("cancelled");
+    case Error::Code::NoDataYet:
+        return QStringLiteral("no-data-yet");
+    case Error::Code::AddressInUse:
+        return QStringLiteral("address-in-use");
     }
     return QStringLiteral("error");
 }

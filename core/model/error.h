@@ -25,6 +25,11 @@ struct Error
         NotFound,
         Refused,
         Cancelled,
+        /// The source was read fine and simply has nothing yet (an empty table, a group that has not committed):
+        /// its signals are UNKNOWN with "waiting for …", not STALE.
+        NoDataYet,
+        /// A listen address is taken by another process.
+        AddressInUse,
     };
 
     Code code = Code::Generic;

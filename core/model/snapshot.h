@@ -71,7 +71,7 @@ struct Snapshot
     /// End-to-end view: the first hop whose data is much older than the hop before it ("data stops moving here"),
     /// empty when the ages line up or are not known.
     QString dataStopStageId;
-    QString dataStopReason;
+    QString dataStopAfterStageId; // the hop before it, whose data is fresh
 
     const SignalState* findSignal(const QString& signalId, const Labels& labels = {}) const;
     const SourceHealth* findSource(const QString& sourceId) const;

@@ -28,28 +28,29 @@ struct Thresholds
     Severity classify(double value) const;
 };
 
+/// Why a value is at its reported level: the value and the limit it crossed (structured; presentation/ words it).
+struct ThresholdBreach
+{
+    Severity level = Severity::Unknown;
+    double value = 0.0;
+    std::optional<double> limit; // the warn or crit limit crossed; none when OK
+    Thresholds::Direction direction = Thresholds::Direction::HigherIsWorse;
+};
+
 /// Per-series memory for hysteresis and minimum duration. Not thread-safe; one per series, owned by the engine.
 class ThresholdTracker
 {
 public:
-    /// Feed one fresh value observed at `nowMs`; returns the severity to report and a reason ("7.20 s ≥ crit 5.00 s"),
-    /// with numbers written in `unit` (see formatValue).
-    Severity update(const Thresholds& t, double value, qint64 nowMs, const QString& unit = {});
+    /// Feed one fresh value observed at `nowMs`; returns the severity to report (see breach() for why).
+    Severity update(const Thresholds& t, double value, qint64 nowMs);
     Severity current() const { return m_reported; }
-    QString reason() const { return m_reason; }
+    const ThresholdBreach& breach() const { return m_breach; }
 
 private:
     Severity m_reported = Severity::Unknown;
     std::optional<Severity> m_pending;
     qint64 m_pendingSinceMs = 0;
-    QString m_reason;
+    ThresholdBreach m_breach;
 };
-
-/// "1.25 s", "3,400 messages", "2.0 %"; unit "state" (job state 0/1/2) gives "running", "(re)starting",
-/// "failed or stopped".
-QString formatValue(double value, const QString& unit);
-/// formatValue with large counts shortened to three significant digits ("123 M messages", "12.3 k errors/s") for
-/// places with little room, such as a tile's headline.
-QString formatValueShort(double value, const QString& unit);
 
 } // namespace pw

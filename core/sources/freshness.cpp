@@ -86,7 +86,8 @@ Result<qint64> fromString(const QString& text, TimeFormat format, const QString&
 Result<qint64> timestampToMs(const QVariant& value, TimeFormat format, const QString& assumedZone)
 {
     if (!value.isValid() || value.isNull())
-        return fail(Error::Code::Parse, QStringLiteral("timestamp is NULL (is the table empty?)"));
+        return fail(
+            Error::Code::NoDataYet, QStringLiteral("the first row (the newest timestamp is NULL: the table is empty)"));
     switch (value.metaType().id()) {
     case QMetaType::QDateTime:
         return fromDateTime(value.toDateTime(), assumedZone);

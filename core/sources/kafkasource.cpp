@@ -538,15 +538,15 @@ PollResult KafkaSource::pollBlocking()
             }
             if (desc->state == QLatin1String("Dead") || desc->state == QLatin1String("Unknown")) {
                 result.signalErrors.emplace_back(s.id,
-                    Error::make(Error::Code::NotFound,
-                        QStringLiteral("consumer group %1 does not exist (no members, no committed offsets)")
+                    Error::make(Error::Code::NoDataYet,
+                        QStringLiteral("consumer group %1 to appear (it has no members and no committed offsets)")
                             .arg(group)));
                 continue;
             }
             if (topicFilter.isEmpty()) {
                 result.signalErrors.emplace_back(s.id,
-                    Error::make(Error::Code::NotFound,
-                        QStringLiteral("consumer group %1 has not committed any offset yet").arg(group)));
+                    Error::make(Error::Code::NoDataYet,
+                        QStringLiteral("consumer group %1 to commit its first offset").arg(group)));
                 continue;
             }
             consumedTopics.insert(topicFilter); // a live group on the topic: all of it is still to be consumed

@@ -3,6 +3,7 @@
 #include "engine/engine.h"
 #include "fakesource.h"
 #include "mainwindow.h"
+#include "presentation/format.h"
 #include "stagetile.h"
 
 #include <QApplication>

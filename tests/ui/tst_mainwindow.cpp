@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 #include "model/thresholds.h"
+#include "presentation/format.h"
 #include "pipelinestrip.h"
 #include "signaltablemodel.h"
 #include "snapshotbuilder.h"

@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 #include "fakesource.h"
 #include "model/seriesstore.h"
+#include "presentation/format.h"
 
 #include <QSignalSpy>
 #include <QTest>
@@ -190,7 +191,7 @@ private Q_SLOTS:
         QVERIFY(s.stages[0].dataAgeSeconds.has_value());
         QVERIFY(*s.stages[2].dataAgeSeconds >= 900.0 && *s.stages[2].dataAgeSeconds < 905.0);
         QCOMPARE(s.dataStopStageId, QStringLiteral("sink"));
-        QVERIFY2(s.dataStopReason.contains(QStringLiteral("between compute and sink")), qPrintable(s.dataStopReason));
+        QVERIFY2(dataStopSentence(s).contains(QStringLiteral("between compute and sink")), qPrintable(dataStopSentence(s)));
     }
 
     void pollOnceGivesRateSourcesASecondPoll()

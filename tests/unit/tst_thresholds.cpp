@@ -1,5 +1,6 @@
 #include "model/severity.h"
 #include "model/thresholds.h"
+#include "presentation/format.h"
 
 #include <QTest>
 
@@ -67,9 +68,9 @@ private Q_SLOTS:
         QCOMPARE(tracker.update(t, 9.0, 1'000), Severity::Ok);
         QCOMPARE(tracker.update(t, 9.0, 20'000), Severity::Ok);
         QCOMPARE(tracker.update(t, 9.0, 31'000), Severity::Crit);
-        QVERIFY(tracker.reason().contains(QStringLiteral("crit 5")));
-        QCOMPARE(tracker.update(t, 14'400.0, 31'001, QStringLiteral("s")), Severity::Crit);
-        QCOMPARE(tracker.reason(), QStringLiteral("4.0 h ≥ crit 5.00 s")); // both numbers in the signal's unit
+        QVERIFY(thresholdReason(tracker.breach(), {}).contains(QStringLiteral("crit 5")));
+        QCOMPARE(tracker.update(t, 14'400.0, 31'001), Severity::Crit);
+        QCOMPARE(thresholdReason(tracker.breach(), QStringLiteral("s")), QStringLiteral("4.0 h ≥ crit 5.00 s")); // both numbers in the signal's unit
         QCOMPARE(tracker.update(t, 1.0, 32'000), Severity::Ok); // better at once
         QCOMPARE(tracker.update(t, 9.0, 33'000), Severity::Ok); // a blip does not alert
         QCOMPARE(tracker.update(t, 1.0, 34'000), Severity::Ok);
@@ -116,10 +117,10 @@ private Q_SLOTS:
         t.warn = 1;
         t.crit = 2;
         ThresholdTracker tracker;
-        QCOMPARE(tracker.update(t, 2, 1000, QStringLiteral("state")), Severity::Crit);
-        QCOMPARE(tracker.reason(), QStringLiteral("job failed or stopped"));
-        QCOMPARE(tracker.update(t, 0, 2000, QStringLiteral("state")), Severity::Ok);
-        QVERIFY(tracker.reason().isEmpty());
+        QCOMPARE(tracker.update(t, 2, 1000), Severity::Crit);
+        QCOMPARE(thresholdReason(tracker.breach(), QStringLiteral("state")), QStringLiteral("job failed or stopped"));
+        QCOMPARE(tracker.update(t, 0, 2000), Severity::Ok);
+        QVERIFY(thresholdReason(tracker.breach(), QStringLiteral("state")).isEmpty());
     }
 };
 

@@ -1,0 +1,247 @@
+#include "instance/instance.h"
+
+#include "demo/embeddedmode.h"
+#include "export/metricsexporter.h"
+#include "instance/controlserver.h"
+#include "instance/exitcodes.h"
+#include "presentation/snapshotjson.h"
+
+#include <QJsonArray>
+#include <QLockFile>
+
+namespace pw {
+
+namespace {
+
+struct FaultName
+{
+    const char* name;
+    demo::Drill drill;
+};
+constexpr FaultName kFaults[] = {
+    {"stop-job", demo::Drill::StopJob},
+    {"slow-sink", demo::Drill::SlowSink},
+    {"object-store-errors", demo::Drill::ObjectStoreErrors},
+    {"pause-producer", demo::Drill::PauseProducer},
+};
+
+} // namespace
+
+Instance::Instance(Options options, QObject* parent)
+    : QObject(parent)
+    , m_options(std::move(options))
+{ }
+
+Instance::~Instance()
+{
+    stop();
+}
+
+int Instance::exitCodeFor(const Error& error)
+{
+    switch (error.code) {
+    case Error::Code::AddressInUse:
+        return kExitAddressInUse;
+    case Error::Code::Io:
+        return kExitDataDir;
+    default:
+        return kExitConfigError;
+    }
+}
+
+Result<std::unique_ptr<Engine>> Instance::makeEngine(const PipelineConfig& config)
+{
+    auto engine = std::make_unique<Engine>(config);
+    for (const auto& observer : m_observers)
+        engine->addObserver(observer);
+    connect(engine.get(), &Engine::snapshotReady, this, &Instance::snapshotReady, Qt::DirectConnection);
+    if (auto started = engine->start(); !started)
+        return std::unexpected(started.error());
+    return engine;
+}
+
+Result<void> Instance::start()
+{
+    auto dir = DataDir::prepare(m_options.dataDir);
+    if (!dir)
+        return std::unexpected(dir.error());
+    m_dataDir = *dir;
+    auto lock = m_dataDir.lockForInstance(m_options.commandName);
+    if (!lock)
+        return std::unexpected(lock.error());
+    m_lock = *lock;
+
+    // A listen address given on the command line is taken before anything else starts, so a busy port fails fast
+    // instead of after the demo has started.
+    if (m_options.serveMetrics && !m_options.listen.isEmpty()) {
+        m_exporter = std::make_unique<MetricsExporter>([this] { return latestSnapshot(); });
+        if (auto listening = m_exporter->listen(m_options.listen); !listening)
+            return std::unexpected(listening.error());
+    }
+
+    Result<PipelineConfig> config = fail(Error::Code::Config, QStringLiteral("no configuration"));
+    if (m_options.configPath.isEmpty()) {
+        auto embedded = demo::EmbeddedMode::start(m_dataDir.embeddedPath(), {}, m_dataDir.embeddedConfigPath());
+        if (!embedded) {
+            Error e = embedded.error();
+            // The demo's own failures (a port it could not fall back from, a log it cannot open) are not config
+            // errors; say what failed and exit as "cannot use the data dir" only when it was the disk.
+            return std::unexpected(e);
+        }
+        m_embedded = std::move(*embedded);
+        config = m_embedded->config();
+        m_configPath = m_embedded->configPath();
+    } else {
+        config = loadConfigFile(m_options.configPath);
+        m_configPath = m_options.configPath;
+    }
+    if (!config)
+        return std::unexpected(config.error());
+
+    if (m_options.logTransitions) {
+        m_log = std::make_shared<TransitionLog>(TransitionLog::optionsForStderr(m_options.logFormat));
+        m_observers.push_back(m_log);
+    }
+
+    if (m_options.serveMetrics && !m_exporter) {
+        m_exporter = std::make_unique<MetricsExporter>([this] { return latestSnapshot(); });
+        if (auto listening = m_exporter->listen(config->exporter.listen); !listening)
+            return std::unexpected(listening.error());
+    }
+
+    auto engine = makeEngine(*config);
+    if (!engine)
+        return std::unexpected(engine.error());
+    {
+        std::lock_guard lock(m_engineMutex);
+        m_engine = std::move(*engine);
+    }
+
+    m_control = std::make_unique<ControlServer>();
+    m_control->handle(QStringLiteral("status"), [this](const ControlRequest&) {
+        const SnapshotPtr snapshot = latestSnapshot();
+        return QJsonObject {
+            {QStringLiteral("ok"), true},
+            {QStringLiteral("config"), configPath()},
+            {QStringLiteral("status"), snapshotToJson(*snapshot, QStringLiteral("instance"))},
+        };
+    });
+    m_control->handle(QStringLiteral("fault"), [this](const ControlRequest& request) {
+        if (!m_embedded)
+            return controlError(QStringLiteral("faults are injected into the embedded demo only; this instance "
+                                               "watches %1")
+                                    .arg(configPath()));
+        const QString name = request.fields.value(QStringLiteral("name")).toString();
+        QJsonArray names;
+        for (const auto& f : kFaults) {
+            names.append(QString::fromLatin1(f.name));
+            if (name != QLatin1String(f.name))
+                continue;
+            if (request.fields.contains(QStringLiteral("on"))) {
+                const bool on = request.fields.value(QStringLiteral("on")).toBool();
+                m_embedded->pipeline().setDrill(f.drill, on);
+                if (m_log)
+                    m_log->message(QStringLiteral("warning"),
+                        QStringLiteral("fault %1 turned %2")
+                            .arg(name, on ? QStringLiteral("on") : QStringLiteral("off")));
+            }
+            return QJsonObject {{QStringLiteral("ok"), true}, {QStringLiteral("name"), name},
+                {QStringLiteral("on"), m_embedded->pipeline().drill(f.drill)}};
+        }
+        if (name.isEmpty()) {
+            QJsonObject all;
+            for (const auto& f : kFaults)
+                all[QString::fromLatin1(f.name)] = m_embedded->pipeline().drill(f.drill);
+            return QJsonObject {{QStringLiteral("ok"), true}, {QStringLiteral("faults"), all}};
+        }
+        auto answer = controlError(QStringLiteral("unknown fault `%1`").arg(name));
+        answer[QStringLiteral("faults")] = names;
+        return answer;
+    });
+    if (auto listening = m_control->listen(m_dataDir.controlSocketPath()); !listening)
+        return std::unexpected(listening.error());
+    return {};
+}
+
+Result<void> Instance::reload()
+{
+    auto config = loadConfigFile(m_configPath);
+    if (!config) {
+        if (m_log)
+            m_log->message(QStringLiteral("error"),
+                QStringLiteral("reload failed, the running config stays: %1").arg(config.error().toString()));
+        return std::unexpected(config.error());
+    }
+    auto engine = makeEngine(*config);
+    if (!engine) {
+        if (m_log)
+            m_log->message(QStringLiteral("error"),
+                QStringLiteral("reload failed, the running config stays: %1").arg(engine.error().toString()));
+        return std::unexpected(engine.error());
+    }
+    std::unique_ptr<Engine> old;
+    {
+        std::lock_guard lock(m_engineMutex);
+        old = std::exchange(m_engine, std::move(*engine));
+    }
+    old->stop();
+    old.reset();
+    if (m_log)
+        m_log->message(QStringLiteral("info"),
+            QStringLiteral("reloaded %1: pipeline `%2`, %3 sources")
+                .arg(m_configPath, config->name)
+                .arg(config->sources.size()));
+    Q_EMIT reloaded(m_configPath);
+    return {};
+}
+
+void Instance::stop()
+{
+    if (m_control)
+        m_control->close();
+    std::unique_ptr<Engine> engine;
+    {
+        std::lock_guard lock(m_engineMutex);
+        engine = std::move(m_engine);
+    }
+    if (engine)
+        engine->stop();
+    m_exporter.reset();
+    if (m_embedded)
+        m_embedded->stop();
+    m_control.reset();
+    engine.reset();
+    m_embedded.reset();
+    m_lock.reset();
+}
+
+SnapshotPtr Instance::latestSnapshot() const
+{
+    std::lock_guard lock(m_engineMutex);
+    if (m_engine)
+        return m_engine->latestSnapshot();
+    return std::make_shared<Snapshot>();
+}
+
+QString Instance::configPath() const
+{
+    return m_configPath;
+}
+
+QString Instance::pipelineName() const
+{
+    std::lock_guard lock(m_engineMutex);
+    return m_engine ? m_engine->config().name : QString();
+}
+
+quint16 Instance::metricsPort() const
+{
+    return m_exporter ? m_exporter->port() : 0;
+}
+
+QString Instance::controlSocketPath() const
+{
+    return m_control ? m_control->path() : QString();
+}
+
+} // namespace pw
