@@ -103,7 +103,7 @@ struct Engine::Impl
 
     // A new io_context per run: handlers still queued when a run stops are destroyed with it instead of surviving
     // into the next run, where they would reach sources that no longer exist.
-    std::unique_ptr<asio::io_context> io;
+    std::shared_ptr<asio::io_context> io;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
     std::vector<std::thread> threads;
     std::unique_ptr<asio::thread_pool> blocking;
@@ -189,7 +189,7 @@ bool Engine::isRunning() const
 Result<void> Engine::Impl::createSources()
 {
     sources.clear();
-    io = std::make_unique<asio::io_context>();
+    io = std::make_shared<asio::io_context>();
     for (const auto& [id, sourceConfig] : config.sources) {
         std::vector<SignalConfig> bound;
         for (const auto& stage : config.stages)
@@ -390,9 +390,15 @@ void Engine::Impl::startPoll(SourceRuntime* rt)
     context.http = http.get();
     context.runBlocking = [this](std::function<void()> job) { asio::post(*blocking, std::move(job)); };
     try {
-        rt->source->poll(context, [this, rt, seq](PollResult result) {
+        // The answer goes to this run's io_context only: one that arrives after a stop finds it gone (or stopped,
+        // and its handler is destroyed with it), never the next run's, where `rt` may no longer exist.
+        std::weak_ptr<asio::io_context> runIo = io;
+        rt->source->poll(context, [this, rt, seq, runIo](PollResult result) {
+            auto target = runIo.lock();
+            if (!target)
+                return;
             // Hop onto the io threads: the source may answer from its own thread.
-            asio::post(*io, [this, rt, seq, result = std::move(result)]() mutable {
+            asio::post(*target, [this, rt, seq, result = std::move(result)]() mutable {
                 finishPoll(rt, seq, std::move(result), false);
             });
         });

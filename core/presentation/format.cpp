@@ -115,7 +115,8 @@ QString transitionText(const Transition& t)
         + (t.subject == Transition::Subject::Signal ? seriesName(t.id, t.labels) : t.id) + QLatin1Char(' ')
         + severityName(t.from) + QStringLiteral(" → ") + severityName(t.to);
     if (t.value)
-        text += QStringLiteral(" (value %1)").arg(formatValue(*t.value, t.unit));
+        text += (t.to == Severity::Stale ? QStringLiteral(" (last value %1)") : QStringLiteral(" (value %1)"))
+                    .arg(formatValue(*t.value, t.unit));
     if (!t.reason.isEmpty())
         text += QStringLiteral(": ") + t.reason;
     return text;

@@ -17,6 +17,7 @@ public:
         Values,
         Fail,
         Hang,
+        NoDataYet, // read fine, nothing there yet (an empty table)
     };
 
     struct Script
@@ -64,6 +65,11 @@ public:
             break;
         case Mode::Fail:
             result.error = Error::make(Error::Code::Network, m_script->error);
+            finish(std::move(result));
+            break;
+        case Mode::NoDataYet:
+            for (const auto& s : signalConfigs())
+                result.signalErrors.emplace_back(s.id, Error::make(Error::Code::NoDataYet, m_script->error));
             finish(std::move(result));
             break;
         case Mode::Hang:

@@ -2,12 +2,19 @@
 // server scraping a prometheus-cpp exporter.
 #include "prometheusserver.h"
 #include "testexporter.h"
+#include "testhttpserver.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QStandardPaths>
 #include <QTcpServer>
 #include <QTemporaryDir>
@@ -117,6 +124,47 @@ QString promtoolCheckMetrics(const QString& promtool, const QByteArray& expositi
         return {};
     const QString said = QString::fromUtf8(check.readAllStandardOutput() + check.readAllStandardError());
     return said.isEmpty() ? QStringLiteral("promtool failed") : said;
+}
+
+QString writeJsonConfig(const QTemporaryDir& dir, const QString& name, const QString& pipeline, const QString& url)
+{
+    const QString path = dir.filePath(name);
+    QFile f(path);
+    f.open(QIODevice::WriteOnly);
+    f.write(QStringLiteral(R"(pipeline:
+  name: %1
+sources:
+  web:
+    kind: http_json
+    url: %2
+    interval: 1s
+    timeout: 500ms
+stages:
+  - id: serving
+    title: Serving
+    signals:
+      - kind: dashboard_freshness
+        name: panel
+        source: web
+        pointer: /ts
+        thresholds: {warn: 1h, crit: 2h}
+)")
+                .arg(pipeline, url)
+                .toUtf8());
+    return path;
+}
+
+// Reads a process's stderr until `needle` shows up or `timeoutMs` passes; returns everything read.
+QByteArray readStderrUntil(QProcess& process, QByteArray& log, const QByteArray& needle, int timeoutMs = 30000)
+{
+    QElapsedTimer t;
+    t.start();
+    while (!log.contains(needle) && t.elapsed() < timeoutMs && process.state() == QProcess::Running) {
+        process.waitForReadyRead(200);
+        log += process.readAllStandardError();
+    }
+    log += process.readAllStandardError();
+    return log;
 }
 
 } // namespace
@@ -258,14 +306,233 @@ private Q_SLOTS:
         auto valid = run({QStringLiteral("check-config"), generated});
         QVERIFY2(valid.exitCode == 0, qPrintable(valid.err));
 
+        QVERIFY2(body.contains("pathwatch_stage_data_age_seconds{stage=\"source_log\"}"), body.constData());
+        QVERIFY2(body.contains("pathwatch_stage_data_stops_here{stage=\"serving\"} 0"), body.constData());
+
         auto second = run({QStringLiteral("headless"), QStringLiteral("--data-dir"), dataDir,
             QStringLiteral("--listen"), QStringLiteral("127.0.0.1:%1").arg(freePort())});
-        QCOMPARE(second.exitCode, 4);
-        QVERIFY2(second.err.contains(QStringLiteral("another Pathwatch")), qPrintable(second.err));
+        QCOMPARE(second.exitCode, 8);
+        QVERIFY2(second.err.contains(QStringLiteral("locked by another Pathwatch (pid %1").arg(headless.processId())),
+            qPrintable(second.err));
+
+        // `status` asks the running instance for its judgement: once the demo is healthy, every run says OK — the
+        // same values, durations and hysteresis as /metrics, not a one-shot poll that misses the sink's commits.
+        const QStringList statusArgs {
+            QStringLiteral("status"), QStringLiteral("--data-dir"), dataDir, QStringLiteral("--config"), generated};
+        Run healthy;
+        t.restart();
+        while (t.elapsed() < 90000) {
+            healthy = run(statusArgs);
+            if (healthy.exitCode == 0)
+                break;
+            QTest::qWait(1000);
+        }
+        QVERIFY2(healthy.exitCode == 0, qPrintable(healthy.out + healthy.err));
+        QVERIFY2(healthy.out.contains(QStringLiteral("(instance)")), qPrintable(healthy.out));
+        QList<int> codes;
+        for (int i = 0; i < 10; ++i)
+            codes << run(statusArgs).exitCode;
+        QCOMPARE(codes, QList<int>(10, 0));
+
+        auto json = run({QStringLiteral("status"), QStringLiteral("--data-dir"), dataDir, QStringLiteral("--json")});
+        QCOMPARE(json.exitCode, 0);
+        const QJsonObject doc = QJsonDocument::fromJson(json.out.toUtf8()).object();
+        QCOMPARE(doc.value(QStringLiteral("schema")).toString(), QStringLiteral("pathwatch.status/1"));
+        QCOMPARE(doc.value(QStringLiteral("origin")).toString(), QStringLiteral("instance"));
+        QCOMPARE(doc.value(QStringLiteral("pipeline")).toString(), QStringLiteral("embedded-demo"));
+        QCOMPARE(doc.value(QStringLiteral("status")).toString(), QStringLiteral("OK"));
+        QCOMPARE(doc.value(QStringLiteral("stages")).toArray().size(), 5);
+
+        // A fault through the control socket: the log says which stage turned, and why; status exits 2.
+        auto faultOn = run({QStringLiteral("fault"), QStringLiteral("stop-job"), QStringLiteral("on"),
+            QStringLiteral("--data-dir"), dataDir});
+        QVERIFY2(faultOn.exitCode == 0, qPrintable(faultOn.err));
+        QCOMPARE(faultOn.out.trimmed(), QStringLiteral("stop-job on"));
+        QByteArray log;
+        t.restart();
+        while (!log.contains("stage compute OK → CRIT: job failed or stopped") && t.elapsed() < 30000) {
+            headless.waitForReadyRead(500);
+            log += headless.readAllStandardError();
+        }
+        QVERIFY2(log.contains("stage compute OK → CRIT: job failed or stopped"), log.constData());
+        QVERIFY2(log.contains("pathwatch: fault stop-job turned on"), log.constData());
+        QCOMPARE(run(statusArgs).exitCode, 2);
+        auto faultOff = run({QStringLiteral("fault"), QStringLiteral("stop-job"), QStringLiteral("off"),
+            QStringLiteral("--data-dir"), dataDir});
+        QCOMPARE(faultOff.exitCode, 0);
+        auto unknownFault = run({QStringLiteral("fault"), QStringLiteral("melt-down"), QStringLiteral("on"),
+            QStringLiteral("--data-dir"), dataDir});
+        QCOMPARE(unknownFault.exitCode, 4);
+        QVERIFY2(unknownFault.err.contains(QStringLiteral("unknown fault `melt-down`")), qPrintable(unknownFault.err));
 
         ::kill(pid_t(headless.processId()), SIGTERM);
         QVERIFY(headless.waitForFinished(20000));
         QCOMPARE(headless.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(headless.exitCode(), 0);
+        QVERIFY2(!QFileInfo::exists(QDir(dataDir).filePath(QStringLiteral("control.sock"))), "socket left behind");
+    }
+
+    // Every exit code of DESIGN.md's table that a command can give without a peer: 4 usage, 6 no instance for a
+    // fault, 7 a listen address in use, 8 a data dir that cannot be used, 9 no display for the window.
+    void exitCodes()
+    {
+        auto bogus = run({QStringLiteral("status"), QStringLiteral("--bogus")});
+        QCOMPARE(bogus.exitCode, 4);
+        QVERIFY2(bogus.err.contains(QStringLiteral("Unknown option 'bogus'")), qPrintable(bogus.err));
+        auto noValue = run({QStringLiteral("status"), QStringLiteral("--config")});
+        QCOMPARE(noValue.exitCode, 4);
+        QVERIFY2(noValue.err.contains(QStringLiteral("Missing value after '--config'")), qPrintable(noValue.err));
+        QCOMPARE(run({QStringLiteral("status"), QStringLiteral("--wait"), QStringLiteral("soon"),
+                         QStringLiteral("--config"), QStringLiteral("x.yaml")})
+                     .exitCode,
+            4);
+        QCOMPARE(run({QStringLiteral("headless"), QStringLiteral("--log-format"), QStringLiteral("xml")}).exitCode, 4);
+        QCOMPARE(run({QStringLiteral("broker"), QStringLiteral("--bogus")}).exitCode, 4);
+        QCOMPARE(run({QStringLiteral("check-config")}).exitCode, 4);
+        QCOMPARE(run({QStringLiteral("status"), QStringLiteral("--help")}).exitCode, 0);
+
+        QTcpServer busy;
+        QVERIFY(busy.listen(QHostAddress::LocalHost, 0));
+        const QString taken = QStringLiteral("127.0.0.1:%1").arg(busy.serverPort());
+        const QString config = writeConfig(m_dir, QStringLiteral("exit-codes.yaml"), m_prometheus.url(), 5);
+        auto inUse = run({QStringLiteral("headless"), QStringLiteral("--config"), config, QStringLiteral("--listen"),
+            taken, QStringLiteral("--data-dir"), m_dir.filePath(QStringLiteral("exit-codes-data"))});
+        QCOMPARE(inUse.exitCode, 7);
+        QVERIFY2(inUse.err.contains(taken + QStringLiteral(" is already in use")), qPrintable(inUse.err));
+        auto brokerInUse = run({QStringLiteral("broker"), QStringLiteral("--listen"), taken,
+            QStringLiteral("--data-dir"), m_dir.filePath(QStringLiteral("exit-codes-broker"))});
+        QCOMPARE(brokerInUse.exitCode, 7);
+        QVERIFY2(brokerInUse.err.contains(taken + QStringLiteral(" is already in use")), qPrintable(brokerInUse.err));
+
+        const QString file = m_dir.filePath(QStringLiteral("not-a-dir"));
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.close();
+        auto badDir
+            = run({QStringLiteral("headless"), QStringLiteral("--config"), config, QStringLiteral("--data-dir"), file});
+        QCOMPARE(badDir.exitCode, 8);
+        QVERIFY2(badDir.err.contains(
+                     QStringLiteral("the data dir %1 cannot be used: it is a file, not a directory").arg(file)),
+            qPrintable(badDir.err));
+
+        auto noInstance = run({QStringLiteral("fault"), QStringLiteral("stop-job"), QStringLiteral("on"),
+            QStringLiteral("--data-dir"), m_dir.filePath(QStringLiteral("nobody-here"))});
+        QCOMPARE(noInstance.exitCode, 6);
+        QVERIFY2(noInstance.err.contains(QStringLiteral("no Pathwatch instance answers")), qPrintable(noInstance.err));
+
+        auto window = run({QStringLiteral("--data-dir"), m_dir.filePath(QStringLiteral("window-data"))});
+        QCOMPARE(window.exitCode, 9);
+        QVERIFY2(window.err.contains(QStringLiteral("pathwatch headless")), qPrintable(window.err));
+    }
+
+    // A source that goes away is logged when it happens, with the reason; when it comes back, that too.
+    void headlessLogsWhy()
+    {
+        TestHttpServer web;
+        QVERIFY(web.start());
+        web.setHandler([](const TestRequest&) {
+            return TestResponse::json(
+                QStringLiteral(R"({"ts": %1})").arg(QDateTime::currentMSecsSinceEpoch()).toUtf8());
+        });
+        const QString config = writeJsonConfig(
+            m_dir, QStringLiteral("logs.yaml"), QStringLiteral("logs"), web.url(QStringLiteral("/data")));
+        QProcess headless;
+        auto killOnFailure = qScopeGuard([&] {
+            headless.kill();
+            headless.waitForFinished();
+        });
+        headless.start(pathwatchBinary(),
+            {QStringLiteral("headless"), QStringLiteral("--config"), config, QStringLiteral("--listen"),
+                QStringLiteral("127.0.0.1:0"), QStringLiteral("--data-dir"),
+                m_dir.filePath(QStringLiteral("logs-data")), QStringLiteral("--log-format"), QStringLiteral("json")});
+        QVERIFY(headless.waitForStarted());
+        QByteArray log;
+        const QString dataDir = m_dir.filePath(QStringLiteral("logs-data"));
+        QElapsedTimer t;
+        t.start();
+        while (
+            t.elapsed() < 20000 && run({QStringLiteral("status"), QStringLiteral("--data-dir"), dataDir}).exitCode != 0)
+            QTest::qWait(300);
+        web.stop();
+        readStderrUntil(headless, log, "\"to\":\"STALE\"");
+        QJsonObject staleSource;
+        for (const QByteArray& line : log.split('\n')) {
+            const QJsonObject o = QJsonDocument::fromJson(line).object();
+            if (o.value(QStringLiteral("subject")).toString() == QLatin1String("source")
+                && o.value(QStringLiteral("to")).toString() == QLatin1String("STALE"))
+                staleSource = o;
+        }
+        QVERIFY2(!staleSource.isEmpty(), log.constData());
+        QCOMPARE(staleSource.value(QStringLiteral("id")).toString(), QStringLiteral("web"));
+        QCOMPARE(staleSource.value(QStringLiteral("from")).toString(), QStringLiteral("OK"));
+        QCOMPARE(staleSource.value(QStringLiteral("level")).toString(), QStringLiteral("warning"));
+        const QString reason = staleSource.value(QStringLiteral("reason")).toString();
+        QVERIFY2(reason.contains(QStringLiteral("refused")) || reason.contains(QStringLiteral("timed out")),
+            log.constData());
+        QVERIFY2(log.contains("\"subject\":\"stage\"") && log.contains("\"to\":\"STALE\""), log.constData());
+        ::kill(pid_t(headless.processId()), SIGTERM);
+        QVERIFY(headless.waitForFinished(15000));
+        QCOMPARE(headless.exitCode(), 0);
+    }
+
+    // SIGHUP reloads the config; a broken file is reported with file:line:column and the last good one keeps
+    // running and serving.
+    void sighupReloads()
+    {
+        TestHttpServer web;
+        QVERIFY(web.start());
+        web.setHandler([](const TestRequest&) {
+            return TestResponse::json(
+                QStringLiteral(R"({"ts": %1})").arg(QDateTime::currentMSecsSinceEpoch()).toUtf8());
+        });
+        const QString dataDir = m_dir.filePath(QStringLiteral("reload-data"));
+        const QString config = writeJsonConfig(
+            m_dir, QStringLiteral("reload.yaml"), QStringLiteral("before"), web.url(QStringLiteral("/data")));
+        QProcess headless;
+        auto killOnFailure = qScopeGuard([&] {
+            headless.kill();
+            headless.waitForFinished();
+        });
+        headless.start(pathwatchBinary(),
+            {QStringLiteral("headless"), QStringLiteral("--config"), config, QStringLiteral("--listen"),
+                QStringLiteral("127.0.0.1:0"), QStringLiteral("--data-dir"), dataDir});
+        QVERIFY(headless.waitForStarted());
+        auto pipelineName = [&] {
+            auto r = run({QStringLiteral("status"), QStringLiteral("--data-dir"), dataDir, QStringLiteral("--json")});
+            return QJsonDocument::fromJson(r.out.toUtf8()).object().value(QStringLiteral("pipeline")).toString();
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(pipelineName(), QStringLiteral("before"), 20000);
+
+        writeJsonConfig(
+            m_dir, QStringLiteral("reload.yaml"), QStringLiteral("after"), web.url(QStringLiteral("/data")));
+        ::kill(pid_t(headless.processId()), SIGHUP);
+        QByteArray log;
+        readStderrUntil(headless, log, "reloaded");
+        QVERIFY2(
+            log.contains(QByteArray("pathwatch: reloaded " + config.toUtf8() + ": pipeline `after`")), log.constData());
+        QTRY_COMPARE_WITH_TIMEOUT(pipelineName(), QStringLiteral("after"), 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            run({QStringLiteral("status"), QStringLiteral("--data-dir"), dataDir}).exitCode, 0, 10000);
+
+        QFile broken(config);
+        QVERIFY(broken.open(QIODevice::ReadOnly));
+        QByteArray text = broken.readAll();
+        broken.close();
+        QVERIFY(text.split('\n').value(6) == "    interval: 1s");
+        text.replace("interval: 1s", "interval: soon");
+        QVERIFY(broken.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        broken.write(text);
+        broken.close();
+        ::kill(pid_t(headless.processId()), SIGHUP);
+        readStderrUntil(headless, log, "reload failed");
+        QVERIFY2(log.contains(QByteArray("reload failed, the running config stays: " + config.toUtf8() + ":7:15")),
+            log.constData());
+        QCOMPARE(headless.state(), QProcess::Running);
+        QCOMPARE(pipelineName(), QStringLiteral("after"));
+        QCOMPARE(run({QStringLiteral("status"), QStringLiteral("--data-dir"), dataDir}).exitCode, 0);
+
+        ::kill(pid_t(headless.processId()), SIGTERM);
+        QVERIFY(headless.waitForFinished(15000));
         QCOMPARE(headless.exitCode(), 0);
     }
 
@@ -305,7 +572,8 @@ private Q_SLOTS:
         QProcess headless;
         headless.start(pathwatchBinary(),
             {QStringLiteral("headless"), QStringLiteral("--config"), config, QStringLiteral("--listen"),
-                QStringLiteral("127.0.0.1:%1").arg(port)});
+                QStringLiteral("127.0.0.1:%1").arg(port), QStringLiteral("--data-dir"),
+                m_dir.filePath(QStringLiteral("headless-data"))});
         QVERIFY(headless.waitForStarted());
         QVERIFY(headless.waitForReadyRead(20000));
         QVERIFY2(headless.readAllStandardOutput().contains("serving /metrics"), "no listening line");

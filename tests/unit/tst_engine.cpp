@@ -191,7 +191,8 @@ private Q_SLOTS:
         QVERIFY(s.stages[0].dataAgeSeconds.has_value());
         QVERIFY(*s.stages[2].dataAgeSeconds >= 900.0 && *s.stages[2].dataAgeSeconds < 905.0);
         QCOMPARE(s.dataStopStageId, QStringLiteral("sink"));
-        QVERIFY2(dataStopSentence(s).contains(QStringLiteral("between compute and sink")), qPrintable(dataStopSentence(s)));
+        QVERIFY2(
+            dataStopSentence(s).contains(QStringLiteral("between compute and sink")), qPrintable(dataStopSentence(s)));
     }
 
     void pollOnceGivesRateSourcesASecondPoll()
@@ -207,6 +208,105 @@ private Q_SLOTS:
         QCOMPARE(script(QStringLiteral("src1"))->polls.load(), 1);
         QVERIFY((*result)->signalStates[0].hasValue);
         QCOMPARE((*result)->signalStates[0].value, 0.5);
+    }
+
+    // A source that was read fine but has nothing yet (an empty table, a group with no commit) is UNKNOWN, waiting,
+    // not STALE; the source itself is up.
+    void nothingYetIsUnknownNotStale()
+    {
+        auto empty = script(QStringLiteral("src0"));
+        empty->mode = FakeSource::Mode::NoDataYet;
+        empty->error = QStringLiteral("the first row (the table is empty)");
+        Engine engine(test::fakePipeline(1), {}, factory());
+        auto result = engine.pollOnce();
+        QVERIFY(result);
+        const Snapshot& s = **result;
+        QCOMPARE(s.signalStates[0].severity, Severity::Unknown);
+        QCOMPARE(s.signalStates[0].reason, QStringLiteral("waiting for the first row (the table is empty)"));
+        QCOMPARE(s.sources[0].severity, Severity::Ok);
+        QVERIFY(s.sources[0].up);
+        QCOMPARE(s.stages[0].severity, Severity::Unknown);
+    }
+
+    // Stopping and starting again: an answer from the first run that arrives during the second is dropped instead
+    // of reaching a source runtime that no longer exists or overwriting the new run's values.
+    void lateAnswerFromAPreviousRunIsDropped()
+    {
+        auto src = script(QStringLiteral("src0"));
+        src->mode = FakeSource::Mode::Hang;
+        Engine engine(test::fakePipeline(1, 50, 5000), {}, factory());
+        QVERIFY(engine.start());
+        QTRY_VERIFY_WITH_TIMEOUT(src->polls.load() >= 1, 5000);
+        engine.stop();
+        std::vector<std::function<void(PollResult)>> parked;
+        {
+            std::lock_guard lock(src->mutex);
+            parked.swap(src->parked);
+            src->mode = FakeSource::Mode::Values;
+            src->value = 1.0;
+        }
+        QVERIFY(engine.start());
+        QVERIFY(waitFor(engine, [](const Snapshot& s) { return s.signalStates[0].hasValue; }));
+        for (auto& cb : parked) {
+            PollResult late;
+            late.samples.push_back(Sample {QStringLiteral("source_log/value"), {}, nowMs(), 42.0});
+            cb(std::move(late));
+        }
+        QTest::qWait(300);
+        auto s = engine.latestSnapshot();
+        QCOMPARE(s->signalStates[0].value, 1.0);
+        QCOMPARE(s->signalStates[0].severity, Severity::Ok);
+        engine.stop();
+    }
+
+    // Observers see every poll and every severity change, outside the engine's lock.
+    void observersSeePollsAndTransitions()
+    {
+        struct Recorder : EngineObserver
+        {
+            std::mutex mutex;
+            int polls = 0;
+            std::vector<Transition> changes;
+            void pollFinished(const SourceHealth&, const PollResult&) override
+            {
+                std::lock_guard lock(mutex);
+                ++polls;
+            }
+            void transitions(const std::vector<Transition>& c, const SnapshotPtr&) override
+            {
+                std::lock_guard lock(mutex);
+                changes.insert(changes.end(), c.begin(), c.end());
+            }
+        };
+        auto recorder = std::make_shared<Recorder>();
+        auto src = script(QStringLiteral("src0"));
+        src->value = 1.0;
+        Engine engine(test::fakePipeline(1), {}, factory());
+        engine.addObserver(recorder);
+        QVERIFY(engine.start());
+        QVERIFY(waitFor(engine, [](const Snapshot& s) { return s.overall == Severity::Ok; }));
+        {
+            std::lock_guard lock(src->mutex);
+            src->value = 9.0; // ≥ crit 5
+        }
+        QVERIFY(waitFor(engine, [](const Snapshot& s) { return s.overall == Severity::Crit; }));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                std::lock_guard lock(recorder->mutex);
+                return std::any_of(recorder->changes.begin(), recorder->changes.end(), [](const Transition& t) {
+                    return t.subject == Transition::Subject::Stage && t.from == Severity::Ok && t.to == Severity::Crit;
+                });
+            }(),
+            3000);
+        engine.stop();
+        std::lock_guard lock(recorder->mutex);
+        QVERIFY(recorder->polls >= 2);
+        const auto signal = std::find_if(recorder->changes.begin(), recorder->changes.end(),
+            [](const Transition& t) { return t.subject == Transition::Subject::Signal && t.to == Severity::Crit; });
+        QVERIFY(signal != recorder->changes.end());
+        QCOMPARE(signal->from, Severity::Ok);
+        QCOMPARE(*signal->value, 9.0);
+        QCOMPARE(signal->reason, QStringLiteral("9.00 s ≥ crit 5.00 s"));
     }
 
     void sourceCreationErrorIsReturned()

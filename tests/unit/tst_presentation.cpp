@@ -1,0 +1,174 @@
+#include "presentation/format.h"
+#include "presentation/snapshotjson.h"
+#include "presentation/statusreport.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTest>
+
+using namespace pw;
+
+namespace {
+
+Snapshot sampleSnapshot()
+{
+    Snapshot s;
+    s.pipelineName = QStringLiteral("marts");
+    s.takenMs = 1'700'000'000'000;
+    s.overall = Severity::Crit;
+    StageState compute;
+    compute.stageId = QStringLiteral("compute");
+    compute.title = QStringLiteral("Compute");
+    compute.severity = Severity::Ok;
+    compute.dataAgeSeconds = 3;
+    StageState sink;
+    sink.stageId = QStringLiteral("sink");
+    sink.title = QStringLiteral("Sink");
+    sink.severity = Severity::Crit;
+    sink.reason = QStringLiteral("7.20 s ≥ crit 5.00 s");
+    sink.dataAgeSeconds = 600;
+    SignalState age;
+    age.signalId = QStringLiteral("compute/checkpoint_age");
+    age.stageId = QStringLiteral("compute");
+    age.name = QStringLiteral("checkpoint_age");
+    age.kind = SignalKind::CheckpointAge;
+    age.unit = QStringLiteral("s");
+    age.labels = {{QStringLiteral("job"), QStringLiteral("agg")}};
+    age.sourceId = QStringLiteral("flink");
+    age.hasValue = true;
+    age.value = 3;
+    age.valueTimestampMs = s.takenMs - 2000;
+    age.severity = Severity::Ok;
+    SignalState p99 = age;
+    p99.signalId = QStringLiteral("sink/p99");
+    p99.stageId = QStringLiteral("sink");
+    p99.name = QStringLiteral("p99");
+    p99.kind = SignalKind::SinkCommitLatency;
+    p99.labels.clear();
+    p99.value = 7.2;
+    p99.severity = Severity::Crit;
+    p99.reason = sink.reason;
+    SignalState p50 = p99;
+    p50.signalId = QStringLiteral("sink/p50");
+    p50.name = QStringLiteral("p50");
+    p50.hasValue = false;
+    p50.severity = Severity::Unknown;
+    p50.reason = QStringLiteral("no data in the window (NaN)");
+    s.signalStates = {age, p99, p50};
+    compute.signalIndexes = {0};
+    sink.signalIndexes = {1, 2};
+    s.stages = {compute, sink};
+    s.dataStopStageId = QStringLiteral("sink");
+    s.dataStopAfterStageId = QStringLiteral("compute");
+    SourceHealth flink;
+    flink.sourceId = QStringLiteral("flink");
+    flink.kind = QStringLiteral("flink");
+    flink.endpoint = QStringLiteral("http://127.0.0.1:8081");
+    flink.up = true;
+    flink.severity = Severity::Ok;
+    flink.polls = 12;
+    flink.lastSuccessMs = s.takenMs - 1000;
+    s.sources = {flink};
+    return s;
+}
+
+} // namespace
+
+class TestPresentation : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void thresholdReasons()
+    {
+        ThresholdBreach b;
+        b.level = Severity::Warn;
+        b.value = 0.0125;
+        b.limit = 0.01;
+        QCOMPARE(thresholdReason(b, QStringLiteral("ratio")), QStringLiteral("1.25 % ≥ warn 1.00 %"));
+        b.direction = Thresholds::Direction::LowerIsWorse;
+        b.level = Severity::Crit;
+        b.value = 1800;
+        b.limit = 3600;
+        QCOMPARE(thresholdReason(b, QStringLiteral("s")), QStringLiteral("30.0 min ≤ crit 60.0 min"));
+        b.level = Severity::Ok;
+        QVERIFY(thresholdReason(b, QStringLiteral("s")).isEmpty());
+    }
+
+    void formatAgo()
+    {
+        QCOMPARE(pw::formatAgo(0, 5000), QStringLiteral("never"));
+        QCOMPARE(pw::formatAgo(1000, 13000), QStringLiteral("12.0 s ago"));
+    }
+
+    void dataStopSentenceFromStructuredData()
+    {
+        const Snapshot s = sampleSnapshot();
+        QCOMPARE(dataStopSentence(s),
+            QStringLiteral(
+                "data stops moving between Compute and Sink: newest data 10.0 min old there, 3.00 s before it"));
+        Snapshot moving = s;
+        moving.dataStopStageId.clear();
+        QVERIFY(dataStopSentence(moving).isEmpty());
+    }
+
+    // What `status --json` prints and the control socket carries: documented fields, and back again unchanged.
+    void jsonRoundTrip()
+    {
+        const Snapshot s = sampleSnapshot();
+        const QJsonObject json = snapshotToJson(s, QStringLiteral("instance"));
+        QCOMPARE(json.value(QStringLiteral("schema")).toString(), QStringLiteral("pathwatch.status/1"));
+        QCOMPARE(json.value(QStringLiteral("origin")).toString(), QStringLiteral("instance"));
+        QCOMPARE(json.value(QStringLiteral("status")).toString(), QStringLiteral("CRIT"));
+        QCOMPARE(json.value(QStringLiteral("exit_code")).toInt(), 2);
+        QCOMPARE(json.value(QStringLiteral("taken")).toString(), QStringLiteral("2023-11-14T22:13:20.000Z"));
+        const QJsonObject stop = json.value(QStringLiteral("data_stops_moving")).toObject();
+        QCOMPARE(stop.value(QStringLiteral("stage")).toString(), QStringLiteral("sink"));
+        QCOMPARE(stop.value(QStringLiteral("after")).toString(), QStringLiteral("compute"));
+        const QJsonArray signalArray = json.value(QStringLiteral("signals")).toArray();
+        QCOMPARE(signalArray.size(), 3);
+        QCOMPARE(signalArray[1].toObject().value(QStringLiteral("value_text")).toString(), QStringLiteral("7.20 s"));
+        QVERIFY(signalArray[2].toObject().value(QStringLiteral("value")).isNull());
+        QCOMPARE(json.value(QStringLiteral("unjudged")).toArray().first().toString(),
+            QStringLiteral("sink/p50: no data in the window (NaN)"));
+
+        auto back = snapshotFromJson(QJsonDocument::fromJson(QJsonDocument(json).toJson()).object());
+        QVERIFY2(back, qPrintable(back ? QString() : back.error().message));
+        const Snapshot& r = **back;
+        QCOMPARE(r.overall, s.overall);
+        QCOMPARE(r.pipelineName, s.pipelineName);
+        QCOMPARE(r.takenMs, s.takenMs);
+        QCOMPARE(r.stages.size(), s.stages.size());
+        QCOMPARE(r.stages[1].signalIndexes, s.stages[1].signalIndexes);
+        QCOMPARE(*r.stages[1].dataAgeSeconds, 600.0);
+        QCOMPARE(r.signalStates[0].labels, s.signalStates[0].labels);
+        QCOMPARE(r.signalStates[1].value, 7.2);
+        QVERIFY(!r.signalStates[2].hasValue);
+        QCOMPARE(r.sources[0].polls, quint64(12));
+        QCOMPARE(dataStopSentence(r), dataStopSentence(s));
+        QCOMPARE(statusReport(r, QStringLiteral("x")), statusReport(s, QStringLiteral("x")));
+    }
+
+    void rejectsWhatIsNotAStatus()
+    {
+        QVERIFY(!snapshotFromJson(QJsonObject {{QStringLiteral("schema"), QStringLiteral("other")}}));
+        QJsonObject bad = snapshotToJson(sampleSnapshot(), QStringLiteral("x"));
+        bad[QStringLiteral("status")] = QStringLiteral("PURPLE");
+        auto parsed = snapshotFromJson(bad);
+        QVERIFY(!parsed);
+        QVERIFY(parsed.error().message.contains(QStringLiteral("not a status")));
+    }
+
+    void statusReportSaysWhereAndWhatCouldNotBeJudged()
+    {
+        const QString text = statusReport(sampleSnapshot(), QStringLiteral("instance"));
+        QVERIFY2(text.startsWith(QStringLiteral("Pipeline marts — CRIT at ")), qPrintable(text));
+        QVERIFY(text.contains(QStringLiteral("(instance)")));
+        QVERIFY(text.contains(QStringLiteral("Where: data stops moving between Compute and Sink")));
+        QVERIFY(text.contains(QStringLiteral("Could not judge 1 signal:\n  sink/p50: no data in the window (NaN)")));
+        QVERIFY(text.contains(QStringLiteral("flink   flink  http://127.0.0.1:8081  UP")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPresentation)
+#include "tst_presentation.moc"
