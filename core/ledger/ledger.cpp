@@ -362,7 +362,10 @@ struct Ledger::Private
         e.file = file;
         return e;
     }
-    Error queryError(const QSqlQuery& q) const { return ioError(QStringLiteral("cannot read the ledger"), sqlText(q.lastError())); }
+    Error queryError(const QSqlQuery& q) const
+    {
+        return ioError(QStringLiteral("cannot read the ledger"), sqlText(q.lastError()));
+    }
 
     void setDegraded(const QString& why)
     {
@@ -478,7 +481,8 @@ struct Ledger::Private
         QSqlDatabase& db = *dbp;
         const QString what = QStringLiteral("a poll of %1").arg(sourceId);
         if (!db.transaction()) {
-            setDegraded(QStringLiteral("cannot write %1 to the ledger %2: %3").arg(what, file, sqlText(db.lastError())));
+            setDegraded(
+                QStringLiteral("cannot write %1 to the ledger %2: %3").arg(what, file, sqlText(db.lastError())));
             return;
         }
         std::map<SeriesKey, qint64> addedSeries;
@@ -501,8 +505,8 @@ struct Ledger::Private
                 writeFailed(db, what, db.lastError());
                 return;
             }
-            const PackedRow row {o.observedMs > 0 ? o.observedMs : fallbackMs, o.committedOffset, o.highWatermark,
-                o.logStartOffset};
+            const PackedRow row {
+                o.observedMs > 0 ? o.observedMs : fallbackMs, o.committedOffset, o.highWatermark, o.logStartOffset};
             const auto last = lastRows.find(*id);
             const bool hasLast = last != lastRows.end();
             GroupPoll& gp = groupPolls[o.group];
@@ -573,7 +577,8 @@ struct Ledger::Private
             QSqlQuery upsert(db);
             upsert.prepare(QStringLiteral(
                 "INSERT INTO checkpoints(source_id, job_id, job_name, checkpoint_id, status, savepoint, trigger_ms, "
-                "completion_ms, duration_ms, size_bytes, external_path, observed_ms, ended_ms) VALUES(?, ?, ?, ?, ?, ?, "
+                "completion_ms, duration_ms, size_bytes, external_path, observed_ms, ended_ms) VALUES(?, ?, ?, ?, ?, "
+                "?, "
                 "?, ?, ?, ?, ?, ?, ?) ON CONFLICT(source_id, job_id, checkpoint_id) DO UPDATE SET job_name = "
                 "excluded.job_name, status = excluded.status, savepoint = excluded.savepoint, trigger_ms = "
                 "excluded.trigger_ms, completion_ms = excluded.completion_ms, duration_ms = excluded.duration_ms, "
@@ -624,7 +629,8 @@ struct Ledger::Private
         QSqlDatabase& db = *dbp;
         const QString what = QStringLiteral("severity transitions");
         if (!db.transaction()) {
-            setDegraded(QStringLiteral("cannot write %1 to the ledger %2: %3").arg(what, file, sqlText(db.lastError())));
+            setDegraded(
+                QStringLiteral("cannot write %1 to the ledger %2: %3").arg(what, file, sqlText(db.lastError())));
             return;
         }
         QSqlQuery insert(db);
@@ -766,8 +772,8 @@ struct Ledger::Private
         };
         while (q.next()) {
             const qint64 s = q.value(0).toLongLong();
-            const PackedRow row {q.value(1).toLongLong(), q.value(2).toLongLong(), q.value(3).toLongLong(),
-                q.value(4).toLongLong()};
+            const PackedRow row {
+                q.value(1).toLongLong(), q.value(2).toLongLong(), q.value(3).toLongLong(), q.value(4).toLongLong()};
             if (s != series || row.atMs / kChunkSpanMs != hour) {
                 if (!flushChunk())
                     return sqlText(insert.lastError());
@@ -867,8 +873,8 @@ struct Ledger::Private
             for (const char* table : {"offset_chunks", "offset_rows", "transitions", "checkpoints"}) {
                 const QString t = QLatin1String(table);
                 const QString order = t == QLatin1String("offset_chunks") ? QStringLiteral("end_ms")
-                    : t == QLatin1String("checkpoints")                    ? QStringLiteral("ended_ms")
-                                                                           : QStringLiteral("at_ms");
+                    : t == QLatin1String("checkpoints")                   ? QStringLiteral("ended_ms")
+                                                                          : QStringLiteral("at_ms");
                 QSqlQuery q(db);
                 if (!q.exec(QStringLiteral("SELECT COUNT(*) FROM ") + t) || !q.next())
                     continue;
@@ -876,8 +882,8 @@ struct Ledger::Private
                 if (count == 0)
                     continue;
                 const qint64 n = std::clamp<qint64>(qint64(double(count) * excess) + 1, 1, count);
-                const QString rowKey
-                    = t == QLatin1String("offset_rows") ? QStringLiteral("(series_id, at_ms)") : QStringLiteral("rowid");
+                const QString rowKey = t == QLatin1String("offset_rows") ? QStringLiteral("(series_id, at_ms)")
+                                                                         : QStringLiteral("rowid");
                 const QString select = t == QLatin1String("offset_rows")
                     ? QStringLiteral("SELECT series_id, at_ms FROM offset_rows ORDER BY at_ms LIMIT %1").arg(n)
                     : QStringLiteral("SELECT rowid FROM %1 ORDER BY %2 LIMIT %3").arg(t, order).arg(n);
@@ -920,8 +926,8 @@ struct Ledger::Private
         return connection;
     }
 
-    Result<std::vector<SeriesInfo>> series(QSqlDatabase& db, const QString& sourceId, const QString& column,
-        const QString& value) const
+    Result<std::vector<SeriesInfo>> series(
+        QSqlDatabase& db, const QString& sourceId, const QString& column, const QString& value) const
     {
         QSqlQuery q(db);
         q.setForwardOnly(true);
@@ -934,8 +940,8 @@ struct Ledger::Private
             return std::unexpected(queryError(q));
         std::vector<SeriesInfo> out;
         while (q.next())
-            out.push_back({q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toString(),
-                q.value(3).toString(), q.value(4).toInt()});
+            out.push_back({q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toString(), q.value(3).toString(),
+                q.value(4).toInt()});
         return out;
     }
 
@@ -955,7 +961,8 @@ struct Ledger::Private
         while (q.next()) {
             const auto rows = decodeChunk(q.value(0).toByteArray());
             if (!rows)
-                return std::unexpected(ioError(QStringLiteral("the ledger"), QStringLiteral("a packed offsets row is corrupt")));
+                return std::unexpected(
+                    ioError(QStringLiteral("the ledger"), QStringLiteral("a packed offsets row is corrupt")));
             for (const PackedRow& r : *rows)
                 if (r.atMs >= fromMs && r.atMs <= toMs)
                     out.push_back(r);
@@ -968,8 +975,8 @@ struct Ledger::Private
         if (!q.exec())
             return std::unexpected(queryError(q));
         while (q.next())
-            out.push_back({q.value(0).toLongLong(), q.value(1).toLongLong(), q.value(2).toLongLong(),
-                q.value(3).toLongLong()});
+            out.push_back(
+                {q.value(0).toLongLong(), q.value(1).toLongLong(), q.value(2).toLongLong(), q.value(3).toLongLong()});
         std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.atMs < b.atMs; });
         return out;
     }
@@ -986,8 +993,8 @@ struct Ledger::Private
         if (!q.exec())
             return std::unexpected(queryError(q));
         if (q.next())
-            best = PackedRow {q.value(0).toLongLong(), q.value(1).toLongLong(), q.value(2).toLongLong(),
-                q.value(3).toLongLong()};
+            best = PackedRow {
+                q.value(0).toLongLong(), q.value(1).toLongLong(), q.value(2).toLongLong(), q.value(3).toLongLong()};
         q.prepare(QStringLiteral("SELECT data FROM offset_chunks WHERE series_id = ? AND start_ms <= ? ORDER BY "
                                  "start_ms DESC LIMIT 1"));
         q.addBindValue(seriesId);
@@ -997,7 +1004,8 @@ struct Ledger::Private
         if (q.next()) {
             const auto rows = decodeChunk(q.value(0).toByteArray());
             if (!rows)
-                return std::unexpected(ioError(QStringLiteral("the ledger"), QStringLiteral("a packed offsets row is corrupt")));
+                return std::unexpected(
+                    ioError(QStringLiteral("the ledger"), QStringLiteral("a packed offsets row is corrupt")));
             for (auto it = rows->rbegin(); it != rows->rend(); ++it) {
                 if (it->atMs <= atMs) {
                     if (!best || it->atMs > best->atMs)
@@ -1036,8 +1044,8 @@ struct Ledger::Private
             auto& slot = perPartition[{s.topic, s.partition}];
             if (slot.atMs >= r.atMs && !slot.sourceId.isEmpty())
                 continue;
-            slot = LedgerOffsetRow {sourceId, s.clusterId, s.group, s.topic, s.partition, r.committed, r.high,
-                r.logStart, r.atMs};
+            slot = LedgerOffsetRow {
+                sourceId, s.clusterId, s.group, s.topic, s.partition, r.committed, r.high, r.logStart, r.atMs};
         }
         std::vector<LedgerOffsetRow> out;
         for (auto& [key, row] : perPartition)
@@ -1168,7 +1176,8 @@ Result<std::unique_ptr<Ledger>> Ledger::open(const QString& path, Options option
                               .arg(version)
                               .arg(kSchemaVersion));
         }
-        if (version == 0 && !q.exec(QStringLiteral("INSERT INTO schema_version(version) VALUES(%1)").arg(kSchemaVersion))) {
+        if (version == 0
+            && !q.exec(QStringLiteral("INSERT INTO schema_version(version) VALUES(%1)").arg(kSchemaVersion))) {
             const QSqlError e = q.lastError();
             db.rollback();
             return failed(e);
@@ -1198,7 +1207,8 @@ void Ledger::recordPoll(const QString& sourceId, const QString& clusterId,
     if (offsets.empty() && checkpoints.empty())
         return;
     Private* p = d.get();
-    p->enqueue([p, sourceId, clusterId, offsets, checkpoints] { p->writePoll(sourceId, clusterId, offsets, checkpoints); });
+    p->enqueue(
+        [p, sourceId, clusterId, offsets, checkpoints] { p->writePoll(sourceId, clusterId, offsets, checkpoints); });
 }
 
 void Ledger::recordTransitions(const std::vector<Transition>& transitions)
@@ -1514,7 +1524,8 @@ Result<qint64> Ledger::appendAudit(const AuditEntry& entry)
     q.addBindValue(text(QString::fromUtf8(entry.details)));
     q.addBindValue(entry.undoOf);
     if (!q.exec())
-        return std::unexpected(d->ioError(QStringLiteral("cannot append to the audit log of the ledger"), sqlText(q.lastError())));
+        return std::unexpected(
+            d->ioError(QStringLiteral("cannot append to the audit log of the ledger"), sqlText(q.lastError())));
     const QVariant id = q.lastInsertId();
     if (!id.isValid())
         return std::unexpected(

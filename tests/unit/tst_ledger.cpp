@@ -196,7 +196,8 @@ private Q_SLOTS:
             QStringList({QStringLiteral("audit events[0] c=5 h=4000 l=0 +302s"),
                 QStringLiteral("orders events[1] c=7 h=7 l=0 +240s")}));
 
-        auto history = ledger->offsetHistory(QStringLiteral("kafka"), QStringLiteral("orders"), kT0 + 5000, kT0 + 15000);
+        auto history
+            = ledger->offsetHistory(QStringLiteral("kafka"), QStringLiteral("orders"), kT0 + 5000, kT0 + 15000);
         QVERIFY(history);
         QCOMPARE(dump(*history),
             QStringList({QStringLiteral("orders events[0] c=1050 h=1060 l=0 +5s"),
@@ -250,8 +251,7 @@ private Q_SLOTS:
             c.observedMs = trigger + 1;
             return c;
         };
-        ledger->recordPoll(QStringLiteral("flink"), {},
-            {},
+        ledger->recordPoll(QStringLiteral("flink"), {}, {},
             {cp(1, "COMPLETED", kT0, kT0 + 1000, 1000), cp(2, "FAILED", kT0 + 60000, 0, 5000),
                 cp(3, "IN_PROGRESS", kT0 + 120000, 0, 0)});
         // The next poll sees checkpoint 3 completed: the same row, updated.
@@ -264,8 +264,8 @@ private Q_SLOTS:
         QStringList ids;
         for (const auto& r : *all)
             ids << QStringLiteral("%1:%2").arg(r.checkpoint.checkpointId).arg(r.checkpoint.status);
-        QCOMPARE(ids, QStringList({QStringLiteral("3:COMPLETED"), QStringLiteral("2:FAILED"),
-                          QStringLiteral("1:COMPLETED")}));
+        QCOMPARE(ids,
+            QStringList({QStringLiteral("3:COMPLETED"), QStringLiteral("2:FAILED"), QStringLiteral("1:COMPLETED")}));
         auto beforeThird = ledger->checkpointsBefore(QStringLiteral("flink"), QStringLiteral("job1"), kT0 + 121500, 1);
         QVERIFY(beforeThird);
         QCOMPARE(beforeThird->size(), size_t(1));
@@ -290,14 +290,16 @@ private Q_SLOTS:
         auto ledger = open(QStringLiteral("incidents.sqlite"));
         ledger->recordTransitions({stageTransition(QStringLiteral("sink"), Severity::Unknown, Severity::Ok, kT0),
             stageTransition(QStringLiteral("compute"), Severity::Unknown, Severity::Ok, kT0)});
+        ledger->recordTransitions({stageTransition(
+            QStringLiteral("sink"), Severity::Ok, Severity::Warn, kT0 + 1000, QStringLiteral("slow"))});
         ledger->recordTransitions(
-            {stageTransition(QStringLiteral("sink"), Severity::Ok, Severity::Warn, kT0 + 1000, QStringLiteral("slow"))});
-        ledger->recordTransitions({stageTransition(QStringLiteral("sink"), Severity::Warn, Severity::Crit, kT0 + 2000)});
+            {stageTransition(QStringLiteral("sink"), Severity::Warn, Severity::Crit, kT0 + 2000)});
         ledger->recordTransitions({stageTransition(QStringLiteral("sink"), Severity::Crit, Severity::Warn, kT0 + 3000),
-            stageTransition(QStringLiteral("compute"), Severity::Ok, Severity::Stale, kT0 + 3000, QStringLiteral("down"))});
+            stageTransition(
+                QStringLiteral("compute"), Severity::Ok, Severity::Stale, kT0 + 3000, QStringLiteral("down"))});
         ledger->recordTransitions({stageTransition(QStringLiteral("sink"), Severity::Warn, Severity::Ok, kT0 + 4000)});
-        ledger->recordTransitions(
-            {stageTransition(QStringLiteral("sink"), Severity::Ok, Severity::Warn, kT0 + 5000, QStringLiteral("again"))});
+        ledger->recordTransitions({stageTransition(
+            QStringLiteral("sink"), Severity::Ok, Severity::Warn, kT0 + 5000, QStringLiteral("again"))});
         ledger->flush();
 
         auto list = ledger->incidents(0, kT0 + kDay);
@@ -339,7 +341,8 @@ private Q_SLOTS:
         signal.subject = Transition::Subject::Signal;
         signal.id = QStringLiteral("sink/p99");
         signal.stageId = QStringLiteral("sink");
-        signal.labels = {{QStringLiteral("quantile"), QStringLiteral("0.99")}, {QStringLiteral("topic"), QStringLiteral("a\"b")}};
+        signal.labels
+            = {{QStringLiteral("quantile"), QStringLiteral("0.99")}, {QStringLiteral("topic"), QStringLiteral("a\"b")}};
         signal.from = Severity::Ok;
         signal.to = Severity::Crit;
         signal.value = 7.25;
@@ -384,14 +387,16 @@ private Q_SLOTS:
         steadyPolls(*ledger, kT0, 2 * 3600); // two hours
         ledger->flush();
         auto before = ledger->offsetHistory(QStringLiteral("kafka"), QStringLiteral("orders"), 0, kT0 + kDay);
-        auto atBefore = ledger->committedOffsetsAt(QStringLiteral("kafka"), QStringLiteral("orders"), kT0 + 3600 * 1000 + 2500);
+        auto atBefore
+            = ledger->committedOffsetsAt(QStringLiteral("kafka"), QStringLiteral("orders"), kT0 + 3600 * 1000 + 2500);
         QVERIFY(before && atBefore);
         m_clock.set(kT0 + 2 * kHour + 1000); // both hours are over: they get packed
         ledger->runMaintenance();
         ledger->flush();
         QVERIFY2(ledger->degradedReason().isEmpty(), qPrintable(ledger->degradedReason()));
         auto after = ledger->offsetHistory(QStringLiteral("kafka"), QStringLiteral("orders"), 0, kT0 + kDay);
-        auto atAfter = ledger->committedOffsetsAt(QStringLiteral("kafka"), QStringLiteral("orders"), kT0 + 3600 * 1000 + 2500);
+        auto atAfter
+            = ledger->committedOffsetsAt(QStringLiteral("kafka"), QStringLiteral("orders"), kT0 + 3600 * 1000 + 2500);
         QVERIFY(after && atAfter);
         QCOMPARE(dump(*after), dump(*before));
         QCOMPARE(dump(*atAfter), dump(*atBefore));
@@ -617,7 +622,8 @@ private Q_SLOTS:
         for (int r = 0; r < 4; ++r)
             readers.emplace_back([&] {
                 for (int i = 0; i < 50; ++i) {
-                    auto rows = ledger->committedOffsetsAt(QStringLiteral("kafka"), QStringLiteral("orders"), kT0 + 300000);
+                    auto rows
+                        = ledger->committedOffsetsAt(QStringLiteral("kafka"), QStringLiteral("orders"), kT0 + 300000);
                     if (!rows || rows->size() != 2 || (*rows)[0].committedOffset != 1000 + 60 * 50)
                         ++failures;
                     else
@@ -672,7 +678,8 @@ private Q_SLOTS:
         QVERIFY(!ledger);
         QCOMPARE(ledger.error().code, Error::Code::Io);
         QVERIFY2(ledger.error().message.contains(QLatin1String("not writable")), qPrintable(ledger.error().message));
-        QFile::setPermissions(dir.filePath(QStringLiteral("ro")), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+        QFile::setPermissions(dir.filePath(QStringLiteral("ro")),
+            QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
 
         auto missing = Ledger::open(m_dir.filePath(QStringLiteral("no/such/dir/ledger.sqlite")));
         QVERIFY(!missing);
