@@ -80,7 +80,8 @@ private Q_SLOTS:
         for (const Transition& t : *changes)
             if (t.subject == Transition::Subject::Stage)
                 stage << severityName(t.from) + QStringLiteral("->") + severityName(t.to);
-        QCOMPARE(stage, QStringList({QStringLiteral("UNKNOWN->OK"), QStringLiteral("OK->CRIT"), QStringLiteral("CRIT->OK")}));
+        QCOMPARE(stage,
+            QStringList({QStringLiteral("UNKNOWN->OK"), QStringLiteral("OK->CRIT"), QStringLiteral("CRIT->OK")}));
         QVERIFY(ledger->degradedReason().isEmpty());
     }
 };
