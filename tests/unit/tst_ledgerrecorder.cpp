@@ -50,6 +50,16 @@ private Q_SLOTS:
         QCOMPARE((*rows)[0].logStartOffset, int64_t(3));
         QCOMPARE((*rows)[1].committedOffset, int64_t(7));
 
+        // A snapshot with the stage OK is published (polls may run ahead of publishing).
+        auto stageOk = [&] {
+            ledger->flush();
+            auto changes = ledger->transitions(0, nowMs() + 1000);
+            return changes && std::any_of(changes->begin(), changes->end(), [](const Transition& t) {
+                return t.subject == Transition::Subject::Stage && t.to == Severity::Ok;
+            });
+        };
+        QVERIFY(test::waitFor(stageOk, 10000));
+
         // The stage goes CRIT: the transition is recorded and opens an incident; back to OK closes it.
         {
             std::lock_guard lock(script->mutex);
