@@ -431,6 +431,17 @@ Result<std::vector<KafkaAdmin::TopicInfo>> KafkaAdmin::listTopics()
     return topics;
 }
 
+Result<QString> KafkaAdmin::clusterId()
+{
+    // librdkafka answers from the metadata it already has, or asks for it within the timeout.
+    char* id = rd_kafka_clusterid(d->rk, d->timeoutMs());
+    if (!id)
+        return QString();
+    const QString out = QString::fromUtf8(id);
+    rd_kafka_mem_free(d->rk, id);
+    return out;
+}
+
 Result<int32_t> KafkaAdmin::partitionCount(const QString& topic)
 {
     auto topics = listTopics();

@@ -101,6 +101,8 @@ public:
     Result<std::vector<PartitionOffset>> offsetsForTimes(
         const QString& topic, const std::vector<std::pair<int32_t, int64_t>>& timestamps);
     Result<std::vector<TopicInfo>> listTopics();
+    /// The id the cluster reports in its metadata (empty from a broker too old to have one).
+    Result<QString> clusterId();
     Result<int32_t> partitionCount(const QString& topic);
     /// Low and high watermarks of partitions 0..partitions-1 of a topic in two requests per leader, instead of
     /// two round trips per partition.
