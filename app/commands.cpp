@@ -211,8 +211,13 @@ int runStatus(const QStringList& arguments)
             const QString runningConfig = answer->value(QStringLiteral("config")).toString();
             if (!haveConfig || canonical(runningConfig) == canonical(parser.value(QStringLiteral("config")))) {
                 auto snapshot = snapshotFromJson(answer->value(QStringLiteral("status")).toObject());
-                if (snapshot)
-                    return printStatus(**snapshot, QStringLiteral("instance"), json);
+                if (snapshot) {
+                    const int code = printStatus(**snapshot, QStringLiteral("instance"), json);
+                    const QString ledger = answer->value(QStringLiteral("ledger")).toString();
+                    if (!json && !ledger.isEmpty() && ledger != QLatin1String("ok"))
+                        out() << "\nRecovery ledger: " << ledger << '\n';
+                    return code;
+                }
                 err() << "pathwatch status: the running instance answered something unreadable ("
                       << snapshot.error().message << "); polling here instead\n";
             } else {

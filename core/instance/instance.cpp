@@ -4,6 +4,8 @@
 #include "export/metricsexporter.h"
 #include "instance/controlserver.h"
 #include "instance/exitcodes.h"
+#include "ledger/ledger.h"
+#include "ledger/ledgerrecorder.h"
 #include "presentation/snapshotjson.h"
 
 #include <QJsonArray>
@@ -103,6 +105,20 @@ Result<void> Instance::start()
         m_observers.push_back(m_log);
     }
 
+    // The recovery ledger: monitoring goes on without it (the state says degraded); recovery needs it.
+    Ledger::Options ledgerOptions;
+    ledgerOptions.retentionMs = config->ledger.retentionMs;
+    ledgerOptions.maxBytes = config->ledger.maxBytes;
+    if (auto ledger = Ledger::open(m_dataDir.ledgerPath(), ledgerOptions)) {
+        m_ledger = std::shared_ptr<Ledger>(std::move(*ledger));
+        m_observers.push_back(std::make_shared<LedgerRecorder>(m_ledger));
+    } else {
+        m_ledgerError = ledger.error().toString();
+        if (m_log)
+            m_log->message(QStringLiteral("warning"),
+                QStringLiteral("the recovery ledger is not kept (monitoring goes on): %1").arg(m_ledgerError));
+    }
+
     if (m_options.serveMetrics && !m_exporter) {
         m_exporter = std::make_unique<MetricsExporter>([this] { return latestSnapshot(); });
         if (auto listening = m_exporter->listen(config->exporter.listen); !listening)
@@ -124,6 +140,7 @@ Result<void> Instance::start()
             {QStringLiteral("ok"), true},
             {QStringLiteral("config"), configPath()},
             {QStringLiteral("status"), snapshotToJson(*snapshot, QStringLiteral("instance"))},
+            {QStringLiteral("ledger"), ledgerState()},
         };
     });
     m_control->handle(QStringLiteral("fault"), [this](const ControlRequest& request) {
@@ -211,6 +228,10 @@ void Instance::stop()
         m_embedded->stop();
     m_control.reset();
     engine.reset();
+    if (m_ledger)
+        m_ledger->flush();
+    m_observers.clear();
+    m_ledger.reset();
     m_embedded.reset();
     m_lock.reset();
 }
@@ -221,6 +242,14 @@ SnapshotPtr Instance::latestSnapshot() const
     if (m_engine)
         return m_engine->latestSnapshot();
     return std::make_shared<Snapshot>();
+}
+
+QString Instance::ledgerState() const
+{
+    if (!m_ledger)
+        return QStringLiteral("degraded: ") + m_ledgerError;
+    const QString degraded = m_ledger->degradedReason();
+    return degraded.isEmpty() ? QStringLiteral("ok") : QStringLiteral("degraded: ") + degraded;
 }
 
 QString Instance::configPath() const

@@ -17,6 +17,7 @@ class QLockFile;
 namespace pw {
 
 class ControlServer;
+class Ledger;
 class MetricsExporter;
 namespace demo {
 class EmbeddedMode;
@@ -60,6 +61,10 @@ public:
     QString controlSocketPath() const;
     demo::EmbeddedMode* embedded() const { return m_embedded.get(); }
     std::shared_ptr<TransitionLog> transitionLog() const { return m_log; }
+    /// The recovery ledger, or null when it could not be opened (see ledgerState()).
+    std::shared_ptr<Ledger> ledger() const { return m_ledger; }
+    /// "ok", or "degraded: why" (cannot be opened, a write failed).
+    QString ledgerState() const;
 
     /// The exit code for a start or reload error: 4 config, 7 address in use, 8 data dir.
     static int exitCodeFor(const Error& error);
@@ -77,6 +82,8 @@ private:
     std::unique_ptr<demo::EmbeddedMode> m_embedded;
     QString m_configPath;
     std::shared_ptr<TransitionLog> m_log;
+    std::shared_ptr<Ledger> m_ledger;
+    QString m_ledgerError;
     std::vector<std::shared_ptr<EngineObserver>> m_observers;
     mutable std::mutex m_engineMutex; // guards m_engine for latestSnapshot() from other threads
     std::unique_ptr<Engine> m_engine;

@@ -334,6 +334,10 @@ private Q_SLOTS:
             codes << run(statusArgs).exitCode;
         QCOMPARE(codes, QList<int>(10, 0));
 
+        // A fresh start's sources were read fine and simply had no data yet: UNKNOWN ("waiting for …"), never STALE.
+        const QByteArray startLog = headless.readAllStandardError();
+        QVERIFY2(!startLog.contains("→ STALE"), startLog.constData());
+
         auto json = run({QStringLiteral("status"), QStringLiteral("--data-dir"), dataDir, QStringLiteral("--json")});
         QCOMPARE(json.exitCode, 0);
         const QJsonObject doc = QJsonDocument::fromJson(json.out.toUtf8()).object();
@@ -348,7 +352,7 @@ private Q_SLOTS:
             QStringLiteral("--data-dir"), dataDir});
         QVERIFY2(faultOn.exitCode == 0, qPrintable(faultOn.err));
         QCOMPARE(faultOn.out.trimmed(), QStringLiteral("stop-job on"));
-        QByteArray log;
+        QByteArray log = startLog;
         t.restart();
         while (!log.contains("stage compute OK → CRIT: job failed or stopped") && t.elapsed() < 30000) {
             headless.waitForReadyRead(500);
