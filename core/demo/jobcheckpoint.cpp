@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 namespace pw::demo {
@@ -35,7 +36,8 @@ QJsonArray windowsJson(const Aggregates& windows)
     return rows;
 }
 
-Aggregates windowsFrom(const QJsonArray& rows)
+// nullopt when a total is not a finite number (JSON cannot carry it back).
+std::optional<Aggregates> windowsFrom(const QJsonArray& rows)
 {
     Aggregates windows;
     for (const auto& value : rows) {
@@ -44,6 +46,8 @@ Aggregates windowsFrom(const QJsonArray& rows)
             row.value(QStringLiteral("key")).toString().toStdString()}];
         agg.events = row.value(QStringLiteral("events")).toInteger();
         agg.total = row.value(QStringLiteral("total")).toDouble();
+        if (!std::isfinite(agg.total))
+            return std::nullopt;
     }
     return windows;
 }
@@ -148,8 +152,12 @@ Result<JobSnapshot> decodeSnapshot(const QByteArray& bytes)
     snapshot.jobId = o.value(QStringLiteral("job_id")).toString();
     snapshot.savepoint = o.value(QStringLiteral("savepoint")).toBool();
     snapshot.watermarkMs = o.value(QStringLiteral("watermark")).toInteger();
-    snapshot.open = windowsFrom(o.value(QStringLiteral("open")).toArray());
-    snapshot.emitted = windowsFrom(o.value(QStringLiteral("emitted")).toArray());
+    auto open = windowsFrom(o.value(QStringLiteral("open")).toArray());
+    auto emitted = windowsFrom(o.value(QStringLiteral("emitted")).toArray());
+    if (!open || !emitted)
+        return fail(Error::Code::Parse, QStringLiteral("the checkpoint holds a window whose total is not a number"));
+    snapshot.open = std::move(*open);
+    snapshot.emitted = std::move(*emitted);
     snapshot.lateRecordsDropped = o.value(QStringLiteral("late_records_dropped")).toInteger();
     for (const auto& value : o.value(QStringLiteral("offsets")).toArray()) {
         const QJsonObject p = value.toObject();
