@@ -225,6 +225,7 @@ struct WindowState
     std::int64_t watermarkMs = kNoWatermark;
     std::int64_t lateRecordsDropped = 0;
     std::int64_t latenessMs = 0;
+    QString jobId;
 
     static std::int64_t endMs(std::int64_t minuteTs) { return (minuteTs + 60) * 1000; }
 
@@ -671,7 +672,7 @@ Result<JobSnapshot> DemoPipeline::Private::emitDue(std::int64_t id, WindowState&
     state.markWritten(due);
     JobSnapshot snapshot;
     snapshot.checkpointId = id;
-    snapshot.jobId = board->view().jobId;
+    snapshot.jobId = state.jobId;
     snapshot.savepoint = savepoint;
     snapshot.watermarkMs = state.watermarkMs == kNoWatermark ? 0 : state.watermarkMs;
     snapshot.open = state.open;
@@ -828,6 +829,7 @@ DemoPipeline::Private::Outcome DemoPipeline::Private::runOnce(const JobRecord& r
     }
 
     WindowState state;
+    state.jobId = record.jobId;
     state.latenessMs = std::chrono::duration_cast<std::chrono::milliseconds>(options.allowedLateness).count();
     if (restored) {
         state.open = restored->open;

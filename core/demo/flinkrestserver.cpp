@@ -90,20 +90,29 @@ QJsonObject jobOverview(const JobStatusView& job, qint64 now)
     return o;
 }
 
-QByteArray clusterOverview(const JobStatusView& job)
+QByteArray clusterOverview(const std::vector<JobStatusView>& jobs)
 {
-    const QString s = job.state;
-    const bool running = s == QLatin1String("RUNNING") || s == QLatin1String("CREATED")
-        || s == QLatin1String("INITIALIZING") || s == QLatin1String("RESTARTING") || s == QLatin1String("FAILING")
-        || s == QLatin1String("CANCELLING") || s == QLatin1String("RECONCILING");
+    int running = 0;
+    int finished = 0;
+    int cancelled = 0;
+    int failed = 0;
+    for (const JobStatusView& job : jobs) {
+        const QString s = job.state;
+        running += s == QLatin1String("RUNNING") || s == QLatin1String("CREATED") || s == QLatin1String("INITIALIZING")
+            || s == QLatin1String("RESTARTING") || s == QLatin1String("FAILING") || s == QLatin1String("CANCELLING")
+            || s == QLatin1String("RECONCILING");
+        finished += s == QLatin1String("FINISHED");
+        cancelled += s == QLatin1String("CANCELED");
+        failed += s == QLatin1String("FAILED");
+    }
     QJsonObject o;
     o.insert(QStringLiteral("taskmanagers"), 1);
     o.insert(QStringLiteral("slots-total"), 4);
-    o.insert(QStringLiteral("slots-available"), running ? 3 : 4);
-    o.insert(QStringLiteral("jobs-running"), running ? 1 : 0);
-    o.insert(QStringLiteral("jobs-finished"), s == QLatin1String("FINISHED") ? 1 : 0);
-    o.insert(QStringLiteral("jobs-cancelled"), s == QLatin1String("CANCELED") ? 1 : 0);
-    o.insert(QStringLiteral("jobs-failed"), s == QLatin1String("FAILED") ? 1 : 0);
+    o.insert(QStringLiteral("slots-available"), std::max(0, 4 - running));
+    o.insert(QStringLiteral("jobs-running"), running);
+    o.insert(QStringLiteral("jobs-finished"), finished);
+    o.insert(QStringLiteral("jobs-cancelled"), cancelled);
+    o.insert(QStringLiteral("jobs-failed"), failed);
     o.insert(QStringLiteral("flink-version"), QStringLiteral("1.17.2"));
     o.insert(QStringLiteral("flink-commit"), QStringLiteral("c0027e5"));
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
@@ -474,7 +483,7 @@ Reply route(const http::request<http::string_body>& request, const JobStatusBoar
                      : Reply {http::status::not_found, errors(QStringLiteral("Not found: %1").arg(path))};
 
     if (is({"overview"}))
-        return {http::status::ok, clusterOverview(board.view())};
+        return {http::status::ok, clusterOverview(board.jobs())};
     if (is({"jobs", "overview"}))
         return {http::status::ok, jobsOverview(board, now)};
     if (is({"jobs"})) {

@@ -614,6 +614,11 @@ private Q_SLOTS:
         QCOMPARE(client.jobs()->size(), size_t(2));
         QCOMPARE(client.job(*jobId)->state, QStringLiteral("RUNNING"));
         QCOMPARE(client.job(kJobId)->state, QStringLiteral("RUNNING")); // the fake leaves the old one as it was
+        m_board->startJob(QStringLiteral("ab").repeated(16), kJobName);
+        m_board->setState(QStringLiteral("FINISHED"), nowMs());
+        const QJsonObject cluster = QJsonDocument::fromJson(fetch(QStringLiteral("/overview"))->body).object();
+        QCOMPARE(cluster.value(QStringLiteral("jobs-running")).toInt(), 2);
+        QCOMPARE(cluster.value(QStringLiteral("jobs-finished")).toInt(), 1);
         QCOMPARE(fetch(QStringLiteral("/jobs/") + *jobId + QStringLiteral("/checkpoints"))->status, 200);
         QCOMPARE(fetch(QStringLiteral("/jobs/") + kJobId + QStringLiteral("/checkpoints"))->status, 200);
 
