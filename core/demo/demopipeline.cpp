@@ -3,6 +3,7 @@
 #include "broker/broker.h"
 #include "demo/demosink.h"
 #include "demo/flinkrestserver.h"
+#include "demo/jobcheckpoint.h"
 #include "demo/jobstatusboard.h"
 
 #include <librdkafka/rdkafka.h>
@@ -24,8 +25,11 @@
 #include <condition_variable>
 #include <fstream>
 #include <future>
+#include <limits>
+#include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 namespace pw::demo {
@@ -47,13 +51,6 @@ std::int64_t nowMs()
 QString pathText(const fs::path& path)
 {
     return QString::fromStdString(path.string());
-}
-
-QString randomJobId()
-{
-    std::random_device device;
-    std::mt19937_64 random((std::uint64_t(device()) << 32) ^ device());
-    return QString::fromStdString(fmt::format("{:016x}{:016x}", random(), random()));
 }
 
 // librdkafka's own chatter (a broker connection dropped while the demo stops) is not the user's business.
@@ -115,7 +112,7 @@ Result<void> checkWritable(const fs::path& dir)
 }
 
 // Checkpoint ids go on across runs on one data directory, so a new run never overwrites the object of an earlier
-// checkpoint (a replay writes into old minutes too).
+// checkpoint.
 std::int64_t readCheckpointId(const fs::path& file)
 {
     std::ifstream in(file);
@@ -126,95 +123,73 @@ std::int64_t readCheckpointId(const fs::path& file)
 
 void writeCheckpointId(const fs::path& file, std::int64_t id)
 {
-    const fs::path temp = fs::path(file).concat(".tmp");
-    std::ofstream out(temp, std::ios::trunc);
-    out << id << '\n';
-    out.close();
-    std::error_code ec;
-    if (out)
-        fs::rename(temp, file, ec);
-    if (!out || ec)
+    if (!writeFileAtomically(file, QByteArray::number(qint64(id)) + '\n'))
         qCDebug(lcDemo).noquote() << "cannot record the demo checkpoint id in" << pathText(file);
 }
 
-// A minute goes to the sink once it has ended plus this long, for events still on their way.
-constexpr std::int64_t kGraceSeconds = 2;
+// Events may arrive this much out of order before their minute closes (the watermark's bound).
+constexpr std::int64_t kOutOfOrdernessMs = 2000;
+constexpr std::int64_t kNoWatermark = std::numeric_limits<std::int64_t>::min();
 
-struct PartitionOffset
-{
-    std::string topic;
-    std::int32_t partition = 0;
-    std::int64_t offset = 0;
-};
+// The one jar the demo's REST API lists: the demo job, run in process.
+const QString kJarId = QStringLiteral("5f0c2a9e-3b7d-4c1e-8a6f-2d9b4e7c1a30_pathwatch-demo-aggregate.jar");
+const QString kEntryClass = QStringLiteral("pathwatch.demo.AggregateJob");
 
-// The job's checkpointed state: the aggregates of the minutes still open, and the offsets they were counted up to.
-// A consumer that starts from those committed offsets starts from this state, as a Flink job restores its last
-// checkpoint.
-struct JobState
+// The partitions of the topic, from the cluster's metadata.
+Result<std::vector<std::int32_t>> topicPartitions(rd_kafka_t* rk, const std::string& topicName)
 {
-    Aggregates open;
-    std::vector<PartitionOffset> offsets;
-};
-
-JobState loadState(const fs::path& file)
-{
-    JobState state;
-    QFile in(pathText(file));
-    if (!in.open(QIODevice::ReadOnly))
-        return state; // first run
-    const QJsonObject object = QJsonDocument::fromJson(in.readAll()).object();
-    for (const auto& value : object.value(QStringLiteral("open")).toArray()) {
-        const QJsonObject row = value.toObject();
-        Aggregate& agg = state.open[{row.value(QStringLiteral("minute_ts")).toInteger(),
-            row.value(QStringLiteral("key")).toString().toStdString()}];
-        agg.events = row.value(QStringLiteral("events")).toInteger();
-        agg.total = row.value(QStringLiteral("total")).toDouble();
+    rd_kafka_topic_t* topic = rd_kafka_topic_new(rk, topicName.c_str(), nullptr);
+    const rd_kafka_metadata_t* metadata = nullptr;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, topic, &metadata, 5000);
+    std::vector<std::int32_t> partitions;
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (int t = 0; t < metadata->topic_cnt; ++t) {
+            if (metadata->topics[t].err != RD_KAFKA_RESP_ERR_NO_ERROR)
+                err = metadata->topics[t].err;
+            for (int p = 0; p < metadata->topics[t].partition_cnt; ++p)
+                partitions.push_back(metadata->topics[t].partitions[p].id);
+        }
+        rd_kafka_metadata_destroy(metadata);
     }
-    for (const auto& value : object.value(QStringLiteral("offsets")).toArray()) {
-        const QJsonObject o = value.toObject();
-        state.offsets.push_back({o.value(QStringLiteral("topic")).toString().toStdString(),
-            std::int32_t(o.value(QStringLiteral("partition")).toInt()), o.value(QStringLiteral("offset")).toInteger()});
-    }
-    return state;
+    rd_kafka_topic_destroy(topic);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return fail(Error::Code::Protocol,
+            QStringLiteral("the demo job cannot read the partitions of %1: %2")
+                .arg(QString::fromStdString(topicName), QString::fromUtf8(rd_kafka_err2str(err))));
+    if (partitions.empty())
+        return fail(Error::Code::NotFound,
+            QStringLiteral("the topic %1 has no partitions").arg(QString::fromStdString(topicName)));
+    std::sort(partitions.begin(), partitions.end());
+    return partitions;
 }
 
-// Writes the state under a temporary name; it replaces the previous state only once its offsets are committed, so
-// the state on disk always goes with the committed offsets.
-Result<std::int64_t> writeStateTemp(const fs::path& temp, std::int64_t checkpointId, const JobState& state)
+// Where a job without state starts: the group's committed offsets, or the log start where the group has none (as
+// Flink's committedOffsets(OffsetResetStrategy.EARLIEST)).
+Result<std::map<std::int32_t, std::int64_t>> groupStartOffsets(
+    rd_kafka_t* consumer, const std::string& topic, const std::vector<std::int32_t>& partitions)
 {
-    QJsonArray rows;
-    for (const auto& [id, agg] : state.open)
-        rows.append(QJsonObject {{QStringLiteral("minute_ts"), qint64(id.first)},
-            {QStringLiteral("key"), QString::fromStdString(id.second)}, {QStringLiteral("events"), qint64(agg.events)},
-            {QStringLiteral("total"), agg.total}});
-    QJsonArray offsets;
-    for (const auto& o : state.offsets)
-        offsets.append(QJsonObject {{QStringLiteral("topic"), QString::fromStdString(o.topic)},
-            {QStringLiteral("partition"), o.partition}, {QStringLiteral("offset"), qint64(o.offset)}});
-    const QByteArray bytes = QJsonDocument(
-        QJsonObject {{QStringLiteral("checkpoint"), qint64(checkpointId)}, {QStringLiteral("open"), rows},
-            {QStringLiteral("offsets"),
-                offsets}}).toJson(QJsonDocument::Compact);
-    QFile out(pathText(temp));
-    if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate) || out.write(bytes) != bytes.size() || !out.flush())
-        return fail(Error::Code::Io,
-            QStringLiteral("cannot write the checkpoint state %1: %2").arg(pathText(temp), out.errorString()));
-    return std::int64_t(bytes.size());
-}
-
-// Where the consumer has read to, on the partitions it has consumed from.
-Result<std::vector<PartitionOffset>> positions(rd_kafka_t* consumer)
-{
-    rd_kafka_topic_partition_list_t* assignment = nullptr;
-    if (rd_kafka_resp_err_t err = rd_kafka_assignment(consumer, &assignment); err != RD_KAFKA_RESP_ERR_NO_ERROR)
-        return fail(Error::Code::Protocol, QString::fromUtf8(rd_kafka_err2str(err)));
-    rd_kafka_position(consumer, assignment);
-    std::vector<PartitionOffset> result;
-    for (int i = 0; i < assignment->cnt; ++i)
-        if (assignment->elems[i].offset >= 0)
-            result.push_back({assignment->elems[i].topic, assignment->elems[i].partition, assignment->elems[i].offset});
-    rd_kafka_topic_partition_list_destroy(assignment);
-    return result;
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(int(partitions.size()));
+    for (std::int32_t p : partitions)
+        rd_kafka_topic_partition_list_add(list, topic.c_str(), p);
+    rd_kafka_resp_err_t err = rd_kafka_committed(consumer, list, 5000);
+    std::map<std::int32_t, std::int64_t> offsets;
+    for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < list->cnt; ++i) {
+        std::int64_t offset = list->elems[i].offset;
+        if (offset < 0) {
+            std::int64_t low = 0;
+            std::int64_t high = 0;
+            err = rd_kafka_query_watermark_offsets(
+                consumer, topic.c_str(), list->elems[i].partition, &low, &high, 5000);
+            offset = low;
+        }
+        offsets[list->elems[i].partition] = offset;
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return fail(Error::Code::Protocol,
+            QStringLiteral("the demo job cannot read its group's committed offsets: %1")
+                .arg(QString::fromUtf8(rd_kafka_err2str(err))));
+    return offsets;
 }
 
 Result<void> commitOffsets(rd_kafka_t* consumer, const std::vector<PartitionOffset>& offsets)
@@ -233,26 +208,146 @@ Result<void> commitOffsets(rd_kafka_t* consumer, const std::vector<PartitionOffs
     return {};
 }
 
-// False when the group's committed offsets are no longer those of the state, e.g. after a replay rewound them;
-// that state would count the replayed events twice.
-bool stateMatchesCommitted(rd_kafka_t* consumer, const std::vector<PartitionOffset>& offsets)
+// The job's keyed state between checkpoints: one-minute tumbling windows per key in event time, closed by a
+// watermark, and kept after they are emitted for the allowed lateness, so a late event re-emits its minute whole.
+struct WindowState
 {
-    if (offsets.empty())
-        return true;
-    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(int(offsets.size()));
-    for (const auto& o : offsets)
-        rd_kafka_topic_partition_list_add(list, o.topic.c_str(), o.partition);
-    bool same = true;
-    if (rd_kafka_committed(consumer, list, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR)
-        for (int i = 0; i < list->cnt; ++i)
-            same = same && list->elems[i].offset == offsets[std::size_t(i)].offset;
-    rd_kafka_topic_partition_list_destroy(list);
-    return same;
+    Aggregates open;
+    Aggregates emitted;
+    std::set<std::int64_t> dirtyMinutes; // emitted minutes changed by late events since the last checkpoint
+    std::map<std::int32_t, std::int64_t> positions; // next offset per partition
+    struct Clock
+    {
+        std::int64_t maxEventMs = kNoWatermark;
+        bool idle = false; // caught up with the log: it does not hold the watermark back
+    };
+    std::map<std::int32_t, Clock> clocks;
+    std::int64_t watermarkMs = kNoWatermark;
+    std::int64_t lateRecordsDropped = 0;
+    std::int64_t latenessMs = 0;
+    QString jobId;
+
+    static std::int64_t endMs(std::int64_t minuteTs) { return (minuteTs + 60) * 1000; }
+
+    bool minuteEmitted(std::int64_t minute) const
+    {
+        const auto it = emitted.lower_bound({minute, std::string()});
+        return it != emitted.end() && it->first.first == minute;
+    }
+
+    void add(std::int64_t eventMs, const std::string& key, double value)
+    {
+        const std::int64_t minute = eventMs / 60000 * 60;
+        if (watermarkMs != kNoWatermark && endMs(minute) + latenessMs <= watermarkMs) {
+            ++lateRecordsDropped; // as Flink drops a record later than the allowed lateness
+            return;
+        }
+        Aggregate* agg = nullptr;
+        if (minuteEmitted(minute)) {
+            agg = &emitted[{minute, key}];
+            dirtyMinutes.insert(minute);
+        } else {
+            agg = &open[{minute, key}];
+        }
+        agg->events += 1;
+        agg->total += value;
+    }
+
+    void advanceWatermark(std::int64_t nowMs)
+    {
+        std::int64_t candidate = std::numeric_limits<std::int64_t>::max();
+        bool active = false;
+        for (const auto& [partition, clock] : clocks)
+            if (!clock.idle) {
+                candidate = std::min(candidate, clock.maxEventMs);
+                active = true;
+            }
+        if (!active)
+            candidate = nowMs; // every partition is caught up: event time is now
+        if (candidate == kNoWatermark)
+            return; // a partition has not been read yet
+        watermarkMs = std::max(watermarkMs, candidate - kOutOfOrdernessMs);
+    }
+
+    // The minutes to write now, whole: those the watermark closed and those late events changed. `drain` closes all.
+    Aggregates due(bool drain) const
+    {
+        Aggregates rows;
+        for (const auto& [id, agg] : open)
+            if (drain || (watermarkMs != kNoWatermark && endMs(id.first) <= watermarkMs))
+                rows.insert({id, agg});
+        for (std::int64_t minute : dirtyMinutes)
+            for (auto it = emitted.lower_bound({minute, std::string()});
+                 it != emitted.end() && it->first.first == minute; ++it)
+                rows.insert(*it);
+        return rows;
+    }
+
+    Aggregates openAfter(const Aggregates& due) const
+    {
+        Aggregates rest;
+        for (const auto& entry : open)
+            if (!due.contains(entry.first))
+                rest.insert(entry);
+        return rest;
+    }
+
+    // After the sink took `written`: they are emitted, and what the allowed lateness no longer covers is let go.
+    void markWritten(const Aggregates& written)
+    {
+        for (const auto& [id, agg] : written) {
+            open.erase(id);
+            emitted[id] = agg;
+        }
+        dirtyMinutes.clear();
+        if (watermarkMs == kNoWatermark)
+            return;
+        for (auto it = emitted.begin(); it != emitted.end();)
+            it = endMs(it->first.first) + latenessMs <= watermarkMs ? emitted.erase(it) : std::next(it);
+    }
+};
+
+QString randomHex(int digits)
+{
+    std::random_device device;
+    std::mt19937_64 random((std::uint64_t(device()) << 32) ^ device());
+    QString text;
+    while (text.size() < digits)
+        text += QString::fromStdString(fmt::format("{:016x}", random()));
+    return text.left(digits);
+}
+
+// What a job starts from when it has no checkpoint of its own: a savepoint, or (empty) the group's offsets.
+struct JobRecord
+{
+    QString jobId;
+    QString savepoint;
+    bool finished = false;
+};
+
+JobRecord readJobRecord(const fs::path& file)
+{
+    QFile in(pathText(file));
+    if (!in.open(QIODevice::ReadOnly))
+        return {};
+    const QJsonObject o = QJsonDocument::fromJson(in.readAll()).object();
+    return {o.value(QStringLiteral("jid")).toString(), o.value(QStringLiteral("savepoint")).toString(),
+        o.value(QStringLiteral("finished")).toBool()};
+}
+
+void writeJobRecord(const fs::path& file, const JobRecord& record)
+{
+    const QByteArray bytes = QJsonDocument(
+        QJsonObject {{QStringLiteral("jid"), record.jobId}, {QStringLiteral("savepoint"), record.savepoint},
+            {QStringLiteral("finished"), record.finished}})
+                                 .toJson(QJsonDocument::Compact);
+    if (auto written = writeFileAtomically(file, bytes); !written)
+        qCWarning(lcDemo).noquote() << written.error().toString();
 }
 
 } // namespace
 
-struct DemoPipeline::Private
+struct DemoPipeline::Private : JobControl
 {
     DemoOptions options;
     DemoEndpoints endpoints;
@@ -263,7 +358,8 @@ struct DemoPipeline::Private
     std::thread producerThread;
     std::thread jobThread;
 
-    // Guards `sink` and is what idle threads wait on; `wake` fires on stop and on every drill change.
+    // Guards `sink`, the job fields below, and is what idle threads wait on; `wake` fires on stop, on every drill
+    // change and on every REST request for the job.
     std::mutex mutex;
     std::condition_variable wake;
     std::atomic<bool> stopping {false};
@@ -271,10 +367,34 @@ struct DemoPipeline::Private
     std::array<std::atomic<bool>, kDrillCount> drills {};
     DemoSink* sink = nullptr; // owned by the job thread
 
+    enum class Phase
+    {
+        Running, // running or about to: it takes a stop
+        Canceled, // by the stop-job drill; it resumes from its latest checkpoint when the drill ends
+        Finished, // stopped with a savepoint; only a jar run starts a job again
+    };
+    JobRecord job; // the current job
+    Phase phase = Phase::Running;
+    bool newJob = false; // a jar run made `job` a new job the job thread has not started yet
+    struct PendingStop
+    {
+        QString triggerId;
+        fs::path targetDirectory;
+        bool drain = false;
+    };
+    std::optional<PendingStop> pendingStop;
+    std::atomic<bool> stopRequested {false};
+
     std::mutex stopMutex;
     bool stopped = false;
+    const std::int64_t jarUploadedMs = nowMs();
 
     bool drillOn(Drill drill) const { return drills[std::size_t(drill)].load(); }
+    fs::path jobRecordFile() const { return options.dataDir / "job" / "current.json"; }
+    fs::path checkpointDirectory(const QString& jobId) const
+    {
+        return options.dataDir / "checkpoints" / jobId.toStdString();
+    }
 
     Result<void> startBroker();
     Result<void> startProducer();
@@ -285,9 +405,28 @@ struct DemoPipeline::Private
     void produce();
     void produceHistory(std::mt19937_64& random, int keys);
     void runJob(std::promise<Result<std::uint16_t>> ready);
-    Result<rd_kafka_t*> subscribe();
-    void consume(rd_kafka_t* consumer, Aggregates& pending, std::int64_t& checkpointId);
-    void checkpoint(rd_kafka_t* consumer, Aggregates& pending, std::int64_t id);
+
+    enum class Outcome
+    {
+        Stopping, // the pipeline stops
+        Canceled, // the stop-job drill
+        Finished, // stopped with a savepoint
+        Failed, // could not start (restore, Kafka); tried again
+    };
+    Outcome runOnce(const JobRecord& record, std::int64_t& checkpointId);
+    Result<rd_kafka_t*> assign(WindowState& state, const std::optional<JobSnapshot>& restored);
+    Outcome consume(rd_kafka_t* consumer, WindowState& state, CheckpointStore& store, std::int64_t& checkpointId);
+    /// Emits what is due to the sink and returns the snapshot of the state after it (not yet stored anywhere).
+    Result<JobSnapshot> emitDue(std::int64_t id, WindowState& state, bool drain, bool savepoint);
+    void checkpoint(rd_kafka_t* consumer, WindowState& state, CheckpointStore& store, std::int64_t id);
+    bool savepointAndStop(rd_kafka_t* consumer, WindowState& state, std::int64_t id, const PendingStop& stop);
+    void failPendingStop(const QString& why);
+
+    // JobControl, called on the REST server's thread.
+    Result<QString> stopWithSavepoint(const StopRequest& request) override;
+    Result<QString> runJar(const RunRequest& request) override;
+    std::vector<JarInfo> jars() const override;
+
     /// Sleeps up to `duration`; false when woken because the pipeline is stopping.
     bool pause(std::chrono::milliseconds duration)
     {
@@ -461,97 +600,174 @@ void DemoPipeline::Private::produce()
     }
 }
 
-Result<rd_kafka_t*> DemoPipeline::Private::subscribe()
+Result<rd_kafka_t*> DemoPipeline::Private::assign(WindowState& state, const std::optional<JobSnapshot>& restored)
 {
     auto rk = newClient(RD_KAFKA_CONSUMER,
         {
             {"bootstrap.servers", endpoints.bootstrapServers},
             {"client.id", "pathwatch-demo-job"},
+            // Only for committing offsets (monitoring) and reading them when starting without state: the job
+            // assigns its partitions itself and never joins the group, like Flink's Kafka source.
             {"group.id", endpoints.group},
-            // Offsets are committed by checkpoints only, like Flink's Kafka source.
             {"enable.auto.commit", "false"},
             {"enable.auto.offset.store", "false"},
             {"auto.offset.reset", "earliest"},
-            {"session.timeout.ms", "10000"},
-            {"heartbeat.interval.ms", "1000"},
+            {"enable.partition.eof", "true"},
         });
     if (!rk)
         return std::unexpected(rk.error());
-    rd_kafka_poll_set_consumer(*rk);
-    rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(topics, endpoints.topic.c_str(), RD_KAFKA_PARTITION_UA);
-    const rd_kafka_resp_err_t err = rd_kafka_subscribe(*rk, topics);
-    rd_kafka_topic_partition_list_destroy(topics);
+    rd_kafka_t* consumer = *rk;
+    rd_kafka_poll_set_consumer(consumer);
+    auto partitions = topicPartitions(consumer, endpoints.topic);
+    std::map<std::int32_t, std::int64_t> start;
+    if (partitions) {
+        std::vector<std::int32_t> withoutState;
+        for (std::int32_t p : *partitions) {
+            const auto it = restored
+                ? std::find_if(restored->offsets.begin(), restored->offsets.end(),
+                    [&](const PartitionOffset& o) { return o.partition == p && o.topic == endpoints.topic; })
+                : std::vector<PartitionOffset>::const_iterator {};
+            if (restored && it != restored->offsets.end())
+                start[p] = it->offset;
+            else
+                withoutState.push_back(p);
+        }
+        if (!withoutState.empty()) {
+            auto fromGroup = groupStartOffsets(consumer, endpoints.topic, withoutState);
+            if (!fromGroup)
+                partitions = std::unexpected(fromGroup.error());
+            else
+                start.merge(*fromGroup);
+        }
+    }
+    if (!partitions) {
+        rd_kafka_destroy(consumer);
+        return std::unexpected(partitions.error());
+    }
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(int(start.size()));
+    for (const auto& [partition, offset] : start) {
+        rd_kafka_topic_partition_list_add(list, endpoints.topic.c_str(), partition)->offset = offset;
+        state.positions[partition] = offset;
+        state.clocks[partition] = {};
+    }
+    const rd_kafka_resp_err_t err = rd_kafka_assign(consumer, list);
+    rd_kafka_topic_partition_list_destroy(list);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        rd_kafka_destroy(*rk);
+        rd_kafka_destroy(consumer);
         return fail(Error::Code::Protocol,
-            QStringLiteral("the demo job cannot subscribe to %1: %2")
+            QStringLiteral("the demo job cannot assign the partitions of %1: %2")
                 .arg(QString::fromStdString(endpoints.topic), QString::fromUtf8(rd_kafka_err2str(err))));
     }
-    return *rk;
+    return consumer;
 }
 
-void DemoPipeline::Private::checkpoint(rd_kafka_t* consumer, Aggregates& pending, std::int64_t id)
+Result<JobSnapshot> DemoPipeline::Private::emitDue(std::int64_t id, WindowState& state, bool drain, bool savepoint)
+{
+    state.advanceWatermark(nowMs());
+    const Aggregates due = state.due(drain);
+    const Aggregates stillOpen = state.openAfter(due);
+    auto committed = sink->commit(id, due, stillOpen);
+    if (!committed)
+        return std::unexpected(committed.error()); // the state is unchanged: the next checkpoint writes it all
+    state.markWritten(due);
+    JobSnapshot snapshot;
+    snapshot.checkpointId = id;
+    snapshot.jobId = state.jobId;
+    snapshot.savepoint = savepoint;
+    snapshot.watermarkMs = state.watermarkMs == kNoWatermark ? 0 : state.watermarkMs;
+    snapshot.open = state.open;
+    snapshot.emitted = state.emitted;
+    snapshot.lateRecordsDropped = state.lateRecordsDropped;
+    for (const auto& [partition, offset] : state.positions)
+        snapshot.offsets.push_back({endpoints.topic, partition, offset});
+    return snapshot;
+}
+
+void DemoPipeline::Private::checkpoint(
+    rd_kafka_t* consumer, WindowState& state, CheckpointStore& store, std::int64_t id)
 {
     writeCheckpointId(options.dataDir / "last-checkpoint-id", id);
     board->checkpointTriggered(id, nowMs());
-    const std::int64_t lastClosedMinute = nowMs() / 1000 - 60 - kGraceSeconds;
-    Aggregates closed;
-    for (auto it = pending.begin(); it != pending.end() && it->first.first <= lastClosedMinute; ++it)
-        closed.insert(*it);
-    const Aggregates open(pending.lower_bound({lastClosedMinute + 1, std::string()}), pending.end());
-    auto committed = sink->commit(id, closed, open);
-    if (!committed) {
-        // The rows stay pending and the offsets uncommitted: the next checkpoint carries both.
-        board->checkpointFailed(id, nowMs(), committed.error().message);
+    auto snapshot = emitDue(id, state, false, false);
+    if (!snapshot) {
+        board->checkpointFailed(id, nowMs(), snapshot.error().message);
         return;
     }
-    // The sink has these rows now; whatever happens to the offsets, sending them again would count them twice.
-    pending.erase(pending.begin(), pending.lower_bound({lastClosedMinute + 1, std::string()}));
-
-    auto consumed = positions(consumer);
-    if (!consumed) {
-        board->checkpointFailed(
-            id, nowMs(), QStringLiteral("reading the consumer's positions failed: ") + consumed.error().message);
+    // What the sink took is whole minutes: should this checkpoint not be stored, the previous one restores the
+    // state before them and the same minutes are written again, identical.
+    auto stored = store.write(*snapshot);
+    if (!stored) {
+        board->checkpointFailed(id, nowMs(), stored.error().message);
         return;
     }
-    const fs::path stateFile = options.dataDir / "job-state.json";
-    const fs::path stateTemp = options.dataDir / ".job-state.json.tmp";
-    auto stateSize = writeStateTemp(stateTemp, id, JobState {pending, *consumed});
-    if (!stateSize) {
-        board->checkpointFailed(id, nowMs(), stateSize.error().message);
-        return;
-    }
-    QString failure;
-    if (auto done = commitOffsets(consumer, *consumed); !done) {
-        failure = QStringLiteral("committing the consumed offsets failed: ") + done.error().message;
-    } else {
-        std::error_code ec;
-        fs::rename(stateTemp, stateFile, ec);
-        if (ec)
-            failure = QStringLiteral("cannot replace the checkpoint state %1: %2")
-                          .arg(pathText(stateFile), QString::fromStdString(ec.message()));
-    }
-    if (!failure.isEmpty()) {
-        std::error_code ec;
-        fs::remove(stateTemp, ec);
-        board->checkpointFailed(id, nowMs(), failure);
-    } else {
-        board->checkpointCompleted(id, nowMs(), *stateSize);
-    }
+    // For monitoring only, as Flink's Kafka source does on checkpoint completion: the job restores from its own
+    // checkpoints, so a failed commit does not fail the checkpoint.
+    if (auto done = commitOffsets(consumer, snapshot->offsets); !done)
+        qCWarning(lcDemo).noquote() << "the demo job could not commit its offsets to its group:"
+                                    << done.error().message;
+    std::error_code ec;
+    board->checkpointCompleted(id, nowMs(), std::int64_t(fs::file_size(*stored, ec)));
 }
 
-void DemoPipeline::Private::consume(rd_kafka_t* consumer, Aggregates& pending, std::int64_t& checkpointId)
+bool DemoPipeline::Private::savepointAndStop(
+    rd_kafka_t* consumer, WindowState& state, std::int64_t id, const PendingStop& stop)
+{
+    writeCheckpointId(options.dataDir / "last-checkpoint-id", id);
+    board->checkpointTriggered(id, nowMs(), true);
+    auto snapshot = emitDue(id, state, stop.drain, true);
+    Result<QString> location = snapshot ? writeSavepoint(stop.targetDirectory, *snapshot)
+                                        : Result<QString>(std::unexpected(snapshot.error()));
+    if (!location) {
+        // As in Flink, a failed stop-with-savepoint leaves the job running.
+        board->checkpointFailed(id, nowMs(), location.error().message);
+        board->failTrigger(stop.triggerId, location.error().message);
+        return false;
+    }
+    if (auto done = commitOffsets(consumer, snapshot->offsets); !done)
+        qCWarning(lcDemo).noquote() << "the demo job could not commit its offsets to its group:"
+                                    << done.error().message;
+    board->checkpointCompleted(id, nowMs(), std::int64_t(encodeSnapshot(*snapshot).size()), *location);
+    board->completeTrigger(stop.triggerId, *location);
+    return true;
+}
+
+void DemoPipeline::Private::failPendingStop(const QString& why)
+{
+    std::lock_guard lock(mutex);
+    if (pendingStop)
+        board->failTrigger(pendingStop->triggerId, why);
+    pendingStop.reset();
+    stopRequested = false;
+}
+
+DemoPipeline::Private::Outcome DemoPipeline::Private::consume(
+    rd_kafka_t* consumer, WindowState& state, CheckpointStore& store, std::int64_t& checkpointId)
 {
     const auto interval = std::max<std::chrono::milliseconds>(options.checkpointInterval, 100ms);
     auto nextCheckpoint = std::chrono::steady_clock::now() + interval;
     while (!stopping && !drillOn(Drill::StopJob)) {
+        if (stopRequested) {
+            std::optional<PendingStop> stop;
+            {
+                std::lock_guard lock(mutex);
+                stop = pendingStop;
+            }
+            const bool done = stop && savepointAndStop(consumer, state, ++checkpointId, *stop);
+            {
+                std::lock_guard lock(mutex);
+                pendingStop.reset();
+                stopRequested = false;
+            }
+            if (done)
+                return Outcome::Finished;
+        }
         const auto untilCheckpoint
             = std::chrono::duration_cast<std::chrono::milliseconds>(nextCheckpoint - std::chrono::steady_clock::now());
         // Short enough that a stop or a drill is noticed promptly, without a busy loop.
         const auto timeout = std::clamp<std::chrono::milliseconds>(untilCheckpoint, 0ms, 100ms);
         if (rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, int(timeout.count()))) {
             if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                state.positions[message->partition] = message->offset + 1;
                 const QJsonObject event = QJsonDocument::fromJson(
                     QByteArray::fromRawData(static_cast<const char*>(message->payload), qsizetype(message->len)))
                                               .object();
@@ -564,23 +780,76 @@ void DemoPipeline::Private::consume(rd_kafka_t* consumer, Aggregates& pending, s
                     : rd_kafka_message_timestamp(message, nullptr);
                 const QString key = event.value(QStringLiteral("key")).toString();
                 if (ts >= 0 && !key.isEmpty() && key.size() <= 256) {
-                    Aggregate& agg = pending[{ts / 60000 * 60, key.toStdString()}];
-                    agg.events += 1;
-                    agg.total += event.value(QStringLiteral("value")).toDouble();
+                    auto& clock = state.clocks[message->partition];
+                    clock.idle = false;
+                    clock.maxEventMs = std::max(clock.maxEventMs, ts);
+                    state.add(ts, key.toStdString(), event.value(QStringLiteral("value")).toDouble());
                 } else {
                     qCDebug(lcDemo) << "demo job skips a malformed event at offset" << message->offset;
                 }
-            } else if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            } else if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                state.clocks[message->partition].idle = true;
+            } else {
                 qCDebug(lcDemo) << "demo job:" << rd_kafka_message_errstr(message);
             }
             rd_kafka_message_destroy(message);
         }
         if (std::chrono::steady_clock::now() >= nextCheckpoint) {
-            checkpoint(consumer, pending, ++checkpointId);
+            checkpoint(consumer, state, store, ++checkpointId);
             // A slow commit delays the next checkpoint instead of triggering a queue of them.
             nextCheckpoint = std::max(nextCheckpoint + interval, std::chrono::steady_clock::now());
         }
     }
+    return stopping ? Outcome::Stopping : Outcome::Canceled;
+}
+
+DemoPipeline::Private::Outcome DemoPipeline::Private::runOnce(const JobRecord& record, std::int64_t& checkpointId)
+{
+    // A job restores its own latest checkpoint (a restart, or the drill ending); only a job that has none starts
+    // from what it was started with: a savepoint, or the group's committed offsets.
+    CheckpointStore store(checkpointDirectory(record.jobId), 2);
+    std::optional<JobSnapshot> restored;
+    std::optional<RestoredCheckpoint> restoredFrom;
+    if (auto latest = store.latest()) {
+        for (const QString& skipped : latest->skipped)
+            qCWarning(lcDemo).noquote() << "the demo job skips a damaged checkpoint:" << skipped;
+        restoredFrom = RestoredCheckpoint {
+            latest->snapshot.checkpointId, nowMs(), false, QStringLiteral("file:") + pathText(latest->file)};
+        restored = std::move(latest->snapshot);
+    } else if (!record.savepoint.isEmpty()) {
+        auto savepoint = readSavepoint(record.savepoint);
+        if (!savepoint) {
+            qCWarning(lcDemo).noquote() << savepoint.error().toString();
+            return Outcome::Failed;
+        }
+        restoredFrom = RestoredCheckpoint {savepoint->checkpointId, nowMs(), true, record.savepoint};
+        restored = std::move(*savepoint);
+    } else if (auto damaged = store.files(); !damaged.empty()) {
+        qCWarning(lcDemo).noquote() << "no checkpoint of the demo job can be read; it starts from its group's offsets";
+    }
+
+    WindowState state;
+    state.jobId = record.jobId;
+    state.latenessMs = std::chrono::duration_cast<std::chrono::milliseconds>(options.allowedLateness).count();
+    if (restored) {
+        state.open = restored->open;
+        state.emitted = restored->emitted;
+        state.watermarkMs = restored->watermarkMs > 0 ? restored->watermarkMs : kNoWatermark;
+        state.lateRecordsDropped = restored->lateRecordsDropped;
+        checkpointId = std::max(checkpointId, restored->checkpointId);
+    }
+    auto consumer = assign(state, restored);
+    if (!consumer) {
+        qCWarning(lcDemo).noquote() << consumer.error().toString();
+        return Outcome::Failed;
+    }
+    if (restoredFrom)
+        board->setRestored(*restoredFrom);
+    board->setState(QStringLiteral("RUNNING"), nowMs());
+    const Outcome outcome = consume(*consumer, state, store, checkpointId);
+    rd_kafka_consumer_close(*consumer);
+    rd_kafka_destroy(*consumer);
+    return outcome;
 }
 
 void DemoPipeline::Private::runJob(std::promise<Result<std::uint16_t>> ready)
@@ -606,43 +875,124 @@ void DemoPipeline::Private::runJob(std::promise<Result<std::uint16_t>> ready)
     }
     ready.set_value(sink->metricsPort());
 
-    Aggregates pending;
     std::int64_t checkpointId = readCheckpointId(options.dataDir / "last-checkpoint-id");
     while (!stopping) {
-        if (drillOn(Drill::StopJob)) {
-            board->setState(QStringLiteral("CANCELED"), nowMs());
+        JobRecord record;
+        {
             std::unique_lock lock(mutex);
-            wake.wait(lock, [this] { return stopping || !drillOn(Drill::StopJob); });
-            continue;
+            if (phase == Phase::Finished && !newJob) {
+                wake.wait(lock, [this] { return stopping || newJob; });
+                continue;
+            }
+            if (newJob) {
+                newJob = false;
+                phase = Phase::Running;
+                // Only the current job restores from checkpoints: the ones of earlier jobs go, as Flink discards
+                // a finished job's checkpoints.
+                std::error_code ec;
+                for (const auto& entry : fs::directory_iterator(options.dataDir / "checkpoints", ec))
+                    if (entry.path().filename() != job.jobId.toStdString())
+                        fs::remove_all(entry.path(), ec);
+            }
+            if (drillOn(Drill::StopJob)) {
+                phase = Phase::Canceled;
+                lock.unlock();
+                failPendingStop(QStringLiteral("Job %1 was canceled before its savepoint").arg(job.jobId));
+                board->setState(QStringLiteral("CANCELED"), nowMs());
+                lock.lock();
+                wake.wait(lock, [this] { return stopping || newJob || !drillOn(Drill::StopJob); });
+                continue;
+            }
+            phase = Phase::Running;
+            record = job;
         }
-        auto consumer = subscribe();
-        if (!consumer) {
-            qCWarning(lcDemo).noquote() << consumer.error().toString();
+        const Outcome outcome = runOnce(record, checkpointId);
+        failPendingStop(QStringLiteral("Job %1 stopped before its savepoint completed").arg(record.jobId));
+        if (outcome == Outcome::Finished) {
+            board->setState(QStringLiteral("FINISHED"), nowMs());
+            std::lock_guard lock(mutex);
+            if (!newJob && job.jobId == record.jobId) {
+                phase = Phase::Finished;
+                job.finished = true;
+                writeJobRecord(jobRecordFile(), job);
+            }
+        } else if (outcome == Outcome::Failed) {
             board->setState(QStringLiteral("FAILED"), nowMs());
-            pause(1s);
-            continue;
+            pause(1s); // Flink's fixed-delay restart strategy
         }
-        JobState state = loadState(options.dataDir / "job-state.json");
-        if (!stateMatchesCommitted(*consumer, state.offsets)) {
-            qCInfo(lcDemo) << "the demo group's committed offsets moved since the last checkpoint: starting the job "
-                              "without its state";
-            state.open.clear();
-        }
-        pending = std::move(state.open);
-        board->setState(QStringLiteral("RUNNING"), nowMs());
-        consume(*consumer, pending, checkpointId);
-        // Leaves the group, so a fresh consumer (or a replay) can take the partitions over at once.
-        rd_kafka_consumer_close(*consumer);
-        rd_kafka_destroy(*consumer);
-        // What the last completed checkpoint did not cover is read again from Kafka by the next consumer.
-        pending.clear();
     }
-    board->setState(QStringLiteral("CANCELED"), nowMs());
+    if (board->view().state != QLatin1String("FINISHED"))
+        board->setState(QStringLiteral("CANCELED"), nowMs());
     {
         std::lock_guard lock(mutex);
         sink = nullptr;
     }
     ownedSink.reset(); // on this thread: its database connection belongs to it
+}
+
+Result<QString> DemoPipeline::Private::stopWithSavepoint(const StopRequest& request)
+{
+    std::lock_guard lock(mutex);
+    if (request.jobId != job.jobId || phase != Phase::Running || newJob || stopping) {
+        const auto known = board->job(request.jobId);
+        return fail(Error::Code::Refused,
+            QStringLiteral("Job %1 is not running (%2): it cannot be stopped with a savepoint")
+                .arg(request.jobId, known ? known->state : QStringLiteral("unknown")));
+    }
+    if (pendingStop)
+        return fail(Error::Code::Refused,
+            QStringLiteral("A stop with savepoint of job %1 is already in progress").arg(request.jobId));
+    const QString triggerId = randomHex(32);
+    board->addTrigger(triggerId, request.jobId);
+    pendingStop = PendingStop {triggerId,
+        request.targetDirectory.isEmpty() ? options.dataDir / "savepoints"
+                                          : fs::path(request.targetDirectory.toStdString()),
+        request.drain};
+    stopRequested = true;
+    wake.notify_all();
+    return triggerId;
+}
+
+Result<QString> DemoPipeline::Private::runJar(const RunRequest& request)
+{
+    if (request.jarId != kJarId)
+        return fail(Error::Code::NotFound, QStringLiteral("Jar file %1 does not exist").arg(request.jarId));
+    // The job takes its topic and group as arguments; the demo's are fixed, so other values are a mistake.
+    for (qsizetype i = 0; i < request.programArgs.size(); ++i) {
+        const QString& name = request.programArgs[i];
+        const std::string* expected = name == QLatin1String("--topic") ? &endpoints.topic
+            : name == QLatin1String("--group")                         ? &endpoints.group
+                                                                       : nullptr;
+        if (!expected)
+            return fail(Error::Code::Config,
+                QStringLiteral("Unknown program argument %1 (the demo job takes --topic and --group)").arg(name));
+        if (i + 1 >= request.programArgs.size() || request.programArgs[i + 1].toStdString() != *expected)
+            return fail(Error::Code::Config,
+                QStringLiteral("The demo job reads %1 %2").arg(name, QString::fromStdString(*expected)));
+        ++i;
+    }
+    if (!request.savepointPath.isEmpty())
+        if (auto savepoint = readSavepoint(request.savepointPath); !savepoint)
+            return fail(Error::Code::Generic,
+                QStringLiteral("Could not restore the job from savepoint %1: %2")
+                    .arg(request.savepointPath, savepoint.error().message));
+    std::lock_guard lock(mutex);
+    if (phase == Phase::Running || newJob)
+        return fail(Error::Code::Refused,
+            QStringLiteral("Job %1 is still running: stop it before starting the jar again").arg(job.jobId));
+    job = JobRecord {randomHex(32), request.savepointPath, false};
+    writeJobRecord(jobRecordFile(), job);
+    board->startJob(job.jobId, QString::fromStdString(endpoints.jobName));
+    newJob = true;
+    // The operator has taken the job over: a stop-job drill still on would keep the new job from running.
+    drills[std::size_t(Drill::StopJob)] = false;
+    wake.notify_all();
+    return job.jobId;
+}
+
+std::vector<JarInfo> DemoPipeline::Private::jars() const
+{
+    return {{kJarId, QStringLiteral("pathwatch-demo-aggregate.jar"), kEntryClass, jarUploadedMs}};
 }
 
 Result<void> DemoPipeline::Private::startJob()
@@ -663,11 +1013,11 @@ Result<void> DemoPipeline::Private::startRest()
     FlinkRestServer::Options restOptions;
     restOptions.host = options.host;
     restOptions.port = options.restPort;
-    auto started = FlinkRestServer::start(restOptions, *board);
+    auto started = FlinkRestServer::start(restOptions, *board, this);
     if (!started && options.restPort != 0) {
         qCInfo(lcDemo).noquote() << "demo REST port unavailable, using a free one:" << started.error().toString();
         restOptions.port = 0;
-        started = FlinkRestServer::start(restOptions, *board);
+        started = FlinkRestServer::start(restOptions, *board, this);
     }
     if (!started) {
         Error error = started.error();
@@ -696,14 +1046,27 @@ Result<std::unique_ptr<DemoPipeline>> DemoPipeline::start(const DemoOptions& opt
         return std::unexpected(writable.error());
 
     // The data directory holds broker/ (the Kafka log), objects/ (the object store), serving.sqlite, and the job's
-    // job-state.json and last-checkpoint-id; all of it survives a restart, so the demo carries on where it stopped.
+    // job/current.json (which job runs and what it started from), checkpoints/<job id>/chk-<n>.json, savepoints/
+    // and last-checkpoint-id; all of it survives a restart, so the demo carries on where it stopped, as a Flink
+    // cluster with high availability recovers its job from the latest checkpoint.
     // Destroying the pipeline on any failure below stops whatever had started.
     std::unique_ptr<DemoPipeline> pipeline(new DemoPipeline);
     Private* d = pipeline->d.get();
     d->options = options;
     d->endpoints.servingDatabase = options.dataDir / "serving.sqlite";
     d->endpoints.objectStore = options.dataDir / "objects";
-    d->board = std::make_unique<JobStatusBoard>(randomJobId(), QString::fromStdString(d->endpoints.jobName));
+    d->endpoints.jarId = kJarId.toStdString();
+    d->job = readJobRecord(d->jobRecordFile());
+    if (d->job.jobId.isEmpty()) {
+        d->job = JobRecord {randomHex(32), {}, false};
+        writeJobRecord(d->jobRecordFile(), d->job);
+    }
+    d->phase = d->job.finished ? Private::Phase::Finished : Private::Phase::Running;
+    std::error_code ec;
+    fs::remove(options.dataDir / "job-state.json", ec); // the state format before checkpoints had a directory
+    d->board = std::make_unique<JobStatusBoard>(d->job.jobId, QString::fromStdString(d->endpoints.jobName));
+    if (d->job.finished)
+        d->board->setState(QStringLiteral("FINISHED"), nowMs());
 
     for (auto step : {&Private::startBroker, &Private::startProducer, &Private::createTopic})
         if (auto done = (d->*step)(); !done)

@@ -15,7 +15,8 @@ namespace pw::demo {
 /// Faults the demo can be made to show (each a toggle).
 enum class Drill
 {
-    StopJob, // the stream job stops consuming and checkpointing (Flink state CANCELED); lag and checkpoint age grow
+    StopJob, // the stream job stops consuming and checkpointing (Flink state CANCELED); lag and checkpoint age grow;
+             // off again, the job resumes from its latest checkpoint
     SlowSink, // every sink commit takes seconds: commit latency goes up, checkpoints take longer
     ObjectStoreErrors, // object-store writes fail: error rate goes up, checkpoints fail, data stops reaching serving
     PauseProducer, // no new events: the source log goes quiet, data age grows while lag stays 0
@@ -34,6 +35,9 @@ struct DemoOptions
     /// replay and serve from the start; 0: none.
     std::chrono::seconds history {45 * 60};
     std::chrono::milliseconds checkpointInterval {10000};
+    /// How long after its minute closed (in event time) an event still counts: its minute is written again, whole.
+    /// Later ones are dropped, as Flink's window allowed lateness does.
+    std::chrono::milliseconds allowedLateness {std::chrono::minutes(10)};
 };
 
 /// Where the running demo can be reached (what the generated config points at).
@@ -47,13 +51,17 @@ struct DemoEndpoints
     std::string topic = "events";
     std::string group = "demo-aggregate";
     std::string jobName = "demo-aggregate";
+    std::string jarId; // the jar `/jars` lists, to run the job again through `/jars/:jarid/run`
 };
 
 /// The embedded demo metrics pipeline (DESIGN.md, "Modes"): an in-process Kafka-protocol broker, a producer of
-/// events, an aggregating stream job in a consumer group that checkpoints, commits offsets on checkpoint and serves
-/// a Flink-compatible REST API, a sink that writes aggregate objects to a local object store and exposes Prometheus
-/// metrics, and a serving table in SQLite. It only speaks real protocols; the console watches it through the same
-/// sources it uses in production (see demoConfigYaml).
+/// events, an aggregating stream job, a sink that writes aggregate objects to a local object store and exposes
+/// Prometheus metrics, and a serving table in SQLite. The job behaves like a Flink job with a Kafka source (DESIGN.md,
+/// "Stream jobs are Flink-like"): it assigns its partitions (its group stays Empty), restores from its own
+/// checkpoints (the newest two are kept; a damaged one falls back to the one before), commits offsets to the group
+/// on checkpoint only for monitoring, and its REST API stops it with a savepoint and runs it again from the jar —
+/// without state from the group's offsets, or from a savepoint. It only speaks real protocols; the console watches it
+/// through the same sources it uses in production (see demoConfigYaml).
 class DemoPipeline
 {
 public:

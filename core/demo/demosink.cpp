@@ -66,7 +66,7 @@ struct DemoSink::Private
     Result<void> openDatabase();
     Result<void> listen();
     Result<fs::path> put(const fs::path& relative, const QByteArray& payload, bool fail);
-    Result<void> upsert(const Aggregates& rows);
+    Result<void> replaceMinutes(const Aggregates& rows);
 };
 
 Result<void> DemoSink::Private::openDatabase()
@@ -172,28 +172,39 @@ Result<fs::path> DemoSink::Private::put(const fs::path& relative, const QByteArr
     return target;
 }
 
-Result<void> DemoSink::Private::upsert(const Aggregates& rows)
+Result<void> DemoSink::Private::replaceMinutes(const Aggregates& rows)
 {
     QSqlDatabase db = QSqlDatabase::database(connectionName, false);
     if (!db.transaction())
         return fail(Error::Code::Io, QStringLiteral("serving table: %1").arg(db.lastError().text()));
-    QSqlQuery q(db);
-    // Each checkpoint carries what arrived since the previous one, so a minute's row accumulates.
-    q.prepare(QStringLiteral("INSERT INTO aggregates(minute_ts, key, events, total, loaded_at) VALUES(?, ?, ?, ?, ?) "
-                             "ON CONFLICT(minute_ts, key) DO UPDATE SET events = events + excluded.events, "
-                             "total = total + excluded.total, loaded_at = excluded.loaded_at"));
+    QSqlQuery clear(db);
+    QSqlQuery insert(db);
+    // A minute arrives whole (every key the job counted in it), so it replaces the minute's rows: a minute emitted
+    // again — a late event, a restore, a replay — ends up counted once.
+    clear.prepare(QStringLiteral("DELETE FROM aggregates WHERE minute_ts = ?"));
+    insert.prepare(
+        QStringLiteral("INSERT INTO aggregates(minute_ts, key, events, total, loaded_at) VALUES(?, ?, ?, ?, ?)"));
     const qint64 loadedAt = QDateTime::currentSecsSinceEpoch();
+    auto failed = [&db](const QSqlQuery& q) {
+        const QString why = q.lastError().text();
+        db.rollback();
+        return fail(Error::Code::Io, QStringLiteral("serving table write failed: %1").arg(why));
+    };
+    std::int64_t minute = -1;
     for (const auto& [id, agg] : rows) {
-        q.addBindValue(qint64(id.first));
-        q.addBindValue(QString::fromStdString(id.second));
-        q.addBindValue(qint64(agg.events));
-        q.addBindValue(agg.total);
-        q.addBindValue(loadedAt);
-        if (!q.exec()) {
-            const QString why = q.lastError().text();
-            db.rollback();
-            return fail(Error::Code::Io, QStringLiteral("serving table upsert failed: %1").arg(why));
+        if (id.first != minute) {
+            minute = id.first;
+            clear.addBindValue(qint64(minute));
+            if (!clear.exec())
+                return failed(clear);
         }
+        insert.addBindValue(qint64(id.first));
+        insert.addBindValue(QString::fromStdString(id.second));
+        insert.addBindValue(qint64(agg.events));
+        insert.addBindValue(agg.total);
+        insert.addBindValue(loadedAt);
+        if (!insert.exec())
+            return failed(insert);
     }
     if (!db.commit()) {
         const QString why = db.lastError().text();
@@ -310,10 +321,19 @@ Result<std::int64_t> DemoSink::commit(std::int64_t checkpointId, const Aggregate
         bytes += payload.size();
     }
 
-    if (auto loaded = d->upsert(rows); !loaded) {
+    if (auto loaded = d->replaceMinutes(rows); !loaded) {
         rollback();
         observe();
         return std::unexpected(loaded.error());
+    }
+    // The new part holds the whole minute: the parts it supersedes go, so a reader of the store counts it once.
+    for (const fs::path& path : written) {
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(path.parent_path(), ec)) {
+            const std::string name = entry.path().filename().string();
+            if (entry.path() != path && name.starts_with("part-") && name.ends_with(".json"))
+                fs::remove(entry.path(), ec);
+        }
     }
     observe();
     d->lastCommit->Set(nowSeconds());

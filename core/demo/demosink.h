@@ -26,10 +26,11 @@ struct Aggregate
 /// (minute start in Unix seconds, key) → aggregate; ordered so each minute's keys are adjacent.
 using Aggregates = std::map<std::pair<std::int64_t, std::string>, Aggregate>;
 
-/// The demo job's sink: at each checkpoint it writes one JSON object per minute to a local object store and adds the
-/// rows to the SQLite serving table, and it exposes its own Prometheus metrics (commit latency, object-store
-/// requests and errors). Not thread-safe: open, commit and destroy it on one thread (a QSqlDatabase connection
-/// belongs to the thread that opened it); only the drill setters may be called from any thread.
+/// The demo job's sink: at each checkpoint it writes each minute the job emits — whole, every key of it — as one JSON
+/// object to a local object store and in place of that minute's rows in the SQLite serving table, and it exposes its
+/// own Prometheus metrics (commit latency, object-store requests and errors). Not thread-safe: open, commit and destroy
+/// it on one thread (a QSqlDatabase connection belongs to the thread that opened it); only the drill setters may be
+/// called from any thread.
 class DemoSink
 {
 public:
@@ -51,9 +52,11 @@ public:
     std::uint16_t metricsPort() const;
 
     /// Writes `part-<checkpointId>.json` of every minute in `rows` and, when `openRows` has any, replaces
-    /// `_in-progress/open-minutes.json` with the minutes still open; then upserts `rows` into the serving table in
-    /// one transaction. All or nothing: on failure the part objects written so far are removed and the table is
-    /// unchanged, so the caller keeps the rows for the next checkpoint. Returns the bytes written.
+    /// `_in-progress/open-minutes.json` with the minutes still open; then replaces those minutes' rows in the serving
+    /// table in one transaction and removes the minutes' earlier parts. `rows` must hold each of its minutes whole:
+    /// writing the same minute again gives the same row, never a sum. All or nothing: on failure the part objects
+    /// written so far are removed and the table is unchanged, so the caller keeps the rows for the next checkpoint.
+    /// Returns the bytes written.
     Result<std::int64_t> commit(std::int64_t checkpointId, const Aggregates& rows, const Aggregates& openRows = {});
 
     void setSlow(bool on) { m_slow = on; }

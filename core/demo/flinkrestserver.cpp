@@ -90,20 +90,29 @@ QJsonObject jobOverview(const JobStatusView& job, qint64 now)
     return o;
 }
 
-QByteArray clusterOverview(const JobStatusView& job)
+QByteArray clusterOverview(const std::vector<JobStatusView>& jobs)
 {
-    const QString s = job.state;
-    const bool running = s == QLatin1String("RUNNING") || s == QLatin1String("CREATED")
-        || s == QLatin1String("INITIALIZING") || s == QLatin1String("RESTARTING") || s == QLatin1String("FAILING")
-        || s == QLatin1String("CANCELLING") || s == QLatin1String("RECONCILING");
+    int running = 0;
+    int finished = 0;
+    int cancelled = 0;
+    int failed = 0;
+    for (const JobStatusView& job : jobs) {
+        const QString s = job.state;
+        running += s == QLatin1String("RUNNING") || s == QLatin1String("CREATED") || s == QLatin1String("INITIALIZING")
+            || s == QLatin1String("RESTARTING") || s == QLatin1String("FAILING") || s == QLatin1String("CANCELLING")
+            || s == QLatin1String("RECONCILING");
+        finished += s == QLatin1String("FINISHED");
+        cancelled += s == QLatin1String("CANCELED");
+        failed += s == QLatin1String("FAILED");
+    }
     QJsonObject o;
     o.insert(QStringLiteral("taskmanagers"), 1);
     o.insert(QStringLiteral("slots-total"), 4);
-    o.insert(QStringLiteral("slots-available"), running ? 3 : 4);
-    o.insert(QStringLiteral("jobs-running"), running ? 1 : 0);
-    o.insert(QStringLiteral("jobs-finished"), s == QLatin1String("FINISHED") ? 1 : 0);
-    o.insert(QStringLiteral("jobs-cancelled"), s == QLatin1String("CANCELED") ? 1 : 0);
-    o.insert(QStringLiteral("jobs-failed"), s == QLatin1String("FAILED") ? 1 : 0);
+    o.insert(QStringLiteral("slots-available"), std::max(0, 4 - running));
+    o.insert(QStringLiteral("jobs-running"), running);
+    o.insert(QStringLiteral("jobs-finished"), finished);
+    o.insert(QStringLiteral("jobs-cancelled"), cancelled);
+    o.insert(QStringLiteral("jobs-failed"), failed);
     o.insert(QStringLiteral("flink-version"), QStringLiteral("1.17.2"));
     o.insert(QStringLiteral("flink-commit"), QStringLiteral("c0027e5"));
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
@@ -160,7 +169,7 @@ QJsonObject checkpointJson(const CheckpointRecord& c, qint64 now)
         c.status == Status::Completed    ? QStringLiteral("COMPLETED")
             : c.status == Status::Failed ? QStringLiteral("FAILED")
                                          : QStringLiteral("IN_PROGRESS"));
-    o.insert(QStringLiteral("is_savepoint"), false);
+    o.insert(QStringLiteral("is_savepoint"), c.savepoint);
     o.insert(QStringLiteral("trigger_timestamp"), qint64(c.triggerTimestampMs));
     o.insert(QStringLiteral("latest_ack_timestamp"), c.latestAckTimestampMs > 0 ? c.latestAckTimestampMs : qint64(-1));
     o.insert(QStringLiteral("checkpointed_size"), qint64(c.stateSizeBytes));
@@ -172,10 +181,12 @@ QJsonObject checkpointJson(const CheckpointRecord& c, qint64 now)
     o.insert(QStringLiteral("persisted_data"), 0);
     o.insert(QStringLiteral("num_subtasks"), 1);
     o.insert(QStringLiteral("num_acknowledged_subtasks"), c.status == Status::Completed ? 1 : 0);
-    o.insert(QStringLiteral("checkpoint_type"), QStringLiteral("CHECKPOINT"));
+    o.insert(
+        QStringLiteral("checkpoint_type"), c.savepoint ? QStringLiteral("SAVEPOINT") : QStringLiteral("CHECKPOINT"));
     o.insert(QStringLiteral("tasks"), QJsonObject());
     if (c.status == Status::Completed) {
-        o.insert(QStringLiteral("external_path"), QStringLiteral("<checkpoint-not-externally-addressable>"));
+        o.insert(QStringLiteral("external_path"),
+            c.externalPath.isEmpty() ? QStringLiteral("<checkpoint-not-externally-addressable>") : c.externalPath);
         o.insert(QStringLiteral("discarded"), false);
     } else if (c.status == Status::Failed) {
         o.insert(QStringLiteral("failure_timestamp"), qint64(c.triggerTimestampMs + c.endToEndDurationMs));
@@ -210,7 +221,7 @@ QJsonObject statsSummary(const JobStatusView::Stats& stats, std::vector<qint64> 
 QByteArray checkpoints(const JobStatusView& job, qint64 now)
 {
     QJsonObject counts;
-    counts.insert(QStringLiteral("restored"), 0);
+    counts.insert(QStringLiteral("restored"), job.restored ? 1 : 0);
     counts.insert(QStringLiteral("total"), qint64(job.completedCount + job.failedCount + job.inProgressCount));
     counts.insert(QStringLiteral("in_progress"), qint64(job.inProgressCount));
     counts.insert(QStringLiteral("completed"), qint64(job.completedCount));
@@ -243,10 +254,17 @@ QByteArray checkpoints(const JobStatusView& job, qint64 now)
     QJsonObject latest;
     latest.insert(QStringLiteral("completed"),
         job.latestCompleted ? QJsonValue(checkpointJson(*job.latestCompleted, now)) : QJsonValue(QJsonValue::Null));
-    latest.insert(QStringLiteral("savepoint"), QJsonValue(QJsonValue::Null));
+    latest.insert(QStringLiteral("savepoint"),
+        job.latestSavepoint ? QJsonValue(checkpointJson(*job.latestSavepoint, now)) : QJsonValue(QJsonValue::Null));
     latest.insert(QStringLiteral("failed"),
         job.latestFailed ? QJsonValue(checkpointJson(*job.latestFailed, now)) : QJsonValue(QJsonValue::Null));
-    latest.insert(QStringLiteral("restored"), QJsonValue(QJsonValue::Null));
+    QJsonValue restored(QJsonValue::Null);
+    if (job.restored)
+        restored = QJsonObject {{QStringLiteral("id"), qint64(job.restored->id)},
+            {QStringLiteral("restore_timestamp"), qint64(job.restored->restoreTimestampMs)},
+            {QStringLiteral("is_savepoint"), job.restored->savepoint},
+            {QStringLiteral("external_path"), job.restored->externalPath}};
+    latest.insert(QStringLiteral("restored"), restored);
 
     QJsonObject o;
     o.insert(QStringLiteral("counts"), counts);
@@ -267,45 +285,229 @@ struct Reply
 {
     http::status status = http::status::ok;
     QByteArray body;
+    const char* allow = "GET"; // for a 405: the method the path takes
 };
 
-Reply route(const http::request<http::string_body>& request, const JobStatusBoard& board)
+QByteArray compact(const QJsonObject& o)
+{
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+Reply errorReply(const Error& error)
+{
+    const http::status status = error.code == Error::Code::NotFound             ? http::status::not_found
+        : error.code == Error::Code::Refused                                    ? http::status::conflict
+        : error.code == Error::Code::Config || error.code == Error::Code::Parse ? http::status::bad_request
+                                                                                : http::status::internal_server_error;
+    return {status, errors(error.message)};
+}
+
+QByteArray jobsOverview(const JobStatusBoard& board, qint64 now)
+{
+    QJsonArray jobs;
+    for (const JobStatusView& job : board.jobs())
+        jobs.append(jobOverview(job, now));
+    return compact(QJsonObject {{QStringLiteral("jobs"), jobs}});
+}
+
+QByteArray savepointStatus(const SavepointTrigger& trigger)
+{
+    using Status = SavepointTrigger::Status;
+    QJsonObject o;
+    // Flink reports a finished operation as COMPLETED either way; a failure carries a failure-cause instead of a
+    // location.
+    o.insert(QStringLiteral("status"),
+        QJsonObject {{QStringLiteral("id"),
+            trigger.status == Status::InProgress ? QStringLiteral("IN_PROGRESS") : QStringLiteral("COMPLETED")}});
+    if (trigger.status == Status::InProgress)
+        o.insert(QStringLiteral("operation"), QJsonValue(QJsonValue::Null));
+    else if (trigger.status == Status::Completed)
+        o.insert(QStringLiteral("operation"), QJsonObject {{QStringLiteral("location"), trigger.location}});
+    else
+        o.insert(QStringLiteral("operation"),
+            QJsonObject {{QStringLiteral("failure-cause"),
+                QJsonObject {{QStringLiteral("class"), QStringLiteral("org.apache.flink.util.FlinkException")},
+                    {QStringLiteral("stack-trace"),
+                        QString(QStringLiteral("org.apache.flink.util.FlinkException: ") + trigger.failureMessage)},
+                    {QStringLiteral("serialized-throwable"), QJsonValue(QString())}}}});
+    return compact(o);
+}
+
+QByteArray jarsJson(const std::vector<JarInfo>& jars, const http::request<http::string_body>& request)
+{
+    QJsonArray files;
+    for (const JarInfo& jar : jars)
+        files.append(QJsonObject {{QStringLiteral("id"), jar.id}, {QStringLiteral("name"), jar.name},
+            {QStringLiteral("uploaded"), qint64(jar.uploadedMs)},
+            {QStringLiteral("entry"),
+                QJsonArray {QJsonObject {{QStringLiteral("name"), jar.entryClass},
+                    {QStringLiteral("description"), QJsonValue(QJsonValue::Null)}}}}});
+    const auto host = request[http::field::host];
+    return compact(
+        QJsonObject {{QStringLiteral("address"),
+                         QString(QStringLiteral("http://") + QString::fromUtf8(host.data(), qsizetype(host.size())))},
+            {QStringLiteral("files"), files}});
+}
+
+// The JSON object of a POST body; an empty body is an empty object, as Flink treats a body-less request.
+std::optional<QJsonObject> bodyObject(const http::request<http::string_body>& request)
+{
+    const std::string& body = request.body();
+    if (body.find_first_not_of(" \t\r\n") == std::string::npos)
+        return QJsonObject {};
+    const QJsonDocument document = QJsonDocument::fromJson(QByteArray::fromStdString(body));
+    if (!document.isObject())
+        return std::nullopt;
+    return document.object();
+}
+
+// Flink splits `programArgs` on whitespace, keeping quoted runs together.
+QStringList tokenize(const QString& text)
+{
+    QStringList tokens;
+    QString current;
+    QChar quote;
+    bool inToken = false;
+    for (const QChar c : text) {
+        if (!quote.isNull()) {
+            if (c == quote)
+                quote = QChar();
+            else
+                current += c;
+        } else if (c == QLatin1Char('"') || c == QLatin1Char('\'')) {
+            quote = c;
+            inToken = true;
+        } else if (c.isSpace()) {
+            if (inToken)
+                tokens << current;
+            current.clear();
+            inToken = false;
+        } else {
+            current += c;
+            inToken = true;
+        }
+    }
+    if (inToken)
+        tokens << current;
+    return tokens;
+}
+
+Reply stopJob(const QString& jobId, const http::request<http::string_body>& request, const JobStatusBoard& board,
+    JobControl* control)
+{
+    if (!board.job(jobId))
+        return {http::status::not_found, errors(QStringLiteral("Job %1 not found").arg(jobId))};
+    const auto body = bodyObject(request);
+    if (!body || (body->contains(QStringLiteral("drain")) && !body->value(QStringLiteral("drain")).isBool())
+        || (body->contains(QStringLiteral("targetDirectory"))
+            && !body->value(QStringLiteral("targetDirectory")).isString()
+            && !body->value(QStringLiteral("targetDirectory")).isNull()))
+        return {http::status::bad_request,
+            errors(QStringLiteral("Request did not match expected format StopWithSavepointRequestBody."))};
+    if (!control)
+        return {http::status::conflict, errors(QStringLiteral("This cluster cannot stop jobs."))};
+    auto trigger = control->stopWithSavepoint({jobId, body->value(QStringLiteral("targetDirectory")).toString(),
+        body->value(QStringLiteral("drain")).toBool(false)});
+    if (!trigger)
+        return errorReply(trigger.error());
+    return {http::status::accepted, compact(QJsonObject {{QStringLiteral("request-id"), *trigger}})};
+}
+
+Reply runJar(const QString& jarId, const http::request<http::string_body>& request, JobControl* control)
+{
+    const auto body = bodyObject(request);
+    if (!body)
+        return {http::status::bad_request,
+            errors(QStringLiteral("Request did not match expected format JarRunRequestBody."))};
+    const bool hasArgs = !body->value(QStringLiteral("programArgs")).toString().isEmpty();
+    const bool hasList = !body->value(QStringLiteral("programArgsList")).toArray().isEmpty();
+    if (hasArgs && hasList)
+        return {http::status::bad_request,
+            errors(QStringLiteral("Confusing request: programArgs and programArgsList are specified, please, use "
+                                  "only programArgsList"))};
+    JobControl::RunRequest run;
+    run.jarId = jarId;
+    if (hasList)
+        for (const auto& value : body->value(QStringLiteral("programArgsList")).toArray())
+            run.programArgs << value.toString();
+    else
+        run.programArgs = tokenize(body->value(QStringLiteral("programArgs")).toString());
+    run.savepointPath = body->value(QStringLiteral("savepointPath")).toString();
+    run.allowNonRestoredState = body->value(QStringLiteral("allowNonRestoredState")).toBool(false);
+    if (!control)
+        return {http::status::not_found, errors(QStringLiteral("Jar file %1 does not exist").arg(jarId))};
+    auto jobId = control->runJar(run);
+    if (!jobId)
+        return errorReply(jobId.error());
+    return {http::status::ok, compact(QJsonObject {{QStringLiteral("jobid"), *jobId}})};
+}
+
+Reply route(const http::request<http::string_body>& request, const JobStatusBoard& board, JobControl* control)
 {
     const std::string_view target = request.target();
     const QString path = QString::fromUtf8(target.substr(0, target.find('?')));
-    if (request.method() != http::verb::get)
-        return {http::status::method_not_allowed,
-            errors(QStringLiteral("Method %1 is not allowed on %2")
-                       .arg(QString::fromUtf8(request.method_string()), path))};
+    const bool get = request.method() == http::verb::get;
+    const bool post = request.method() == http::verb::post;
+    auto notAllowed = [&](const char* allow) {
+        return Reply {http::status::method_not_allowed,
+            errors(
+                QStringLiteral("Method %1 is not allowed on %2").arg(QString::fromUtf8(request.method_string()), path)),
+            allow};
+    };
 
     // Flink also serves each route under its API version prefix.
     QStringList parts = path.split(QLatin1Char('/'), Qt::SkipEmptyParts);
     if (!parts.isEmpty() && parts.front() == QLatin1String("v1"))
         parts.removeFirst();
     const qint64 now = nowMs();
-    if (parts == QStringList {QStringLiteral("overview")})
-        return {http::status::ok, clusterOverview(board.view())};
-    if (parts == QStringList {QStringLiteral("jobs"), QStringLiteral("overview")}) {
-        QJsonArray jobs {jobOverview(board.view(), now)};
-        QJsonObject o;
-        o.insert(QStringLiteral("jobs"), jobs);
-        return {http::status::ok, QJsonDocument(o).toJson(QJsonDocument::Compact)};
+    const auto is = [&parts](std::initializer_list<const char*> shape) {
+        if (parts.size() != qsizetype(shape.size()))
+            return false;
+        qsizetype i = 0;
+        for (const char* piece : shape) {
+            if (piece && parts[i] != QLatin1String(piece))
+                return false;
+            ++i;
+        }
+        return true;
+    };
+
+    if (is({"jobs", nullptr, "stop"}))
+        return post ? stopJob(parts[1], request, board, control) : notAllowed("POST");
+    if (is({"jars", nullptr, "run"}))
+        return post ? runJar(parts[1], request, control) : notAllowed("POST");
+    const bool known = is({"overview"}) || is({"jobs"}) || is({"jobs", nullptr}) || is({"jars"})
+        || is({"jobs", nullptr, "checkpoints"}) || is({"jobs", nullptr, "savepoints", nullptr});
+    if (!get)
+        return known ? notAllowed("GET")
+                     : Reply {http::status::not_found, errors(QStringLiteral("Not found: %1").arg(path))};
+
+    if (is({"overview"}))
+        return {http::status::ok, clusterOverview(board.jobs())};
+    if (is({"jobs", "overview"}))
+        return {http::status::ok, jobsOverview(board, now)};
+    if (is({"jobs"})) {
+        QJsonArray jobs;
+        for (const JobStatusView& job : board.jobs())
+            jobs.append(QJsonObject {{QStringLiteral("id"), job.jobId}, {QStringLiteral("status"), job.state}});
+        return {http::status::ok, compact(QJsonObject {{QStringLiteral("jobs"), jobs}})};
     }
-    if (parts == QStringList {QStringLiteral("jobs")}) {
-        const JobStatusView job = board.view();
-        QJsonObject entry;
-        entry.insert(QStringLiteral("id"), job.jobId);
-        entry.insert(QStringLiteral("status"), job.state);
-        QJsonObject o;
-        o.insert(QStringLiteral("jobs"), QJsonArray {entry});
-        return {http::status::ok, QJsonDocument(o).toJson(QJsonDocument::Compact)};
-    }
-    if (parts.size() >= 2 && parts.size() <= 3 && parts[0] == QLatin1String("jobs")
-        && (parts.size() == 2 || parts[2] == QLatin1String("checkpoints"))) {
-        const JobStatusView job = board.view();
-        if (parts[1] != job.jobId)
+    if (is({"jars"}))
+        return {http::status::ok, jarsJson(control ? control->jars() : std::vector<JarInfo> {}, request)};
+    if (is({"jobs", nullptr}) || is({"jobs", nullptr, "checkpoints"}) || is({"jobs", nullptr, "savepoints", nullptr})) {
+        const auto job = board.job(parts[1]);
+        if (!job)
             return {http::status::not_found, errors(QStringLiteral("Job %1 not found").arg(parts[1]))};
-        return {http::status::ok, parts.size() == 2 ? jobDetail(job, now) : checkpoints(job, now)};
+        if (parts.size() == 2)
+            return {http::status::ok, jobDetail(*job, now)};
+        if (parts.size() == 3)
+            return {http::status::ok, checkpoints(*job, now)};
+        const auto trigger = board.trigger(parts[3]);
+        if (!trigger || trigger->jobId != job->jobId)
+            return {http::status::not_found,
+                errors(QStringLiteral("There is no savepoint operation with triggerId=%1 for job %2.")
+                           .arg(parts[3], parts[1]))};
+        return {http::status::ok, savepointStatus(*trigger)};
     }
     return {http::status::not_found, errors(QStringLiteral("Not found: %1").arg(path))};
 }
@@ -324,9 +526,10 @@ Reply refusal(const beast::error_code& ec)
 class Session : public std::enable_shared_from_this<Session>
 {
 public:
-    Session(tcp::socket socket, const JobStatusBoard& board, std::chrono::milliseconds idleTimeout)
+    Session(tcp::socket socket, const JobStatusBoard& board, JobControl* control, std::chrono::milliseconds idleTimeout)
         : m_stream(std::move(socket))
         , m_board(board)
+        , m_control(control)
         , m_idleTimeout(idleTimeout)
     { }
 
@@ -362,22 +565,22 @@ private:
             // Nothing more on this connection can be trusted to be framed correctly: say why and hang up.
             qCDebug(lcDemoRest) << "bad request:" << QString::fromStdString(ec.message());
             Reply reply = refusal(ec);
-            send(reply.status, std::move(reply.body), false, 11);
+            send(reply, false, 11);
             return;
         }
         const auto& request = m_parser->get();
-        Reply reply = route(request, m_board);
-        send(reply.status, std::move(reply.body), request.keep_alive(), request.version());
+        Reply reply = route(request, m_board, m_control);
+        send(reply, request.keep_alive(), request.version());
     }
 
-    void send(http::status status, QByteArray body, bool keepAlive, unsigned version)
+    void send(const Reply& reply, bool keepAlive, unsigned version)
     {
-        auto response = std::make_shared<http::response<http::string_body>>(status, version);
+        auto response = std::make_shared<http::response<http::string_body>>(reply.status, version);
         response->set(http::field::content_type, "application/json; charset=UTF-8");
         response->set(http::field::access_control_allow_origin, "*");
-        if (status == http::status::method_not_allowed)
-            response->set(http::field::allow, "GET");
-        response->body().assign(body.constData(), size_t(body.size()));
+        if (reply.status == http::status::method_not_allowed)
+            response->set(http::field::allow, reply.allow);
+        response->body().assign(reply.body.constData(), size_t(reply.body.size()));
         response->keep_alive(keepAlive);
         response->prepare_payload();
         m_stream.expires_after(m_idleTimeout);
@@ -395,6 +598,7 @@ private:
     beast::flat_buffer m_buffer;
     std::optional<http::request_parser<http::string_body>> m_parser;
     const JobStatusBoard& m_board;
+    JobControl* m_control;
     std::chrono::milliseconds m_idleTimeout;
 };
 
@@ -402,8 +606,9 @@ private:
 
 struct FlinkRestServer::Private
 {
-    explicit Private(const JobStatusBoard& b)
+    Private(const JobStatusBoard& b, JobControl* c)
         : board(b)
+        , control(c)
     { }
 
     void accept()
@@ -422,7 +627,7 @@ struct FlinkRestServer::Private
                 return;
             }
             sessions.remove_if([](const std::weak_ptr<Session>& s) { return s.expired(); });
-            auto session = std::make_shared<Session>(std::move(socket), board, idleTimeout);
+            auto session = std::make_shared<Session>(std::move(socket), board, control, idleTimeout);
             sessions.push_back(session);
             session->start();
             accept();
@@ -430,6 +635,7 @@ struct FlinkRestServer::Private
     }
 
     const JobStatusBoard& board;
+    JobControl* control;
     std::string host;
     std::uint16_t port = 0;
     std::chrono::milliseconds idleTimeout {30000};
@@ -442,7 +648,8 @@ struct FlinkRestServer::Private
     std::atomic<bool> stopped {false};
 };
 
-FlinkRestServer::Answer FlinkRestServer::answer(std::string_view request, const JobStatusBoard& board)
+FlinkRestServer::Answer FlinkRestServer::answer(
+    std::string_view request, const JobStatusBoard& board, JobControl* control)
 {
     http::request_parser<http::string_body> parser;
     parser.header_limit(kMaxHeaderBytes);
@@ -452,7 +659,7 @@ FlinkRestServer::Answer FlinkRestServer::answer(std::string_view request, const 
     parser.put(asio::buffer(request.data(), request.size()), ec);
     if (!ec && !parser.is_done())
         ec = http::error::partial_message;
-    const Reply reply = ec ? refusal(ec) : route(parser.get(), board);
+    const Reply reply = ec ? refusal(ec) : route(parser.get(), board, control);
     return {int(reply.status), reply.body};
 }
 
@@ -463,10 +670,11 @@ FlinkRestServer::~FlinkRestServer()
     stop();
 }
 
-Result<std::unique_ptr<FlinkRestServer>> FlinkRestServer::start(const Options& options, const JobStatusBoard& board)
+Result<std::unique_ptr<FlinkRestServer>> FlinkRestServer::start(
+    const Options& options, const JobStatusBoard& board, JobControl* control)
 {
     std::unique_ptr<FlinkRestServer> server(new FlinkRestServer());
-    server->d = std::make_unique<Private>(board);
+    server->d = std::make_unique<Private>(board, control);
     Private& d = *server->d;
     d.host = options.host;
     d.idleTimeout = std::chrono::milliseconds(std::max(1, options.idleTimeoutMs));

@@ -1,10 +1,12 @@
 #include "demo/flinkrestserver.h"
 #include "demo/jobstatusboard.h"
 #include "pollresults.h"
+#include "replay/flinkclient.h"
 #include "sources/flinksource.h"
 #include "sources/httpclient.h"
 #include "testhttpserver.h"
 
+#include <QDateTime>
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -17,6 +19,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+
+#include <thread>
 
 using namespace pw;
 using namespace pw::demo;
@@ -106,6 +110,49 @@ QJsonObject jsonOf(const std::string& body)
 {
     return QJsonDocument::fromJson(QByteArray::fromStdString(body)).object();
 }
+
+// A job manager in miniature behind the REST API: records what it was asked, and answers as configured.
+class FakeControl : public JobControl
+{
+public:
+    explicit FakeControl(JobStatusBoard& board)
+        : m_board(board)
+    { }
+
+    Result<QString> stopWithSavepoint(const StopRequest& request) override
+    {
+        stops.push_back(request);
+        if (!stopError.message.isEmpty())
+            return std::unexpected(stopError);
+        const QString trigger = QStringLiteral("trigger-%1").arg(stops.size());
+        m_board.addTrigger(trigger, request.jobId);
+        return trigger;
+    }
+
+    Result<QString> runJar(const RunRequest& request) override
+    {
+        runs.push_back(request);
+        if (request.jarId != jar.id)
+            return fail(Error::Code::NotFound, QStringLiteral("Jar file %1 does not exist").arg(request.jarId));
+        if (!runError.message.isEmpty())
+            return std::unexpected(runError);
+        const QString jobId = QStringLiteral("%1").arg(runs.size(), 32, 10, QLatin1Char('0'));
+        m_board.startJob(jobId, kJobName);
+        m_board.setState(QStringLiteral("RUNNING"), QDateTime::currentMSecsSinceEpoch());
+        return jobId;
+    }
+
+    std::vector<JarInfo> jars() const override { return {jar}; }
+
+    JarInfo jar {QStringLiteral("5f0c_demo.jar"), QStringLiteral("demo.jar"), QStringLiteral("demo.Main"), 1234};
+    std::vector<StopRequest> stops;
+    std::vector<RunRequest> runs;
+    Error stopError;
+    Error runError;
+
+private:
+    JobStatusBoard& m_board;
+};
 
 } // namespace
 
@@ -483,6 +530,219 @@ private Q_SLOTS:
         QVERIFY(!second);
         QVERIFY2(second.error().message.contains(QStringLiteral("127.0.0.1:%1").arg(m_server->port())),
             qPrintable(second.error().message));
+    }
+
+    // The recovery calls through the REST API, as Flink documents them, driven by the Flink client.
+    void recoveryCallsThroughTheClient()
+    {
+        FakeControl control(*m_board);
+        FlinkRestServer::Options options;
+        options.port = 0;
+        auto server = FlinkRestServer::start(options, *m_board, &control);
+        QVERIFY(server);
+        m_board->setState(QStringLiteral("RUNNING"), nowMs() - 1000);
+        replay::FlinkClient client({QString::fromStdString((*server)->url()), std::chrono::milliseconds(5000),
+            std::chrono::milliseconds(20), std::chrono::milliseconds(5000), {}});
+
+        auto jobs = client.jobs();
+        QVERIFY2(jobs, jobs ? "" : qPrintable(jobs.error().toString()));
+        QCOMPARE(jobs->size(), size_t(1));
+        QCOMPARE(jobs->front().id, kJobId);
+        QCOMPARE(jobs->front().state, QStringLiteral("RUNNING"));
+        QCOMPARE(client.jobNamed(kJobName)->value().id, kJobId);
+        QVERIFY(!client.jobNamed(QStringLiteral("other"))->has_value());
+
+        // Stop with savepoint: 202 and a request id, IN_PROGRESS until the job reports the savepoint.
+        auto trigger = client.triggerStopWithSavepoint(kJobId, QStringLiteral("/tmp/sp"));
+        QVERIFY2(trigger, trigger ? "" : qPrintable(trigger.error().toString()));
+        QCOMPARE(*trigger, QStringLiteral("trigger-1"));
+        QCOMPARE(control.stops.back().targetDirectory, QStringLiteral("/tmp/sp"));
+        QCOMPARE(control.stops.back().drain, false);
+        auto status = client.savepointStatus(kJobId, *trigger);
+        QVERIFY(status);
+        QVERIFY(!status->completed);
+        m_board->completeTrigger(*trigger, QStringLiteral("file:/tmp/sp/savepoint-9a8b7c-0123456789ab"));
+        status = client.savepointStatus(kJobId, *trigger);
+        QVERIFY(status && status->completed && status->failure.isEmpty());
+        QCOMPARE(status->location, QStringLiteral("file:/tmp/sp/savepoint-9a8b7c-0123456789ab"));
+        auto raw = fetch(QStringLiteral("/jobs/") + kJobId + QStringLiteral("/savepoints/") + *trigger);
+        QVERIFY(raw);
+        const QJsonObject body = QJsonDocument::fromJson(raw->body).object();
+        QCOMPARE(body.value(QStringLiteral("status")).toObject().value(QStringLiteral("id")).toString(),
+            QStringLiteral("COMPLETED"));
+        QCOMPARE(body.value(QStringLiteral("operation")).toObject().value(QStringLiteral("location")).toString(),
+            QStringLiteral("file:/tmp/sp/savepoint-9a8b7c-0123456789ab"));
+
+        // The whole call waits for the trigger; a failed savepoint is an error with Flink's cause.
+        std::thread completer([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            m_board->failTrigger(QStringLiteral("trigger-2"), QStringLiteral("sink commit failed"));
+        });
+        auto failed = client.stopWithSavepoint(kJobId, {}, true);
+        completer.join();
+        QVERIFY(!failed);
+        QVERIFY2(
+            failed.error().message.contains(QStringLiteral("sink commit failed")), qPrintable(failed.error().message));
+        QCOMPARE(control.stops.back().drain, true);
+        QVERIFY(control.stops.back().targetDirectory.isEmpty());
+
+        control.stopError = Error::make(Error::Code::Refused, QStringLiteral("Job is not running"));
+        auto refused = client.stopWithSavepoint(kJobId, {});
+        QVERIFY(!refused);
+        QCOMPARE(refused.error().code, Error::Code::Refused);
+        QVERIFY2(refused.error().message.contains(QStringLiteral("HTTP 409: Job is not running")),
+            qPrintable(refused.error().message));
+        auto unknown = client.stopWithSavepoint(QStringLiteral("ffffffffffffffffffffffffffffffff"), {});
+        QVERIFY(!unknown);
+        QCOMPARE(unknown.error().code, Error::Code::NotFound);
+        auto unknownTrigger = client.savepointStatus(kJobId, QStringLiteral("nope"));
+        QVERIFY(!unknownTrigger);
+        QCOMPARE(unknownTrigger.error().code, Error::Code::NotFound);
+
+        // Jars and a run: the new job is listed beside the old one, and checkpoints are served for it.
+        auto jars = client.jars();
+        QVERIFY(jars);
+        QCOMPARE(jars->size(), size_t(1));
+        QCOMPARE(jars->front().id, control.jar.id);
+        QCOMPARE(jars->front().entryClasses, QStringList {QStringLiteral("demo.Main")});
+        auto jobId = client.runJar(control.jar.id, {QStringLiteral("--topic"), QStringLiteral("events")},
+            QStringLiteral("file:/tmp/sp/savepoint-9a8b7c-0123456789ab"), true);
+        QVERIFY2(jobId, jobId ? "" : qPrintable(jobId.error().toString()));
+        QCOMPARE(control.runs.back().programArgs, QStringList({QStringLiteral("--topic"), QStringLiteral("events")}));
+        QCOMPARE(control.runs.back().savepointPath, QStringLiteral("file:/tmp/sp/savepoint-9a8b7c-0123456789ab"));
+        QCOMPARE(control.runs.back().allowNonRestoredState, true);
+        QCOMPARE(client.jobs()->size(), size_t(2));
+        QCOMPARE(client.job(*jobId)->state, QStringLiteral("RUNNING"));
+        QCOMPARE(client.job(kJobId)->state, QStringLiteral("RUNNING")); // the fake leaves the old one as it was
+        m_board->startJob(QStringLiteral("ab").repeated(16), kJobName);
+        m_board->setState(QStringLiteral("FINISHED"), nowMs());
+        const QJsonObject cluster = QJsonDocument::fromJson(fetch(QStringLiteral("/overview"))->body).object();
+        QCOMPARE(cluster.value(QStringLiteral("jobs-running")).toInt(), 2);
+        QCOMPARE(cluster.value(QStringLiteral("jobs-finished")).toInt(), 1);
+        QCOMPARE(fetch(QStringLiteral("/jobs/") + *jobId + QStringLiteral("/checkpoints"))->status, 200);
+        QCOMPARE(fetch(QStringLiteral("/jobs/") + kJobId + QStringLiteral("/checkpoints"))->status, 200);
+
+        // programArgs as one string is split as Flink splits it; both forms at once are refused.
+        const std::string argsBody = "{\"programArgs\":\"--group 'a b' --topic  x\"}  ";
+        auto answer = FlinkRestServer::answer("POST /jars/" + control.jar.id.toStdString()
+                + "/run HTTP/1.1\r\nContent-Length: " + std::to_string(argsBody.size()) + "\r\n\r\n" + argsBody,
+            *m_board, &control);
+        QCOMPARE(answer.status, 200);
+        QCOMPARE(control.runs.back().programArgs,
+            QStringList(
+                {QStringLiteral("--group"), QStringLiteral("a b"), QStringLiteral("--topic"), QStringLiteral("x")}));
+        const std::string both = "{\"programArgs\":\"a\",\"programArgsList\":[\"b\"]}";
+        answer = FlinkRestServer::answer(
+            "POST /jars/x/run HTTP/1.1\r\nContent-Length: " + std::to_string(both.size()) + "\r\n\r\n" + both, *m_board,
+            &control);
+        QCOMPARE(answer.status, 400);
+        answer = FlinkRestServer::answer(
+            "POST /jobs/" + kJobId.toStdString() + "/stop HTTP/1.1\r\nContent-Length: 5\r\n\r\n{nope", *m_board,
+            &control);
+        QCOMPARE(answer.status, 400);
+        answer = FlinkRestServer::answer(
+            "GET /jobs/" + kJobId.toStdString() + "/stop HTTP/1.1\r\n\r\n", *m_board, &control);
+        QCOMPARE(answer.status, 405);
+        auto missingJar = client.runJar(QStringLiteral("missing.jar"), {});
+        QVERIFY(!missingJar);
+        QCOMPARE(missingJar.error().code, Error::Code::NotFound);
+        control.runError = Error::make(Error::Code::Generic, QStringLiteral("Could not restore the job"));
+        auto broken = client.runJar(control.jar.id, {});
+        QVERIFY(!broken);
+        QCOMPARE(broken.error().code, Error::Code::Http);
+        QVERIFY2(broken.error().message.contains(QStringLiteral("HTTP 500: Could not restore the job")),
+            qPrintable(broken.error().message));
+
+        // Without a JobControl the server only reports.
+        QCOMPARE(FlinkRestServer::answer("GET /jars HTTP/1.1\r\n\r\n", *m_board).status, 200);
+        QCOMPARE(
+            FlinkRestServer::answer("POST /jobs/" + jobId->toStdString() + "/stop HTTP/1.1\r\n\r\n", *m_board).status,
+            409);
+    }
+
+    // What a real Flink answers when things go wrong, from a canned server: errors arrays, failure causes, a savepoint
+    // that never completes, a server that is not there.
+    void clientReportsFlinkErrors()
+    {
+        TestHttpServer flink;
+        QVERIFY(flink.start());
+        replay::FlinkClient client({flink.baseUrl(), std::chrono::milliseconds(2000), std::chrono::milliseconds(20),
+            std::chrono::milliseconds(300), {{"Authorization", "Bearer t"}}});
+        flink.setResponse("/jobs/abc/stop",
+            TestResponse::json("{\"errors\":[\"Internal server error.\",\"<Exception on server "
+                               "side:\\norg.apache.flink.runtime.checkpoint.CheckpointException: Checkpoint "
+                               "Coordinator is suspending.\\n\\tat ...>\"]}",
+                500));
+        auto stop = client.stopWithSavepoint(QStringLiteral("abc"), QStringLiteral("s3://b/sp"));
+        QVERIFY(!stop);
+        QCOMPARE(stop.error().code, Error::Code::Http);
+        QVERIFY2(
+            stop.error().message.contains(QStringLiteral("POST /jobs/abc/stop: HTTP 500: Internal server error.; "))
+                && stop.error().message.contains(QStringLiteral("Checkpoint Coordinator is suspending")),
+            qPrintable(stop.error().message));
+        QCOMPARE(flink.lastRequest().method, QByteArray("POST"));
+        QCOMPARE(flink.lastRequest().header("Authorization"), QByteArray("Bearer t"));
+        QCOMPARE(flink.lastRequest().header("Content-Type"), QByteArray("application/json"));
+
+        flink.setResponse("/jobs/abc/stop", TestResponse::json("{\"request-id\":\"t1\"}", 202));
+        flink.setResponse("/jobs/abc/savepoints/t1",
+            TestResponse::json("{\"status\":{\"id\":\"COMPLETED\"},\"operation\":{\"failure-cause\":{\"class\":\"java."
+                               "util.concurrent.CompletionException\",\"stack-trace\":\"java.util.concurrent."
+                               "CompletionException: java.io.IOException: Target directory is not writable\\n\\tat "
+                               "x\",\"serialized-throwable\":\"rO0=\"}}}"));
+        stop = client.stopWithSavepoint(QStringLiteral("abc"), {});
+        QVERIFY(!stop);
+        QVERIFY2(stop.error().message.contains(QStringLiteral("Target directory is not writable")),
+            qPrintable(stop.error().message));
+        QVERIFY(!stop.error().message.contains(QStringLiteral("\tat x")));
+
+        flink.setResponse(
+            "/jobs/abc/savepoints/t1", TestResponse::json("{\"status\":{\"id\":\"IN_PROGRESS\"},\"operation\":null}"));
+        stop = client.stopWithSavepoint(QStringLiteral("abc"), {});
+        QVERIFY(!stop);
+        QCOMPARE(stop.error().code, Error::Code::Timeout);
+        QVERIFY2(stop.error().message.contains(QStringLiteral("t1")), qPrintable(stop.error().message));
+        bool asked = false;
+        stop = client.stopWithSavepoint(QStringLiteral("abc"), {}, false, [&] { return asked = true; });
+        QCOMPARE(stop.error().code, Error::Code::Cancelled);
+
+        flink.setResponse("/jobs/abc/savepoints/t1",
+            TestResponse::json(
+                "{\"status\":{\"id\":\"COMPLETED\"},\"operation\":{\"location\":\"s3://b/sp/savepoint-abc-1\"}}"));
+        QCOMPARE(*client.stopWithSavepoint(QStringLiteral("abc"), {}), QStringLiteral("s3://b/sp/savepoint-abc-1"));
+
+        flink.setResponse("/jars/j.jar/run",
+            TestResponse::json("{\"errors\":[\"org.apache.flink.runtime.rest.handler.RestHandlerException: Jar file "
+                               "/tmp/flink-web/j.jar does not exist\"]}",
+                400));
+        auto run = client.runJar(QStringLiteral("j.jar"), {});
+        QVERIFY(!run);
+        QCOMPARE(run.error().code, Error::Code::Http);
+        QVERIFY2(run.error().message.contains(
+                     QStringLiteral("HTTP 400: org.apache.flink.runtime.rest.handler.RestHandlerException: Jar file")),
+            qPrintable(run.error().message));
+        flink.setResponse("/jars/j.jar/run", TestResponse::json("{\"jobid\":\"0f0f\"}"));
+        QCOMPARE(*client.runJar(QStringLiteral("j.jar"), {}), QStringLiteral("0f0f"));
+        flink.setResponse("/jars/j.jar/run", TestResponse::text("<html>proxy error</html>", 502));
+        run = client.runJar(QStringLiteral("j.jar"), {});
+        QVERIFY(!run);
+        QVERIFY2(run.error().message.contains(QStringLiteral("HTTP 502: <html>proxy error</html>")),
+            qPrintable(run.error().message));
+        flink.setResponse("/jobs/overview", TestResponse::json("not json"));
+        QCOMPARE(client.jobs().error().code, Error::Code::Parse);
+
+        replay::FlinkClient nobody({QStringLiteral("http://127.0.0.1:%1").arg(unusedTcpPort())});
+        auto down = nobody.jobs();
+        QVERIFY(!down);
+        QCOMPARE(down.error().code, Error::Code::Network);
+        QVERIFY2(down.error().message.contains(QStringLiteral("connect")), qPrintable(down.error().message));
+        QCOMPARE(replay::FlinkClient({QStringLiteral("https://x")}).jobs().error().code, Error::Code::Config);
+
+        TestResponse hang;
+        hang.hang = true;
+        flink.setResponse("/jobs/overview", hang);
+        replay::FlinkClient impatient({flink.baseUrl(), std::chrono::milliseconds(300)});
+        QCOMPARE(impatient.jobs().error().code, Error::Code::Timeout);
     }
 
     void cleanupTestCase()

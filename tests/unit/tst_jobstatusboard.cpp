@@ -230,6 +230,71 @@ private Q_SLOTS:
         QVERIFY(consistent);
         QCOMPARE(board.view().completedCount, kCheckpoints);
     }
+
+    void savepointsAreListedButAreNotTheLatestCheckpoint()
+    {
+        JobStatusBoard board(kJobId, QStringLiteral("job"));
+        board.setState(QStringLiteral("RUNNING"), 1000);
+        board.checkpointTriggered(1, 2000);
+        board.checkpointCompleted(1, 2100, 10);
+        board.checkpointTriggered(2, 3000, true);
+        board.checkpointCompleted(2, 3500, 20, QStringLiteral("file:/sp/savepoint-5e1f0a-000000000001"));
+        const JobStatusView v = board.view();
+        QCOMPARE(ids(v), QList<qint64>({2, 1}));
+        QVERIFY(v.history.front().savepoint);
+        QCOMPARE(v.history.front().externalPath, QStringLiteral("file:/sp/savepoint-5e1f0a-000000000001"));
+        QCOMPARE(v.completedCount, 2);
+        QCOMPARE(v.latestCompleted->id, 1);
+        QCOMPARE(v.latestSavepoint->id, 2);
+        QCOMPARE(v.latestSavepoint->endToEndDurationMs, 500);
+    }
+
+    void newJobKeepsTheEarlierOnes()
+    {
+        JobStatusBoard board(kJobId, QStringLiteral("job"));
+        board.setState(QStringLiteral("RUNNING"), 1000);
+        board.checkpointTriggered(7, 2000);
+        board.checkpointCompleted(7, 2100, 10);
+        board.setState(QStringLiteral("FINISHED"), 3000);
+        const QString next = QStringLiteral("00000000000000000000000000000002");
+        board.startJob(next, QStringLiteral("job"));
+        board.setRestored({7, 4000, true, QStringLiteral("file:/sp")});
+        const JobStatusView current = board.view();
+        QCOMPARE(current.jobId, next);
+        QCOMPARE(current.state, QStringLiteral("CREATED"));
+        QVERIFY(current.history.empty());
+        QCOMPARE(current.restored->id, 7);
+        QVERIFY(current.restored->savepoint);
+        const auto all = board.jobs();
+        QCOMPARE(all.size(), size_t(2));
+        QCOMPARE(all[0].jobId, next);
+        QCOMPARE(all[1].jobId, kJobId);
+        QCOMPARE(all[1].state, QStringLiteral("FINISHED"));
+        QCOMPARE(board.job(kJobId)->latestCompleted->id, 7);
+        QVERIFY(!board.job(QStringLiteral("nope")));
+        for (int i = 0; i < JobStatusBoard::kEarlierJobs + 3; ++i)
+            board.startJob(QString::number(i), QStringLiteral("job"));
+        QCOMPARE(board.jobs().size(), size_t(JobStatusBoard::kEarlierJobs + 1));
+    }
+
+    void savepointTriggers()
+    {
+        JobStatusBoard board(kJobId, QStringLiteral("job"));
+        board.addTrigger(QStringLiteral("a"), kJobId);
+        board.addTrigger(QStringLiteral("b"), kJobId);
+        QCOMPARE(board.trigger(QStringLiteral("a"))->status, SavepointTrigger::Status::InProgress);
+        board.completeTrigger(QStringLiteral("a"), QStringLiteral("file:/sp/1"));
+        board.failTrigger(QStringLiteral("b"), QStringLiteral("sink down"));
+        board.failTrigger(QStringLiteral("a"), QStringLiteral("too late")); // an ended operation stays as it ended
+        QCOMPARE(board.trigger(QStringLiteral("a"))->status, SavepointTrigger::Status::Completed);
+        QCOMPARE(board.trigger(QStringLiteral("a"))->location, QStringLiteral("file:/sp/1"));
+        QCOMPARE(board.trigger(QStringLiteral("b"))->status, SavepointTrigger::Status::Failed);
+        QCOMPARE(board.trigger(QStringLiteral("b"))->failureMessage, QStringLiteral("sink down"));
+        QVERIFY(!board.trigger(QStringLiteral("c")));
+        for (int i = 0; i < JobStatusBoard::kTriggers; ++i)
+            board.addTrigger(QString::number(i), kJobId);
+        QVERIFY(!board.trigger(QStringLiteral("a"))); // the oldest operations are forgotten
+    }
 };
 
 QTEST_GUILESS_MAIN(TestJobStatusBoard)
