@@ -223,6 +223,11 @@ void Broker::stop()
     d->threads.clear();
     if (d->store)
         d->store->flushAll();
+    // The log is flushed: another broker (a restart in this process, too) may take the dir now.
+    if (d->lockFd >= 0) {
+        ::close(d->lockFd);
+        d->lockFd = -1;
+    }
 }
 
 } // namespace pw::broker

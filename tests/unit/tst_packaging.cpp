@@ -147,7 +147,9 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QStringList lines = QString::fromUtf8(f.readAll()).split(QLatin1Char('\n'));
         // The package installs under /usr, so the unit names the installed binary.
-        QVERIFY(lines.contains(u"ExecStart=/usr/bin/pathwatch headless --config /etc/pathwatch/pathwatch.yaml"_s));
+        QVERIFY(lines.contains(
+            u"ExecStart=/usr/bin/pathwatch headless --config /etc/pathwatch/pathwatch.yaml --data-dir ${STATE_DIRECTORY}"_s));
+        QVERIFY(lines.contains(u"ExecReload=/bin/kill -HUP $MAINPID"_s));
         for (const char* line : {"DynamicUser=yes", "ProtectSystem=strict", "ProtectHome=yes", "NoNewPrivileges=yes",
                  "PrivateTmp=yes", "CapabilityBoundingSet=", "WantedBy=multi-user.target"})
             QVERIFY2(lines.contains(QString::fromLatin1(line)), line);
