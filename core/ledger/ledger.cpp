@@ -926,6 +926,30 @@ struct Ledger::Private
         return connection;
     }
 
+    // For each partition of the series whose `column` is `value`, the newest row at or before `atMs`; NotFound when
+    // the ledger holds none ("does not cover T").
+    Result<std::vector<LedgerOffsetRow>> newestRowsAt(
+        const QString& sourceId, const QString& column, const QString& value, const QString& what, qint64 atMs) const
+    {
+        auto connection = reader();
+        if (!connection)
+            return std::unexpected(connection.error());
+        QSqlDatabase& db = (*connection)->db();
+        auto all = series(db, sourceId, column, value);
+        if (!all)
+            return std::unexpected(all.error());
+        auto rows = newestPerPartition(db, sourceId, *all, atMs);
+        if (!rows)
+            return rows;
+        if (rows->empty())
+            return fail(Error::Code::NotFound,
+                QStringLiteral(
+                    "the ledger does not cover %1: it holds no offsets of %2 %3 of source %4 at or before it")
+                    .arg(QDateTime::fromMSecsSinceEpoch(atMs, Qt::UTC).toString(Qt::ISODateWithMs), what, value,
+                        sourceId));
+        return rows;
+    }
+
     Result<std::vector<SeriesInfo>> series(
         QSqlDatabase& db, const QString& sourceId, const QString& column, const QString& value) const
     {
@@ -1235,41 +1259,13 @@ void Ledger::flush()
 Result<std::vector<LedgerOffsetRow>> Ledger::committedOffsetsAt(
     const QString& sourceId, const QString& group, qint64 atMs)
 {
-    auto connection = d->reader();
-    if (!connection)
-        return std::unexpected(connection.error());
-    QSqlDatabase& db = (*connection)->db();
-    auto all = d->series(db, sourceId, QStringLiteral("group_id"), group);
-    if (!all)
-        return std::unexpected(all.error());
-    auto rows = d->newestPerPartition(db, sourceId, *all, atMs);
-    if (!rows)
-        return rows;
-    if (rows->empty())
-        return fail(Error::Code::NotFound,
-            QStringLiteral("the ledger does not cover %1: it holds no offsets of group %2 of source %3 at or before it")
-                .arg(QDateTime::fromMSecsSinceEpoch(atMs, Qt::UTC).toString(Qt::ISODateWithMs), group, sourceId));
-    return rows;
+    return d->newestRowsAt(sourceId, QStringLiteral("group_id"), group, QStringLiteral("group"), atMs);
 }
 
 Result<std::vector<LedgerOffsetRow>> Ledger::highWatermarksAt(
     const QString& sourceId, const QString& topic, qint64 atMs)
 {
-    auto connection = d->reader();
-    if (!connection)
-        return std::unexpected(connection.error());
-    QSqlDatabase& db = (*connection)->db();
-    auto all = d->series(db, sourceId, QStringLiteral("topic"), topic);
-    if (!all)
-        return std::unexpected(all.error());
-    auto rows = d->newestPerPartition(db, sourceId, *all, atMs);
-    if (!rows)
-        return rows;
-    if (rows->empty())
-        return fail(Error::Code::NotFound,
-            QStringLiteral("the ledger does not cover %1: it holds no offsets of topic %2 of source %3 at or before it")
-                .arg(QDateTime::fromMSecsSinceEpoch(atMs, Qt::UTC).toString(Qt::ISODateWithMs), topic, sourceId));
-    return rows;
+    return d->newestRowsAt(sourceId, QStringLiteral("topic"), topic, QStringLiteral("topic"), atMs);
 }
 
 Result<std::vector<LedgerOffsetRow>> Ledger::offsetHistory(
