@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "replaycommands.h"
 #include "mainwindow.h"
 #include "unixsignals.h"
 
@@ -181,6 +182,9 @@ int main(int argc, char** argv)
         {"status", pw::runStatus},
         {"check-config", pw::runCheckConfig},
         {"broker", pw::broker::runBrokerCommand},
+        {"replay", pw::runReplay},
+        {"groups", pw::runGroups},
+        {"audit", pw::runAudit},
     };
     for (const auto& c : commands) {
         if (command == c.name) {

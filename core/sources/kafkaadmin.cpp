@@ -194,6 +194,17 @@ Result<std::unique_ptr<KafkaAdmin>> KafkaAdmin::create(const KafkaAdminConfig& c
     return admin;
 }
 
+Result<QString> KafkaAdmin::clusterId()
+{
+    char* id = rd_kafka_clusterid(d->rk, d->timeoutMs());
+    if (!id)
+        return fail(Error::Code::Timeout,
+            QStringLiteral("the cluster did not say its id within %1 ms").arg(d->timeoutMs()));
+    const QString result = fromC(id);
+    rd_kafka_mem_free(d->rk, id);
+    return result;
+}
+
 Result<std::vector<KafkaAdmin::GroupListing>> KafkaAdmin::listGroups()
 {
     const QString what = QStringLiteral("list consumer groups");

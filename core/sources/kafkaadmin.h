@@ -87,6 +87,8 @@ public:
     KafkaAdmin(const KafkaAdmin&) = delete;
     KafkaAdmin& operator=(const KafkaAdmin&) = delete;
 
+    /// The id the cluster reports for itself (the ledger's key beside the source id).
+    Result<QString> clusterId();
     Result<std::vector<GroupListing>> listGroups();
     Result<GroupDescription> describeGroup(const QString& groupId);
     /// Every committed offset of the group.
