@@ -442,6 +442,28 @@ Result<std::vector<KafkaAdmin::TopicInfo>> KafkaAdmin::listTopics()
     return topics;
 }
 
+Result<void> KafkaAdmin::createTopic(const QString& topic, int32_t partitions, int16_t replicationFactor)
+{
+    const QString what = QStringLiteral("create topic %1").arg(topic);
+    char errstr[512] = {0};
+    rd_kafka_NewTopic_t* newTopic
+        = rd_kafka_NewTopic_new(topic.toUtf8().constData(), partitions, replicationFactor, errstr, sizeof errstr);
+    if (!newTopic)
+        return fail(Error::Code::Config, what + QStringLiteral(": ") + fromC(errstr));
+    auto ev = d->run(what, RD_KAFKA_ADMIN_OP_CREATETOPICS,
+        [&](auto* options, auto* queue) { rd_kafka_CreateTopics(d->rk, &newTopic, 1, options, queue); });
+    rd_kafka_NewTopic_destroy(newTopic);
+    if (!ev)
+        return std::unexpected(ev.error());
+    size_t count = 0;
+    const auto** results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev->get()), &count);
+    if (count != 1)
+        return fail(Error::Code::Protocol, what + QStringLiteral(": %1 results instead of one").arg(count));
+    if (const rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[0]))
+        return kafkaFail(err, what, rd_kafka_topic_result_error_string(results[0]));
+    return {};
+}
+
 Result<int32_t> KafkaAdmin::partitionCount(const QString& topic)
 {
     auto topics = listTopics();

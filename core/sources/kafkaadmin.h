@@ -103,6 +103,8 @@ public:
     Result<std::vector<PartitionOffset>> offsetsForTimes(
         const QString& topic, const std::vector<std::pair<int32_t, int64_t>>& timestamps);
     Result<std::vector<TopicInfo>> listTopics();
+    /// Creates a topic (replication factor 1 unless given); an existing topic is an error.
+    Result<void> createTopic(const QString& topic, int32_t partitions, int16_t replicationFactor = 1);
     Result<int32_t> partitionCount(const QString& topic);
     /// Low and high watermarks of partitions 0..partitions-1 of a topic in two requests per leader, instead of
     /// two round trips per partition.
