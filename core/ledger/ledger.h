@@ -7,6 +7,7 @@
 
 #include <QString>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -76,9 +77,14 @@ public:
         qint64 maxBytes = 512LL * 1024 * 1024; // ledger.max_bytes
         qint64 minRowIntervalMs = 60 * 1000; // an unchanged partition still gets one row per minute
         qint64 thinAfterMs = 24LL * 3600 * 1000; // older rows are thinned
+        qint64 busyTimeoutMs = 5000; // how long a write waits for another process's transaction
+        qint64 maintenanceIntervalMs = 5 * 60 * 1000; // compaction, thinning, retention and the size cap
+        /// The time maintenance judges ages by; the wall clock when empty (tests and benchmarks inject theirs).
+        std::function<qint64()> clock;
     };
 
-    /// Opens (creating when needed) `path`. Fails with Error::Code::Io and a sentence saying why (not writable,
+    /// Opens (creating when needed) `path`: the file itself, or `ledger.sqlite` inside it when `path` is an existing
+    /// directory (the data dir). Fails with Error::Code::Io and a sentence saying why (not writable,
     /// corrupt, locked) — callers that only monitor go on without a ledger and report it as degraded.
     static Result<std::unique_ptr<Ledger>> open(const QString& path, Options options);
     static Result<std::unique_ptr<Ledger>> open(const QString& path) { return open(path, Options {}); }
@@ -87,13 +93,17 @@ public:
     Ledger& operator=(const Ledger&) = delete;
 
     QString path() const;
-    /// Empty while every write succeeded; else why the last one failed (disk full...): "degraded".
+    /// Empty while writes succeed; else why the latest one failed (disk full, locked...): "degraded". Monitoring goes
+    /// on; the failed poll's rows are dropped, and the next successful write clears it.
     QString degradedReason() const;
 
     // Writers (queued, asynchronous; flush() waits for them).
     void recordPoll(const QString& sourceId, const QString& clusterId, const std::vector<OffsetObservation>& offsets,
         const std::vector<CheckpointObservation>& checkpoints);
     void recordTransitions(const std::vector<Transition>& transitions);
+    /// Queues maintenance now instead of waiting for its interval (it also runs after writes, every
+    /// `maintenanceIntervalMs` by the clock).
+    void runMaintenance();
     void flush();
 
     // Queries (synchronous; they read what is committed).

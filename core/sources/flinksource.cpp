@@ -6,6 +6,8 @@
 #include <QJsonDocument>
 #include <QUrl>
 
+#include <set>
+
 namespace pw {
 
 namespace {
@@ -27,6 +29,35 @@ Result<QJsonObject> parseObject(const QByteArray& body, const char* what)
 QString param(const SignalConfig& s, const char* key)
 {
     return s.params.value(QString::fromLatin1(key)).toString();
+}
+
+/// One entry of a checkpoints body (`history[]`, `latest.completed`, `latest.savepoint`) as the ledger keeps it.
+std::optional<CheckpointObservation> checkpointObservation(
+    const FlinkSource::JobRef& job, const QJsonObject& o, qint64 now)
+{
+    if (o.isEmpty() || !o.contains(QStringLiteral("id")))
+        return std::nullopt;
+    CheckpointObservation c;
+    c.jobId = job.id;
+    c.jobName = job.name;
+    c.checkpointId = qint64(o.value(QStringLiteral("id")).toDouble());
+    c.status = o.value(QStringLiteral("status")).toString();
+    c.savepoint = o.value(QStringLiteral("is_savepoint")).toBool();
+    c.triggerMs = qint64(o.value(QStringLiteral("trigger_timestamp")).toDouble());
+    const qint64 ack = qint64(o.value(QStringLiteral("latest_ack_timestamp")).toDouble(-1));
+    if (c.status == QLatin1String("COMPLETED") && ack > 0)
+        c.completionMs = ack;
+    c.durationMs = qint64(o.value(QStringLiteral("end_to_end_duration")).toDouble());
+    // Flink 1.15 renamed state_size to checkpointed_size (the full size); older versions only have the former.
+    c.sizeBytes = qint64(o.value(o.contains(QStringLiteral("state_size")) ? QStringLiteral("state_size")
+                                                                          : QStringLiteral("checkpointed_size"))
+                             .toDouble());
+    const QString path = o.value(QStringLiteral("external_path")).toString();
+    // Flink writes this placeholder where a checkpoint has no location of its own.
+    if (!path.startsWith(QLatin1Char('<')))
+        c.externalPath = path;
+    c.observedMs = now;
+    return c;
 }
 
 } // namespace
@@ -111,6 +142,20 @@ PollResult FlinkSource::interpret(
     PollResult result;
     const Labels labels {{QStringLiteral("job"), job.name}, {QStringLiteral("job_id"), job.id}};
     auto root = parseObject(checkpointsBody, "checkpoints");
+    if (root) {
+        std::set<qint64> seen;
+        auto observe = [&](const QJsonObject& o) {
+            if (auto c = checkpointObservation(job, o, now); c && seen.insert(c->checkpointId).second)
+                result.checkpoints.push_back(std::move(*c));
+        };
+        const QJsonObject latest = root->value(QStringLiteral("latest")).toObject();
+        for (const QJsonValue& v : root->value(QStringLiteral("history")).toArray())
+            observe(v.toObject());
+        // The history holds the last few only (web.checkpoints.history): the latest completed one and savepoint
+        // may have left it.
+        observe(latest.value(QStringLiteral("completed")).toObject());
+        observe(latest.value(QStringLiteral("savepoint")).toObject());
+    }
     for (const auto& s : signalConfigs) {
         if (s.kind == SignalKind::JobState) {
             result.samples.push_back(Sample {s.id, labels, now, double(jobStateCode(job.state))});
@@ -258,6 +303,8 @@ void FlinkSource::poll(PollContext& context, std::function<void(PollResult)> don
                     gather->result.samples.push_back(std::move(s));
                 for (auto& e : part.signalErrors)
                     gather->result.signalErrors.push_back(std::move(e));
+                for (auto& c : part.checkpoints)
+                    gather->result.checkpoints.push_back(std::move(c));
                 if (--gather->pending == 0)
                     (*finish)(std::move(gather->result));
             });

@@ -194,17 +194,6 @@ Result<std::unique_ptr<KafkaAdmin>> KafkaAdmin::create(const KafkaAdminConfig& c
     return admin;
 }
 
-Result<QString> KafkaAdmin::clusterId()
-{
-    char* id = rd_kafka_clusterid(d->rk, d->timeoutMs());
-    if (!id)
-        return fail(Error::Code::Timeout,
-            QStringLiteral("the cluster did not say its id within %1 ms").arg(d->timeoutMs()));
-    const QString result = fromC(id);
-    rd_kafka_mem_free(d->rk, id);
-    return result;
-}
-
 Result<std::vector<KafkaAdmin::GroupListing>> KafkaAdmin::listGroups()
 {
     const QString what = QStringLiteral("list consumer groups");
@@ -462,6 +451,17 @@ Result<void> KafkaAdmin::createTopic(const QString& topic, int32_t partitions, i
     if (const rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[0]))
         return kafkaFail(err, what, rd_kafka_topic_result_error_string(results[0]));
     return {};
+}
+
+Result<QString> KafkaAdmin::clusterId()
+{
+    // librdkafka answers from the metadata it already has, or asks for it within the timeout.
+    char* id = rd_kafka_clusterid(d->rk, d->timeoutMs());
+    if (!id)
+        return QString();
+    const QString out = QString::fromUtf8(id);
+    rd_kafka_mem_free(d->rk, id);
+    return out;
 }
 
 Result<int32_t> KafkaAdmin::partitionCount(const QString& topic)

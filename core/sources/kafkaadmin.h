@@ -87,8 +87,6 @@ public:
     KafkaAdmin(const KafkaAdmin&) = delete;
     KafkaAdmin& operator=(const KafkaAdmin&) = delete;
 
-    /// The id the cluster reports for itself (the ledger's key beside the source id).
-    Result<QString> clusterId();
     Result<std::vector<GroupListing>> listGroups();
     Result<GroupDescription> describeGroup(const QString& groupId);
     /// Every committed offset of the group.
@@ -105,6 +103,8 @@ public:
     Result<std::vector<TopicInfo>> listTopics();
     /// Creates a topic (replication factor 1 unless given); an existing topic is an error.
     Result<void> createTopic(const QString& topic, int32_t partitions, int16_t replicationFactor = 1);
+    /// The id the cluster reports in its metadata (empty from a broker too old to have one).
+    Result<QString> clusterId();
     Result<int32_t> partitionCount(const QString& topic);
     /// Low and high watermarks of partitions 0..partitions-1 of a topic in two requests per leader, instead of
     /// two round trips per partition.

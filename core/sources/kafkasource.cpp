@@ -444,6 +444,10 @@ PollResult KafkaSource::pollBlocking()
     std::map<QString, int32_t> partitionCount;
     for (const auto& t : *topics)
         partitionCount[t.name] = t.partitions;
+    // The metadata just read carries the cluster id: the ledger keys its rows by it.
+    if (auto id = admin.clusterId(); id)
+        result.clusterId = *id;
+    std::set<std::tuple<QString, QString, int32_t>> observed;
 
     struct TopicWatermarks
     {
@@ -564,6 +568,8 @@ PollResult KafkaSource::pollBlocking()
                 const auto& m = (*w.marks)[size_t(p)];
                 const auto c = committed.find({topic, p});
                 const int64_t offset = c != committed.end() && c->second >= 0 ? c->second : -1;
+                if (observed.emplace(group, topic, p).second)
+                    result.offsets.push_back(OffsetObservation {group, topic, p, offset, m.high, m.low, w.atMs});
                 if (s.kind == SignalKind::ConsumerLag) {
                     const int64_t lag = offset >= 0 ? std::max<int64_t>(0, m.high - offset) : m.high - m.low;
                     result.samples.push_back(Sample {s.id, labels(group, topic, p), w.atMs, double(lag)});

@@ -116,6 +116,30 @@ private Q_SLOTS:
             != age->labels.end());
         // One overview call plus one checkpoints call for the four signals of one job.
         QCOMPARE(m_server.requestCount(), 2);
+
+        // Every checkpoint of the history, for the ledger.
+        QCOMPARE(r.checkpoints.size(), size_t(4));
+        QStringList seen;
+        for (const auto& c : r.checkpoints)
+            seen << QStringLiteral("%1 %2").arg(c.checkpointId).arg(c.status);
+        QCOMPARE(seen,
+            QStringList({QStringLiteral("14 IN_PROGRESS"), QStringLiteral("13 COMPLETED"), QStringLiteral("12 FAILED"),
+                QStringLiteral("11 FAILED")}));
+        const CheckpointObservation& done = r.checkpoints[1];
+        QCOMPARE(done.jobId, QStringLiteral("a1b2c3d4e5f60718293a4b5c6d7e8f90"));
+        QCOMPARE(done.jobName, QStringLiteral("aggregate-job"));
+        QCOMPARE(done.triggerMs, m_now - 46250);
+        QCOMPARE(done.completionMs, m_now - 45000);
+        QCOMPARE(done.durationMs, qint64(1250));
+        QCOMPARE(done.sizeBytes, qint64(2048));
+        QCOMPARE(done.externalPath, QStringLiteral("file:/var/flink/checkpoints/a1b2/chk-13"));
+        QVERIFY(!done.savepoint);
+        QVERIFY(done.observedMs >= m_now);
+        const CheckpointObservation& failed = r.checkpoints[2];
+        QCOMPARE(failed.completionMs, qint64(0));
+        QCOMPARE(failed.durationMs, qint64(60000));
+        QVERIFY(failed.externalPath.isEmpty());
+        QCOMPARE(r.checkpoints[0].completionMs, qint64(0));
     }
 
     void restartingJobById()

@@ -311,6 +311,21 @@ private slots:
         QCOMPARE(label(lag[0], "topic"), kTopic);
         QCOMPARE(label(lag[1], "partition"), QStringLiteral("1"));
 
+        // The ledger's raw numbers: one observation per partition of the group, however many signals read it.
+        QCOMPARE(r1.clusterId, QStringLiteral("pathwatch-embedded"));
+        QCOMPARE(r1.offsets.size(), size_t(2));
+        for (int32_t p = 0; p < 2; ++p) {
+            const pw::OffsetObservation& o = r1.offsets[size_t(p)];
+            QCOMPARE(o.group, kGroup);
+            QCOMPARE(o.topic, kTopic);
+            QCOMPARE(o.partition, p);
+            QCOMPARE(o.committedOffset, int64_t(p == 0 ? 4 : 6));
+            QCOMPARE(o.highWatermark, int64_t(p == 0 ? 10 : 6));
+            QCOMPARE(o.logStartOffset, int64_t(0));
+            QVERIFY(o.observedMs >= before1 && o.observedMs <= after1);
+        }
+        QVERIFY(r1.checkpoints.empty());
+
         // Ages are measured at the sample's time, so they are exact up to the record timestamps' milliseconds.
         auto expectAge = [](const pw::Sample& s, qint64 recordMs) {
             return qAbs(s.value - double(s.timestampMs - recordMs) / 1000.0) < 0.002;
