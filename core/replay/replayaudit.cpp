@@ -17,8 +17,23 @@ Result<AuditedExecution> executeAudited(KafkaAdmin& admin, Ledger& ledger, Audit
     if (entry.target.isEmpty())
         entry.target = plan.target;
     entry.outcome = QStringLiteral("started");
-    QJsonObject details {{QStringLiteral("plan"), plan.toJson()}, {QStringLiteral("preflight"), preflight.toJson()}};
-    entry.details = QJsonDocument(details).toJson(QJsonDocument::Compact);
+    QJsonObject planJson = plan.toJsonSummary();
+    const QJsonArray checks = preflight.toJson();
+    // The "before" offsets are in the entry before anything changes, so even a process killed mid-way leaves
+    // enough to undo by hand.
+    std::vector<PartitionOutcome> pending;
+    pending.reserve(plan.partitions.size());
+    for (const auto& p : plan.partitions)
+        pending.push_back(
+            {p.topic, p.partition, p.committed, p.target, -1, PartitionOutcome::State::NotAttempted, false});
+    auto compose = [&](QJsonObject head, const std::vector<PartitionOutcome>& partitions) -> QByteArray {
+        head.insert(QStringLiteral("plan"), planJson);
+        head.insert(QStringLiteral("preflight"), checks);
+        QByteArray text = QJsonDocument(head).toJson(QJsonDocument::Compact);
+        text.chop(1); // the closing brace: the partitions follow, written directly
+        return text + ",\"partitions\":" + partitionOutcomesJson(partitions) + '}';
+    };
+    entry.details = compose(QJsonObject {{QStringLiteral("outcome"), entry.outcome}}, pending);
     auto id = ledger.appendAudit(entry);
     if (!id)
         return fail(id.error().code,
@@ -27,18 +42,14 @@ Result<AuditedExecution> executeAudited(KafkaAdmin& admin, Ledger& ledger, Audit
     AuditedExecution result;
     result.auditId = *id;
     result.report = executeReplayPlan(admin, plan, options);
-    // The plan is kept beside the outcome: an undo needs the before offsets, a reader the whole story.
-    QJsonObject execution = result.report.toJson();
-    details.insert(QStringLiteral("partitions"), execution.take(QStringLiteral("partitions")));
-    for (auto it = execution.begin(); it != execution.end(); ++it)
-        details.insert(it.key(), it.value());
-    details.remove(QStringLiteral("plan"));
-    details.insert(QStringLiteral("plan_totals"),
-        QJsonObject {{QStringLiteral("to_replay"), qint64(plan.totalToReplay)},
-            {QStringLiteral("to_skip"), qint64(plan.totalToSkip)}, {QStringLiteral("lost"), qint64(plan.totalLost)},
-            {QStringLiteral("partitions"), qint64(plan.partitions.size())}});
-    auto updated
-        = ledger.updateAuditOutcome(*id, result.report.outcome, QJsonDocument(details).toJson(QJsonDocument::Compact));
+    QJsonObject execution {
+        {QStringLiteral("outcome"), result.report.outcome},
+        {QStringLiteral("error"), result.report.error},
+        {QStringLiteral("batches"), result.report.batches},
+        {QStringLiteral("batches_done"), result.report.batchesDone},
+        {QStringLiteral("recheck"), result.report.recheck.sentence},
+    };
+    auto updated = ledger.updateAuditOutcome(*id, result.report.outcome, compose(execution, result.report.partitions));
     if (!updated)
         result.auditError = updated.error().toString();
     return result;

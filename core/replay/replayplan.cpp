@@ -123,6 +123,22 @@ QString formatEta(std::optional<double> seconds)
     return QStringLiteral("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60, 2, 10, QLatin1Char('0'));
 }
 
+QJsonObject ReplayPlan::toJsonSummary() const
+{
+    return QJsonObject {
+        {QStringLiteral("group"), group},
+        {QStringLiteral("target"), target},
+        {QStringLiteral("partition_count"), qint64(partitions.size())},
+        {QStringLiteral("total_to_replay"), qint64(totalToReplay)},
+        {QStringLiteral("total_to_skip"), qint64(totalToSkip)},
+        {QStringLiteral("total_lost"), qint64(totalLost)},
+        {QStringLiteral("total_to_catch_up"), qint64(totalToCatchUp)},
+        {QStringLiteral("consume_rate"), optionalNumber(consumeRate)},
+        {QStringLiteral("eta_seconds"), optionalNumber(etaSeconds)},
+        {QStringLiteral("hash"), hash},
+    };
+}
+
 QJsonObject ReplayPlan::toJson() const
 {
     QJsonArray parts;

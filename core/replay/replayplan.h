@@ -45,6 +45,8 @@ struct ReplayPlan
     /// True when every target equals the committed offset.
     bool isNoOp() const;
     QJsonObject toJson() const;
+    /// toJson without the partitions.
+    QJsonObject toJsonSummary() const;
 };
 
 struct ReplayPlanInputs

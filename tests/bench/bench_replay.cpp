@@ -3,7 +3,7 @@
 // script doing the same work (describe the group, read its offsets, one commit of all offsets, read them back).
 // Two shapes: one group × 10,000 partitions, and 100 groups × 100 partitions. Each side starts from the same
 // committed offsets; ours moves every partition to the earliest offset, the peer one record back.
-// --quick (CTest): 1 × 1,000 and 10 × 20.
+// --quick (CTest): 1 × 1,000 and 10 × 20. --partitions N: the wide shape's partitions.
 
 #include "broker/broker.h"
 #include "ledger/ledger.h"
@@ -19,6 +19,8 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
+
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
@@ -85,6 +87,8 @@ void commitAll(pw::KafkaAdmin& admin, const QString& group, const QString& topic
     must(admin.alterGroupOffsets(group, offsets), "commit the starting offsets");
 }
 
+double previewSeconds = 0;
+
 double ours(pw::KafkaAdmin& admin, pw::Ledger& ledger, const QStringList& groups)
 {
     const auto start = Clock::now();
@@ -95,7 +99,9 @@ double ours(pw::KafkaAdmin& admin, pw::Ledger& ledger, const QStringList& groups
         request.context.nowMs = QDateTime::currentMSecsSinceEpoch();
         request.target.kind = pw::ReplayTarget::Kind::Earliest;
         request.target.text = QStringLiteral("--to-earliest");
+        const auto previewStart = Clock::now();
         auto preview = must(pw::previewReplay(admin, &ledger, request), "preview");
+        previewSeconds += secondsSince(previewStart);
         if (!preview.preflight.passed)
             die(QStringLiteral("preflight refused %1: %2").arg(group, preview.preflight.refusal()));
         pw::AuditEntry entry;
@@ -155,8 +161,23 @@ int main(int argc, char** argv)
     auto admin = must(pw::KafkaAdmin::create(config), "admin client");
     auto ledger = must(pw::Ledger::open(dir.filePath(QStringLiteral("ledger.sqlite"))), "open the ledger");
 
+    // The embedded broker holds three descriptors per partition (log, offset index, time index): a descriptor
+    // limit below 30,000 cannot hold 10,000 partitions, so the wide shape shrinks to what fits and says so.
+    int32_t wide = quick ? 1000 : 10000;
+    for (int i = 1; i + 1 < argc; ++i)
+        if (std::strcmp(argv[i], "--partitions") == 0)
+            wide = std::atoi(argv[i + 1]);
+    rlimit limit {};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+        const auto fits = int32_t((qint64(limit.rlim_cur) - 2000) / 3 / 1000 * 1000);
+        if (fits < wide) {
+            std::printf("note: the descriptor limit (%llu) holds %d partitions on the embedded broker, not %d\n",
+                static_cast<unsigned long long>(limit.rlim_cur), fits, wide);
+            wide = fits;
+        }
+    }
     const Shape shapes[] = {
-        {"replay_execute", 1, quick ? 1000 : 10000},
+        {"replay_execute", 1, wide},
         {"replay_execute_many_groups", quick ? 10 : 100, quick ? 20 : 100},
     };
     int failures = 0;
@@ -169,7 +190,10 @@ int main(int argc, char** argv)
             groups << QStringLiteral("%1-group-%2").arg(topic).arg(g);
         for (const QString& g : groups)
             commitAll(*admin, g, topic, shape.partitions, 2);
+        previewSeconds = 0;
         const double oursSeconds = ours(*admin, *ledger, groups);
+        std::printf("%s: preview (read, plan, preflight) %.3f s, execute + verify + audit %.3f s\n", shape.name,
+            previewSeconds, oursSeconds - previewSeconds);
         for (const QString& g : groups)
             commitAll(*admin, g, topic, shape.partitions, 2);
         const double peerSeconds = peer(broker->bootstrapServers(), groups);
