@@ -8,6 +8,30 @@
 
 namespace pw {
 
+Result<void> fillRecentCommits(
+    Ledger& ledger, const QString& sourceId, const QString& group, qint64 nowMs, int polls, FlinkJobCheck& check)
+{
+    // The ledger writes a row when a value changes and once a minute otherwise, so the last `polls` rows of a
+    // partition reach back at most `polls` minutes.
+    auto rows = ledger.offsetHistory(sourceId, group, nowMs - qint64(polls) * 60 * 1000, nowMs);
+    if (!rows)
+        return std::unexpected(rows.error());
+    std::map<std::pair<QString, int32_t>, std::vector<int64_t>> byPartition;
+    for (const auto& r : *rows)
+        byPartition[{r.topic, r.partition}].push_back(r.committedOffset);
+    check.recentOffsetCommits = false;
+    int seen = 0;
+    for (auto& [key, offsets] : byPartition) {
+        if (offsets.size() > size_t(polls))
+            offsets.erase(offsets.begin(), offsets.end() - polls);
+        seen = std::max(seen, int(offsets.size()));
+        for (size_t i = 1; i < offsets.size(); ++i)
+            check.recentOffsetCommits = check.recentOffsetCommits || offsets[i] != offsets[i - 1];
+    }
+    check.polledCommits = seen;
+    return {};
+}
+
 Result<ReplayPreview> previewReplay(KafkaAdmin& admin, Ledger* ledger, const ReplayRequest& request)
 {
     const QString& group = request.context.group;

@@ -29,6 +29,12 @@ struct ReplayPreview
     KafkaAdmin::GroupDescription group;
 };
 
+/// For FlinkJobCheck: whether the ledger saw the group's committed offsets move in its newest `polls` rows of each
+/// partition (a job that still commits on checkpoint is running somewhere, whatever its REST says). Sets
+/// `recentOffsetCommits` and `polledCommits` of `check`; fails when the ledger cannot be read.
+Result<void> fillRecentCommits(
+    Ledger& ledger, const QString& sourceId, const QString& group, qint64 nowMs, int polls, FlinkJobCheck& check);
+
 /// Reads the cluster (the group, its offsets, the topics and their watermarks), the ledger's best consume rate
 /// (when there is a ledger), resolves the target, builds the plan and runs the preflight. Changes nothing.
 /// Fails with Error::Code::Refused when the target cannot be resolved for a reason preflight-like (the ledger does

@@ -541,6 +541,41 @@ private slots:
         QCOMPARE((*undoEntry)->undoOf, executed->auditId);
     }
 
+    void flinkJobCheckFromTheLedger()
+    {
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        auto poll = [&](const QString& group, int64_t offset, qint64 at) {
+            m_ledger->recordPoll(kSource, QStringLiteral("cluster"), {{group, kOrders, 0, offset, 10, 0, at}}, {});
+        };
+        poll(QStringLiteral("flink-moving"), 3, now - 30000);
+        poll(QStringLiteral("flink-moving"), 5, now - 20000);
+        poll(QStringLiteral("flink-still"), 5, now - 30000);
+        m_ledger->flush();
+
+        pw::FlinkJobCheck moving {
+            QStringLiteral("job-1"), QStringLiteral("aggregate"), QStringLiteral("FINISHED"), {}, false, 0};
+        QVERIFY(pw::fillRecentCommits(*m_ledger, kSource, QStringLiteral("flink-moving"), now, 3, moving));
+        QVERIFY(moving.recentOffsetCommits);
+        QCOMPARE(moving.polledCommits, 2);
+        pw::FlinkJobCheck still = moving;
+        QVERIFY(pw::fillRecentCommits(*m_ledger, kSource, QStringLiteral("flink-still"), now, 3, still));
+        QVERIFY(!still.recentOffsetCommits);
+
+        // The check in a preview: a stopped job whose group still commits is refused, a quiet one passes.
+        auto r = request(kBilling, kind(ReplayTarget::Kind::Earliest));
+        r.flink = moving;
+        auto p = preview(r);
+        QVERIFY(p);
+        QCOMPARE(failedChecks(*p), QStringList {QStringLiteral("flink-job-stopped")});
+        r.flink = still;
+        p = preview(r);
+        QVERIFY(p && p->preflight.passed);
+        r.flink->state = QStringLiteral("RUNNING");
+        p = preview(r);
+        QVERIFY(p);
+        QVERIFY2(p->preflight.refusal().contains(QStringLiteral("is RUNNING")), qPrintable(p->preflight.refusal()));
+    }
+
     void csvRoundTrip()
     {
         auto p = preview(request(kBilling, kind(ReplayTarget::Kind::ShiftBy, -3)));
