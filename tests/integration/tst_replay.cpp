@@ -681,6 +681,26 @@ private slots:
             int(pw::kExitConfigError));
         QVERIFY2(err.contains("bad.csv:2:8:"), err.constData());
 
+        // A data dir that cannot be used: a preview of a target that needs no ledger goes on, an execution does not.
+        const QString notADir = m_dir.filePath(QStringLiteral("not-a-dir"));
+        QFile file(notADir);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.close();
+        QStringList elsewhere = common;
+        elsewhere[elsewhere.indexOf(dataDir())] = notADir;
+        QCOMPARE(
+            runPathwatch(elsewhere + QStringList {QStringLiteral("--group"), group, QStringLiteral("--to-earliest")},
+                nullptr, &err),
+            0);
+        QVERIFY(err.contains("no ETA"));
+        QCOMPARE(runPathwatch(elsewhere
+                         + QStringList {QStringLiteral("--group"), group, QStringLiteral("--to-earliest"),
+                             QStringLiteral("--execute"), QStringLiteral("--reason"), QStringLiteral("x")},
+                     nullptr, &err),
+            int(pw::kExitDataDir));
+        QVERIFY(err.contains("the recovery ledger cannot be used"));
+        QCOMPARE(committed(group).at({kOrders, 0}), 8);
+
         // Refused: a no-op, with JSON output.
         QCOMPARE(runPathwatch(common
                          + QStringList {QStringLiteral("--group"), group, QStringLiteral("--topic"),
