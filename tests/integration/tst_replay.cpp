@@ -173,9 +173,11 @@ private:
         QVERIFY2(altered, qPrintable(altered ? QString() : altered.error().toString()));
     }
 
-    int runPathwatch(const QStringList& args, QByteArray* output = nullptr, QByteArray* errors = nullptr)
+    int runPathwatch(const QStringList& args, QByteArray* output = nullptr, QByteArray* errors = nullptr,
+        const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment())
     {
         QProcess p;
+        p.setProcessEnvironment(env);
         p.start(pathwatchBinary(), args);
         if (!p.waitForFinished(120000))
             return -1;
@@ -680,6 +682,31 @@ private slots:
                 nullptr, &err),
             int(pw::kExitConfigError));
         QVERIFY2(err.contains("bad.csv:2:8:"), err.constData());
+
+        // The cluster named by a config's kafka source (the example config, its bootstrap from the environment).
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("PATHWATCH_KAFKA_BOOTSTRAP"), bootstrap());
+        env.insert(QStringLiteral("PATHWATCH_KAFKA_GROUP"), group);
+        env.insert(QStringLiteral("PATHWATCH_KAFKA_TOPIC"), kOrders);
+        const QString example = QStringLiteral(PATHWATCH_SOURCE_DIR "/resources/examples/kafka.yaml");
+        QCOMPARE(runPathwatch({QStringLiteral("replay"), QStringLiteral("--config"), example,
+                                  QStringLiteral("--data-dir"), dataDir(), QStringLiteral("--group"), group,
+                                  QStringLiteral("--to-offset"), QStringLiteral("1"), QStringLiteral("--json")},
+                     &out, nullptr, env),
+            0);
+        QCOMPARE(lastJsonLine(out)
+                     .value(QStringLiteral("plan"))
+                     .toObject()
+                     .value(QStringLiteral("total_to_replay"))
+                     .toInteger(),
+            7 + 8 + 9);
+        QCOMPARE(runPathwatch({QStringLiteral("groups"), QStringLiteral("--config"), example}, &out, nullptr, env), 0);
+        QVERIFY(out.contains("billing-cli"));
+        QCOMPARE(
+            runPathwatch({QStringLiteral("replay"), QStringLiteral("--config"), example, QStringLiteral("--bootstrap"),
+                             bootstrap(), QStringLiteral("--group"), group, QStringLiteral("--to-latest")},
+                nullptr, nullptr, env),
+            int(pw::kExitConfigError));
 
         // A data dir that cannot be used: a preview of a target that needs no ledger goes on, an execution does not.
         const QString notADir = m_dir.filePath(QStringLiteral("not-a-dir"));
