@@ -78,6 +78,8 @@ struct Cluster
 {
     KafkaAdminConfig admin;
     QString sourceId;
+    /// The stages after the first one the kafka source feeds: whose incidents --to-last-trusted looks at.
+    std::vector<QString> downstreamStages;
 };
 
 Result<Cluster> clusterFrom(const QCommandLineParser& parser)
@@ -125,6 +127,15 @@ Result<Cluster> clusterFrom(const QCommandLineParser& parser)
                                 .arg(config->filePath, ids.join(QStringLiteral(", "))));
     }
     cluster.sourceId = chosen->id;
+    bool upstreamSeen = false;
+    for (const auto& stage : config->stages) {
+        if (upstreamSeen) {
+            cluster.downstreamStages.push_back(stage.id);
+            continue;
+        }
+        for (const auto& signal : stage.signalConfigs)
+            upstreamSeen = upstreamSeen || signal.sourceId == chosen->id;
+    }
     cluster.admin.bootstrapServers = chosen->options.value(QStringLiteral("bootstrap_servers")).toString().trimmed();
     const QVariantMap properties = chosen->options.value(QStringLiteral("properties")).toMap();
     for (auto it = properties.cbegin(); it != properties.cend(); ++it)
@@ -191,7 +202,10 @@ int runReplay(const QStringList& arguments)
     parser.addOption(option("to-datetime", "The first record at or after T (RFC 3339 or -30m).", "T"));
     parser.addOption(option("to-position-at", "Where the group's committed offsets were at T (ledger).", "T"));
     parser.addOption(option("to-last-trusted", "The committed offsets just before an incident began (ledger)."));
-    parser.addOption(option("incident", "With --to-last-trusted: the incident (default: the newest open one).", "ID"));
+    parser.addOption(option("incident",
+        "With --to-last-trusted: the incident (default: the newest open one of a stage after the kafka source's, any "
+        "stage without --config).",
+        "ID"));
     parser.addOption(option("to-checkpoint",
         "The offsets a completed checkpoint committed (ledger); optional ID "
         "after it (default: the newest)."));
@@ -281,6 +295,7 @@ int runReplay(const QStringList& arguments)
     if (!cluster)
         return usage(cluster.error().toString());
     request.context.sourceId = cluster->sourceId;
+    request.context.incidentStages = cluster->downstreamStages;
 
     // The ledger: needed for ledger targets, undo and the audit of an execution; a preview of other targets goes
     // on without it (no consume rate, so no ETA).
