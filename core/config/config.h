@@ -65,6 +65,13 @@ struct ExportConfig
     QString listen = QStringLiteral("127.0.0.1:9464");
 };
 
+/// The recovery ledger (`ledger:`): how long it keeps offsets, checkpoints and transitions, and its size cap.
+struct LedgerConfig
+{
+    qint64 retentionMs = 14LL * 24 * 3600 * 1000;
+    qint64 maxBytes = 512LL * 1024 * 1024;
+};
+
 struct PipelineConfig
 {
     QString filePath; // where it was loaded from
@@ -73,6 +80,7 @@ struct PipelineConfig
     std::vector<StageConfig> stages;
     std::map<QString, SourceConfig> sources;
     ExportConfig exporter;
+    LedgerConfig ledger;
 
     const SourceConfig* findSource(const QString& id) const;
     const SignalConfig* findSignal(const QString& id) const;

@@ -242,7 +242,8 @@ public:
     double number(const MapView& map, const Entry& e, const QString& unit) const;
     qint64 integer(const MapView& map, const Entry& e, qint64 min, qint64 max) const;
     bool boolean(const MapView& map, const Entry& e) const;
-    qint64 byteSize(const MapView& map, const Entry& e) const;
+    qint64 byteSize(const MapView& map, const Entry& e, qint64 minBytes = 1024, qint64 maxBytes = 0,
+        const QString& rangeHint = {}) const;
     QString oneOf(const MapView& map, const Entry& e, const QStringList& options, const QString& noun) const;
     QString timeZone(const MapView& map, const Entry& e) const;
 
@@ -250,6 +251,8 @@ private:
     QString resolveEnv(const QString& raw, const MapView& map, const Entry& e, QString* firstVar) const;
     void parsePipeline(const MapView& top, PipelineConfig& config) const;
     void parseExport(const MapView& top, PipelineConfig& config) const;
+    void parseLedger(const MapView& top, PipelineConfig& config) const;
+    void judgeHeadroomByRecoveryWindow(PipelineConfig& config) const;
     SourceConfig parseSource(const Entry& entry) const;
     QString httpUrl(const MapView& map, const Entry& e, const QString& example) const;
     void parseHttp(const MapView& map, SourceConfig& source) const;
@@ -482,7 +485,8 @@ bool Loader::boolean(const MapView& map, const Entry& e) const
         QStringLiteral("write `%1: true` or `%1: false`").arg(e.key));
 }
 
-qint64 Loader::byteSize(const MapView& map, const Entry& e) const
+qint64 Loader::byteSize(
+    const MapView& map, const Entry& e, qint64 minBytes, qint64 maxBytes, const QString& rangeHint) const
 {
     const Value v = scalar(map, e, QStringLiteral("a size in bytes"));
     thread_local const QRegularExpression re(
@@ -505,10 +509,12 @@ qint64 Loader::byteSize(const MapView& map, const Entry& e) const
         fail(v.pos,
             QStringLiteral("expected a size in bytes for %1 in %2, got %3").arg(q(e.key), map.what(), v.shown()),
             QStringLiteral("write a number of bytes (16777216) or a size such as 16MiB or 64MB"));
-    if (bytes < 1024 || bytes > double(kMaxBodyCap))
+    if (maxBytes == 0 && (bytes < 1024 || bytes > double(kMaxBodyCap)))
         fail(v.pos,
             QStringLiteral("%1 in %2 must be between 1KiB and 1GiB, got %3").arg(q(e.key), map.what(), v.shown()),
             QStringLiteral("the cap protects the console's memory; 16MiB suits JSON APIs, 64MiB large scrapes"));
+    if (maxBytes > 0 && (bytes < double(minBytes) || bytes > double(maxBytes)))
+        fail(v.pos, QStringLiteral("%1 in %2 is out of range, got %3").arg(q(e.key), map.what(), v.shown()), rangeHint);
     return qint64(bytes);
 }
 
@@ -608,6 +614,7 @@ PipelineConfig Loader::load(const QByteArray& yaml)
     config.filePath = m_file;
     parsePipeline(top, config);
     parseExport(top, config);
+    parseLedger(top, config);
 
     const Entry& sourcesEntry = *top.find(QStringLiteral("sources"));
     if (sourcesEntry.value.IsSequence())
@@ -621,6 +628,7 @@ PipelineConfig Loader::load(const QByteArray& yaml)
         }
     }
     parseStages(top, config);
+    judgeHeadroomByRecoveryWindow(config);
     return config;
 }
 
@@ -654,6 +662,42 @@ void Loader::parseExport(const MapView& top, PipelineConfig& config) const
                 QStringLiteral("write it like 127.0.0.1:9464; [::1]:9464 for IPv6"));
         config.exporter.listen = v.text.trimmed();
     }
+}
+
+void Loader::parseLedger(const MapView& top, PipelineConfig& config) const
+{
+    const Entry* e = top.find(QStringLiteral("ledger"));
+    if (!e)
+        return;
+    const MapView map(*this, e->value, QStringLiteral("`ledger`"), e->keyPos);
+    map.allowOnly(schema::ledgerKeys());
+    if (const Entry* retention = map.find(QStringLiteral("retention"))) {
+        config.ledger.retentionMs = duration(map, *retention, 1000);
+        if (config.ledger.retentionMs < 3600 * 1000)
+            fail(retention->valuePos,
+                QStringLiteral("`retention` in `ledger` must be at least 1h, got %1")
+                    .arg(formatDurationMs(config.ledger.retentionMs)),
+                QStringLiteral("the ledger answers \"where were the offsets at T\" only as far back as it keeps rows; "
+                               "the default is 14d"));
+    }
+    if (const Entry* max = map.find(QStringLiteral("max_bytes")))
+        config.ledger.maxBytes = byteSize(map, *max, 1024 * 1024, 1024LL * 1024 * 1024 * 1024,
+            QStringLiteral("give a size between 1MiB and 1TiB, e.g. 512MiB (the default)"));
+}
+
+/// A `replay_headroom` signal without thresholds is judged against `pipeline.recovery_window`: WARN once the oldest
+/// retained record is younger than the window (a replay could no longer reach back that far), CRIT below half of
+/// it. Thresholds given in the config win.
+void Loader::judgeHeadroomByRecoveryWindow(PipelineConfig& config) const
+{
+    const double windowSeconds = double(config.recoveryWindowMs) / 1000.0;
+    for (StageConfig& stage : config.stages)
+        for (SignalConfig& signal : stage.signalConfigs)
+            if (signal.kind == SignalKind::ReplayHeadroom && signal.thresholds.isEmpty()) {
+                signal.thresholds.direction = Thresholds::Direction::LowerIsWorse;
+                signal.thresholds.warn = windowSeconds;
+                signal.thresholds.crit = windowSeconds / 2;
+            }
 }
 
 // --- sources ---------------------------------------------------------------------------------------------------

@@ -41,11 +41,15 @@ bool isHttpKind(QStringView kind)
 
 QStringList topLevelKeys()
 {
-    return list({"pipeline", "export", "sources", "stages"});
+    return list({"pipeline", "export", "sources", "stages", "ledger"});
 }
 QStringList pipelineKeys()
 {
     return list({"name", "recovery_window"});
+}
+QStringList ledgerKeys()
+{
+    return list({"retention", "max_bytes"});
 }
 QStringList exportKeys()
 {

@@ -31,6 +31,9 @@ public:
         std::atomic<int> concurrent {0};
         std::atomic<int> maxConcurrent {0};
         std::vector<std::function<void(PollResult)>> parked; // callbacks of hung polls
+        // Raw observations every answering poll carries (stamped with the poll's time), as a kafka source's do.
+        QString clusterId;
+        std::vector<OffsetObservation> offsets;
     };
 
     FakeSource(SourceConfig config, std::vector<SignalConfig> signalConfigs, std::shared_ptr<Script> script)
@@ -60,6 +63,10 @@ public:
             }
             for (const auto& s : signalConfigs())
                 result.samples.push_back(Sample {s.id, m_script->labels, nowMs(), m_script->value});
+            result.clusterId = m_script->clusterId;
+            result.offsets = m_script->offsets;
+            for (auto& o : result.offsets)
+                o.observedMs = nowMs();
             finish(std::move(result));
             break;
         case Mode::Fail:

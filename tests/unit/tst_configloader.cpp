@@ -78,7 +78,7 @@ private slots:
                                        << P({"more than one YAML document", "---"});
         QTest::newRow("unknown top-level key") << QByteArray(minimal() + "stagse: []\n") << 11 << 1
                                                << P({"unknown key `stagse` in the top level", "did you mean `stages`?",
-                                                      "allowed keys here: export, pipeline, sources, stages"});
+                                                      "allowed keys here: export, ledger, pipeline, sources, stages"});
         QTest::newRow("missing stages points at the top-level map")
             << QByteArray("sources:\n  prom: {kind: promql, url: 'http://h:1'}\n") << 1 << 1
             << P({"the top level is missing the required key `stages`", "add `stages:"});
@@ -223,6 +223,15 @@ private slots:
         QTest::newRow("misspelt kind is a typo, not a missing key")
             << QByteArray("sources:\n  prom:\n    kidn: promql\n    url: http://127.0.0.1:9090\nstages: []\n") << 3 << 5
             << P({"unknown key `kidn`", "did you mean `kind`?"});
+        QTest::newRow("ledger: misspelt key") << minimal("ledger:\n  retension: 3d\n") << 12 << 3
+                                              << P({"unknown key `retension`", "did you mean `retention`?"});
+        QTest::newRow("ledger: retention too short")
+            << minimal("ledger:\n  retention: 10m\n") << 12 << 14 << P({"`retention` in `ledger` must be at least 1h"});
+        QTest::newRow("ledger: max_bytes not a size")
+            << minimal("ledger:\n  max_bytes: lots\n") << 12 << 14 << P({"expected a size in bytes for `max_bytes`"});
+        QTest::newRow("ledger: max_bytes too small")
+            << minimal("ledger:\n  max_bytes: 10KiB\n") << 12 << 14 << P({"`max_bytes` in `ledger` is out of range"});
+        QTest::newRow("ledger: not a map") << minimal("ledger: 3d\n") << 11 << 9 << P({"`ledger`"});
     }
 
     void brokenConfigs()
@@ -321,6 +330,8 @@ private slots:
         QCOMPARE(c.name, QStringLiteral("pipeline"));
         QCOMPARE(c.recoveryWindowMs, 6LL * 3600 * 1000);
         QCOMPARE(c.exporter.listen, QStringLiteral("127.0.0.1:9464"));
+        QCOMPARE(c.ledger.retentionMs, 14LL * 24 * 3600 * 1000);
+        QCOMPARE(c.ledger.maxBytes, 512LL * 1024 * 1024);
         const SourceConfig* prom = c.findSource(QStringLiteral("prom"));
         QVERIFY(prom);
         QCOMPARE(prom->kind, QStringLiteral("promql"));
@@ -345,6 +356,43 @@ private slots:
         QCOMPARE(s->line, 8);
         QVERIFY(s->thresholds.isEmpty());
         QCOMPARE(c.findSignal(QStringLiteral("sink/p99")), nullptr);
+    }
+
+    void ledgerSection()
+    {
+        const auto result
+            = loadConfigText(minimal("ledger:\n  retention: 3d\n  max_bytes: 64MiB\n"), QStringLiteral("l.yaml"));
+        QVERIFY2(result, qPrintable(result ? QString() : result.error().toString()));
+        QCOMPARE(result->ledger.retentionMs, 3LL * 24 * 3600 * 1000);
+        QCOMPARE(result->ledger.maxBytes, 64LL * 1024 * 1024);
+    }
+
+    void headroomJudgedByRecoveryWindow()
+    {
+        const QByteArray yaml = "pipeline: {recovery_window: 4h}\n"
+                                "sources:\n"
+                                "  k: {kind: kafka, bootstrap_servers: 127.0.0.1:9092}\n"
+                                "stages:\n"
+                                "  - id: source_log\n"
+                                "    signals:\n"
+                                "      - {kind: replay_headroom, name: window, source: k, topic: events}\n"
+                                "      - {kind: replay_headroom, name: own, source: k, topic: events, thresholds: "
+                                "{warn: 2h}}\n";
+        const auto result = loadConfigText(yaml, QStringLiteral("w.yaml"));
+        QVERIFY2(result, qPrintable(result ? QString() : result.error().toString()));
+        const SignalConfig* window = result->findSignal(QStringLiteral("source_log/window"));
+        QVERIFY(window);
+        QCOMPARE(window->thresholds.direction, Thresholds::Direction::LowerIsWorse);
+        QCOMPARE(window->thresholds.warn, std::optional<double>(4 * 3600.0));
+        QCOMPARE(window->thresholds.crit, std::optional<double>(2 * 3600.0));
+        // Headroom of 3 h against a 4 h window: WARN; 1 h: CRIT; 5 h: OK.
+        QCOMPARE(window->thresholds.classify(3 * 3600.0), Severity::Warn);
+        QCOMPARE(window->thresholds.classify(3600.0), Severity::Crit);
+        QCOMPARE(window->thresholds.classify(5 * 3600.0), Severity::Ok);
+        const SignalConfig* own = result->findSignal(QStringLiteral("source_log/own"));
+        QVERIFY(own);
+        QCOMPARE(own->thresholds.warn, std::optional<double>(2 * 3600.0));
+        QVERIFY(!own->thresholds.crit);
     }
 
     void timeoutFollowsShortInterval()
