@@ -16,7 +16,6 @@ QStringList strings(std::initializer_list<const char*> items)
     return out;
 }
 
-
 ScopePartition part(const char* topic, int32_t p, int64_t committed, int64_t low, int64_t high)
 {
     ScopePartition s;
