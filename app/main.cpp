@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "replaycommands.h"
 #include "mainwindow.h"
 #include "unixsignals.h"
 
@@ -252,6 +253,9 @@ int main(int argc, char** argv)
         {"check-config", pw::runCheckConfig},
         {"fault", pw::runFault},
         {"broker", pw::broker::runBrokerCommand},
+        {"replay", pw::runReplay},
+        {"groups", pw::runGroups},
+        {"audit", pw::runAudit},
     };
     for (const auto& c : commands) {
         if (command == c.name) {

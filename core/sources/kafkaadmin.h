@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+struct rd_kafka_topic_partition_list_s;
+
 namespace pw {
 
 /// Connection settings of a KafkaAdmin.
@@ -91,6 +93,10 @@ public:
     Result<GroupDescription> describeGroup(const QString& groupId);
     /// Every committed offset of the group.
     Result<std::vector<PartitionOffset>> listGroupOffsets(const QString& groupId);
+    /// The committed offsets of these partitions only (-1 where none), asked in chunks: librdkafka matches answers
+    /// to requests by linear search, so one request for thousands of partitions costs the square of them.
+    Result<std::vector<PartitionOffset>> listGroupOffsets(
+        const QString& groupId, const std::vector<TopicPartition>& partitions);
     /// Sets committed offsets (what `kafka-consumer-groups --reset-offsets` does). Kafka refuses it while the group
     /// has active members; that refusal, or any partition's error, is the returned error.
     Result<void> alterGroupOffsets(const QString& groupId, const std::vector<PartitionOffset>& offsets);
@@ -101,6 +107,8 @@ public:
     Result<std::vector<PartitionOffset>> offsetsForTimes(
         const QString& topic, const std::vector<std::pair<int32_t, int64_t>>& timestamps);
     Result<std::vector<TopicInfo>> listTopics();
+    /// Creates a topic (replication factor 1 unless given); an existing topic is an error.
+    Result<void> createTopic(const QString& topic, int32_t partitions, int16_t replicationFactor = 1);
     /// The id the cluster reports in its metadata (empty from a broker too old to have one).
     Result<QString> clusterId();
     Result<int32_t> partitionCount(const QString& topic);
@@ -110,6 +118,8 @@ public:
 
 private:
     KafkaAdmin();
+    Result<std::vector<PartitionOffset>> listGroupOffsetsOf(
+        const QString& groupId, const rd_kafka_topic_partition_list_s* partitions);
     struct Private;
     std::unique_ptr<Private> d;
 };
