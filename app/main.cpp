@@ -1,6 +1,6 @@
 #include "commands.h"
-#include "replaycommands.h"
 #include "mainwindow.h"
+#include "replaycommands.h"
 #include "unixsignals.h"
 
 #include "broker/brokercommand.h"
@@ -37,6 +37,10 @@ const char* const kUsage
        pathwatch status [--config FILE] [--data-dir DIR] [--standalone] [--wait DURATION] [--json]
        pathwatch check-config FILE
        pathwatch fault [NAME on|off] [--data-dir DIR]
+       pathwatch replay [--config FILE | --bootstrap HOST:PORT] [--data-dir DIR] --group G TARGET
+                        [--topic T[:P,...]] [--stop-job] [--start-job] [--execute --reason TEXT] | --undo ID
+       pathwatch groups [--config FILE | --bootstrap HOST:PORT] [--json]
+       pathwatch audit [--data-dir DIR] [--json]
        pathwatch broker [--data-dir DIR] [--listen HOST:PORT] ...
        pathwatch --version | --help
 Each command has its own --help.

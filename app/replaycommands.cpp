@@ -4,6 +4,7 @@
 #include "instance/datadir.h"
 #include "instance/exitcodes.h"
 #include "ledger/ledger.h"
+#include "replay/flinkrecovery.h"
 #include "replay/offsetscsv.h"
 #include "replay/replayexecutor.h"
 #include "replay/replaypreview.h"
@@ -80,6 +81,7 @@ struct Cluster
     QString sourceId;
     /// The stages after the first one the kafka source feeds: whose incidents --to-last-trusted looks at.
     std::vector<QString> downstreamStages;
+    std::shared_ptr<const PipelineConfig> config; // with --config
 };
 
 Result<Cluster> clusterFrom(const QCommandLineParser& parser)
@@ -127,6 +129,7 @@ Result<Cluster> clusterFrom(const QCommandLineParser& parser)
                                 .arg(config->filePath, ids.join(QStringLiteral(", "))));
     }
     cluster.sourceId = chosen->id;
+    cluster.config = std::make_shared<const PipelineConfig>(*config);
     bool upstreamSeen = false;
     for (const auto& stage : config->stages) {
         if (upstreamSeen) {
@@ -186,6 +189,75 @@ void printReport(const ExecutionReport& report, qint64 auditId)
 
 } // namespace
 
+constexpr const char* kTargetOptions[] = {"to-datetime", "to-position-at", "to-last-trusted", "to-checkpoint",
+    "to-earliest", "to-latest", "shift-by", "to-offset", "from-file"};
+
+// `--start-job` with no target: start the configured Flink job again (after a stop that was not followed by a
+// reset, say), from a savepoint or from the group's offsets; audited like a replay.
+int startJobAlone(const QCommandLineParser& parser, const QString& reason)
+{
+    const QString group = parser.value(QStringLiteral("group"));
+    auto cluster = clusterFrom(parser);
+    if (!cluster || !cluster->config || group.isEmpty()) {
+        err() << "pathwatch replay: --start-job needs --config FILE and --group GROUP (see --help)\n";
+        return kExitConfigError;
+    }
+    const RecoveryConfig* recovery = cluster->config->findRecovery(group);
+    if (!recovery || recovery->flinkSourceId.isEmpty()) {
+        err() << "pathwatch replay: --start-job needs a `recovery:` entry with `flink_source` for group " << group
+              << " in the config\n";
+        return kExitConfigError;
+    }
+    auto flink = FlinkRecovery::create(*cluster->config, *recovery);
+    if (!flink) {
+        err() << "pathwatch replay: " << flink.error().toString() << '\n';
+        return kExitConfigError;
+    }
+    const FlinkJobCheck check = flink->check();
+    if (check.state == QLatin1String("RUNNING")) {
+        out() << "Flink job " << check.jobId << " already runs — nothing was changed.\n";
+        return kExitRefused;
+    }
+    if (!parser.isSet(QStringLiteral("execute"))) {
+        out() << "Dry run: would start Flink job " << recovery->jobName << " from "
+              << (parser.isSet(QStringLiteral("from-savepoint")) ? parser.value(QStringLiteral("from-savepoint"))
+                                                                 : QStringLiteral("the group's committed offsets"))
+              << ". Run it with --execute --reason TEXT.\n";
+        return kExitOk;
+    }
+    auto dir = DataDir::prepare(parser.value(QStringLiteral("data-dir")));
+    auto ledger = dir ? Ledger::open(dir->ledgerPath()) : Result<std::unique_ptr<Ledger>>(std::unexpected(dir.error()));
+    if (!ledger) {
+        err() << "pathwatch replay: the recovery ledger cannot be used: " << ledger.error().toString() << '\n';
+        return kExitDataDir;
+    }
+    std::optional<QString> savepoint;
+    if (parser.isSet(QStringLiteral("from-savepoint")))
+        savepoint = parser.value(QStringLiteral("from-savepoint"));
+    auto started = flink->start(savepoint);
+    QJsonObject steps {
+        {QStringLiteral("started_from"), savepoint.value_or(QStringLiteral("the group's committed offsets"))}};
+    if (started)
+        steps.insert(QStringLiteral("started_job"), *started);
+    else
+        steps.insert(QStringLiteral("start_error"), started.error().toString());
+    AuditEntry entry;
+    entry.actor = replayActor();
+    entry.sourceId = cluster->sourceId;
+    entry.group = group;
+    entry.target = QStringLiteral("--start-job");
+    entry.reason = reason;
+    entry.outcome = started ? QStringLiteral("job-started") : QStringLiteral("failed");
+    entry.details = QJsonDocument(QJsonObject {{QStringLiteral("flink"), steps}}).toJson(QJsonDocument::Compact);
+    (void)(*ledger)->appendAudit(entry);
+    if (!started) {
+        err() << "pathwatch replay: the job did not start: " << started.error().toString() << '\n';
+        return kExitFailed;
+    }
+    out() << "Started Flink job " << *started << '\n';
+    return kExitOk;
+}
+
 int runReplay(const QStringList& arguments)
 {
     QCommandLineParser parser;
@@ -224,6 +296,15 @@ int runReplay(const QStringList& arguments)
     parser.addOption(option("json", "Print JSON instead of tables."));
     parser.addOption(
         option("undo", "Reverse the audited replay ID (its before offsets, through the same checks).", "ID"));
+    parser.addOption(option("stop-job",
+        "A Flink job (the config's `recovery:` entry for the group): stop it with a savepoint before the offsets are "
+        "reset (with --execute; the savepoint is kept in the audit log)."));
+    parser.addOption(option("start-job",
+        "A Flink job: start it again from its jar once the reset is verified — without state, from the group's "
+        "offsets; after --undo, from the savepoint the undone replay took. Alone (no target): just start it."));
+    parser.addOption(option("from-savepoint", "With --start-job alone: start from this savepoint.", "PATH"));
+    parser.addOption(
+        option("confirm", "For a group the config marks `production: true`: its name again, to execute.", "GROUP"));
     parser.addPositionalArgument(
         QStringLiteral("ID"), QStringLiteral("The checkpoint of --to-checkpoint."), QStringLiteral("[ID]"));
     if (!parser.parse(arguments)) {
@@ -256,6 +337,12 @@ int runReplay(const QStringList& arguments)
     request.context.jobId = parser.value(QStringLiteral("job"));
     request.allowClamp = parser.isSet(QStringLiteral("allow-clamp"));
     qint64 undoOf = 0;
+    const bool stopJob = parser.isSet(QStringLiteral("stop-job"));
+    const bool startJob = parser.isSet(QStringLiteral("start-job"));
+    const bool targetGiven = std::any_of(std::begin(kTargetOptions), std::end(kTargetOptions),
+        [&](const char* name) { return parser.isSet(QString::fromLatin1(name)); });
+    if (startJob && !undo && !targetGiven)
+        return startJobAlone(parser, reason);
     if (!undo) {
         ReplayTargetOptions o;
         auto opt = [&](const char* name) -> std::optional<QString> {
@@ -317,6 +404,7 @@ int runReplay(const QStringList& arguments)
     if (!ledger)
         err() << "pathwatch replay: without the recovery ledger (" << ledgerProblem << "): no ETA\n";
 
+    QJsonObject undoDetails;
     if (undo) {
         auto entry = ledger->auditEntry(undoOf);
         if (!entry) {
@@ -330,6 +418,7 @@ int runReplay(const QStringList& arguments)
                              .arg(undoOf)
                              .arg((*entry)->group, request.context.group));
         request.context.group = (*entry)->group;
+        undoDetails = QJsonDocument::fromJson((*entry)->details).object();
         auto targets = undoTargets(**entry);
         if (!targets) {
             err() << "pathwatch replay: refused: " << targets.error().message << '\n';
@@ -341,9 +430,78 @@ int runReplay(const QStringList& arguments)
             request.target.fileRows.push_back({t.topic, t.partition, t.offset});
     }
 
+    // A Flink job consumes through the group: its REST API says whether it runs, and may stop and start it.
+    const RecoveryConfig* recovery = cluster->config ? cluster->config->findRecovery(request.context.group) : nullptr;
+    std::optional<FlinkRecovery> flink;
+    if (recovery && !recovery->flinkSourceId.isEmpty()) {
+        auto created = FlinkRecovery::create(*cluster->config, *recovery);
+        if (!created)
+            return usage(created.error().toString());
+        flink.emplace(std::move(*created));
+    }
+    if ((stopJob || startJob) && !flink)
+        return usage(QStringLiteral("--stop-job and --start-job need a `recovery:` entry with `flink_source` for group "
+                                    "%1 in the config")
+                         .arg(request.context.group));
+    if (execute && recovery && recovery->production && parser.value(QStringLiteral("confirm")) != request.context.group)
+        return usage(QStringLiteral("group %1 is marked `production: true`: repeat its name with --confirm %1 to "
+                                    "execute")
+                         .arg(request.context.group));
+    std::optional<QString> undoSavepoint;
+    if (undo && undoDetails.contains(QStringLiteral("flink")))
+        if (const QString s
+            = undoDetails.value(QStringLiteral("flink")).toObject().value(QStringLiteral("savepoint")).toString();
+            !s.isEmpty())
+            undoSavepoint = s;
+
     auto admin = KafkaAdmin::create(cluster->admin);
     if (!admin)
         return usage(admin.error().toString());
+
+    QJsonObject flinkSteps;
+    if (flink) {
+        FlinkJobCheck check = flink->check();
+        const bool running = check.state == QLatin1String("RUNNING");
+        if (running && stopJob && execute) {
+            // Everything else is checked before the job is touched: a replay refused for another reason stops nothing.
+            auto dry = previewReplay(**admin, ledger.get(), request);
+            if (!dry) {
+                err() << "pathwatch replay: " << dry.error().toString() << '\n';
+                return exitCodeFor(dry.error());
+            }
+            if (!dry->preflight.passed) {
+                if (!json)
+                    printChecks(dry->preflight);
+                out() << "\nRefused: " << dry->preflight.refusal() << " — nothing was changed, the job still runs.\n";
+                return kExitRefused;
+            }
+            out() << "Stopping Flink job " << check.jobId << " (" << check.jobName << ") with a savepoint…\n";
+            out().flush();
+            auto savepoint = flink->stopWithSavepoint(check.jobId);
+            if (!savepoint) {
+                err() << "pathwatch replay: the job could not be stopped with a savepoint: "
+                      << savepoint.error().toString() << " — nothing was changed\n";
+                return kExitFailed;
+            }
+            out() << "Savepoint: " << *savepoint << '\n';
+            flinkSteps.insert(QStringLiteral("stopped_job"), check.jobId);
+            flinkSteps.insert(QStringLiteral("savepoint"), *savepoint);
+            check = flink->check();
+            // Stopped by this command a moment ago: its last commits in the ledger are the ones the savepoint holds.
+            check.stoppedWithSavepoint = *savepoint;
+        } else if (ledger && !(running && stopJob)) {
+            if (auto filled
+                = fillRecentCommits(*ledger, request.context.sourceId, request.context.group, nowMs, 3, check);
+                !filled)
+                check.stateError = filled.error().toString();
+        }
+        // A dry run with --stop-job previews the reset as it will be once the job is stopped.
+        if (!(running && stopJob && !execute))
+            request.flink = check;
+        else if (!json)
+            out() << "With --execute, Flink job " << check.jobId << " (RUNNING) is stopped with a savepoint first.\n";
+    }
+
     auto preview = previewReplay(**admin, ledger.get(), request);
     if (!preview) {
         QString message = preview.error().toString();
@@ -374,13 +532,34 @@ int runReplay(const QStringList& arguments)
         printChecks(preview->preflight);
     }
     if (!preview->preflight.passed) {
+        if (!flinkSteps.isEmpty() && ledger) {
+            // The job was stopped for this replay: the audit says so, and where its savepoint is.
+            AuditEntry stopped;
+            stopped.actor = replayActor();
+            stopped.sourceId = cluster->sourceId;
+            stopped.group = request.context.group;
+            stopped.target = plan.target;
+            stopped.reason = reason;
+            stopped.outcome = QStringLiteral("refused");
+            stopped.details = QJsonDocument(QJsonObject {{QStringLiteral("flink"), flinkSteps},
+                                                {QStringLiteral("preflight"), preview->preflight.toJson()}})
+                                  .toJson(QJsonDocument::Compact);
+            (void)ledger->appendAudit(stopped);
+            out() << "\nThe job was stopped with savepoint " << flinkSteps.value(QStringLiteral("savepoint")).toString()
+                  << "; start it again with --start-job --from-savepoint PATH.\n";
+        }
         if (json)
             out() << QJsonDocument(result).toJson(QJsonDocument::Compact) << '\n';
         else
-            out() << "\nRefused: " << preview->preflight.refusal() << " — nothing was changed.\n";
+            out() << "\nRefused: " << preview->preflight.refusal() << " — the offsets were not changed.\n";
         return kExitRefused;
     }
     if (!execute) {
+        if (startJob && !json)
+            out() << "With --execute, the job is then started again from its jar "
+                  << (undoSavepoint ? QStringLiteral("from savepoint %1").arg(*undoSavepoint)
+                                    : QStringLiteral("without state, from the group's offsets"))
+                  << ".\n";
         if (json)
             out() << QJsonDocument(result).toJson(QJsonDocument::Compact) << '\n';
         else
@@ -413,6 +592,34 @@ int runReplay(const QStringList& arguments)
         err() << "pathwatch replay: " << executed.error().toString() << '\n';
         return kExitDataDir;
     }
+    int exitCode = executed->report.exitCode();
+    if (flink && (startJob || !flinkSteps.isEmpty())) {
+        if (startJob && executed->report.outcome == QLatin1String("executed-verified")) {
+            auto started = flink->start(undoSavepoint);
+            if (started) {
+                flinkSteps.insert(QStringLiteral("started_job"), *started);
+                flinkSteps.insert(QStringLiteral("started_from"),
+                    undoSavepoint ? *undoSavepoint : QStringLiteral("the group's committed offsets"));
+                if (!json)
+                    out() << "Started Flink job " << *started << " from "
+                          << (undoSavepoint ? QStringLiteral("savepoint ") + *undoSavepoint
+                                            : QStringLiteral("the group's committed offsets (without state)"))
+                          << '\n';
+            } else {
+                flinkSteps.insert(QStringLiteral("start_error"), started.error().toString());
+                err() << "pathwatch replay: the offsets are reset and verified, but the job did not start: "
+                      << started.error().toString() << '\n';
+                exitCode = kExitFailed;
+            }
+        }
+        if (auto stored = ledger->auditEntry(executed->auditId); stored && *stored) {
+            QJsonObject details = QJsonDocument::fromJson((*stored)->details).object();
+            details.insert(QStringLiteral("flink"), flinkSteps);
+            (void)ledger->updateAuditOutcome(
+                executed->auditId, (*stored)->outcome, QJsonDocument(details).toJson(QJsonDocument::Compact));
+        }
+        result.insert(QStringLiteral("flink"), flinkSteps);
+    }
     if (json) {
         result.insert(QStringLiteral("executed"), true);
         result.insert(QStringLiteral("audit_id"), executed->auditId);
@@ -427,7 +634,7 @@ int runReplay(const QStringList& arguments)
     if (!executed->auditError.isEmpty())
         err() << "pathwatch replay: the outcome could not be written to the audit log: " << executed->auditError
               << '\n';
-    return executed->report.exitCode();
+    return exitCode;
 }
 
 int runGroups(const QStringList& arguments)

@@ -72,6 +72,22 @@ struct LedgerConfig
     qint64 maxBytes = 512LL * 1024 * 1024;
 };
 
+/// How a consumer group is recovered (`recovery:`): which kafka source holds it, and — for a Flink job, which
+/// assigns its partitions and restores offsets from its own state — the flink source, the job and the jar that runs
+/// it again from the group's offsets. `production` asks for the group's name to be typed before a replay executes.
+struct RecoveryConfig
+{
+    QString group;
+    QString kafkaSourceId;
+    QString flinkSourceId; // empty: a plain consumer that subscribes (its group must be Empty)
+    QString jobName;
+    QString jobId;
+    QString jarId;
+    QStringList programArgs;
+    bool production = false;
+    int line = 0;
+};
+
 struct PipelineConfig
 {
     QString filePath; // where it was loaded from
@@ -81,6 +97,8 @@ struct PipelineConfig
     std::map<QString, SourceConfig> sources;
     ExportConfig exporter;
     LedgerConfig ledger;
+    std::vector<RecoveryConfig> recovery;
+    const RecoveryConfig* findRecovery(const QString& group) const;
 
     const SourceConfig* findSource(const QString& id) const;
     const SignalConfig* findSignal(const QString& id) const;

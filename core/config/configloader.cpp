@@ -252,6 +252,7 @@ private:
     void parsePipeline(const MapView& top, PipelineConfig& config) const;
     void parseExport(const MapView& top, PipelineConfig& config) const;
     void parseLedger(const MapView& top, PipelineConfig& config) const;
+    void parseRecovery(const MapView& top, PipelineConfig& config) const;
     void judgeHeadroomByRecoveryWindow(PipelineConfig& config) const;
     SourceConfig parseSource(const Entry& entry) const;
     QString httpUrl(const MapView& map, const Entry& e, const QString& example) const;
@@ -628,6 +629,7 @@ PipelineConfig Loader::load(const QByteArray& yaml)
         }
     }
     parseStages(top, config);
+    parseRecovery(top, config);
     judgeHeadroomByRecoveryWindow(config);
     return config;
 }
@@ -683,6 +685,85 @@ void Loader::parseLedger(const MapView& top, PipelineConfig& config) const
     if (const Entry* max = map.find(QStringLiteral("max_bytes")))
         config.ledger.maxBytes = byteSize(map, *max, 1024 * 1024, 1024LL * 1024 * 1024 * 1024,
             QStringLiteral("give a size between 1MiB and 1TiB, e.g. 512MiB (the default)"));
+}
+
+void Loader::parseRecovery(const MapView& top, PipelineConfig& config) const
+{
+    const Entry* e = top.find(QStringLiteral("recovery"));
+    if (!e || e->value.IsNull())
+        return;
+    if (!e->value.IsSequence())
+        fail(e->valuePos, QStringLiteral("expected a list for `recovery`, got %1").arg(shapeName(e->value)),
+            QStringLiteral("write one `- group: ...` item per consumer group a replay may rewind"));
+    int index = 0;
+    for (auto it = e->value.begin(); it != e->value.end(); ++it, ++index) {
+        const MapView map(*this, *it, QStringLiteral("recovery #%1").arg(index + 1), e->valuePos);
+        map.allowOnly(schema::recoveryKeys());
+        RecoveryConfig r;
+        const Entry& group = map.require(QStringLiteral("group"), QStringLiteral("demo-aggregate"));
+        r.group = string(map, group).trimmed();
+        r.line = group.keyPos.line;
+        if (config.findRecovery(r.group))
+            fail(group.valuePos, QStringLiteral("group %1 has two `recovery` entries").arg(q(r.group)),
+                QStringLiteral("keep one entry per consumer group"));
+        const Entry& kafka = map.require(QStringLiteral("kafka_source"), QStringLiteral("kafka"));
+        r.kafkaSourceId = string(map, kafka).trimmed();
+        const SourceConfig* kafkaSource = config.findSource(r.kafkaSourceId);
+        if (!kafkaSource || kafkaSource->kind != QLatin1String("kafka"))
+            fail(kafka.valuePos,
+                QStringLiteral("`kafka_source` %1 of the recovery of group %2 is not a kafka source")
+                    .arg(q(r.kafkaSourceId), q(r.group)),
+                QStringLiteral("name a source of kind kafka defined under `sources`"));
+        if (const Entry* flink = map.find(QStringLiteral("flink_source"))) {
+            r.flinkSourceId = string(map, *flink).trimmed();
+            const SourceConfig* flinkSource = config.findSource(r.flinkSourceId);
+            if (!flinkSource || flinkSource->kind != QLatin1String("flink"))
+                fail(flink->valuePos,
+                    QStringLiteral("`flink_source` %1 of the recovery of group %2 is not a flink source")
+                        .arg(q(r.flinkSourceId), q(r.group)),
+                    QStringLiteral("name a source of kind flink defined under `sources`"));
+            const Entry* name = map.find(QStringLiteral("job_name"));
+            const Entry* id = map.find(QStringLiteral("job_id"));
+            if (!name && !id)
+                fail(flink->keyPos,
+                    QStringLiteral("the recovery of group %1 names a Flink job by neither `job_name` nor `job_id`")
+                        .arg(q(r.group)),
+                    QStringLiteral("add `job_name: <the job's name>`: a job gets a new id each time it is started"));
+            if (name)
+                r.jobName = string(map, *name).trimmed();
+            if (id) {
+                const Value v = scalar(map, *id, QStringLiteral("a Flink job id"));
+                if (!reFlinkJobId().match(v.text.trimmed()).hasMatch())
+                    fail(v.pos, QStringLiteral("expected 32 hex digits for `job_id`, got %1").arg(v.shown()));
+                r.jobId = v.text.trimmed().toLower();
+            }
+            const Entry& jar = map.require(QStringLiteral("jar_id"), QStringLiteral("<id from GET /jars>"));
+            r.jarId = string(map, jar).trimmed();
+        } else {
+            for (const char* key : {"job_name", "job_id", "jar_id", "program_args"})
+                if (const Entry* stray = map.find(QString::fromLatin1(key)))
+                    fail(stray->keyPos,
+                        QStringLiteral("`%1` in the recovery of group %2 needs `flink_source`")
+                            .arg(QString::fromLatin1(key), q(r.group)),
+                        QStringLiteral("add `flink_source: <id>` for a Flink job, or remove `%1` for a plain consumer")
+                            .arg(QString::fromLatin1(key)));
+        }
+        if (const Entry* args = map.find(QStringLiteral("program_args"))) {
+            if (!args->value.IsSequence())
+                fail(args->valuePos,
+                    QStringLiteral("expected a list of strings for `program_args`, got %1").arg(shapeName(args->value)),
+                    QStringLiteral("write it like [--topic, events]"));
+            for (auto a = args->value.begin(); a != args->value.end(); ++a) {
+                if (!a->IsScalar())
+                    fail(toPos(a->Mark()),
+                        QStringLiteral("expected a string in `program_args`, got %1").arg(shapeName(*a)));
+                r.programArgs << QString::fromStdString(a->Scalar());
+            }
+        }
+        if (const Entry* production = map.find(QStringLiteral("production")))
+            r.production = boolean(map, *production);
+        config.recovery.push_back(std::move(r));
+    }
 }
 
 /// A `replay_headroom` signal without thresholds is judged against `pipeline.recovery_window`: WARN once the oldest
@@ -1290,6 +1371,14 @@ const SourceConfig* PipelineConfig::findSource(const QString& id) const
 {
     const auto it = sources.find(id);
     return it == sources.end() ? nullptr : &it->second;
+}
+
+const RecoveryConfig* PipelineConfig::findRecovery(const QString& group) const
+{
+    for (const auto& r : recovery)
+        if (r.group == group)
+            return &r;
+    return nullptr;
 }
 
 const SignalConfig* PipelineConfig::findSignal(const QString& id) const

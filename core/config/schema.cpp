@@ -41,7 +41,7 @@ bool isHttpKind(QStringView kind)
 
 QStringList topLevelKeys()
 {
-    return list({"pipeline", "export", "sources", "stages", "ledger"});
+    return list({"pipeline", "export", "sources", "stages", "ledger", "recovery"});
 }
 QStringList pipelineKeys()
 {
@@ -50,6 +50,11 @@ QStringList pipelineKeys()
 QStringList ledgerKeys()
 {
     return list({"retention", "max_bytes"});
+}
+QStringList recoveryKeys()
+{
+    return list(
+        {"group", "kafka_source", "flink_source", "job_name", "job_id", "jar_id", "program_args", "production"});
 }
 QStringList exportKeys()
 {

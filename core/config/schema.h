@@ -19,6 +19,7 @@ QStringList topLevelKeys(); // pipeline, export, sources, stages, ledger
 QStringList pipelineKeys();
 QStringList exportKeys();
 QStringList ledgerKeys(); // retention, max_bytes
+QStringList recoveryKeys(); // one entry of `recovery:`
 QStringList commonSourceKeys(); // kind, interval, timeout
 /// Every key a source of this kind accepts (common keys included), sorted; empty for an unknown kind.
 QStringList sourceKeys(QStringView kind);

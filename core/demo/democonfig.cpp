@@ -138,9 +138,20 @@ stages:
         # The end of the newest minute loaded into the serving table.
         sql: "select max(minute_ts) + 60 from aggregates"
         thresholds: {warn: 3m, crit: 6m}
+
+# How `pathwatch replay` rewinds the job: it is Flink-like, so it is stopped with a savepoint, its group's offsets
+# are reset, and it is started again from its jar without state, from the group's offsets.
+recovery:
+  - group: %5
+    kafka_source: demo-kafka
+    flink_source: demo-job
+    job_name: %7
+    jar_id: %8
+    program_args: [--topic, %6, --group, %5]
+    production: false
 )")
         .arg(quoted(e.bootstrapServers), quoted(e.restUrl), quoted(e.metricsUrl),
-            quoted(QString::fromStdString(e.servingDatabase.string())), group, topic, job);
+            quoted(QString::fromStdString(e.servingDatabase.string())), group, topic, job, quoted(e.jarId));
 }
 
 } // namespace pw::demo

@@ -137,6 +137,10 @@ PreflightResult runPreflight(const PreflightInputs& inputs, const ReplayPlan& pl
                                "poll(s): something still consumes it")
                     .arg(job, f.state, plan.group)
                     .arg(f.polledCommits));
+        else if (!f.stoppedWithSavepoint.isEmpty())
+            add("flink-job-stopped", true,
+                QStringLiteral("Flink job %1 is %2: this replay stopped it with savepoint %3")
+                    .arg(job, f.state, f.stoppedWithSavepoint));
         else
             add("flink-job-stopped", true,
                 QStringLiteral("Flink job %1 is %2 and the group committed nothing in the last %3 poll(s)")

@@ -30,6 +30,7 @@ struct FlinkJobCheck
     QString stateError; // why the state is unknown
     bool recentOffsetCommits = false; // the ledger saw the group's committed offsets move in the last polls
     int polledCommits = 0; // how many polls that judgement covers
+    QString stoppedWithSavepoint; // this replay stopped the job: the savepoint it took (its last commits are expected)
 };
 
 struct PreflightInputs

@@ -1,5 +1,8 @@
 #include "replay/replayexecutor.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include "instance/exitcodes.h"
 #include "sources/kafkaadmin.h"
 
@@ -203,7 +206,12 @@ QString replayActor()
 {
     QString user = qEnvironmentVariable("USER");
     if (user.isEmpty())
-        user = qEnvironmentVariable("LOGNAME", QStringLiteral("unknown"));
+        user = qEnvironmentVariable("LOGNAME");
+    if (user.isEmpty()) // services and CI runners often set neither
+        if (const passwd* account = ::getpwuid(::geteuid()))
+            user = QString::fromLocal8Bit(account->pw_name);
+    if (user.isEmpty())
+        user = QStringLiteral("uid%1").arg(::geteuid());
     return user + u'@' + QSysInfo::machineHostName();
 }
 
