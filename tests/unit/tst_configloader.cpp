@@ -76,9 +76,10 @@ private slots:
             << QByteArray("sources: {}\n,\n") << 2 << 1 << P({"YAML syntax error"});
         QTest::newRow("two documents") << QByteArray(minimal() + "---\nsources: {}\n") << 12 << 1
                                        << P({"more than one YAML document", "---"});
-        QTest::newRow("unknown top-level key") << QByteArray(minimal() + "stagse: []\n") << 11 << 1
-                                               << P({"unknown key `stagse` in the top level", "did you mean `stages`?",
-                                                      "allowed keys here: export, ledger, pipeline, sources, stages"});
+        QTest::newRow("unknown top-level key")
+            << QByteArray(minimal() + "stagse: []\n") << 11 << 1
+            << P({"unknown key `stagse` in the top level", "did you mean `stages`?",
+                   "allowed keys here: export, ledger, pipeline, recovery, sources, stages"});
         QTest::newRow("missing stages points at the top-level map")
             << QByteArray("sources:\n  prom: {kind: promql, url: 'http://h:1'}\n") << 1 << 1
             << P({"the top level is missing the required key `stages`", "add `stages:"});
@@ -232,6 +233,62 @@ private slots:
         QTest::newRow("ledger: max_bytes too small")
             << minimal("ledger:\n  max_bytes: 10KiB\n") << 12 << 14 << P({"`max_bytes` in `ledger` is out of range"});
         QTest::newRow("ledger: not a map") << minimal("ledger: 3d\n") << 11 << 9 << P({"`ledger`"});
+        QTest::newRow("recovery: not a list")
+            << minimal("recovery: {group: g}\n") << 11 << 11 << P({"expected a list for `recovery`"});
+        QTest::newRow("recovery: misspelt key")
+            << minimal("recovery:\n  - group: g\n    kafka_sorce: prom\n") << 13 << 5
+            << P({"unknown key `kafka_sorce`", "did you mean `kafka_source`?"});
+        QTest::newRow("recovery: kafka_source of another kind")
+            << minimal("recovery:\n  - group: g\n    kafka_source: prom\n") << 13 << 19
+            << P({"`kafka_source` `prom` of the recovery of group `g` is not a kafka source"});
+    }
+
+    void recoverySection()
+    {
+        const QByteArray yaml = "sources:\n"
+                                "  k: {kind: kafka, bootstrap_servers: '127.0.0.1:9092'}\n"
+                                "  f: {kind: flink, url: 'http://127.0.0.1:8081'}\n"
+                                "stages:\n"
+                                "  - id: source_log\n"
+                                "    signals:\n"
+                                "      - {kind: consumer_lag, source: k, group: agg}\n"
+                                "recovery:\n"
+                                "  - group: agg\n"
+                                "    kafka_source: k\n"
+                                "    flink_source: f\n"
+                                "    job_name: aggregate\n"
+                                "    jar_id: agg.jar\n"
+                                "    program_args: [--topic, events]\n"
+                                "    production: true\n"
+                                "  - {group: plain, kafka_source: k}\n";
+        auto config = loadConfigText(yaml, QStringLiteral("r.yaml"));
+        QVERIFY2(config, qPrintable(config ? QString() : config.error().toString()));
+        QCOMPARE(config->recovery.size(), size_t(2));
+        const RecoveryConfig* agg = config->findRecovery(QStringLiteral("agg"));
+        QVERIFY(agg);
+        QCOMPARE(agg->flinkSourceId, QStringLiteral("f"));
+        QCOMPARE(agg->jobName, QStringLiteral("aggregate"));
+        QCOMPARE(agg->jarId, QStringLiteral("agg.jar"));
+        QCOMPARE(agg->programArgs, QStringList({QStringLiteral("--topic"), QStringLiteral("events")}));
+        QVERIFY(agg->production);
+        QCOMPARE(agg->line, 9);
+        QVERIFY(config->findRecovery(QStringLiteral("plain"))->flinkSourceId.isEmpty());
+
+        QByteArray noJob = yaml;
+        noJob.replace("    job_name: aggregate\n", "");
+        auto missing = loadConfigText(noJob, QStringLiteral("r.yaml"));
+        QVERIFY(!missing);
+        QVERIFY2(
+            missing.error().message.contains(QStringLiteral("names a Flink job by neither `job_name` nor `job_id`")),
+            qPrintable(missing.error().toString()));
+        QCOMPARE(missing.error().line, 11);
+        QByteArray stray = yaml;
+        stray.replace("  - {group: plain, kafka_source: k}", "  - {group: plain, kafka_source: k, jar_id: x}");
+        auto strayJar = loadConfigText(stray, QStringLiteral("r.yaml"));
+        QVERIFY(!strayJar);
+        QVERIFY2(strayJar.error().message.contains(
+                     QStringLiteral("`jar_id` in the recovery of group `plain` needs `flink_source`")),
+            qPrintable(strayJar.error().toString()));
     }
 
     void brokenConfigs()

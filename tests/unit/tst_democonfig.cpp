@@ -22,10 +22,25 @@ private:
         // Spaces, a quote and a backslash: the path must survive YAML quoting.
         e.servingDatabase = "/tmp/pathwatch demo/\"odd\\dir\"/serving.sqlite";
         e.objectStore = "/tmp/pathwatch demo/objects";
+        e.jarId = "0a1b_pathwatch-demo-aggregate.jar";
         return e;
     }
 
 private slots:
+    void recoverySectionLinksTheJob()
+    {
+        auto config
+            = pw::loadConfigText(pw::demo::demoConfigYaml(endpoints()).toUtf8(), QStringLiteral("embedded-demo.yaml"));
+        QVERIFY2(config, qPrintable(config ? QString() : config.error().toString()));
+        const pw::RecoveryConfig* r = config->findRecovery(QStringLiteral("demo-aggregate"));
+        QVERIFY(r);
+        QCOMPARE(r->kafkaSourceId, QStringLiteral("demo-kafka"));
+        QCOMPARE(r->flinkSourceId, QStringLiteral("demo-job"));
+        QCOMPARE(r->jarId, QStringLiteral("0a1b_pathwatch-demo-aggregate.jar"));
+        QCOMPARE(r->programArgs.join(u' '), QStringLiteral("--topic events --group demo-aggregate"));
+        QVERIFY(!r->production);
+    }
+
     void loadsAndPointsAtTheDemo()
     {
         const DemoEndpoints e = endpoints();
