@@ -4,8 +4,11 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonObject>
+#include <QJsonValue>
 #include <QUrl>
 
+#include <cmath>
 #include <set>
 
 namespace pw {
@@ -31,6 +34,15 @@ QString param(const SignalConfig& s, const char* key)
     return s.params.value(QString::fromLatin1(key)).toString();
 }
 
+// Flink's numbers are JSON doubles; a garbled one (1.8e19, NaN) must not become undefined behaviour in a cast.
+qint64 jsonInteger(const QJsonValue& value, qint64 fallback)
+{
+    const double d = value.toDouble(double(fallback));
+    if (!std::isfinite(d) || d >= 9.2e18 || d <= -9.2e18)
+        return fallback;
+    return qint64(d);
+}
+
 /// One entry of a checkpoints body (`history[]`, `latest.completed`, `latest.savepoint`) as the ledger keeps it.
 std::optional<CheckpointObservation> checkpointObservation(
     const FlinkSource::JobRef& job, const QJsonObject& o, qint64 now)
@@ -40,18 +52,18 @@ std::optional<CheckpointObservation> checkpointObservation(
     CheckpointObservation c;
     c.jobId = job.id;
     c.jobName = job.name;
-    c.checkpointId = qint64(o.value(QStringLiteral("id")).toDouble());
+    c.checkpointId = jsonInteger(o.value(QStringLiteral("id")), 0);
     c.status = o.value(QStringLiteral("status")).toString();
     c.savepoint = o.value(QStringLiteral("is_savepoint")).toBool();
-    c.triggerMs = qint64(o.value(QStringLiteral("trigger_timestamp")).toDouble());
-    const qint64 ack = qint64(o.value(QStringLiteral("latest_ack_timestamp")).toDouble(-1));
+    c.triggerMs = jsonInteger(o.value(QStringLiteral("trigger_timestamp")), 0);
+    const qint64 ack = jsonInteger(o.value(QStringLiteral("latest_ack_timestamp")), -1);
     if (c.status == QLatin1String("COMPLETED") && ack > 0)
         c.completionMs = ack;
-    c.durationMs = qint64(o.value(QStringLiteral("end_to_end_duration")).toDouble());
+    c.durationMs = jsonInteger(o.value(QStringLiteral("end_to_end_duration")), 0);
     // Flink 1.15 renamed state_size to checkpointed_size (the full size); older versions only have the former.
-    c.sizeBytes = qint64(o.value(o.contains(QStringLiteral("state_size")) ? QStringLiteral("state_size")
+    c.sizeBytes = jsonInteger(o.value(o.contains(QStringLiteral("state_size")) ? QStringLiteral("state_size")
                                                                           : QStringLiteral("checkpointed_size"))
-                             .toDouble());
+                             , 0);
     const QString path = o.value(QStringLiteral("external_path")).toString();
     // Flink writes this placeholder where a checkpoint has no location of its own.
     if (!path.startsWith(QLatin1Char('<')))
@@ -113,7 +125,7 @@ Result<FlinkSource::JobRef> FlinkSource::selectJob(
         const QJsonObject job = v.toObject();
         JobRef ref {job.value(QStringLiteral("jid")).toString(), job.value(QStringLiteral("name")).toString(),
             job.value(QStringLiteral("state")).toString(),
-            qint64(job.value(QStringLiteral("start-time")).toDouble(-1))};
+            jsonInteger(job.value(QStringLiteral("start-time")), -1)};
         names << ref.name;
         if (!jobId.isEmpty()) {
             if (ref.id == jobId)
@@ -171,7 +183,7 @@ PollResult FlinkSource::interpret(
         switch (s.kind) {
         case SignalKind::CheckpointAge: {
             qint64 ackMs
-                = hasCompleted ? qint64(completed.value(QStringLiteral("latest_ack_timestamp")).toDouble()) : -1;
+                = hasCompleted ? jsonInteger(completed.value(QStringLiteral("latest_ack_timestamp")), 0) : -1;
             if (ackMs <= 0) {
                 if (job.startTimeMs > 0) {
                     // Nothing checkpointed since the job started: everything since then would be replayed.
@@ -206,7 +218,7 @@ PollResult FlinkSource::interpret(
                 const QJsonObject h = v.toObject();
                 if (h.value(QStringLiteral("status")).toString() != QLatin1String("FAILED"))
                     continue;
-                const qint64 when = qint64(h.value(QStringLiteral("trigger_timestamp")).toDouble());
+                const qint64 when = jsonInteger(h.value(QStringLiteral("trigger_timestamp")), 0);
                 if (now - when <= windowMs)
                     ++failed;
             }
