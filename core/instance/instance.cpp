@@ -6,7 +6,9 @@
 #include "instance/exitcodes.h"
 #include "ledger/ledger.h"
 #include "ledger/ledgerrecorder.h"
+#include "model/seriesstore.h"
 #include "presentation/snapshotjson.h"
+#include "sources/source.h"
 
 #include <QJsonArray>
 #include <QLockFile>
@@ -32,6 +34,7 @@ constexpr FaultName kFaults[] = {
 Instance::Instance(Options options, QObject* parent)
     : QObject(parent)
     , m_options(std::move(options))
+    , m_history(std::make_shared<SeriesStore>())
 { }
 
 Instance::~Instance()
@@ -53,8 +56,12 @@ int Instance::exitCodeFor(const Error& error)
 
 Result<std::unique_ptr<Engine>> Instance::makeEngine(const PipelineConfig& config)
 {
-    auto engine = std::make_unique<Engine>(config);
+    Engine::Options engineOptions;
+    engineOptions.history = m_history;
+    auto engine = std::make_unique<Engine>(config, engineOptions, &createSource);
     for (const auto& observer : m_observers)
+        engine->addObserver(observer);
+    for (const auto& observer : m_extraObservers)
         engine->addObserver(observer);
     connect(engine.get(), &Engine::snapshotReady, this, &Instance::snapshotReady, Qt::DirectConnection);
     if (auto started = engine->start(); !started)
