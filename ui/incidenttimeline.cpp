@@ -167,9 +167,17 @@ void IncidentTimeline::paintEvent(QPaintEvent*)
         const QRectF r = barRect(incident, lane);
         p.fillRect(r, StatusStyle::color(incident.worst));
         const QString word = severityName(incident.worst);
-        if (r.width() > p.fontMetrics().horizontalAdvance(word) + 6) {
+        const int wordWidth = p.fontMetrics().horizontalAdvance(word);
+        if (r.width() > wordWidth + 6) {
             p.setPen(StatusStyle::onColor(incident.worst));
             p.drawText(r, Qt::AlignCenter, word);
+        } else if (r.right() + wordWidth + 4 < plot.right()) { // too narrow: the word beside it, never colour alone
+            p.setPen(palette().color(QPalette::WindowText));
+            p.drawText(QRectF(r.right() + 3, r.top() - 2, wordWidth + 2, r.height() + 4), Qt::AlignVCenter, word);
+        } else {
+            p.setPen(palette().color(QPalette::WindowText));
+            p.drawText(
+                QRectF(r.left() - wordWidth - 5, r.top() - 2, wordWidth + 2, r.height() + 4), Qt::AlignVCenter, word);
         }
     }
     if (m_incidents.empty() && !m_stageIds.isEmpty()) {

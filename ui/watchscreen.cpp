@@ -187,8 +187,14 @@ void WatchScreen::paintEvent(QPaintEvent*)
         const QRect wordRect(row.left(), row.top(), wordW, rowH);
         p.fillRect(wordRect, StatusStyle::color(stage->severity));
         p.setPen(StatusStyle::onColor(stage->severity));
-        p.setFont(fontPx(std::min(int(rowH * 0.38), int(wordW / 4.2)), true));
-        p.drawText(wordRect, Qt::AlignCenter, severityName(stage->severity));
+        QFont wf = fontPx(std::min(int(rowH * 0.38), int(wordW / 4.2)), true);
+        p.setFont(wf);
+        const QString word = severityName(stage->severity);
+        while (p.fontMetrics().horizontalAdvance(word) > wordW - 12 && wf.pixelSize() > 10) { // UNKNOWN is long
+            wf.setPixelSize(wf.pixelSize() * 9 / 10);
+            p.setFont(wf);
+        }
+        p.drawText(wordRect, Qt::AlignCenter, word);
 
         const int textLeft = wordRect.right() + margin;
         const int valueW = int(w * 0.40);

@@ -91,6 +91,7 @@ private Q_SLOTS:
                 QStringLiteral("checkpoint age")},
         };
         w.incidentTimeline()->setIncidents(incidents);
+        QTest::qWait(100); // let the header's labels lay out before the picture
         QVERIFY(w.grab().save(screenshotPath(QStringLiteral("overview.png"))));
 
         StagePage* page = w.stagePage();
