@@ -1,5 +1,6 @@
 #include "checkpointfeed.h"
 #include "commands.h"
+#include "desktopnotifier.h"
 #include "mainwindow.h"
 #include "unixsignals.h"
 
@@ -209,6 +210,8 @@ int runWindow(int argc, char** argv, bool watchMode = false)
     auto instance = std::make_shared<pw::Instance>(options);
     auto checkpoints = std::make_shared<pw::CheckpointFeed>();
     instance->addObserver(checkpoints);
+    pw::DesktopNotifier notifier;
+    instance->addObserver(notifier.observer());
     window.setHistory(instance->history());
     window.setCheckpointFeed(checkpoints);
     QSettings settings;
