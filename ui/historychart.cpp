@@ -126,15 +126,22 @@ void HistoryChart::setLines(std::vector<Line> lines, qint64 fromMs, qint64 toMs)
             QLineSeries* s = lineAt(used);
             const bool last = used == kMaxLineSeries - 1;
             if (!last || li + 1 == m_lines.size()) {
+                // Only what changed: each setter relayouts the chart.
                 QPen pen(lineColor(int(li)));
                 pen.setWidthF(1.5);
-                s->setPen(pen);
-                s->setName(m_lines[li].name);
+                if (s->pen() != pen)
+                    s->setPen(pen);
+                if (s->name() != m_lines[li].name)
+                    s->setName(m_lines[li].name);
                 s->replace(points);
-                s->setVisible(true);
-                const auto markers = chart()->legend()->markers(s);
-                for (auto* m : markers)
-                    m->setVisible(legend && firstSegment);
+                if (!s->isVisible())
+                    s->setVisible(true);
+                if (legend) {
+                    const auto markers = chart()->legend()->markers(s);
+                    for (auto* m : markers)
+                        if (m->isVisible() != firstSegment)
+                            m->setVisible(firstSegment);
+                }
                 firstSegment = false;
                 points.clear();
                 ++used;
@@ -158,10 +165,13 @@ void HistoryChart::setLines(std::vector<Line> lines, qint64 fromMs, qint64 toMs)
         flush();
     }
     for (int i = used; i < m_series.size(); ++i) {
-        m_series[i]->clear();
-        m_series[i]->setVisible(false);
+        if (m_series[i]->count() > 0)
+            m_series[i]->clear();
+        if (m_series[i]->isVisible())
+            m_series[i]->setVisible(false);
     }
-    chart()->legend()->setVisible(legend);
+    if (chart()->legend()->isVisible() != legend)
+        chart()->legend()->setVisible(legend);
     std::sort(m_gaps.begin(), m_gaps.end(), [](const auto& a, const auto& b) { return a.fromMs < b.fromMs; });
     updateAxes(low, high);
     viewport()->update();

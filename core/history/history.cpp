@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace pw {
 
@@ -61,6 +62,76 @@ std::vector<HistoryPoint> rollUp(const std::vector<HistoryPoint>& minutes, const
         hours.back().mean = sum / double(n);
     return hours;
 }
+
+// Min and max per pixel column, fed in time order; never holds more than the output.
+class Decimator
+{
+public:
+    Decimator(qint64 fromMs, qint64 toMs, int columns, std::vector<HistoryPoint>& out)
+        : m_from(fromMs)
+        , m_width(double(toMs - fromMs) / std::max(1, columns))
+        , m_columns(columns)
+        , m_out(out)
+    { }
+
+    void push(const HistoryPoint& p)
+    {
+        const qint64 column = std::clamp<qint64>(qint64(double(p.timestampMs - m_from) / m_width), 0, m_columns - 1);
+        if (m_count > 0 && column != m_column)
+            flush();
+        if (m_count == 0) {
+            m_column = column;
+            m_low = m_high = p;
+            m_lowIndex = m_highIndex = 0;
+            m_sum = 0.0;
+        } else {
+            if (p.min < m_low.min) {
+                m_low = p;
+                m_lowIndex = m_count;
+            }
+            if (p.max > m_high.max) {
+                m_high = p;
+                m_highIndex = m_count;
+            }
+        }
+        m_sum += p.mean;
+        ++m_count;
+    }
+
+    void flush()
+    {
+        if (m_count == 0)
+            return;
+        const double mean = m_sum / double(m_count);
+        if (m_lowIndex == m_highIndex) {
+            m_out.push_back(HistoryPoint {m_low.timestampMs, m_low.min, m_high.max, mean});
+        } else {
+            const HistoryPoint low {m_low.timestampMs, m_low.min, m_low.min, mean};
+            const HistoryPoint high {m_high.timestampMs, m_high.max, m_high.max, mean};
+            if (m_lowIndex < m_highIndex) {
+                m_out.push_back(low);
+                m_out.push_back(high);
+            } else {
+                m_out.push_back(high);
+                m_out.push_back(low);
+            }
+        }
+        m_count = 0;
+    }
+
+private:
+    qint64 m_from;
+    double m_width;
+    int m_columns;
+    std::vector<HistoryPoint>& m_out;
+    qint64 m_column = 0;
+    HistoryPoint m_low;
+    HistoryPoint m_high;
+    quint64 m_lowIndex = 0;
+    quint64 m_highIndex = 0;
+    double m_sum = 0.0;
+    quint64 m_count = 0;
+};
 
 } // namespace
 
@@ -142,15 +213,28 @@ HistorySeries query(const SeriesStore& store, const HistoryRequest& request)
     else
         out.points = std::move(minutes);
 
-    // The typical spacing of raw samples, to tell a missed poll from Pathwatch not running.
+    // The typical spacing of raw samples, to tell a missed poll from Pathwatch not running: the median of up to 1,001
+    // evenly spread steps is as good as all of them and costs nothing at a million points.
     qint64 typicalStep = 0;
     if (range.points.size() > 2) {
         std::vector<qint64> steps;
-        steps.reserve(range.points.size() - 1);
-        for (std::size_t i = 1; i < range.points.size(); ++i)
+        const std::size_t n = range.points.size() - 1;
+        const std::size_t stride = std::max<std::size_t>(1, n / 1000);
+        for (std::size_t i = 1; i <= n; i += stride)
             steps.push_back(range.points[i].timestampMs - range.points[i - 1].timestampMs);
         std::nth_element(steps.begin(), steps.begin() + qsizetype(steps.size() / 2), steps.end());
         typicalStep = steps[steps.size() / 2];
+    }
+    const bool decimating = request.columns > 0 && range.points.size() > std::size_t(request.columns) * 2;
+    std::vector<HistoryPoint> decimated;
+    std::optional<Decimator> decimator;
+    if (decimating) {
+        decimated.reserve(std::size_t(request.columns) * 2 + out.points.size());
+        decimator.emplace(request.fromMs, request.toMs, request.columns, decimated);
+        for (const HistoryPoint& p : out.points)
+            decimator->push(p);
+    } else {
+        out.points.reserve(out.points.size() + range.points.size());
     }
     qint64 lastFinite = out.points.empty() ? std::numeric_limits<qint64>::min() : out.points.back().timestampMs;
     for (const SeriesPoint& p : range.points) {
@@ -166,7 +250,14 @@ HistorySeries query(const SeriesStore& store, const HistoryRequest& request)
             addGap(out.gaps, lastFinite, p.timestampMs);
         }
         lastFinite = p.timestampMs;
-        out.points.push_back(HistoryPoint {p.timestampMs, p.value, p.value, p.value});
+        if (decimator)
+            decimator->push(HistoryPoint {p.timestampMs, p.value, p.value, p.value});
+        else
+            out.points.push_back(HistoryPoint {p.timestampMs, p.value, p.value, p.value});
+    }
+    if (decimator) {
+        decimator->flush();
+        out.points = std::move(decimated);
     }
     // A gap still open at the end runs to the newest mark the series has (it is STALE now).
     if (gapStart != std::numeric_limits<qint64>::min()) {
@@ -183,7 +274,7 @@ HistorySeries query(const SeriesStore& store, const HistoryRequest& request)
     }
     std::erase_if(out.gaps, [](const HistoryGap& g) { return g.toMs <= g.fromMs; });
 
-    if (request.columns > 0)
+    if (request.columns > 0 && !decimating)
         out.points = decimate(out.points, request.fromMs, request.toMs, request.columns);
     return out;
 }
@@ -194,37 +285,10 @@ std::vector<HistoryPoint> decimate(const std::vector<HistoryPoint>& points, qint
         return points;
     std::vector<HistoryPoint> out;
     out.reserve(std::size_t(columns) * 2);
-    const double width = double(toMs - fromMs) / columns;
-    std::size_t i = 0;
-    while (i < points.size()) {
-        const qint64 column = std::clamp<qint64>(qint64((points[i].timestampMs - fromMs) / width), 0, columns - 1);
-        const std::size_t begin = i;
-        std::size_t lowest = i;
-        std::size_t highest = i;
-        double sum = 0.0;
-        for (; i < points.size(); ++i) {
-            const qint64 c = std::clamp<qint64>(qint64((points[i].timestampMs - fromMs) / width), 0, columns - 1);
-            if (c != column)
-                break;
-            if (points[i].min < points[lowest].min)
-                lowest = i;
-            if (points[i].max > points[highest].max)
-                highest = i;
-            sum += points[i].mean;
-        }
-        const double mean = sum / double(i - begin);
-        const HistoryPoint low {points[lowest].timestampMs, points[lowest].min, points[lowest].min, mean};
-        const HistoryPoint high {points[highest].timestampMs, points[highest].max, points[highest].max, mean};
-        if (lowest == highest) {
-            out.push_back(HistoryPoint {points[lowest].timestampMs, points[lowest].min, points[highest].max, mean});
-        } else if (lowest < highest) {
-            out.push_back(low);
-            out.push_back(high);
-        } else {
-            out.push_back(high);
-            out.push_back(low);
-        }
-    }
+    Decimator decimator(fromMs, toMs, columns, out);
+    for (const HistoryPoint& p : points)
+        decimator.push(p);
+    decimator.flush();
     return out;
 }
 
