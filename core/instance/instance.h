@@ -17,6 +17,7 @@ class QLockFile;
 namespace pw {
 
 class ControlServer;
+class HistoryFile;
 class Ledger;
 class SeriesStore;
 class MetricsExporter;
@@ -92,6 +93,7 @@ private:
     std::vector<std::shared_ptr<EngineObserver>> m_observers;
     std::vector<std::shared_ptr<EngineObserver>> m_extraObservers;
     std::shared_ptr<SeriesStore> m_history;
+    std::unique_ptr<HistoryFile> m_historyFile;
     mutable std::mutex m_engineMutex; // guards m_engine for latestSnapshot() from other threads
     std::unique_ptr<Engine> m_engine;
     std::unique_ptr<MetricsExporter> m_exporter;
