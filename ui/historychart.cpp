@@ -3,12 +3,17 @@
 #include "presentation/format.h"
 #include "statusstyle.h"
 
+#include <QContextMenuEvent>
 #include <QDateTime>
 #include <QDateTimeAxis>
+#include <QFile>
+#include <QFileDialog>
 #include <QLegendMarker>
 #include <QLineSeries>
+#include <QMenu>
 #include <QMouseEvent>
 #include <QPainter>
+#include <QTimeZone>
 #include <QToolTip>
 #include <QValueAxis>
 #include <QWheelEvent>
@@ -369,6 +374,50 @@ void HistoryChart::mouseReleaseEvent(QMouseEvent* event)
         return;
     }
     QChartView::mouseReleaseEvent(event);
+}
+
+QString HistoryChart::toCsv() const
+{
+    QString csv = QStringLiteral("time,series,min,max,mean\n");
+    for (const auto& line : m_lines) {
+        const QString name = line.name.isEmpty() ? m_title : m_title + QLatin1Char(' ') + line.name;
+        QString quoted = name;
+        quoted.replace(QLatin1Char('"'), QStringLiteral("\"\""));
+        for (const auto& p : line.history.points)
+            csv += QStringLiteral("%1,\"%2\",%3,%4,%5\n")
+                       .arg(QDateTime::fromMSecsSinceEpoch(p.timestampMs, QTimeZone::utc()).toString(Qt::ISODateWithMs),
+                           quoted)
+                       .arg(p.min, 0, 'g', 17)
+                       .arg(p.max, 0, 'g', 17)
+                       .arg(p.mean, 0, 'g', 17);
+    }
+    return csv;
+}
+
+bool HistoryChart::savePng(const QString& path)
+{
+    return grab().save(path, "PNG");
+}
+
+void HistoryChart::contextMenuEvent(QContextMenuEvent* event)
+{
+    QMenu menu(this);
+    menu.addAction(tr("Save Chart as PNG…"), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Save Chart"), m_title + QStringLiteral(".png"), tr("PNG images (*.png)"));
+        if (!path.isEmpty())
+            savePng(path);
+    });
+    menu.addAction(tr("Save Series as CSV…"), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Save Series"), m_title + QStringLiteral(".csv"), tr("CSV files (*.csv)"));
+        if (path.isEmpty())
+            return;
+        QFile file(path);
+        if (file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+            file.write(toCsv().toUtf8());
+    });
+    menu.exec(event->globalPos());
 }
 
 double HistoryChart::valueAt(const QPointF& position) const

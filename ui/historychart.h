@@ -43,6 +43,9 @@ public:
     qsizetype drawnPointCount() const;
     HistoryTier tier() const { return m_tier; }
     const std::vector<HistoryGap>& gaps() const { return m_gaps; }
+    /// The drawn points as CSV: time (ISO 8601, UTC), series, min, max, mean. Gaps are absent rows.
+    QString toCsv() const;
+    bool savePng(const QString& path);
 
 Q_SIGNALS:
     void rangeRequested(qint64 fromMs, qint64 toMs);
@@ -53,6 +56,7 @@ protected:
     void mousePressEvent(QMouseEvent* event) override;
     void mouseMoveEvent(QMouseEvent* event) override;
     void mouseReleaseEvent(QMouseEvent* event) override;
+    void contextMenuEvent(QContextMenuEvent* event) override;
 
 private:
     QLineSeries* lineAt(int index);

@@ -9,13 +9,16 @@
 #include "statusstyle.h"
 
 #include <QButtonGroup>
+#include <QClipboard>
 #include <QDateTime>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QPointer>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QShortcut>
 #include <QSplitter>
 #include <QTableView>
 #include <QTableWidget>
@@ -158,6 +161,27 @@ StagePage::StagePage(QWidget* parent)
         for (const auto& s : m_snapshot->signalStates)
             if (SignalSeriesKey {s.signalId, s.labels}.key() == key && s.seriesId != 0)
                 setSoloSeries(s.seriesId);
+    });
+
+    // Ctrl+C copies the selected rows as TSV (pastes into a spreadsheet or a ticket).
+    auto* copy = new QShortcut(QKeySequence::Copy, m_table, nullptr, nullptr, Qt::WidgetShortcut);
+    connect(copy, &QShortcut::activated, this, [this] {
+        QStringList lines;
+        const auto rows = m_table->selectionModel()->selectedRows();
+        QStringList header;
+        for (int c = 0; c < m_model->columnCount(); ++c)
+            if (!m_table->isColumnHidden(c))
+                header << m_model->headerData(c, Qt::Horizontal).toString();
+        lines << header.join(QLatin1Char('\t'));
+        for (const QModelIndex& row : rows) {
+            QStringList cells;
+            for (int c = 0; c < m_model->columnCount(); ++c)
+                if (!m_table->isColumnHidden(c))
+                    cells
+                        << m_model->index(row.row(), c).data().toString().replace(QLatin1Char('\t'), QLatin1Char(' '));
+            lines << cells.join(QLatin1Char('\t'));
+        }
+        QGuiApplication::clipboard()->setText(lines.join(QLatin1Char('\n')) + QLatin1Char('\n'));
     });
 
     auto* checkpoints = new QWidget(bottom);

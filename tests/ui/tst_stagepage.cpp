@@ -14,6 +14,7 @@
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
+#include <QClipboard>
 #include <QDir>
 #include <QSignalSpy>
 #include <QTableView>
@@ -114,9 +115,20 @@ private Q_SLOTS:
         QVERIFY(charts[0]->drawnPointCount() <= 2 * std::max(200, charts[0]->viewport()->width()));
         QCOMPARE(charts[0]->gaps().size(), std::size_t(1));
         QCOMPARE(charts[0]->gaps()[0].fromMs, kNow - 40 * kMinute + 0 - (kNow - 40 * kMinute) % 5000 + 5000);
+        const QString csv = charts[0]->toCsv();
+        QVERIFY(csv.startsWith(QStringLiteral("time,series,min,max,mean\n")));
+        QVERIFY(csv.count(QLatin1Char('\n')) > 100); // a row per drawn value
+        QVERIFY(csv.contains(QStringLiteral("\"commit_latency_p99\"")));
         auto* table = page->findChild<QTableView*>(QStringLiteral("stageSignalTable"));
         QCOMPARE(table->model()->rowCount(), 2);
         QAbstractItemModelTester tester(table->model());
+        table->selectRow(0);
+        table->setFocus();
+        QTest::keyClick(table, Qt::Key_C, Qt::ControlModifier);
+        const QStringList copied = QGuiApplication::clipboard()->text().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(copied.size(), 2);
+        QVERIFY(copied[0].startsWith(QStringLiteral("Signal\tLabels\tValue")));
+        QVERIFY(copied[1].contains(QStringLiteral("quantile=0.99\t7.24 s\tCRIT")));
         QVERIFY(w.grab().save(screenshotPath(QStringLiteral("page-sink.png"))));
 
         // The range buttons pick the tier; so does the wheel, which leaves "live".
