@@ -472,6 +472,8 @@ void MainWindow::showShortcuts()
                    "| Esc, Alt+Left | back to the pipeline |\n"
                    "| mouse wheel, drag | zoom, pan a chart (all charts of a page follow) |\n"
                    "| double-click a series | chart that series alone |\n"
+                   "| Ctrl+C | copy the selected series of a page as TSV |\n"
+                   "| right-click a chart | save it as PNG, its series as CSV |\n"
                    "| Ctrl+F | filter signals |\n"
                    "| Ctrl+Shift+W | watch screen (Esc leaves it) |\n"
                    "| F11 | full screen |\n"

@@ -5,6 +5,7 @@
 // --quick (CTest): 100,000 points, one redraw each.
 
 #include "history/history.h"
+#include "history/historyservice.h"
 #include "historychart.h"
 #include "model/seriesstore.h"
 
@@ -14,8 +15,10 @@
 #include <QDateTime>
 #include <QDateTimeAxis>
 #include <QElapsedTimer>
+#include <QEventLoop>
 #include <QLineSeries>
 #include <QPixmap>
+#include <QTimer>
 #include <QValueAxis>
 
 #include <cmath>
@@ -106,10 +109,55 @@ int main(int argc, char** argv)
         peerBest = std::min(peerBest, timer.nsecsElapsed() / 1e6);
     }
 
+    // The GUI thread's lateness while a live page keeps asking for those points: ours queries through HistoryService
+    // (a worker) and only draws the answer; the peer queries on the GUI thread itself. A 10 ms timer measures how late
+    // the event loop runs.
+    auto lateness = [&](bool offThread) {
+        HistoryService service(std::shared_ptr<const SeriesStore>(&store, [](const SeriesStore*) {}));
+        QObject::connect(&service, &HistoryService::resultReady, &chart, [&](const HistoryResultPtr& result) {
+            chart.setLines({HistoryChart::Line {QString(), result->series.front()}}, t0, t1);
+            render(chart);
+        });
+        qint64 worstMs = 0;
+        QElapsedTimer clock;
+        clock.start();
+        qint64 expected = 10;
+        QTimer tick;
+        tick.setTimerType(Qt::PreciseTimer);
+        tick.setInterval(10);
+        QObject::connect(&tick, &QTimer::timeout, [&] {
+            worstMs = std::max(worstMs, clock.elapsed() - expected);
+            expected = clock.elapsed() + 10;
+        });
+        QTimer refresh; // a live page re-queries every 500 ms
+        refresh.setInterval(500);
+        QObject::connect(&refresh, &QTimer::timeout, [&] {
+            const HistoryRequest request {id, t0, t1, kWidth};
+            if (offThread) {
+                service.request({request});
+            } else {
+                chart.setLines({HistoryChart::Line {QString(), History::query(store, request)}}, t0, t1);
+                render(chart);
+            }
+        });
+        tick.start();
+        refresh.start();
+        QEventLoop loop;
+        QTimer::singleShot(quick ? 1200 : 5000, &loop, &QEventLoop::quit);
+        loop.exec();
+        service.waitForDone();
+        return worstMs;
+    };
+    const qint64 oursLate = lateness(true);
+    const qint64 peerLate = lateness(false);
+
     std::printf("# %zu stored points, %lld drawn by ours at %d px; best of %d\n", stored, static_cast<long long>(drawn),
         kWidth, runs);
     std::printf("BENCH name=chart_redraw ours=%.1fms peer=qlineseries_replace peer_value=%.1fms ratio=%.1f\n", oursBest,
         peerBest, peerBest / oursBest);
+    std::printf("BENCH name=gui_lateness_live_page ours=%lldms peer=query_on_gui_thread peer_value=%lldms ratio=%.1f\n",
+        static_cast<long long>(oursLate), static_cast<long long>(peerLate),
+        double(std::max<qint64>(peerLate, 1)) / double(std::max<qint64>(oursLate, 1)));
     if (stored != std::size_t(points) || drawn > 2 * kWidth || drawn < kWidth / 2) {
         std::fprintf(stderr, "bench_chart: expected %d stored and at most %d drawn points\n", points, 2 * kWidth);
         return 1;
