@@ -1,4 +1,6 @@
+#include "checkpointfeed.h"
 #include "commands.h"
+#include "desktopnotifier.h"
 #include "mainwindow.h"
 #include "replaycommands.h"
 #include "unixsignals.h"
@@ -17,6 +19,8 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPointer>
+#include <QScreen>
+#include <QSettings>
 #include <QStatusBar>
 #include <QThread>
 #include <QThreadPool>
@@ -28,11 +32,13 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
 const char* const kUsage
     = R"(Usage: pathwatch [--config FILE] [--data-dir DIR]   open the console (window); no config: embedded demo
+       pathwatch watch [--config FILE] [--data-dir DIR] [--screen N]   full-screen watch screen for a wall
        pathwatch headless [--config FILE] [--listen HOST:PORT] [--data-dir DIR] [--log-format text|json]
        pathwatch status [--config FILE] [--data-dir DIR] [--standalone] [--wait DURATION] [--json]
        pathwatch check-config FILE
@@ -158,7 +164,7 @@ bool displayReachable(int argc, char** argv)
     return false;
 }
 
-int runWindow(int argc, char** argv)
+int runWindow(int argc, char** argv, bool watchMode = false)
 {
     if (!displayReachable(argc, argv)) {
         std::fprintf(stderr,
@@ -183,16 +189,40 @@ int runWindow(int argc, char** argv)
         QStringLiteral("The instance's data dir: ledger, history, embedded demo data, control socket (default: %1).")
             .arg(pw::DataDir::defaultPath()),
         QStringLiteral("DIR")));
+    if (watchMode)
+        parser.addOption(QCommandLineOption(QStringLiteral("screen"),
+            QStringLiteral("The screen (0, 1, …) to fill with the watch screen (default: the primary one)."),
+            QStringLiteral("N")));
     if (!parser.parse(QCoreApplication::arguments())) {
         std::fprintf(stderr, "pathwatch: %s (see --help)\n", qPrintable(parser.errorText()));
         return pw::kExitConfigError;
     }
 
+    const bool watchScreen = watchMode;
+    bool screenOk = true;
+    const int watchScreenIndex = watchMode && parser.isSet(QStringLiteral("screen"))
+        ? parser.value(QStringLiteral("screen")).toInt(&screenOk)
+        : -1;
+    if (!screenOk || watchScreenIndex >= QGuiApplication::screens().size()) {
+        std::fprintf(stderr, "pathwatch: --screen takes a screen number from 0 to %lld\n",
+            static_cast<long long>(QGuiApplication::screens().size() - 1));
+        return pw::kExitConfigError;
+    }
     pw::MainWindow window;
     pw::Instance::Options options;
     options.configPath = parser.value(QStringLiteral("config"));
     options.dataDir = parser.value(QStringLiteral("data-dir"));
     auto instance = std::make_shared<pw::Instance>(options);
+    auto checkpoints = std::make_shared<pw::CheckpointFeed>();
+    instance->addObserver(checkpoints);
+    pw::DesktopNotifier notifier;
+    instance->addObserver(notifier.observer());
+    window.setHistory(instance->history());
+    window.setCheckpointFeed(checkpoints);
+    QSettings settings;
+    window.restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    QObject::connect(&app, &QCoreApplication::aboutToQuit, &window,
+        [&window] { QSettings().setValue(QStringLiteral("window/geometry"), window.saveGeometry()); });
     QObject::connect(instance.get(), &pw::Instance::snapshotReady, &window, &pw::MainWindow::setSnapshot);
     const QString dataDir = pw::DataDir::at(options.dataDir).path();
     window.setEmptyState(options.configPath.isEmpty()
@@ -217,7 +247,10 @@ int runWindow(int argc, char** argv)
                                                               "check it with `pathwatch check-config FILE`.")));
             return;
         }
+        window.setLedger(instance->ledger());
         window.setSnapshot(instance->latestSnapshot());
+        if (watchScreen)
+            window.showWatchScreen(watchScreenIndex);
         if (auto* embedded = instance->embedded()) {
             window.setModeNote(
                 embedded->summary(), embedded->details() + QStringLiteral("\nInject faults from the Drills menu."));
@@ -227,6 +260,8 @@ int runWindow(int argc, char** argv)
     });
     starter->start();
     window.show();
+    if (watchScreen)
+        window.showWatchScreen(watchScreenIndex); // the waiting text until the first snapshot
     pw::UnixSignalWatcher signalWatcher;
     QObject::connect(&signalWatcher, &pw::UnixSignalWatcher::terminationRequested, &app, &QApplication::quit);
     QObject::connect(&signalWatcher, &pw::UnixSignalWatcher::reloadRequested, &window,
@@ -246,6 +281,13 @@ int runWindow(int argc, char** argv)
 int main(int argc, char** argv)
 {
     const QByteArray command = argc > 1 ? QByteArray(argv[1]) : QByteArray();
+    if (command == "watch") { // a window, so not in the table of QCoreApplication commands below
+        std::vector<char*> rest {argv[0]};
+        rest.insert(rest.end(), argv + 2, argv + argc);
+        int restCount = int(rest.size());
+        rest.push_back(nullptr);
+        return runWindow(restCount, rest.data(), true);
+    }
     using Runner = int (*)(const QStringList&);
     struct
     {

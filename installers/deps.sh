@@ -17,7 +17,7 @@ test_packages=(
     golang-go golang-github-prometheus-common-dev
     prometheus postgresql burrow zookeeper
     procps iproute2 curl
-    desktop-file-utils appstream
+    desktop-file-utils appstream dbus-daemon
 )
 
 mode=${1:-build}

@@ -1,6 +1,16 @@
 #include "mainwindow.h"
 
+#include "checkpointfeed.h"
+#include "history/historyservice.h"
+#include "incidenttimeline.h"
+#include "ledger/ledger.h"
+#include "model/seriesstore.h"
 #include "pipelinestrip.h"
+#include "stagepage.h"
+#include "stagetile.h"
+#include "watchscreen.h"
+
+#include "pathwatch/version.h"
 #include "severitydelegate.h"
 #include "signaltablemodel.h"
 #include "sourcehealthmodel.h"
@@ -18,12 +28,16 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
+#include <QMessageBox>
+#include <QScreen>
+#include <QShortcut>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QTableView>
 #include <QVBoxLayout>
+#include <QWindow>
 
 // Resources of a static library must be registered by hand; Q_INIT_RESOURCE only works outside a namespace.
 static void initPathwatchResources()
@@ -97,9 +111,28 @@ MainWindow::MainWindow(QWidget* parent)
     m_stack = new QStackedWidget(this);
     m_consolePage = createConsolePage();
     m_emptyPage = createEmptyPage();
+    m_stagePage = new StagePage(this);
     m_stack->addWidget(m_consolePage);
     m_stack->addWidget(m_emptyPage);
+    m_stack->addWidget(m_stagePage);
     setCentralWidget(m_stack);
+    connect(m_stagePage, &StagePage::backRequested, this, &MainWindow::showOverview);
+    connect(m_strip, &PipelineStrip::stageActivated, this, &MainWindow::openStage);
+    connect(m_timeline, &IncidentTimeline::stageActivated, this, &MainWindow::openStage);
+    for (int n = 1; n <= 9; ++n) {
+        auto* open = new QShortcut(QKeySequence(Qt::Key_0 + n), this);
+        connect(open, &QShortcut::activated, this, [this, n] {
+            if (m_current && n <= int(m_current->stages.size()))
+                openStage(m_current->stages[std::size_t(n - 1)].stageId);
+        });
+    }
+    for (const QKeySequence& key : {QKeySequence(Qt::Key_Escape), QKeySequence(Qt::ALT | Qt::Key_Left)}) {
+        auto* back = new QShortcut(key, this);
+        connect(back, &QShortcut::activated, this, [this] {
+            if (isStagePageShown())
+                showOverview();
+        });
+    }
 
     auto* fileMenu = menuBar()->addMenu(tr("&File"));
     auto* quit = fileMenu->addAction(tr("&Quit"));
@@ -120,6 +153,14 @@ MainWindow::MainWindow(QWidget* parent)
     fullScreen->setCheckable(true);
     fullScreen->setShortcut(QKeySequence(Qt::Key_F11));
     connect(fullScreen, &QAction::toggled, this, &MainWindow::toggleFullScreen);
+    auto* watch = viewMenu->addAction(tr("&Watch Screen"));
+    watch->setObjectName(QStringLiteral("watchScreenAction"));
+    watch->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_W));
+    connect(watch, &QAction::triggered, this, [this] { showWatchScreen(); });
+    auto* overview = viewMenu->addAction(tr("&Pipeline Overview"));
+    overview->setShortcut(QKeySequence(Qt::ALT | Qt::Key_Home));
+    connect(overview, &QAction::triggered, this, &MainWindow::showOverview);
+    createMenus();
 
     m_snapshotLabel = new QLabel(this);
     m_snapshotLabel->setObjectName(QStringLiteral("snapshotLabel"));
@@ -188,6 +229,16 @@ QWidget* MainWindow::createConsolePage()
 
     m_strip = new PipelineStrip(page);
     layout->addWidget(m_strip);
+    auto* timelineHeader = new QHBoxLayout;
+    timelineHeader->addWidget(sectionLabel(tr("Incidents, last 6 h"), page));
+    auto* timelineHint
+        = new QLabel(tr("from the recovery ledger · click a tile or press 1–9 for a stage's history"), page);
+    timelineHint->setForegroundRole(QPalette::PlaceholderText);
+    timelineHeader->addWidget(timelineHint);
+    timelineHeader->addStretch(1);
+    layout->addLayout(timelineHeader);
+    m_timeline = new IncidentTimeline(page);
+    layout->addWidget(m_timeline);
 
     m_signalModel = new SignalTableModel(this);
     m_signalModel->setObjectName(QStringLiteral("signalTableModel"));
@@ -322,7 +373,123 @@ void MainWindow::setClock(std::function<qint64()> clock)
     m_clock = clock ? std::move(clock) : std::function<qint64()>(&pw::nowMs);
     m_signalModel->setClock(m_clock);
     m_sourceModel->setClock(m_clock);
+    m_stagePage->setClock(m_clock);
+    m_timeline->setClock(m_clock);
+    if (m_watch)
+        m_watch->setClock(m_clock);
     refreshAges();
+}
+
+void MainWindow::setHistory(std::shared_ptr<SeriesStore> store)
+{
+    m_history = std::make_unique<HistoryService>(std::move(store));
+    m_stagePage->setHistoryService(m_history.get());
+}
+
+void MainWindow::setLedger(std::shared_ptr<Ledger> ledger)
+{
+    m_stagePage->setLedger(ledger);
+    m_timeline->setLedger(std::move(ledger));
+}
+
+void MainWindow::setCheckpointFeed(std::shared_ptr<CheckpointFeed> feed)
+{
+    m_stagePage->setCheckpointFeed(std::move(feed));
+}
+
+bool MainWindow::isStagePageShown() const
+{
+    return m_stack->currentWidget() == m_stagePage;
+}
+
+void MainWindow::openStage(const QString& stageId)
+{
+    if (!m_current)
+        return;
+    m_stagePage->showStage(stageId, m_current);
+    m_stack->setCurrentWidget(m_stagePage);
+    m_stagePage->setFocus();
+    updateTitle();
+}
+
+void MainWindow::showOverview()
+{
+    const QString from = m_stagePage->stageId();
+    if (m_current)
+        m_stack->setCurrentWidget(m_consolePage);
+    if (auto* tile = m_strip->tile(from))
+        tile->setFocus(Qt::OtherFocusReason);
+    updateTitle();
+}
+
+void MainWindow::showWatchScreen(int screen)
+{
+    if (!m_watch) {
+        m_watch = new WatchScreen(nullptr);
+        m_watch->setAttribute(Qt::WA_DeleteOnClose, false);
+        m_watch->setClock(m_clock);
+        connect(m_watch, &WatchScreen::closeRequested, this, &MainWindow::closeWatchScreen);
+        connect(this, &QObject::destroyed, m_watch, &QObject::deleteLater);
+    }
+    m_watch->setSnapshot(m_current);
+    const auto screens = QGuiApplication::screens();
+    QScreen* target = screen >= 0 && screen < screens.size() ? screens[screen] : this->screen();
+    if (target) {
+        m_watch->setGeometry(target->geometry());
+        if (m_watch->windowHandle())
+            m_watch->windowHandle()->setScreen(target);
+    }
+    m_watch->showFullScreen();
+    m_watch->raise();
+    m_watch->activateWindow();
+    m_watch->setFocus();
+}
+
+void MainWindow::closeWatchScreen()
+{
+    if (m_watch)
+        m_watch->hide();
+}
+
+void MainWindow::createMenus()
+{
+    auto* help = menuBar()->addMenu(tr("&Help"));
+    auto* keys = help->addAction(tr("&Keyboard Shortcuts"));
+    keys->setShortcut(QKeySequence(Qt::Key_F1));
+    connect(keys, &QAction::triggered, this, &MainWindow::showShortcuts);
+    auto* about = help->addAction(tr("&About Pathwatch"));
+    connect(about, &QAction::triggered, this, &MainWindow::showAbout);
+}
+
+void MainWindow::showShortcuts()
+{
+    QMessageBox box(this);
+    box.setWindowTitle(tr("Keyboard Shortcuts"));
+    box.setTextFormat(Qt::MarkdownText);
+    box.setText(tr("| Keys | Does |\n|---|---|\n"
+                   "| 1 … 9 | open the page of the nth stage |\n"
+                   "| Tab, then Enter | open the page of the focused tile |\n"
+                   "| Esc, Alt+Left | back to the pipeline |\n"
+                   "| mouse wheel, drag | zoom, pan a chart (all charts of a page follow) |\n"
+                   "| double-click a series | chart that series alone |\n"
+                   "| Ctrl+C | copy the selected series of a page as TSV |\n"
+                   "| right-click a chart | save it as PNG, its series as CSV |\n"
+                   "| Ctrl+F | filter signals |\n"
+                   "| Ctrl+Shift+W | watch screen (Esc leaves it) |\n"
+                   "| F11 | full screen |\n"
+                   "| Ctrl+Shift+R | reload the configuration |\n"
+                   "| F1 | this list |\n"
+                   "| Ctrl+Q | quit |"));
+    box.exec();
+}
+
+void MainWindow::showAbout()
+{
+    QMessageBox::about(this, tr("About Pathwatch"),
+        tr("<b>Pathwatch %1</b><br>revision %2<br><br>The metrics path of a real-time metrics mart in one live view: "
+           "Kafka lag and replay headroom, checkpoints, sink commits, object-storage errors and dashboard freshness, "
+           "with history behind every tile and a guided, audited replay.")
+            .arg(QString::fromLatin1(kVersion), QString::fromLatin1(kRevision)));
 }
 
 void MainWindow::setSnapshot(pw::SnapshotPtr snapshot)
@@ -355,10 +522,15 @@ void MainWindow::applyPendingSnapshot()
     const Snapshot& snap = *m_current;
 
     m_strip->setSnapshot(snap);
+    m_timeline->setSnapshot(m_current);
     m_signalModel->setSnapshot(m_current);
     m_sourceModel->setSnapshot(m_current);
-    if (m_stack->currentWidget() != m_consolePage)
+    if (m_stack->currentWidget() == m_emptyPage)
         m_stack->setCurrentWidget(m_consolePage);
+    if (isStagePageShown())
+        m_stagePage->setSnapshot(m_current);
+    if (m_watch)
+        m_watch->setSnapshot(m_current);
 
     int sourcesDown = 0;
     for (const auto& s : snap.sources)
@@ -421,7 +593,11 @@ void MainWindow::updateTitle()
         return;
     }
     const QString name = m_current->pipelineName.isEmpty() ? tr("pipeline") : m_current->pipelineName;
-    setWindowTitle(QStringLiteral("%1 — %2 — Pathwatch").arg(name, severityName(m_current->overall)));
+    if (isStagePageShown())
+        setWindowTitle(QStringLiteral("%1 › %2 — %3 — Pathwatch")
+                           .arg(name, m_stagePage->stageId(), severityName(m_current->overall)));
+    else
+        setWindowTitle(QStringLiteral("%1 — %2 — Pathwatch").arg(name, severityName(m_current->overall)));
 }
 
 void MainWindow::toggleFullScreen(bool on)

@@ -6,6 +6,7 @@
 #include <QTimer>
 
 #include <functional>
+#include <memory>
 
 class QLabel;
 class QLineEdit;
@@ -15,7 +16,14 @@ class QTableView;
 
 namespace pw {
 
+class CheckpointFeed;
+class HistoryService;
+class IncidentTimeline;
+class Ledger;
 class PipelineStrip;
+class SeriesStore;
+class StagePage;
+class WatchScreen;
 class SignalTableModel;
 class SourceHealthModel;
 
@@ -36,6 +44,19 @@ public:
     /// The snapshot on screen (the last one applied by the refresh timer), or null.
     SnapshotPtr currentSnapshot() const { return m_current; }
 
+    /// Where stage pages read history (queried on a worker thread of the window's HistoryService).
+    void setHistory(std::shared_ptr<SeriesStore> store);
+    /// The recovery ledger: incidents for the timeline, checkpoints for the stream job's page. May be null.
+    void setLedger(std::shared_ptr<Ledger> ledger);
+    void setCheckpointFeed(std::shared_ptr<CheckpointFeed> feed);
+
+    StagePage* stagePage() const { return m_stagePage; }
+    IncidentTimeline* incidentTimeline() const { return m_timeline; }
+    HistoryService* historyService() const { return m_history.get(); }
+    /// The watch screen window, created on first use (null before).
+    WatchScreen* watchScreen() const { return m_watch; }
+    bool isStagePageShown() const;
+
 public Q_SLOTS:
     /// Stores the snapshot and schedules a refresh; a null pointer is ignored.
     void setSnapshot(pw::SnapshotPtr snapshot);
@@ -45,6 +66,13 @@ public Q_SLOTS:
     /// A note at the right of the header about what is being watched (e.g. the embedded demo and where its
     /// endpoints are); `details` is its tooltip. An empty text hides it.
     void setModeNote(const QString& text, const QString& details = {});
+    /// Opens the page of a stage (a tile's click, Enter on a tile, keys 1–9).
+    void openStage(const QString& stageId);
+    /// Back to the pipeline overview (Esc, Alt+Left, the page's Back button).
+    void showOverview();
+    /// Full-screen dark watch screen on screen `screen` (-1: the window's screen); Esc closes it.
+    void showWatchScreen(int screen = -1);
+    void closeWatchScreen();
 
 Q_SIGNALS:
     /// Emitted after a snapshot has been put on screen.
@@ -57,6 +85,9 @@ private:
     void toggleFullScreen(bool on);
     QWidget* createConsolePage();
     QWidget* createEmptyPage();
+    void createMenus();
+    void showShortcuts();
+    void showAbout();
 
     SnapshotPtr m_pending;
     SnapshotPtr m_current;
@@ -87,6 +118,10 @@ private:
     QLabel* m_sourceCount = nullptr;
     QLabel* m_snapshotLabel = nullptr;
     QLabel* m_updateAgeLabel = nullptr;
+    StagePage* m_stagePage = nullptr;
+    IncidentTimeline* m_timeline = nullptr;
+    WatchScreen* m_watch = nullptr;
+    std::unique_ptr<HistoryService> m_history;
 };
 
 } // namespace pw

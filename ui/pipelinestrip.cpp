@@ -70,6 +70,7 @@ void PipelineStrip::rebuild(const std::vector<StageState>& stages)
         if (i > 0)
             m_layout->addWidget(new PipelineArrow(this));
         auto* t = new StageTile(this);
+        connect(t, &StageTile::activated, this, &PipelineStrip::stageActivated);
         m_layout->addWidget(t, 1);
         m_tiles << t;
         m_stageIds << stages[i].stageId;

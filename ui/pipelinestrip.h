@@ -25,6 +25,9 @@ public:
     QList<StageTile*> tiles() const { return m_tiles; }
     StageTile* tile(const QString& stageId) const;
 
+Q_SIGNALS:
+    void stageActivated(const QString& stageId);
+
 private:
     void rebuild(const std::vector<StageState>& stages);
 

@@ -20,7 +20,7 @@ SignalTableModel::SignalTableModel(QObject* parent)
 
 QString SignalTableModel::rowKey(const SignalState& s)
 {
-    return s.signalId + QChar(0x1f) + labelsToString(s.labels);
+    return SignalSeriesKey {s.signalId, s.labels}.key();
 }
 
 void SignalTableModel::setSnapshot(const SnapshotPtr& snapshot)

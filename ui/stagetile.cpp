@@ -4,7 +4,9 @@
 #include "statusstyle.h"
 
 #include <QEvent>
+#include <QKeyEvent>
 #include <QLabel>
+#include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
 #include <QResizeEvent>
@@ -37,6 +39,9 @@ StageTile::StageTile(QWidget* parent)
 {
     setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
     setMinimumWidth(190);
+    setFocusPolicy(Qt::StrongFocus);
+    setCursor(Qt::PointingHandCursor);
+    setToolTip(tr("Open this stage's page: history charts and its series (click or Enter)"));
     setAttribute(Qt::WA_OpaquePaintEvent, false);
 
     QFont statusFont = font();
@@ -246,6 +251,37 @@ void StageTile::applyColors()
     setColor(m_reason, m_severity == Severity::Stale || m_severity == Severity::Unknown ? text : reason);
 }
 
+void StageTile::mouseReleaseEvent(QMouseEvent* event)
+{
+    if (event->button() == Qt::LeftButton && rect().contains(event->position().toPoint()) && !m_stageId.isEmpty()) {
+        Q_EMIT activated(m_stageId);
+        return;
+    }
+    QFrame::mouseReleaseEvent(event);
+}
+
+void StageTile::keyPressEvent(QKeyEvent* event)
+{
+    if ((event->key() == Qt::Key_Return || event->key() == Qt::Key_Enter || event->key() == Qt::Key_Space)
+        && !m_stageId.isEmpty()) {
+        Q_EMIT activated(m_stageId);
+        return;
+    }
+    QFrame::keyPressEvent(event);
+}
+
+void StageTile::focusInEvent(QFocusEvent* event)
+{
+    QFrame::focusInEvent(event);
+    update();
+}
+
+void StageTile::focusOutEvent(QFocusEvent* event)
+{
+    QFrame::focusOutEvent(event);
+    update();
+}
+
 void StageTile::paintEvent(QPaintEvent*)
 {
     QPainter p(this);
@@ -273,6 +309,12 @@ void StageTile::paintEvent(QPaintEvent*)
     p.setPen(pen);
     p.setBrush(Qt::NoBrush);
     p.drawRoundedRect(r, kRadius, kRadius);
+    if (hasFocus()) {
+        QPen focus(palette().color(QPalette::Highlight));
+        focus.setWidthF(2.5);
+        p.setPen(focus);
+        p.drawRoundedRect(r.adjusted(1.5, 1.5, -1.5, -1.5), kRadius, kRadius);
+    }
 }
 
 } // namespace pw

@@ -25,10 +25,18 @@ public:
     /// Re-renders the age line against `nowMs`.
     void refreshAge(qint64 nowMs);
 
+Q_SIGNALS:
+    /// Clicked, or Enter while focused: open the stage's page.
+    void activated(const QString& stageId);
+
 protected:
     void paintEvent(QPaintEvent* event) override;
     void changeEvent(QEvent* event) override;
     void resizeEvent(QResizeEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
+    void keyPressEvent(QKeyEvent* event) override;
+    void focusInEvent(QFocusEvent* event) override;
+    void focusOutEvent(QFocusEvent* event) override;
 
 private:
     void applyColors();

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -27,11 +28,6 @@ namespace asio = boost::asio;
 namespace pw {
 
 namespace {
-
-QString seriesKey(const QString& signalId, const Labels& labels)
-{
-    return signalId + labelsToString(labels);
-}
 
 bool isAgeKind(SignalKind kind)
 {
@@ -109,7 +105,20 @@ struct Engine::Impl
     std::unique_ptr<asio::thread_pool> blocking;
     std::unique_ptr<HttpClient> http;
     std::unique_ptr<asio::steady_timer> publishTimer;
-    SeriesStore history;
+    std::shared_ptr<SeriesStore> history;
+
+    // What applyResult() decided to write to the history, appended by flushHistory() after `mutex` is released so
+    // that the store's locks never nest inside the engine's.
+    struct PendingAppend
+    {
+        SeriesId id = 0;
+        qint64 timestampMs = 0;
+        double value = 0.0; // NaN marks a gap: STALE, or no value in the window
+        SignalSeriesKey key; // to intern again if the store evicted the series meanwhile
+    };
+    std::vector<PendingAppend> pendingAppends; // mutex
+    void flushHistory(); // mutex NOT held
+    void recordGap(const SeriesRecord& record, qint64 now); // mutex held
 
     mutable std::mutex mutex;
     std::condition_variable answered; // pollOnce waits on it
@@ -155,6 +164,7 @@ Engine::Engine(PipelineConfig config, Options options, SourceFactory factory, QO
     d->config = std::move(config);
     d->options = options;
     d->factory = std::move(factory);
+    d->history = options.history ? options.history : std::make_shared<SeriesStore>();
     std::lock_guard lock(d->mutex);
     d->latest = d->buildSnapshot();
 }
@@ -171,7 +181,33 @@ const PipelineConfig& Engine::config() const
 
 SeriesStore& Engine::seriesStore() const
 {
+    return *d->history;
+}
+
+std::shared_ptr<SeriesStore> Engine::history() const
+{
     return d->history;
+}
+
+void Engine::Impl::recordGap(const SeriesRecord& record, qint64 now)
+{
+    if (record.state.seriesId == 0)
+        return;
+    pendingAppends.push_back(PendingAppend {record.state.seriesId, now, std::numeric_limits<double>::quiet_NaN(),
+        SignalSeriesKey {record.state.signalId, record.state.labels}});
+}
+
+void Engine::Impl::flushHistory()
+{
+    std::vector<PendingAppend> appends;
+    {
+        std::lock_guard lock(mutex);
+        appends.swap(pendingAppends);
+    }
+    for (const auto& a : appends) {
+        if (history->append(a.id, a.timestampMs, a.value) == SeriesStore::AppendResult::UnknownSeries)
+            history->append(history->intern(a.key.signalId, a.key.labels), a.timestampMs, a.value);
+    }
 }
 
 SnapshotPtr Engine::latestSnapshot() const
@@ -446,6 +482,7 @@ void Engine::Impl::finishPoll(SourceRuntime* rt, quint64 seq, PollResult result,
             return;
         health = rt->health;
     }
+    flushHistory();
     notifyPoll(health, result);
 }
 
@@ -477,7 +514,6 @@ bool Engine::Impl::finishPollLocked(SourceRuntime* rt, quint64 seq, PollResult& 
 
 void Engine::Impl::markSourceStale(SourceRuntime& rt, const QString& reason, qint64 now)
 {
-    Q_UNUSED(now);
     rt.health.up = false;
     rt.health.severity = Severity::Stale;
     rt.health.error = reason;
@@ -489,6 +525,7 @@ void Engine::Impl::markSourceStale(SourceRuntime& rt, const QString& reason, qin
             any = true;
             record.state.severity = Severity::Stale;
             record.state.reason = QStringLiteral("%1: %2").arg(rt.health.sourceId, reason);
+            recordGap(record, now);
         }
         if (!any)
             signalErrors[signal.id] = QStringLiteral("%1: %2").arg(rt.health.sourceId, reason);
@@ -539,6 +576,7 @@ void Engine::Impl::applyResult(SourceRuntime& rt, const PollResult& result, qint
                     any = true;
                     record.state.severity = Severity::Stale;
                     record.state.reason = reason;
+                    recordGap(record, now);
                 }
             if (!any)
                 signalErrors[signal.id] = reason;
@@ -570,8 +608,12 @@ void Engine::Impl::applyResult(SourceRuntime& rt, const PollResult& result, qint
             continue; // a sample for a signal this source does not serve
         Labels labels = sample.labels;
         normalizeLabels(labels);
-        auto& record = series[seriesKey(signal->id, labels)];
+        SignalSeriesKey key {signal->id, labels};
+        auto& record = series[key.key()];
         if (record.state.signalId.isEmpty()) {
+            // The store has its own locks, never the engine's: interning here only nests them the one way.
+            record.state.seriesId = history->intern(key.signalId, key.labels);
+            record.state.thresholds = signal->thresholds;
             record.state.signalId = signal->id;
             record.state.stageId = signal->stageId;
             record.state.name = signal->name;
@@ -586,11 +628,14 @@ void Engine::Impl::applyResult(SourceRuntime& rt, const PollResult& result, qint
             record.state.severity = Severity::Unknown;
             record.state.reason = QStringLiteral("no data in the window (NaN)");
             record.state.valueTimestampMs = sample.timestampMs > 0 ? sample.timestampMs : now;
+            pendingAppends.push_back(
+                PendingAppend {record.state.seriesId, record.state.valueTimestampMs, sample.value, std::move(key)});
             continue;
         }
         record.state.hasValue = true;
         record.state.value = sample.value;
-        history.append(Sample {signal->id, labels, sample.timestampMs > 0 ? sample.timestampMs : now, sample.value});
+        pendingAppends.push_back(PendingAppend {
+            record.state.seriesId, sample.timestampMs > 0 ? sample.timestampMs : now, sample.value, std::move(key)});
         record.state.valueTimestampMs = sample.timestampMs > 0 ? sample.timestampMs : now;
         record.state.severity = record.tracker.update(signal->thresholds, sample.value, now);
         record.state.reason = thresholdReason(record.tracker.breach(), record.state.unit);
@@ -608,6 +653,7 @@ void Engine::Impl::applyResult(SourceRuntime& rt, const PollResult& result, qint
             }
             state.severity = Severity::Stale;
             state.reason = QStringLiteral("%1: series no longer reported").arg(rt.health.sourceId);
+            recordGap(it->second, now);
         }
         ++it;
     }
@@ -671,6 +717,7 @@ SnapshotPtr Engine::Impl::buildSnapshot()
                 placeholder.kind = signal.kind;
                 placeholder.unit = signal.unit.isEmpty() ? signalKindDefaultUnit(signal.kind) : signal.unit;
                 placeholder.sourceId = signal.sourceId;
+                placeholder.thresholds = signal.thresholds;
                 if (auto it = signalErrors.find(signal.id); it != signalErrors.end()) {
                     placeholder.severity = Severity::Stale;
                     placeholder.reason = it->second;

@@ -46,6 +46,8 @@ public:
         qint64 publishIntervalMs = 100;
         /// Extra time after a source's own timeout before the engine gives up on a poll that never answered.
         qint64 timeoutGraceMs = 250;
+        /// Where the history goes; a store of its own when null. The instance passes one that outlives reloads.
+        std::shared_ptr<SeriesStore> history;
     };
 
     explicit Engine(PipelineConfig config, QObject* parent = nullptr);
@@ -69,6 +71,7 @@ public:
     const PipelineConfig& config() const;
     /// History of every series (full resolution for the last hour, minute min/max/mean for a day). Thread-safe.
     SeriesStore& seriesStore() const;
+    std::shared_ptr<SeriesStore> history() const;
 
 Q_SIGNALS:
     void snapshotReady(pw::SnapshotPtr snapshot);

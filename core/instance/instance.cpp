@@ -6,12 +6,21 @@
 #include "instance/exitcodes.h"
 #include "ledger/ledger.h"
 #include "ledger/ledgerrecorder.h"
+#include "history/historyfile.h"
+#include "model/seriesstore.h"
 #include "presentation/snapshotjson.h"
+#include "sources/source.h"
 
+#include <QDir>
 #include <QJsonArray>
 #include <QLockFile>
 
 namespace pw {
+
+namespace {
+// How much history a crash may lose.
+constexpr qint64 kHistorySaveIntervalMs = 2 * 60 * 1000;
+} // namespace
 
 namespace {
 
@@ -32,6 +41,7 @@ constexpr FaultName kFaults[] = {
 Instance::Instance(Options options, QObject* parent)
     : QObject(parent)
     , m_options(std::move(options))
+    , m_history(std::make_shared<SeriesStore>())
 { }
 
 Instance::~Instance()
@@ -53,8 +63,12 @@ int Instance::exitCodeFor(const Error& error)
 
 Result<std::unique_ptr<Engine>> Instance::makeEngine(const PipelineConfig& config)
 {
-    auto engine = std::make_unique<Engine>(config);
+    Engine::Options engineOptions;
+    engineOptions.history = m_history;
+    auto engine = std::make_unique<Engine>(config, engineOptions, &createSource);
     for (const auto& observer : m_observers)
+        engine->addObserver(observer);
+    for (const auto& observer : m_extraObservers)
         engine->addObserver(observer);
     connect(engine.get(), &Engine::snapshotReady, this, &Instance::snapshotReady, Qt::DirectConnection);
     if (auto started = engine->start(); !started)
@@ -117,6 +131,17 @@ Result<void> Instance::start()
         if (m_log)
             m_log->message(QStringLiteral("warning"),
                 QStringLiteral("the recovery ledger is not kept (monitoring goes on): %1").arg(m_ledgerError));
+    }
+
+    // History survives a restart: what the last run saved comes back before the first poll.
+    if (!m_historyFile) {
+        QDir().mkpath(m_dataDir.historyPath());
+        m_historyFile = std::make_unique<HistoryFile>(
+            m_dataDir.historyPath() + QStringLiteral("/history.bin"), m_history);
+        if (auto loaded = m_historyFile->load(); !loaded && m_log)
+            m_log->message(QStringLiteral("warning"),
+                QStringLiteral("the saved history is not loaded (it starts empty): %1").arg(loaded.error().toString()));
+        m_historyFile->start(kHistorySaveIntervalMs);
     }
 
     if (m_options.serveMetrics && !m_exporter) {
@@ -230,6 +255,9 @@ void Instance::stop()
     engine.reset();
     if (m_ledger)
         m_ledger->flush();
+    if (m_historyFile)
+        m_historyFile->stop(); // saves once more
+    m_historyFile.reset();
     m_observers.clear();
     m_ledger.reset();
     m_embedded.reset();

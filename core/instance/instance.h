@@ -17,7 +17,9 @@ class QLockFile;
 namespace pw {
 
 class ControlServer;
+class HistoryFile;
 class Ledger;
+class SeriesStore;
 class MetricsExporter;
 namespace demo {
 class EmbeddedMode;
@@ -61,6 +63,10 @@ public:
     QString controlSocketPath() const;
     demo::EmbeddedMode* embedded() const { return m_embedded.get(); }
     std::shared_ptr<TransitionLog> transitionLog() const { return m_log; }
+    /// The history of every series; the same store across reloads. Thread-safe.
+    std::shared_ptr<SeriesStore> history() const { return m_history; }
+    /// Adds an observer of every engine this instance runs (e.g. the window's notifier). Before start().
+    void addObserver(std::shared_ptr<EngineObserver> observer) { m_extraObservers.push_back(std::move(observer)); }
     /// The recovery ledger, or null when it could not be opened (see ledgerState()).
     std::shared_ptr<Ledger> ledger() const { return m_ledger; }
     /// "ok", or "degraded: why" (cannot be opened, a write failed).
@@ -85,6 +91,9 @@ private:
     std::shared_ptr<Ledger> m_ledger;
     QString m_ledgerError;
     std::vector<std::shared_ptr<EngineObserver>> m_observers;
+    std::vector<std::shared_ptr<EngineObserver>> m_extraObservers;
+    std::shared_ptr<SeriesStore> m_history;
+    std::unique_ptr<HistoryFile> m_historyFile;
     mutable std::mutex m_engineMutex; // guards m_engine for latestSnapshot() from other threads
     std::unique_ptr<Engine> m_engine;
     std::unique_ptr<MetricsExporter> m_exporter;

@@ -14,6 +14,21 @@ using Labels = std::vector<std::pair<QString, QString>>;
 void normalizeLabels(Labels& labels); // sort by name; a later duplicate wins
 QString labelsToString(const Labels& labels); // {a="1",b="2"} with Prometheus escaping; "" when empty
 
+/// The identity of one series in the history (SeriesStore): interned from a SignalSeriesKey, carried by each snapshot
+/// row (SignalState::seriesId) so a row can ask for its own history. 0 is never a valid id.
+using SeriesId = quint64;
+
+/// A series: a signal (`stage/name`) and its labels (normalised). key() is the one string form used by the engine,
+/// the history and the tables.
+struct SignalSeriesKey
+{
+    QString signalId;
+    Labels labels;
+
+    QString key() const { return signalId + labelsToString(labels); }
+    bool operator==(const SignalSeriesKey&) const = default;
+};
+
 /// One observation from a source. `signalId` is the config id of the signal it answers (`stage/name`).
 struct Sample
 {

@@ -14,9 +14,8 @@
 
 namespace pw {
 
-/// An interned series key (signal id + labels). 0 is never a valid id; ids are never reused, so an id kept after
-/// its series was evicted simply stops matching (append() answers UnknownSeries; intern again).
-using SeriesId = quint64;
+// SeriesId (model/sample.h): ids are never reused, so an id kept after its series was evicted simply stops matching
+// (append() answers UnknownSeries; intern again).
 
 struct SeriesPoint
 {

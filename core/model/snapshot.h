@@ -3,6 +3,7 @@
 #include "model/sample.h"
 #include "model/severity.h"
 #include "model/signalkind.h"
+#include "model/thresholds.h"
 
 #include <QMetaType>
 #include <QString>
@@ -22,6 +23,8 @@ struct SignalState
     SignalKind kind = SignalKind::Custom;
     QString unit;
     Labels labels;
+    SeriesId seriesId = 0; // its history in the engine's SeriesStore; 0 for a placeholder with no series yet
+    Thresholds thresholds; // as configured, for bands on charts
     QString sourceId;
     bool hasValue = false; // false until the first good value
     double value = 0.0; // last good value (kept while STALE)

@@ -1,7 +1,7 @@
 #include "mainwindow.h"
 #include "model/thresholds.h"
-#include "presentation/format.h"
 #include "pipelinestrip.h"
+#include "presentation/format.h"
 #include "signaltablemodel.h"
 #include "snapshotbuilder.h"
 #include "sourcehealthmodel.h"

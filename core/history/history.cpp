@@ -1,0 +1,297 @@
+#include "history/history.h"
+
+#include "model/seriesstore.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+
+namespace pw {
+
+namespace {
+
+constexpr qint64 kMinuteMs = 60 * 1000;
+constexpr qint64 kHourMs = 60 * kMinuteMs;
+// Between two raw samples, silence longer than this many typical poll intervals is a gap (Pathwatch was down).
+constexpr int kSilentIntervals = 5;
+
+qint64 floorTo(qint64 ts, qint64 step)
+{
+    qint64 q = ts / step;
+    if (ts % step != 0 && ts < 0)
+        --q;
+    return q * step;
+}
+
+void addGap(std::vector<HistoryGap>& gaps, qint64 from, qint64 to)
+{
+    if (to <= from)
+        return;
+    if (!gaps.empty() && from <= gaps.back().toMs) {
+        gaps.back().toMs = std::max(gaps.back().toMs, to);
+        return;
+    }
+    gaps.push_back(HistoryGap {from, to});
+}
+
+std::vector<HistoryPoint> rollUp(const std::vector<HistoryPoint>& minutes, const std::vector<quint32>& counts)
+{
+    std::vector<HistoryPoint> hours;
+    qint64 current = std::numeric_limits<qint64>::min();
+    double sum = 0.0;
+    quint64 n = 0;
+    for (std::size_t i = 0; i < minutes.size(); ++i) {
+        const HistoryPoint& m = minutes[i];
+        const qint64 start = floorTo(m.timestampMs, kHourMs);
+        if (start != current) {
+            if (n > 0)
+                hours.back().mean = sum / double(n);
+            hours.push_back(HistoryPoint {start, m.min, m.max, m.mean});
+            current = start;
+            sum = 0.0;
+            n = 0;
+        }
+        HistoryPoint& h = hours.back();
+        h.min = std::min(h.min, m.min);
+        h.max = std::max(h.max, m.max);
+        sum += m.mean * counts[i];
+        n += counts[i];
+    }
+    if (n > 0)
+        hours.back().mean = sum / double(n);
+    return hours;
+}
+
+// Min and max per pixel column, fed in time order; never holds more than the output.
+class Decimator
+{
+public:
+    Decimator(qint64 fromMs, qint64 toMs, int columns, std::vector<HistoryPoint>& out)
+        : m_from(fromMs)
+        , m_width(double(toMs - fromMs) / std::max(1, columns))
+        , m_columns(columns)
+        , m_out(out)
+    { }
+
+    void push(const HistoryPoint& p)
+    {
+        const qint64 column = std::clamp<qint64>(qint64(double(p.timestampMs - m_from) / m_width), 0, m_columns - 1);
+        if (m_count > 0 && column != m_column)
+            flush();
+        if (m_count == 0) {
+            m_column = column;
+            m_low = m_high = p;
+            m_lowIndex = m_highIndex = 0;
+            m_sum = 0.0;
+        } else {
+            if (p.min < m_low.min) {
+                m_low = p;
+                m_lowIndex = m_count;
+            }
+            if (p.max > m_high.max) {
+                m_high = p;
+                m_highIndex = m_count;
+            }
+        }
+        m_sum += p.mean;
+        ++m_count;
+    }
+
+    void flush()
+    {
+        if (m_count == 0)
+            return;
+        const double mean = m_sum / double(m_count);
+        if (m_lowIndex == m_highIndex) {
+            m_out.push_back(HistoryPoint {m_low.timestampMs, m_low.min, m_high.max, mean});
+        } else {
+            const HistoryPoint low {m_low.timestampMs, m_low.min, m_low.min, mean};
+            const HistoryPoint high {m_high.timestampMs, m_high.max, m_high.max, mean};
+            if (m_lowIndex < m_highIndex) {
+                m_out.push_back(low);
+                m_out.push_back(high);
+            } else {
+                m_out.push_back(high);
+                m_out.push_back(low);
+            }
+        }
+        m_count = 0;
+    }
+
+private:
+    qint64 m_from;
+    double m_width;
+    int m_columns;
+    std::vector<HistoryPoint>& m_out;
+    qint64 m_column = 0;
+    HistoryPoint m_low;
+    HistoryPoint m_high;
+    quint64 m_lowIndex = 0;
+    quint64 m_highIndex = 0;
+    double m_sum = 0.0;
+    quint64 m_count = 0;
+};
+
+} // namespace
+
+QString historyTierName(HistoryTier tier)
+{
+    switch (tier) {
+    case HistoryTier::Raw:
+        return QStringLiteral("raw");
+    case HistoryTier::Minute:
+        return QStringLiteral("minute");
+    case HistoryTier::Hour:
+        return QStringLiteral("hour");
+    }
+    return {};
+}
+
+namespace History {
+
+HistoryTier tierForSpan(qint64 spanMs)
+{
+    if (spanMs <= kHourMs)
+        return HistoryTier::Raw;
+    if (spanMs <= 24 * kHourMs)
+        return HistoryTier::Minute;
+    return HistoryTier::Hour;
+}
+
+qint64 bucketMs(HistoryTier tier)
+{
+    switch (tier) {
+    case HistoryTier::Raw:
+        return 0;
+    case HistoryTier::Minute:
+        return kMinuteMs;
+    case HistoryTier::Hour:
+        return kHourMs;
+    }
+    return 0;
+}
+
+HistorySeries query(const SeriesStore& store, const HistoryRequest& request)
+{
+    HistorySeries out;
+    out.id = request.id;
+    out.fromMs = request.fromMs;
+    out.toMs = request.toMs;
+    out.tier = tierForSpan(request.toMs - request.fromMs);
+    const SeriesRange range = store.range(request.id, request.fromMs, request.toMs,
+        out.tier == HistoryTier::Raw ? SeriesStore::Resolution::Best : SeriesStore::Resolution::Minute);
+
+    // Buckets first (older), then raw points, as one list; NaN and empty buckets become gaps.
+    const qint64 minuteMs = store.limits().bucketMs;
+    std::vector<HistoryPoint> minutes;
+    std::vector<quint32> counts;
+    qint64 gapStart = std::numeric_limits<qint64>::min(); // start of the open gap, if any
+    auto closeGap = [&](qint64 at) {
+        if (gapStart != std::numeric_limits<qint64>::min())
+            addGap(out.gaps, gapStart, at);
+        gapStart = std::numeric_limits<qint64>::min();
+    };
+    qint64 previousEnd = std::numeric_limits<qint64>::min();
+    for (const SeriesBucket& b : range.buckets) {
+        if (previousEnd != std::numeric_limits<qint64>::min() && b.startMs > previousEnd
+            && gapStart == std::numeric_limits<qint64>::min())
+            addGap(out.gaps, previousEnd, b.startMs); // no bucket at all: nothing was recorded
+        previousEnd = b.startMs + minuteMs;
+        if (b.count == 0) {
+            if (gapStart == std::numeric_limits<qint64>::min())
+                gapStart = b.startMs;
+            continue;
+        }
+        closeGap(b.startMs);
+        minutes.push_back(HistoryPoint {b.startMs, b.min, b.max, b.mean});
+        counts.push_back(b.count);
+    }
+    out.storedPoints = range.buckets.size() + range.points.size();
+    if (out.tier == HistoryTier::Hour)
+        out.points = rollUp(minutes, counts);
+    else
+        out.points = std::move(minutes);
+
+    // The typical spacing of raw samples, to tell a missed poll from Pathwatch not running: the median of up to 1,001
+    // evenly spread steps is as good as all of them and costs nothing at a million points.
+    qint64 typicalStep = 0;
+    if (range.points.size() > 2) {
+        std::vector<qint64> steps;
+        const std::size_t n = range.points.size() - 1;
+        const std::size_t stride = std::max<std::size_t>(1, n / 1000);
+        for (std::size_t i = 1; i <= n; i += stride)
+            steps.push_back(range.points[i].timestampMs - range.points[i - 1].timestampMs);
+        std::nth_element(steps.begin(), steps.begin() + qsizetype(steps.size() / 2), steps.end());
+        typicalStep = steps[steps.size() / 2];
+    }
+    const bool decimating = request.columns > 0 && range.points.size() > std::size_t(request.columns) * 2;
+    std::vector<HistoryPoint> decimated;
+    std::optional<Decimator> decimator;
+    if (decimating) {
+        decimated.reserve(std::size_t(request.columns) * 2 + out.points.size());
+        decimator.emplace(request.fromMs, request.toMs, request.columns, decimated);
+        for (const HistoryPoint& p : out.points)
+            decimator->push(p);
+    } else {
+        out.points.reserve(out.points.size() + range.points.size());
+    }
+    qint64 lastFinite = out.points.empty() ? std::numeric_limits<qint64>::min() : out.points.back().timestampMs;
+    for (const SeriesPoint& p : range.points) {
+        if (std::isnan(p.value)) {
+            if (gapStart == std::numeric_limits<qint64>::min())
+                gapStart = p.timestampMs;
+            continue;
+        }
+        if (gapStart != std::numeric_limits<qint64>::min()) {
+            closeGap(p.timestampMs);
+        } else if (typicalStep > 0 && lastFinite != std::numeric_limits<qint64>::min()
+            && p.timestampMs - lastFinite > kSilentIntervals * typicalStep) {
+            addGap(out.gaps, lastFinite, p.timestampMs);
+        }
+        lastFinite = p.timestampMs;
+        if (decimator)
+            decimator->push(HistoryPoint {p.timestampMs, p.value, p.value, p.value});
+        else
+            out.points.push_back(HistoryPoint {p.timestampMs, p.value, p.value, p.value});
+    }
+    if (decimator) {
+        decimator->flush();
+        out.points = std::move(decimated);
+    }
+    // A gap still open at the end runs to the newest mark the series has (it is STALE now).
+    if (gapStart != std::numeric_limits<qint64>::min()) {
+        qint64 end = gapStart;
+        if (!range.points.empty())
+            end = std::max(end, range.points.back().timestampMs);
+        if (!range.buckets.empty())
+            end = std::max(end, range.buckets.back().startMs + minuteMs);
+        addGap(out.gaps, gapStart, std::max(end, gapStart + 1));
+    }
+    for (HistoryGap& g : out.gaps) {
+        g.fromMs = std::max(g.fromMs, request.fromMs);
+        g.toMs = std::min(g.toMs, request.toMs);
+    }
+    std::erase_if(out.gaps, [](const HistoryGap& g) { return g.toMs <= g.fromMs; });
+
+    if (request.columns > 0 && !decimating)
+        out.points = decimate(out.points, request.fromMs, request.toMs, request.columns);
+    return out;
+}
+
+std::vector<HistoryPoint> decimate(const std::vector<HistoryPoint>& points, qint64 fromMs, qint64 toMs, int columns)
+{
+    if (columns <= 0 || toMs <= fromMs || points.size() <= std::size_t(columns) * 2)
+        return points;
+    std::vector<HistoryPoint> out;
+    out.reserve(std::size_t(columns) * 2);
+    Decimator decimator(fromMs, toMs, columns, out);
+    for (const HistoryPoint& p : points)
+        decimator.push(p);
+    decimator.flush();
+    return out;
+}
+
+} // namespace History
+
+} // namespace pw

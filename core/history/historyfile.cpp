@@ -1,0 +1,137 @@
+#include "history/historyfile.h"
+
+#include "model/seriesstore.h"
+
+#include <QDataStream>
+#include <QFile>
+#include <QLoggingCategory>
+#include <QSaveFile>
+
+#include <cmath>
+#include <limits>
+
+Q_LOGGING_CATEGORY(lcHistoryFile, "pathwatch.history", QtWarningMsg)
+
+namespace pw {
+
+namespace {
+constexpr quint32 kMagic = 0x50574831; // "PWH1"
+constexpr quint32 kVersion = 1;
+} // namespace
+
+HistoryFile::HistoryFile(QString path, std::shared_ptr<SeriesStore> store)
+    : m_path(std::move(path))
+    , m_store(std::move(store))
+{ }
+
+HistoryFile::~HistoryFile()
+{
+    stop();
+}
+
+Result<void> HistoryFile::save() const
+{
+    QSaveFile file(m_path);
+    if (!file.open(QIODevice::WriteOnly))
+        return fail(Error::Code::Io, QStringLiteral("cannot write %1: %2").arg(m_path, file.errorString()));
+    QDataStream out(&file);
+    out.setVersion(QDataStream::Qt_6_4);
+    const auto ids = m_store->seriesIds();
+    out << kMagic << kVersion << quint32(ids.size());
+    const qint64 everything = std::numeric_limits<qint64>::max();
+    for (SeriesId id : ids) {
+        const auto info = m_store->info(id);
+        if (!info) {
+            out << QString() << quint32(0) << quint32(0);
+            continue;
+        }
+        const SeriesRange range = m_store->range(id, std::numeric_limits<qint64>::min() / 2, everything);
+        out << info->signalId << quint32(info->labels.size());
+        for (const auto& [name, value] : info->labels)
+            out << name << value;
+        out << quint32(range.buckets.size() + range.points.size());
+        for (const SeriesBucket& b : range.buckets)
+            out << b.startMs << (b.count ? b.mean : std::numeric_limits<double>::quiet_NaN());
+        for (const SeriesPoint& p : range.points)
+            out << p.timestampMs << p.value;
+    }
+    if (out.status() != QDataStream::Ok || !file.commit())
+        return fail(Error::Code::Io, QStringLiteral("cannot write %1: %2").arg(m_path, file.errorString()));
+    return {};
+}
+
+Result<int> HistoryFile::load()
+{
+    QFile file(m_path);
+    if (!file.exists())
+        return 0;
+    if (!file.open(QIODevice::ReadOnly))
+        return fail(Error::Code::Io, QStringLiteral("cannot read %1: %2").arg(m_path, file.errorString()));
+    QDataStream in(&file);
+    in.setVersion(QDataStream::Qt_6_4);
+    quint32 magic = 0, version = 0, count = 0;
+    in >> magic >> version >> count;
+    if (magic != kMagic || version != kVersion)
+        return fail(Error::Code::Parse, QStringLiteral("%1 is not a Pathwatch history file of this version").arg(m_path));
+    int loaded = 0;
+    for (quint32 s = 0; s < count && in.status() == QDataStream::Ok; ++s) {
+        QString signalId;
+        quint32 labelCount = 0;
+        in >> signalId >> labelCount;
+        Labels labels;
+        for (quint32 l = 0; l < labelCount && in.status() == QDataStream::Ok; ++l) {
+            QString name, value;
+            in >> name >> value;
+            labels.emplace_back(std::move(name), std::move(value));
+        }
+        quint32 points = 0;
+        in >> points;
+        const SeriesId id = signalId.isEmpty() ? 0 : m_store->intern(signalId, labels);
+        for (quint32 p = 0; p < points && in.status() == QDataStream::Ok; ++p) {
+            qint64 ts = 0;
+            double value = 0.0;
+            in >> ts >> value;
+            if (id != 0)
+                m_store->append(id, ts, value);
+        }
+        if (id != 0)
+            ++loaded;
+    }
+    if (in.status() != QDataStream::Ok) // a torn file (crash while the OS wrote it): keep what was read
+        qCWarning(lcHistoryFile) << m_path << "ends early; loaded" << loaded << "series";
+    return loaded;
+}
+
+void HistoryFile::start(qint64 intervalMs)
+{
+    if (m_thread.joinable())
+        return;
+    m_stopping = false;
+    m_thread = std::thread([this, intervalMs] {
+        std::unique_lock lock(m_mutex);
+        while (!m_stopping) {
+            if (m_wake.wait_for(lock, std::chrono::milliseconds(intervalMs), [this] { return m_stopping; }))
+                break;
+            lock.unlock();
+            if (auto saved = save(); !saved)
+                qCWarning(lcHistoryFile) << saved.error().toString();
+            lock.lock();
+        }
+    });
+}
+
+void HistoryFile::stop()
+{
+    if (!m_thread.joinable())
+        return;
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+    }
+    m_wake.notify_all();
+    m_thread.join();
+    if (auto saved = save(); !saved)
+        qCWarning(lcHistoryFile) << saved.error().toString();
+}
+
+} // namespace pw

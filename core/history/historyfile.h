@@ -1,0 +1,47 @@
+#pragma once
+
+#include "model/error.h"
+
+#include <QString>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace pw {
+
+class SeriesStore;
+
+/// History that survives a restart: `history.bin` in the data dir, written whole (atomically, QSaveFile) every few
+/// minutes and at stop, read back into the store at start. It keeps the raw hour as it is (gaps included) and, before
+/// it, one value per minute (the bucket's mean: after a restart, minutes older than the raw hour keep their shape but
+/// their min and max collapse to the mean). A crash loses at most one interval.
+///
+/// Thread-safety: save() and load() may run on any thread (the store is thread-safe); start()/stop() from one thread.
+class HistoryFile
+{
+public:
+    HistoryFile(QString path, std::shared_ptr<SeriesStore> store);
+    ~HistoryFile();
+
+    /// Appends what the file holds to the store; a missing file is fine (nothing to load). Returns series loaded.
+    Result<int> load();
+    Result<void> save() const;
+
+    /// Saves every `intervalMs` on a thread of its own until stop(), which saves once more.
+    void start(qint64 intervalMs);
+    void stop();
+
+    QString path() const { return m_path; }
+
+private:
+    QString m_path;
+    std::shared_ptr<SeriesStore> m_store;
+    std::thread m_thread;
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    bool m_stopping = false;
+};
+
+} // namespace pw

@@ -1,0 +1,179 @@
+// Desktop notifications over D-Bus: a fake org.freedesktop.Notifications service on a private session bus
+// (dbus-run-session) records what Pathwatch asks it to show.
+
+#include "desktopnotifier.h"
+#include "model/snapshot.h"
+#include "model/thresholds.h"
+
+#include <QApplication>
+#include <QDBusConnection>
+#include <QDBusConnectionInterface>
+#include <QTest>
+
+#include <cstdio>
+#include <unistd.h>
+#include <vector>
+
+using namespace pw;
+
+namespace {
+
+struct Shown
+{
+    uint replacesId = 0;
+    QString summary;
+    QString body;
+    uchar urgency = 0;
+};
+
+class FakeNotifications : public QObject
+{
+    Q_OBJECT
+    Q_CLASSINFO("D-Bus Interface", "org.freedesktop.Notifications")
+public:
+    std::vector<Shown> shown;
+
+public Q_SLOTS:
+    uint Notify(const QString& /*app*/, uint replacesId, const QString& /*icon*/, const QString& summary,
+        const QString& body, const QStringList& /*actions*/, const QVariantMap& hints, int /*timeout*/)
+    {
+        shown.push_back(Shown {replacesId, summary, body, hints.value(QStringLiteral("urgency")).value<uchar>()});
+        return replacesId != 0 ? replacesId : ++m_next;
+    }
+    QStringList GetCapabilities() { return {QStringLiteral("body")}; }
+
+private:
+    uint m_next = 100;
+};
+
+Transition stageChange(const QString& stage, Severity from, Severity to, const QString& reason = {})
+{
+    Transition t;
+    t.subject = Transition::Subject::Stage;
+    t.id = stage;
+    t.stageId = stage;
+    t.from = from;
+    t.to = to;
+    t.reason = reason;
+    return t;
+}
+
+SnapshotPtr stagesSnapshot(quint64 sequence, Severity sink)
+{
+    auto s = std::make_shared<Snapshot>();
+    s->sequence = sequence;
+    StageState st;
+    st.stageId = QStringLiteral("sink");
+    st.title = QStringLiteral("Sink");
+    st.severity = sink;
+    s->stages.push_back(st);
+    StageState compute;
+    compute.stageId = QStringLiteral("compute");
+    compute.title = QStringLiteral("Stream job");
+    compute.severity = Severity::Ok;
+    s->stages.push_back(compute);
+    return s;
+}
+
+} // namespace
+
+class TestDesktopNotifier : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        m_bus = QDBusConnection::connectToBus(QDBusConnection::SessionBus, QStringLiteral("fake-notifications"));
+        QVERIFY2(m_bus.isConnected(), "no session bus: run under dbus-run-session");
+        QVERIFY(m_bus.registerObject(
+            QStringLiteral("/org/freedesktop/Notifications"), &m_fake, QDBusConnection::ExportAllSlots));
+        QVERIFY(m_bus.registerService(QStringLiteral("org.freedesktop.Notifications")));
+    }
+
+    void init() { m_fake.shown.clear(); }
+
+    void oneNotificationPerStageTransitionGroupedPerStage()
+    {
+        DesktopNotifier notifier;
+        const auto snap = stagesSnapshot(1, Severity::Crit);
+        auto observer = notifier.observer();
+        Transition signal = stageChange(QStringLiteral("sink/p99"), Severity::Ok, Severity::Crit);
+        signal.subject = Transition::Subject::Signal; // signals are summed up by their stage: not notified
+        observer->transitions(
+            {stageChange(QStringLiteral("sink"), Severity::Ok, Severity::Warn, QStringLiteral("2.1 s ≥ warn 2 s")),
+                signal},
+            snap);
+        QTRY_COMPARE(m_fake.shown.size(), std::size_t(1));
+        QCOMPARE(m_fake.shown[0].summary, QStringLiteral("Sink is WARN"));
+        QCOMPARE(m_fake.shown[0].body, QStringLiteral("2.1 s ≥ warn 2 s (was OK)"));
+        QCOMPARE(m_fake.shown[0].replacesId, 0u);
+
+        observer->transitions({stageChange(QStringLiteral("sink"), Severity::Warn, Severity::Crit),
+                                  stageChange(QStringLiteral("compute"), Severity::Ok, Severity::Stale)},
+            snap);
+        QTRY_COMPARE(m_fake.shown.size(), std::size_t(3));
+        QCOMPARE(m_fake.shown[1].summary, QStringLiteral("Sink is CRIT"));
+        QCOMPARE(m_fake.shown[1].replacesId, 101u); // replaces the stage's earlier one
+        QCOMPARE(m_fake.shown[1].urgency, uchar(2));
+        QCOMPARE(m_fake.shown[2].summary, QStringLiteral("Stream job is STALE"));
+        QCOMPARE(m_fake.shown[2].replacesId, 0u); // another stage, its own notification
+
+        // A first judgement (UNKNOWN → OK) is not news; OK after CRIT is.
+        observer->transitions({stageChange(QStringLiteral("compute"), Severity::Unknown, Severity::Ok),
+                                  stageChange(QStringLiteral("sink"), Severity::Crit, Severity::Ok)},
+            snap);
+        QTRY_COMPARE(m_fake.shown.size(), std::size_t(4));
+        QCOMPARE(m_fake.shown[3].summary, QStringLiteral("Sink resolved"));
+        QCOMPARE(m_fake.shown[3].replacesId, 101u);
+        QCOMPARE(notifier.sentCount(), 4);
+    }
+
+    void aFlapAroundTheThresholdNotifiesOnce()
+    {
+        // The tracker's hysteresis (as the engine applies it) decides the stage's severity; the notifier sees only
+        // the transitions between successive snapshots.
+        DesktopNotifier notifier;
+        Thresholds t;
+        t.warn = 10.0;
+        t.hysteresis = 1.0;
+        ThresholdTracker tracker;
+        SnapshotPtr before;
+        const double values[] = {5.0, 10.2, 9.8, 10.1, 9.5, 10.3, 9.9, 10.0, 9.2, 10.4};
+        quint64 seq = 0;
+        for (double v : values) {
+            const Severity s = tracker.update(t, v, qint64(seq) * 5000);
+            auto after = stagesSnapshot(++seq, s);
+            const auto changes = diffSnapshots(before.get(), *after);
+            notifier.observer()->transitions(changes, after);
+            before = after;
+        }
+        QTest::qWait(200); // let queued calls and replies run
+        QCOMPARE(m_fake.shown.size(), std::size_t(1));
+        QCOMPARE(m_fake.shown[0].summary, QStringLiteral("Sink is WARN"));
+    }
+
+private:
+    QDBusConnection m_bus {QString()};
+    FakeNotifications m_fake;
+};
+
+int main(int argc, char** argv)
+{
+    // The fake service needs a session bus of its own: re-run under dbus-run-session (from the dbus-daemon package).
+    if (qEnvironmentVariableIsEmpty("PATHWATCH_PRIVATE_BUS")) {
+        setenv("PATHWATCH_PRIVATE_BUS", "1", 1);
+        std::vector<char*> args {const_cast<char*>("dbus-run-session"), const_cast<char*>("--")};
+        for (int i = 0; i < argc; ++i)
+            args.push_back(argv[i]);
+        args.push_back(nullptr);
+        execvp("dbus-run-session", args.data());
+        std::fprintf(stderr, "tst_desktopnotifier: cannot run dbus-run-session (install dbus-daemon)\n");
+        return 1;
+    }
+    QApplication app(argc, argv);
+    TestDesktopNotifier test;
+    return QTest::qExec(&test, argc, argv);
+}
+
+#include "tst_desktopnotifier.moc"

@@ -1,0 +1,226 @@
+// The console's drill-down: a tile opens its stage's page of history charts, the range buttons and the wheel change
+// the tier read, Esc and Back return, keys 1–9 and Enter open pages; the incident strip and the watch screen.
+// Screenshots go to $PATHWATCH_SCREENSHOT_DIR (or the temp dir).
+
+#include "historychart.h"
+#include "incidenttimeline.h"
+#include "mainwindow.h"
+#include "model/seriesstore.h"
+#include "pipelinestrip.h"
+#include "snapshotbuilder.h"
+#include "stagepage.h"
+#include "stagetile.h"
+#include "watchscreen.h"
+
+#include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QClipboard>
+#include <QDir>
+#include <QSignalSpy>
+#include <QTableView>
+#include <QTest>
+#include <QWheelEvent>
+
+#include <cmath>
+#include <limits>
+
+using namespace pw;
+
+namespace {
+
+constexpr qint64 kNow = 1'790'000'000'000;
+constexpr qint64 kMinute = 60'000;
+constexpr qint64 kHour = 60 * kMinute;
+
+QString screenshotPath(const QString& name)
+{
+    const QString dir = qEnvironmentVariableIsEmpty("PATHWATCH_SCREENSHOT_DIR")
+        ? QDir::tempPath()
+        : qEnvironmentVariable("PATHWATCH_SCREENSHOT_DIR");
+    QDir().mkpath(dir);
+    return QDir(dir).filePath(name);
+}
+
+// Two hours of history for every series of the snapshot, at a 5 s poll, with a STALE period in the sink's.
+std::shared_ptr<Snapshot> withHistory(std::shared_ptr<Snapshot> snap, SeriesStore& store)
+{
+    for (auto& s : snap->signalStates) {
+        s.seriesId = store.intern(s.signalId, s.labels);
+        if (s.signalId == QStringLiteral("sink/commit_latency_p99")) {
+            s.thresholds.warn = 2.0;
+            s.thresholds.crit = 5.0;
+        }
+        const bool sink = s.stageId == QStringLiteral("sink");
+        for (qint64 t = kNow - 2 * kHour; t <= kNow - 3000; t += 5000) {
+            const double phase = double(t - kNow) / (7 * kMinute);
+            double v = s.value * (1.0 + 0.3 * std::sin(phase));
+            if (sink && t > kNow - 40 * kMinute && t < kNow - 30 * kMinute)
+                v = std::numeric_limits<double>::quiet_NaN(); // the source was STALE
+            store.append(s.seriesId, t, v);
+        }
+    }
+    return snap;
+}
+
+} // namespace
+
+class TestStagePage : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void tileOpensPageAndBackReturns()
+    {
+        auto store = std::make_shared<SeriesStore>();
+        auto snap = withHistory(test::makePathSnapshot(kNow), *store);
+        MainWindow w;
+        w.setClock([] { return kNow; });
+        w.setHistory(store);
+        w.resize(1400, 900);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QSignalSpy applied(&w, &MainWindow::snapshotApplied);
+        w.setSnapshot(snap);
+        QVERIFY(applied.wait(5000));
+
+        std::vector<Incident> incidents {
+            Incident {1, QStringLiteral("sink"), kNow - 40 * kMinute, kNow - 30 * kMinute, Severity::Stale,
+                QStringLiteral("prometheus down")},
+            Incident {
+                2, QStringLiteral("sink"), kNow - 12 * kMinute, 0, Severity::Crit, QStringLiteral("7.24 ≥ crit 5")},
+            Incident {3, QStringLiteral("compute"), kNow - 3 * kHour, kNow - 150 * kMinute, Severity::Warn,
+                QStringLiteral("checkpoint age")},
+        };
+        w.incidentTimeline()->setIncidents(incidents);
+        QTest::qWait(100); // let the header's labels lay out before the picture
+        QVERIFY(w.grab().save(screenshotPath(QStringLiteral("overview.png"))));
+
+        StagePage* page = w.stagePage();
+        QSignalSpy drawn(page, &StagePage::historyDrawn);
+        StageTile* sinkTile = nullptr;
+        for (auto* tile : w.findChild<PipelineStrip*>()->tiles())
+            if (tile->stageId() == QStringLiteral("sink"))
+                sinkTile = tile;
+        QVERIFY(sinkTile);
+        QTest::mouseClick(sinkTile, Qt::LeftButton);
+        QVERIFY(w.isStagePageShown());
+        QCOMPARE(page->stageId(), QStringLiteral("sink"));
+        QVERIFY(drawn.wait(5000));
+
+        // One chart per signal of the stage, fed at most two points per pixel column, the STALE period a gap.
+        const auto charts = page->charts();
+        QCOMPARE(charts.size(), 2);
+        QCOMPARE(charts[0]->tier(), HistoryTier::Raw);
+        QVERIFY(charts[0]->drawnPointCount() > 100);
+        QVERIFY(charts[0]->drawnPointCount() <= 2 * std::max(200, charts[0]->viewport()->width()));
+        QCOMPARE(charts[0]->gaps().size(), std::size_t(1));
+        QCOMPARE(charts[0]->gaps()[0].fromMs, kNow - 40 * kMinute + 0 - (kNow - 40 * kMinute) % 5000 + 5000);
+        const QString csv = charts[0]->toCsv();
+        QVERIFY(csv.startsWith(QStringLiteral("time,series,min,max,mean\n")));
+        QVERIFY(csv.count(QLatin1Char('\n')) > 100); // a row per drawn value
+        QVERIFY(csv.contains(QStringLiteral("\"commit_latency_p99\"")));
+        auto* table = page->findChild<QTableView*>(QStringLiteral("stageSignalTable"));
+        QCOMPARE(table->model()->rowCount(), 2);
+        QAbstractItemModelTester tester(table->model());
+        table->selectRow(0);
+        table->setFocus();
+        QTest::keyClick(table, Qt::Key_C, Qt::ControlModifier);
+        const QStringList copied = QGuiApplication::clipboard()->text().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(copied.size(), 2);
+        QVERIFY(copied[0].startsWith(QStringLiteral("Signal\tLabels\tValue")));
+        QVERIFY(copied[1].contains(QStringLiteral("quantile=0.99\t7.24 s\tCRIT")));
+        QVERIFY(w.grab().save(screenshotPath(QStringLiteral("page-sink.png"))));
+
+        // The range buttons pick the tier; so does the wheel, which leaves "live".
+        page->setSpan(24 * kHour);
+        QVERIFY(drawn.wait(5000));
+        QCOMPARE(page->charts()[0]->tier(), HistoryTier::Minute);
+        page->setSpan(7 * 24 * kHour);
+        QVERIFY(drawn.wait(5000));
+        QCOMPARE(page->charts()[0]->tier(), HistoryTier::Hour);
+        page->setSpan(6 * kHour);
+        QVERIFY(drawn.wait(5000));
+        HistoryChart* chart = page->charts()[0];
+        const QPointF centre = chart->chart()->plotArea().center();
+        for (int i = 0; i < 12; ++i) {
+            QWheelEvent zoomIn(centre, chart->mapToGlobal(centre.toPoint()), QPoint(), QPoint(0, 120), Qt::NoButton,
+                Qt::NoModifier, Qt::NoScrollPhase, false);
+            QApplication::sendEvent(chart->viewport(), &zoomIn);
+        }
+        QVERIFY(!page->isLive());
+        QVERIFY(page->toMs() - page->fromMs() <= kHour);
+        QVERIFY(drawn.wait(5000));
+        QCOMPARE(page->charts()[0]->tier(), HistoryTier::Raw);
+
+        // Double-click a series row: that series alone.
+        const QModelIndex first = table->model()->index(0, 1);
+        table->doubleClicked(first);
+        QVERIFY(page->soloSeries() != 0);
+        QCOMPARE(page->charts().size(), 1);
+
+        QTest::keyClick(&w, Qt::Key_Escape);
+        QVERIFY(!w.isStagePageShown());
+
+        // Keys 1–9 open the nth stage; Enter opens the focused tile.
+        QTest::keyClick(&w, Qt::Key_2);
+        QVERIFY(w.isStagePageShown());
+        QCOMPARE(page->stageId(), QStringLiteral("compute"));
+        QTest::keyClick(&w, Qt::Key_Escape);
+        QVERIFY(!w.isStagePageShown());
+        sinkTile->setFocus();
+        QTest::keyClick(sinkTile, Qt::Key_Return);
+        QVERIFY(w.isStagePageShown());
+        QCOMPARE(page->stageId(), QStringLiteral("sink"));
+        auto* back = page->findChild<QWidget*>(QStringLiteral("backButton"));
+        QTest::mouseClick(back, Qt::LeftButton);
+        QVERIFY(!w.isStagePageShown());
+        QCOMPARE(w.windowTitle().contains(QStringLiteral("›")), false);
+    }
+
+    void timelineDrawsLedgerIncidentsPerStage()
+    {
+        IncidentTimeline timeline;
+        timeline.setClock([] { return kNow; });
+        timeline.setSnapshot(test::makePathSnapshot(kNow));
+        QSignalSpy changed(&timeline, &IncidentTimeline::incidentsChanged);
+        timeline.setIncidents(
+            {Incident {1, QStringLiteral("sink"), kNow - kHour, 0, Severity::Crit, QStringLiteral("x")}});
+        QCOMPARE(changed.size(), 1);
+        QCOMPARE(timeline.incidents().size(), std::size_t(1));
+        QSignalSpy activated(&timeline, &IncidentTimeline::stageActivated);
+        timeline.resize(800, timeline.sizeHint().height());
+        // Lane 3 is the sink (path order).
+        QTest::mouseClick(&timeline, Qt::LeftButton, {}, QPoint(400, 2 + 2 * 16 + 8));
+        QCOMPARE(activated.size(), 1);
+        QCOMPARE(activated.at(0).at(0).toString(), QStringLiteral("sink"));
+    }
+
+    void watchScreenPutsTheWorstFirstInHugeType()
+    {
+        WatchScreen screen;
+        screen.setClock([] { return kNow; });
+        screen.resize(1920, 1080);
+        auto snap = test::makePathSnapshot(kNow, 1, true);
+        snap->dataStopStageId = QStringLiteral("serving");
+        snap->dataStopAfterStageId = QStringLiteral("storage");
+        for (auto& st : snap->stages)
+            if (st.stageId == QStringLiteral("serving"))
+                st.dataAgeSeconds = 134.0;
+            else if (st.stageId == QStringLiteral("storage"))
+                st.dataAgeSeconds = 6.0;
+        screen.setSnapshot(snap);
+        const QStringList order = screen.orderedStageIds();
+        QCOMPARE(order.size(), 5);
+        // CRIT, then STALE, then WARN, then the OK stages in path order.
+        QCOMPARE(order,
+            QStringList({QStringLiteral("sink"), QStringLiteral("serving"), QStringLiteral("compute"),
+                QStringLiteral("source"), QStringLiteral("storage")}));
+        QVERIFY(screen.headlinePixelSize() >= int(0.08 * 1080));
+        QVERIFY(screen.staleBanner().contains(QStringLiteral("serving-db")));
+        QVERIFY(screen.topSentence().contains(QStringLiteral("Serving")));
+        QVERIFY(screen.grab().save(screenshotPath(QStringLiteral("watch-screen.png"))));
+    }
+};
+
+QTEST_MAIN(TestStagePage)
+#include "tst_stagepage.moc"
