@@ -144,7 +144,7 @@ stages:
         unit: windows
         # Minutes whose rows in the serving table differ from what the sink's manifest says it committed: freshness
         # keeps moving when writes are lost, this does not.
-        sql: "select count(*) from sink_manifest m where m.rows <> (select count(*) from aggregates a where a.minute_ts = m.minute_ts)"
+        sql: "select count(*) from sink_manifest m left join (select minute_ts, count(*) as n from aggregates group by minute_ts) a on a.minute_ts = m.minute_ts where coalesce(a.n, 0) <> m.rows"
         thresholds: {warn: 1, crit: 2}
 
 # How `pathwatch replay` rewinds the job: it is Flink-like, so it is stopped with a savepoint, its group's offsets

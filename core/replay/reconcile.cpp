@@ -332,6 +332,18 @@ Result<std::int64_t> newestServingMinute(const QString& databasePath)
     });
 }
 
+Result<std::int64_t> newestMinuteCommittedAfter(const QString& databasePath, std::int64_t afterSeconds)
+{
+    return withServingDatabase(databasePath, [&](QSqlDatabase& db) -> Result<std::int64_t> {
+        QSqlQuery q(db);
+        q.prepare(QStringLiteral("SELECT max(minute_ts) FROM sink_manifest WHERE committed_at > ?"));
+        q.addBindValue(qint64(afterSeconds));
+        if (!q.exec() || !q.next())
+            return fail(Error::Code::Io, QStringLiteral("sink manifest: %1").arg(q.lastError().text()));
+        return q.value(0).isNull() ? std::int64_t(-1) : std::int64_t(q.value(0).toLongLong());
+    });
+}
+
 Result<ReconcileReport> reconcileServingTable(const QString& bootstrapServers, const QString& topic,
     const QString& databasePath, std::int64_t fromMinute, std::int64_t toMinute)
 {

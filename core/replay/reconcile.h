@@ -74,6 +74,10 @@ Result<WindowTable> readServingWindows(const QString& databasePath, std::int64_t
 /// The newest minute the serving table holds, or -1 when it is empty.
 Result<std::int64_t> newestServingMinute(const QString& databasePath);
 
+/// The newest minute the sink's manifest (`sink_manifest`, the embedded demo's) says was committed after `afterSeconds`
+/// (Unix seconds), or -1 when none was.
+Result<std::int64_t> newestMinuteCommittedAfter(const QString& databasePath, std::int64_t afterSeconds);
+
 /// recomputeWindowsFromTopic and readServingWindows, compared.
 Result<ReconcileReport> reconcileServingTable(const QString& bootstrapServers, const QString& topic,
     const QString& databasePath, std::int64_t fromMinute, std::int64_t toMinute);
