@@ -208,12 +208,13 @@ int Rehearsal::run()
         step(m_failure);
         return kExitDataDir;
     }
-    // The last trusted point: when the newest incident began (or the injection, if earlier), rounded down to its
-    // minute so that every window the job writes again is whole.
+    // The last trusted point: when the newest incident began (or the injection, if earlier), rounded down to the
+    // start of the minute before, so that every window the job writes again is whole and at least one of them
+    // closed before the fault.
     qint64 trustedMs = m_injectedMs;
     if (auto incident = (*ledger)->newestOpenIncident({}); incident && *incident && (*incident)->startMs >= m_startMs)
         trustedMs = std::min(trustedMs, (*incident)->startMs);
-    const std::int64_t fromMinute = minuteFloor(trustedMs);
+    const std::int64_t fromMinute = minuteFloor(trustedMs) - 60;
     qint64 restartedMs = nowMs();
     if (m_settings.skipReplay) {
         step(QStringLiteral("replay skipped (--skip-replay)"));
@@ -248,7 +249,7 @@ int Rehearsal::run()
         entry.reason = QStringLiteral("rehearsal of fault %1").arg(m_settings.fault);
         if (auto id = (*admin)->clusterId())
             entry.clusterId = *id;
-        step(QStringLiteral("recovery of group %1 to the last trusted point %2 (start of its minute)")
+        step(QStringLiteral("recovery of group %1 to %2 (the minute before the last trusted point)")
                  .arg(group, minuteText(fromMinute)));
         auto recovered = runFlinkReplay(**admin, **ledger, request, *flink, entry, [this](const QString& line) {
             step(QStringLiteral("  ") + line);
@@ -275,7 +276,7 @@ int Rehearsal::run()
     }
 
     // 6. Catch-up: the job has written again every minute that closed before it was restarted.
-    const std::int64_t toMinute = minuteFloor(restartedMs);
+    const std::int64_t toMinute = std::max<std::int64_t>(minuteFloor(restartedMs), fromMinute + 60);
     const bool caughtUp = waitFor(m_settings.catchUpTimeoutS, [&] {
         auto newest = newestMinuteCommittedAfter(database, restartedMs / 1000);
         return newest && *newest >= toMinute - 60;

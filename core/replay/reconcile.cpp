@@ -119,7 +119,7 @@ QJsonObject ReconcileReport::toJson() const
 
 QString ReconcileReport::toText(int limit) const
 {
-    QString text = QStringLiteral("Reconciliation of minutes %1 to %2 (%3 records): %4 windows, %5 matched, %6 "
+    QString text = QStringLiteral("Reconciliation of the minutes from %1 up to %2 (exclusive; %3 records): %4 windows, %5 matched, %6 "
                                   "mismatched, %7 missing, %8 unexpected\n")
                        .arg(minuteText(fromMinute), minuteText(toMinute))
                        .arg(recordsRead)
