@@ -200,7 +200,8 @@ int Rehearsal::run()
     }
     // A job that is restarting (its drill just ended) is let come up first: a job that runs is stopped with a
     // savepoint, one that restarts on its own would take the group back after the reset.
-    waitFor(60, [&] { return flink->check().state == QLatin1String("RUNNING"); }, 500);
+    waitFor(
+        60, [&] { return flink->check().state == QLatin1String("RUNNING"); }, 500);
 
     auto ledger = Ledger::open(m_instance.dataDir().ledgerPath());
     if (!ledger) {
@@ -251,9 +252,8 @@ int Rehearsal::run()
             entry.clusterId = *id;
         step(QStringLiteral("recovery of group %1 to %2 (the minute before the last trusted point)")
                  .arg(group, minuteText(fromMinute)));
-        auto recovered = runFlinkReplay(**admin, **ledger, request, *flink, entry, [this](const QString& line) {
-            step(QStringLiteral("  ") + line);
-        });
+        auto recovered = runFlinkReplay(**admin, **ledger, request, *flink, entry,
+            [this](const QString& line) { step(QStringLiteral("  ") + line); });
         if (!recovered) {
             m_failure = QStringLiteral("the recovery failed: %1").arg(recovered.error().toString());
             step(m_failure);
@@ -277,10 +277,13 @@ int Rehearsal::run()
 
     // 6. Catch-up: the job has written again every minute that closed before it was restarted.
     const std::int64_t toMinute = std::max<std::int64_t>(minuteFloor(restartedMs), fromMinute + 60);
-    const bool caughtUp = waitFor(m_settings.catchUpTimeoutS, [&] {
-        auto newest = newestMinuteCommittedAfter(database, restartedMs / 1000);
-        return newest && *newest >= toMinute - 60;
-    }, 500);
+    const bool caughtUp = waitFor(
+        m_settings.catchUpTimeoutS,
+        [&] {
+            auto newest = newestMinuteCommittedAfter(database, restartedMs / 1000);
+            return newest && *newest >= toMinute - 60;
+        },
+        500);
     if (caughtUp)
         step(QStringLiteral("caught up: minutes up to %1 written again").arg(minuteText(toMinute - 60)));
     else
@@ -427,7 +430,8 @@ int runRehearse(const QStringList& arguments)
     int code = kExitFailed;
     QThread* worker = QThread::create([&] {
         code = rehearsal.run();
-        QMetaObject::invokeMethod(qApp, [] { qApp->quit(); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            qApp, [] { qApp->quit(); }, Qt::QueuedConnection);
     });
     worker->start();
     QCoreApplication::exec();

@@ -726,9 +726,10 @@ bool DemoPipeline::Private::checkpoint(
             file.resize(std::max<qint64>(size / 2, 1));
             file.close();
         }
-        board->checkpointFailed(id, nowMs(), QStringLiteral("the checkpoint file %1 is damaged (corrupt-checkpoint "
-                                                            "fault)")
-                                                 .arg(pathText(*stored)));
+        board->checkpointFailed(id, nowMs(),
+            QStringLiteral("the checkpoint file %1 is damaged (corrupt-checkpoint "
+                           "fault)")
+                .arg(pathText(*stored)));
         return false;
     }
     // For monitoring only, as Flink's Kafka source does on checkpoint completion: the job restores from its own

@@ -205,8 +205,8 @@ Result<void> DemoSink::Private::replaceMinutes(const Aggregates& rows, std::int6
             clear.addBindValue(qint64(minute));
             if (!clear.exec())
                 return failed(clear);
-            const auto keys = std::distance(rows.lower_bound({minute, std::string()}),
-                rows.lower_bound({minute + 1, std::string()}));
+            const auto keys = std::distance(
+                rows.lower_bound({minute, std::string()}), rows.lower_bound({minute + 1, std::string()}));
             manifest.addBindValue(qint64(minute));
             manifest.addBindValue(qint64(keys));
             manifest.addBindValue(qint64(checkpointId));

@@ -30,9 +30,9 @@ using Aggregates = std::map<std::pair<std::int64_t, std::string>, Aggregate>;
 /// object to a local object store and in place of that minute's rows in the SQLite serving table, and it exposes its
 /// own Prometheus metrics (commit latency, object-store requests and errors). With each minute it records in the
 /// table `sink_manifest(minute_ts, rows, checkpoint, committed_at)` how many rows it committed, so a reader can tell
-/// a serving table that is short of what the sink committed (see the completeness signal of demoConfigYaml). Not thread-safe: open, commit and destroy
-/// it on one thread (a QSqlDatabase connection belongs to the thread that opened it); only the drill setters may be
-/// called from any thread.
+/// a serving table that is short of what the sink committed (see the completeness signal of demoConfigYaml). Not
+/// thread-safe: open, commit and destroy it on one thread (a QSqlDatabase connection belongs to the thread that opened
+/// it); only the drill setters may be called from any thread.
 class DemoSink
 {
 public:

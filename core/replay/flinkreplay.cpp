@@ -22,8 +22,8 @@ Result<JobStoppedForReplay> stopJobForReplay(KafkaAdmin& admin, Ledger* ledger, 
     auto savepoint = flink.stopWithSavepoint(running.jobId);
     if (!savepoint) {
         Error e = savepoint.error();
-        e.message = QStringLiteral("the job could not be stopped with a savepoint: %1 — nothing was changed")
-                        .arg(e.message);
+        e.message
+            = QStringLiteral("the job could not be stopped with a savepoint: %1 — nothing was changed").arg(e.message);
         return std::unexpected(e);
     }
     stopped.steps.insert(QStringLiteral("stopped_job"), running.jobId);
@@ -116,7 +116,8 @@ Result<FlinkReplayResult> runFlinkReplay(KafkaAdmin& admin, Ledger& ledger, Repl
         auto started = startJobAfterReplay(flink, std::nullopt, result.steps);
         if (started) {
             result.startedJob = *started;
-            say(QStringLiteral("started Flink job %1 from the group's committed offsets (without state)").arg(*started));
+            say(QStringLiteral("started Flink job %1 from the group's committed offsets (without state)")
+                    .arg(*started));
         } else {
             result.exitCode = kExitFailed;
             result.message = QStringLiteral("the offsets are reset and verified, but the job did not start: %1")

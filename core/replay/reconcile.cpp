@@ -26,8 +26,8 @@ bool totalsMatch(double a, double b)
 
 QJsonObject windowJson(const WindowId& id)
 {
-    return QJsonObject {{QStringLiteral("minute"), minuteText(id.first)}, {QStringLiteral("minute_ts"), qint64(id.first)},
-        {QStringLiteral("key"), id.second}};
+    return QJsonObject {{QStringLiteral("minute"), minuteText(id.first)},
+        {QStringLiteral("minute_ts"), qint64(id.first)}, {QStringLiteral("key"), id.second}};
 }
 
 QJsonObject valueJson(const WindowValue& v)
@@ -63,7 +63,8 @@ void quietLog(const rd_kafka_t*, int, const char*, const char*) { }
 
 QString minuteText(std::int64_t minute)
 {
-    return QDateTime::fromSecsSinceEpoch(minute, Qt::UTC).toString(QStringLiteral("yyyy-MM-ddTHH:mm")) + QLatin1Char('Z');
+    return QDateTime::fromSecsSinceEpoch(minute, Qt::UTC).toString(QStringLiteral("yyyy-MM-ddTHH:mm"))
+        + QLatin1Char('Z');
 }
 
 ReconcileReport compareWindows(
@@ -119,8 +120,9 @@ QJsonObject ReconcileReport::toJson() const
 
 QString ReconcileReport::toText(int limit) const
 {
-    QString text = QStringLiteral("Reconciliation of the minutes from %1 up to %2 (exclusive; %3 records): %4 windows, %5 matched, %6 "
-                                  "mismatched, %7 missing, %8 unexpected\n")
+    QString text = QStringLiteral(
+        "Reconciliation of the minutes from %1 up to %2 (exclusive; %3 records): %4 windows, %5 matched, %6 "
+        "mismatched, %7 missing, %8 unexpected\n")
                        .arg(minuteText(fromMinute), minuteText(toMinute))
                        .arg(recordsRead)
                        .arg(windows())
@@ -245,13 +247,13 @@ Result<WindowTable> recomputeWindowsFromTopic(const QString& bootstrapServers, c
             if (it != end.end() && message->offset >= it->second)
                 end.erase(it);
         } else if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR && it != end.end() && message->offset < it->second) {
-            const QJsonObject event = QJsonDocument::fromJson(QByteArray::fromRawData(
-                                                                  static_cast<const char*>(message->payload),
-                                                                  qsizetype(message->len)))
+            const QJsonObject event = QJsonDocument::fromJson(
+                QByteArray::fromRawData(static_cast<const char*>(message->payload), qsizetype(message->len)))
                                           .object();
             const double eventTs = event.value(QStringLiteral("ts")).toDouble(-1);
-            const std::int64_t ts = eventTs >= 0 && eventTs < kYear2100Ms ? std::int64_t(eventTs)
-                                                                          : rd_kafka_message_timestamp(message, nullptr);
+            const std::int64_t ts = eventTs >= 0 && eventTs < kYear2100Ms
+                ? std::int64_t(eventTs)
+                : rd_kafka_message_timestamp(message, nullptr);
             const QString key = event.value(QStringLiteral("key")).toString();
             const std::int64_t minute = minuteOf(ts);
             if (ts >= 0 && !key.isEmpty() && key.size() <= 256 && minute >= fromMinute && minute < toMinute) {

@@ -153,8 +153,8 @@ PollResult SqlFreshnessSource::pollBlocking()
                         bool isNumber = false;
                         const double number = value.toDouble(&isNumber);
                         if (!isNumber || !std::isfinite(number)) {
-                            result.signalErrors.emplace_back(signal.id,
-                                Error::make(Error::Code::Parse, QStringLiteral("query returned no number")));
+                            result.signalErrors.emplace_back(
+                                signal.id, Error::make(Error::Code::Parse, QStringLiteral("query returned no number")));
                             continue;
                         }
                         result.samples.push_back(Sample {signal.id, {}, nowMs(), number});

@@ -133,7 +133,8 @@ private Q_SLOTS:
         // Seen through the completeness signal: the serving table is short of what the sink's manifest committed.
         QVERIFY2(r.out.contains(QStringLiteral("detected: stage serving is")), qPrintable(r.text()));
         QVERIFY2(r.out.contains(QStringLiteral("  missing ")), qPrintable(r.text()));
-        QVERIFY2(r.out.contains(QStringLiteral("rehearsal FAILED: the serving table is not right")), qPrintable(r.text()));
+        QVERIFY2(
+            r.out.contains(QStringLiteral("rehearsal FAILED: the serving table is not right")), qPrintable(r.text()));
     }
 };
 

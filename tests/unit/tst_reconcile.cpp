@@ -14,16 +14,13 @@ private Q_SLOTS:
     {
         const std::int64_t m0 = 1796000040; // a minute start
         const WindowTable expected {
-            {{m0, QStringLiteral("k0")}, {3, 10.5}},
-            {{m0, QStringLiteral("k1")}, {2, 4.25}},
-            {{m0 + 60, QStringLiteral("k0")}, {1, 1.0}},
-            {{m0 + 60, QStringLiteral("k1")}, {5, 20.0}},
+            {{m0, QStringLiteral("k0")}, {3, 10.5}}, {{m0, QStringLiteral("k1")}, {2, 4.25}},
+            {{m0 + 60, QStringLiteral("k0")}, {1, 1.0}}, {{m0 + 60, QStringLiteral("k1")}, {5, 20.0}},
             {{m0 + 120, QStringLiteral("k0")}, {7, 70.0}}, // outside the range compared
         };
         const WindowTable found {
             {{m0, QStringLiteral("k0")}, {3, 10.5 + 1e-12}}, // summed in another order
-            {{m0, QStringLiteral("k1")}, {2, 4.25}},
-            {{m0 + 60, QStringLiteral("k1")}, {4, 18.0}},
+            {{m0, QStringLiteral("k1")}, {2, 4.25}}, {{m0 + 60, QStringLiteral("k1")}, {4, 18.0}},
             {{m0 + 60, QStringLiteral("k9")}, {1, 1.0}},
             {{m0 - 60, QStringLiteral("k0")}, {1, 1.0}}, // outside the range compared
         };
