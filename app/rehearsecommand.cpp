@@ -174,7 +174,8 @@ int Rehearsal::run()
 
     // 4. Clear it (a negative rehearsal leaves it on).
     if (m_settings.keepFaultOn) {
-        step(QStringLiteral("fault %1 left on (--keep-fault-on)").arg(m_settings.fault));
+        step(QStringLiteral("warning: fault %1 is still on (--keep-fault-on); the recovery goes ahead")
+                 .arg(m_settings.fault));
     } else {
         embedded->pipeline().setDrill(*drill, false);
         if (auto log = m_instance.transitionLog())
