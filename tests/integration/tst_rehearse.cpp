@@ -125,6 +125,17 @@ private Q_SLOTS:
         QVERIFY(md.contains(QStringLiteral("\"started_from\": \"the group's committed offsets\"")));
     }
 
+    void corruptCheckpointFallsBackAndReconciles()
+    {
+        const Run r = rehearse({QStringLiteral("--data-dir"), m_dir.filePath(QStringLiteral("corrupt")),
+            QStringLiteral("--fault"), QStringLiteral("corrupt-checkpoint")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.text()));
+        QVERIFY2(r.out.contains(QStringLiteral("detected: stage compute is")), qPrintable(r.text()));
+        // The job restored the checkpoint before the damaged one.
+        QVERIFY2(r.err.contains(QStringLiteral("the demo job skips a damaged checkpoint")), qPrintable(r.text()));
+        QVERIFY2(r.out.contains(QStringLiteral(" 0 mismatched, 0 missing, 0 unexpected")), qPrintable(r.text()));
+    }
+
     void partialWritesLeftOnFailsAndListsTheWindows()
     {
         const Run r = rehearse({QStringLiteral("--data-dir"), m_dir.filePath(QStringLiteral("partial")),
