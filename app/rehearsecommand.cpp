@@ -139,8 +139,10 @@ int Rehearsal::run()
         return s && s->overall == Severity::Ok;
     });
     if (!steady) {
-        m_failure = QStringLiteral("the pipeline did not reach steady state (every stage OK) within %1 s")
-                        .arg(m_settings.steadyTimeoutS);
+        m_failure = g_interrupted
+            ? QStringLiteral("interrupted before the fault: nothing was changed")
+            : QStringLiteral("the pipeline did not reach steady state (every stage OK) within %1 s")
+                  .arg(m_settings.steadyTimeoutS);
         step(m_failure);
         return kExitFailed;
     }
@@ -165,6 +167,12 @@ int Rehearsal::run()
         }
         return false;
     });
+    if (g_interrupted) {
+        embedded->pipeline().setDrill(*drill, false);
+        m_failure = QStringLiteral("interrupted before the recovery: the fault was cleared, nothing else changed");
+        step(m_failure);
+        return kExitFailed;
+    }
     if (detected)
         step(QStringLiteral("detected: stage %1 is %2 (%3), %4 s after injection")
                  .arg(m_detectedStage, m_detectedStatus, m_detectedReason, seconds(m_detectedMs - m_injectedMs)));
