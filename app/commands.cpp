@@ -328,7 +328,7 @@ int runFault(const QStringList& arguments)
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Inject a fault into the embedded demo of a running Pathwatch, or list them. Faults: stop-job, slow-sink, "
-        "object-store-errors, pause-producer."));
+        "object-store-errors, pause-producer, partial-writes, corrupt-checkpoint."));
     parser.addPositionalArgument(QStringLiteral("NAME"), QStringLiteral("The fault."), QStringLiteral("[NAME on|off]"));
     parser.addOption(dataDirOption());
     parser.addOption(QCommandLineOption(QStringLiteral("json"), QStringLiteral("Print the answer as JSON.")));

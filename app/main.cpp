@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "desktopnotifier.h"
 #include "mainwindow.h"
+#include "rehearsecommand.h"
 #include "replaycommands.h"
 #include "unixsignals.h"
 
@@ -47,6 +48,7 @@ const char* const kUsage
                         [--topic T[:P,...]] [--stop-job] [--start-job] [--execute --reason TEXT] | --undo ID
        pathwatch groups [--config FILE | --bootstrap HOST:PORT] [--json]
        pathwatch audit [--data-dir DIR] [--json]
+       pathwatch rehearse [--data-dir DIR] [--fault NAME] [--report FILE.md]
        pathwatch broker [--data-dir DIR] [--listen HOST:PORT] ...
        pathwatch --version | --help
 Each command has its own --help.
@@ -302,6 +304,7 @@ int main(int argc, char** argv)
         {"replay", pw::runReplay},
         {"groups", pw::runGroups},
         {"audit", pw::runAudit},
+        {"rehearse", pw::runRehearse},
     };
     for (const auto& c : commands) {
         if (command == c.name) {

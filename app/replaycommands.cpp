@@ -5,6 +5,7 @@
 #include "instance/exitcodes.h"
 #include "ledger/ledger.h"
 #include "replay/flinkrecovery.h"
+#include "replay/flinkreplay.h"
 #include "replay/offsetscsv.h"
 #include "replay/replayexecutor.h"
 #include "replay/replaypreview.h"
@@ -463,32 +464,23 @@ int runReplay(const QStringList& arguments)
         FlinkJobCheck check = flink->check();
         const bool running = check.state == QLatin1String("RUNNING");
         if (running && stopJob && execute) {
-            // Everything else is checked before the job is touched: a replay refused for another reason stops nothing.
-            auto dry = previewReplay(**admin, ledger.get(), request);
-            if (!dry) {
-                err() << "pathwatch replay: " << dry.error().toString() << '\n';
-                return exitCodeFor(dry.error());
-            }
-            if (!dry->preflight.passed) {
-                if (!json)
-                    printChecks(dry->preflight);
-                out() << "\nRefused: " << dry->preflight.refusal() << " — nothing was changed, the job still runs.\n";
-                return kExitRefused;
-            }
             out() << "Stopping Flink job " << check.jobId << " (" << check.jobName << ") with a savepoint…\n";
             out().flush();
-            auto savepoint = flink->stopWithSavepoint(check.jobId);
-            if (!savepoint) {
-                err() << "pathwatch replay: the job could not be stopped with a savepoint: "
-                      << savepoint.error().toString() << " — nothing was changed\n";
-                return kExitFailed;
+            auto stopped = stopJobForReplay(**admin, ledger.get(), request, *flink, check);
+            if (!stopped) {
+                err() << "pathwatch replay: " << stopped.error().toString() << '\n';
+                return exitCodeFor(stopped.error());
             }
-            out() << "Savepoint: " << *savepoint << '\n';
-            flinkSteps.insert(QStringLiteral("stopped_job"), check.jobId);
-            flinkSteps.insert(QStringLiteral("savepoint"), *savepoint);
-            check = flink->check();
-            // Stopped by this command a moment ago: its last commits in the ledger are the ones the savepoint holds.
-            check.stoppedWithSavepoint = *savepoint;
+            if (stopped->refused) {
+                if (!json)
+                    printChecks(*stopped->refused);
+                out() << "\nRefused: " << stopped->refused->refusal()
+                      << " — nothing was changed, the job still runs.\n";
+                return kExitRefused;
+            }
+            flinkSteps = stopped->steps;
+            out() << "Savepoint: " << flinkSteps.value(QStringLiteral("savepoint")).toString() << '\n';
+            check = stopped->check;
         } else if (ledger && !(running && stopJob)) {
             if (auto filled
                 = fillRecentCommits(*ledger, request.context.sourceId, request.context.group, nowMs, 3, check);
@@ -595,29 +587,20 @@ int runReplay(const QStringList& arguments)
     int exitCode = executed->report.exitCode();
     if (flink && (startJob || !flinkSteps.isEmpty())) {
         if (startJob && executed->report.outcome == QLatin1String("executed-verified")) {
-            auto started = flink->start(undoSavepoint);
+            auto started = startJobAfterReplay(*flink, undoSavepoint, flinkSteps);
             if (started) {
-                flinkSteps.insert(QStringLiteral("started_job"), *started);
-                flinkSteps.insert(QStringLiteral("started_from"),
-                    undoSavepoint ? *undoSavepoint : QStringLiteral("the group's committed offsets"));
                 if (!json)
                     out() << "Started Flink job " << *started << " from "
                           << (undoSavepoint ? QStringLiteral("savepoint ") + *undoSavepoint
                                             : QStringLiteral("the group's committed offsets (without state)"))
                           << '\n';
             } else {
-                flinkSteps.insert(QStringLiteral("start_error"), started.error().toString());
                 err() << "pathwatch replay: the offsets are reset and verified, but the job did not start: "
                       << started.error().toString() << '\n';
                 exitCode = kExitFailed;
             }
         }
-        if (auto stored = ledger->auditEntry(executed->auditId); stored && *stored) {
-            QJsonObject details = QJsonDocument::fromJson((*stored)->details).object();
-            details.insert(QStringLiteral("flink"), flinkSteps);
-            (void)ledger->updateAuditOutcome(
-                executed->auditId, (*stored)->outcome, QJsonDocument(details).toJson(QJsonDocument::Compact));
-        }
+        recordFlinkSteps(*ledger, executed->auditId, flinkSteps);
         result.insert(QStringLiteral("flink"), flinkSteps);
     }
     if (json) {

@@ -138,6 +138,14 @@ stages:
         # The end of the newest minute loaded into the serving table.
         sql: "select max(minute_ts) + 60 from aggregates"
         thresholds: {warn: 3m, crit: 6m}
+      - kind: custom
+        name: completeness
+        source: demo-serving
+        unit: windows
+        # Minutes whose rows in the serving table differ from what the sink's manifest says it committed: freshness
+        # keeps moving when writes are lost, this does not.
+        sql: "select count(*) from sink_manifest m left join (select minute_ts, count(*) as n from aggregates group by minute_ts) a on a.minute_ts = m.minute_ts where coalesce(a.n, 0) <> m.rows"
+        thresholds: {warn: 1, crit: 2}
 
 # How `pathwatch replay` rewinds the job: it is Flink-like, so it is stopped with a savepoint, its group's offsets
 # are reset, and it is started again from its jar without state, from the group's offsets.

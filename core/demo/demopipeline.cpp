@@ -41,7 +41,7 @@ Q_LOGGING_CATEGORY(lcDemo, "pathwatch.demo", QtWarningMsg)
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-constexpr int kDrillCount = 4;
+constexpr int kDrillCount = 6;
 
 std::int64_t nowMs()
 {
@@ -347,6 +347,23 @@ void writeJobRecord(const fs::path& file, const JobRecord& record)
 
 } // namespace
 
+const FaultName kFaultNames[6] = {
+    {"stop-job", Drill::StopJob},
+    {"slow-sink", Drill::SlowSink},
+    {"object-store-errors", Drill::ObjectStoreErrors},
+    {"pause-producer", Drill::PauseProducer},
+    {"partial-writes", Drill::PartialWrites},
+    {"corrupt-checkpoint", Drill::CorruptCheckpoint},
+};
+
+std::optional<Drill> drillFromFaultName(QStringView name)
+{
+    for (const auto& f : kFaultNames)
+        if (name == QLatin1String(f.name))
+            return f.drill;
+    return std::nullopt;
+}
+
 struct DemoPipeline::Private : JobControl
 {
     DemoOptions options;
@@ -418,7 +435,8 @@ struct DemoPipeline::Private : JobControl
     Outcome consume(rd_kafka_t* consumer, WindowState& state, CheckpointStore& store, std::int64_t& checkpointId);
     /// Emits what is due to the sink and returns the snapshot of the state after it (not yet stored anywhere).
     Result<JobSnapshot> emitDue(std::int64_t id, WindowState& state, bool drain, bool savepoint);
-    void checkpoint(rd_kafka_t* consumer, WindowState& state, CheckpointStore& store, std::int64_t id);
+    /// False when the job must fail: its checkpoint file was damaged (the corrupt-checkpoint drill).
+    bool checkpoint(rd_kafka_t* consumer, WindowState& state, CheckpointStore& store, std::int64_t id);
     bool savepointAndStop(rd_kafka_t* consumer, WindowState& state, std::int64_t id, const PendingStop& stop);
     void failPendingStop(const QString& why);
 
@@ -683,7 +701,7 @@ Result<JobSnapshot> DemoPipeline::Private::emitDue(std::int64_t id, WindowState&
     return snapshot;
 }
 
-void DemoPipeline::Private::checkpoint(
+bool DemoPipeline::Private::checkpoint(
     rd_kafka_t* consumer, WindowState& state, CheckpointStore& store, std::int64_t id)
 {
     writeCheckpointId(options.dataDir / "last-checkpoint-id", id);
@@ -691,14 +709,28 @@ void DemoPipeline::Private::checkpoint(
     auto snapshot = emitDue(id, state, false, false);
     if (!snapshot) {
         board->checkpointFailed(id, nowMs(), snapshot.error().message);
-        return;
+        return true;
     }
     // What the sink took is whole minutes: should this checkpoint not be stored, the previous one restores the
     // state before them and the same minutes are written again, identical.
     auto stored = store.write(*snapshot);
     if (!stored) {
         board->checkpointFailed(id, nowMs(), stored.error().message);
-        return;
+        return true;
+    }
+    if (drillOn(Drill::CorruptCheckpoint)) {
+        // Torn on the way to storage: the digest no longer matches, so a restore must skip it.
+        QFile file(pathText(*stored));
+        if (file.open(QIODevice::ReadWrite)) {
+            const qint64 size = file.size();
+            file.resize(std::max<qint64>(size / 2, 1));
+            file.close();
+        }
+        board->checkpointFailed(id, nowMs(),
+            QStringLiteral("the checkpoint file %1 is damaged (corrupt-checkpoint "
+                           "fault)")
+                .arg(pathText(*stored)));
+        return false;
     }
     // For monitoring only, as Flink's Kafka source does on checkpoint completion: the job restores from its own
     // checkpoints, so a failed commit does not fail the checkpoint.
@@ -707,6 +739,7 @@ void DemoPipeline::Private::checkpoint(
                                     << done.error().message;
     std::error_code ec;
     board->checkpointCompleted(id, nowMs(), std::int64_t(fs::file_size(*stored, ec)));
+    return true;
 }
 
 bool DemoPipeline::Private::savepointAndStop(
@@ -795,7 +828,8 @@ DemoPipeline::Private::Outcome DemoPipeline::Private::consume(
             rd_kafka_message_destroy(message);
         }
         if (std::chrono::steady_clock::now() >= nextCheckpoint) {
-            checkpoint(consumer, state, store, ++checkpointId);
+            if (!checkpoint(consumer, state, store, ++checkpointId))
+                return Outcome::Failed;
             // A slow commit delays the next checkpoint instead of triggering a queue of them.
             nextCheckpoint = std::max(nextCheckpoint + interval, std::chrono::steady_clock::now());
         }
@@ -813,6 +847,14 @@ DemoPipeline::Private::Outcome DemoPipeline::Private::runOnce(const JobRecord& r
     if (auto latest = store.latest()) {
         for (const QString& skipped : latest->skipped)
             qCWarning(lcDemo).noquote() << "the demo job skips a damaged checkpoint:" << skipped;
+        // The damaged ones go, as Flink discards a checkpoint it cannot restore: kept, they would count against the
+        // retention and push the intact one out at the next checkpoint.
+        for (const fs::path& file : store.files()) {
+            if (file == latest->file)
+                break;
+            std::error_code ec;
+            fs::remove(file, ec);
+        }
         restoredFrom = RestoredCheckpoint {
             latest->snapshot.checkpointId, nowMs(), false, QStringLiteral("file:") + pathText(latest->file)};
         restored = std::move(latest->snapshot);
@@ -872,6 +914,7 @@ void DemoPipeline::Private::runJob(std::promise<Result<std::uint16_t>> ready)
         sink = ownedSink.get();
         sink->setSlow(drillOn(Drill::SlowSink));
         sink->setPutErrors(drillOn(Drill::ObjectStoreErrors));
+        sink->setPartialWrites(drillOn(Drill::PartialWrites));
     }
     ready.set_value(sink->metricsPort());
 
@@ -1092,6 +1135,8 @@ void DemoPipeline::setDrill(Drill drill, bool on)
             d->sink->setSlow(on);
         if (d->sink && drill == Drill::ObjectStoreErrors)
             d->sink->setPutErrors(on);
+        if (d->sink && drill == Drill::PartialWrites)
+            d->sink->setPartialWrites(on);
     }
     d->wake.notify_all();
 }

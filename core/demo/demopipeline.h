@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace pw::demo {
@@ -20,7 +21,20 @@ enum class Drill
     SlowSink, // every sink commit takes seconds: commit latency goes up, checkpoints take longer
     ObjectStoreErrors, // object-store writes fail: error rate goes up, checkpoints fail, data stops reaching serving
     PauseProducer, // no new events: the source log goes quiet, data age grows while lag stays 0
+    PartialWrites, // the sink loses some rows of each minute on the way to the serving table, though the checkpoint
+                   // succeeds; its manifest (sink_manifest) still counts them, so the serving table is short of it
+    CorruptCheckpoint, // each checkpoint file is damaged as soon as it is written: the checkpoint fails, the job
+                       // fails and restarts from the newest intact checkpoint (the previous one)
 };
+
+/// The fault names of DESIGN.md ("stop-job", …, "corrupt-checkpoint") and their drills, in that order.
+struct FaultName
+{
+    const char* name;
+    Drill drill;
+};
+extern const FaultName kFaultNames[6];
+std::optional<Drill> drillFromFaultName(QStringView name);
 
 struct DemoOptions
 {

@@ -66,7 +66,7 @@ struct DemoSink::Private
     Result<void> openDatabase();
     Result<void> listen();
     Result<fs::path> put(const fs::path& relative, const QByteArray& payload, bool fail);
-    Result<void> replaceMinutes(const Aggregates& rows);
+    Result<void> replaceMinutes(const Aggregates& rows, std::int64_t checkpointId, bool partial);
 };
 
 Result<void> DemoSink::Private::openDatabase()
@@ -87,6 +87,9 @@ Result<void> DemoSink::Private::openDatabase()
         "PRAGMA journal_mode=WAL",
         "CREATE TABLE IF NOT EXISTS aggregates(minute_ts INTEGER NOT NULL, key TEXT NOT NULL, events INTEGER NOT NULL, "
         "total REAL NOT NULL, loaded_at INTEGER NOT NULL, PRIMARY KEY(minute_ts, key))",
+        // What each commit meant to load: the serving table should hold exactly `rows` rows of each minute.
+        "CREATE TABLE IF NOT EXISTS sink_manifest(minute_ts INTEGER PRIMARY KEY, rows INTEGER NOT NULL, "
+        "checkpoint INTEGER NOT NULL, committed_at INTEGER NOT NULL)",
     };
     for (const char* sql : statements)
         if (!q.exec(QString::fromLatin1(sql)))
@@ -172,13 +175,16 @@ Result<fs::path> DemoSink::Private::put(const fs::path& relative, const QByteArr
     return target;
 }
 
-Result<void> DemoSink::Private::replaceMinutes(const Aggregates& rows)
+Result<void> DemoSink::Private::replaceMinutes(const Aggregates& rows, std::int64_t checkpointId, bool partial)
 {
     QSqlDatabase db = QSqlDatabase::database(connectionName, false);
     if (!db.transaction())
         return fail(Error::Code::Io, QStringLiteral("serving table: %1").arg(db.lastError().text()));
     QSqlQuery clear(db);
     QSqlQuery insert(db);
+    QSqlQuery manifest(db);
+    manifest.prepare(QStringLiteral(
+        "INSERT OR REPLACE INTO sink_manifest(minute_ts, rows, checkpoint, committed_at) VALUES(?, ?, ?, ?)"));
     // A minute arrives whole (every key the job counted in it), so it replaces the minute's rows: a minute emitted
     // again — a late event, a restore, a replay — ends up counted once.
     clear.prepare(QStringLiteral("DELETE FROM aggregates WHERE minute_ts = ?"));
@@ -191,13 +197,25 @@ Result<void> DemoSink::Private::replaceMinutes(const Aggregates& rows)
         return fail(Error::Code::Io, QStringLiteral("serving table write failed: %1").arg(why));
     };
     std::int64_t minute = -1;
+    int keyIndex = 0;
     for (const auto& [id, agg] : rows) {
         if (id.first != minute) {
             minute = id.first;
+            keyIndex = 0;
             clear.addBindValue(qint64(minute));
             if (!clear.exec())
                 return failed(clear);
+            const auto keys = std::distance(
+                rows.lower_bound({minute, std::string()}), rows.lower_bound({minute + 1, std::string()}));
+            manifest.addBindValue(qint64(minute));
+            manifest.addBindValue(qint64(keys));
+            manifest.addBindValue(qint64(checkpointId));
+            manifest.addBindValue(loadedAt);
+            if (!manifest.exec())
+                return failed(manifest);
         }
+        if (partial && keyIndex++ % 2 == 1)
+            continue; // lost on the way: the partial-writes fault
         insert.addBindValue(qint64(id.first));
         insert.addBindValue(QString::fromStdString(id.second));
         insert.addBindValue(qint64(agg.events));
@@ -321,7 +339,7 @@ Result<std::int64_t> DemoSink::commit(std::int64_t checkpointId, const Aggregate
         bytes += payload.size();
     }
 
-    if (auto loaded = d->replaceMinutes(rows); !loaded) {
+    if (auto loaded = d->replaceMinutes(rows, checkpointId, m_partialWrites); !loaded) {
         rollback();
         observe();
         return std::unexpected(loaded.error());

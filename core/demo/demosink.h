@@ -28,9 +28,11 @@ using Aggregates = std::map<std::pair<std::int64_t, std::string>, Aggregate>;
 
 /// The demo job's sink: at each checkpoint it writes each minute the job emits — whole, every key of it — as one JSON
 /// object to a local object store and in place of that minute's rows in the SQLite serving table, and it exposes its
-/// own Prometheus metrics (commit latency, object-store requests and errors). Not thread-safe: open, commit and destroy
-/// it on one thread (a QSqlDatabase connection belongs to the thread that opened it); only the drill setters may be
-/// called from any thread.
+/// own Prometheus metrics (commit latency, object-store requests and errors). With each minute it records in the
+/// table `sink_manifest(minute_ts, rows, checkpoint, committed_at)` how many rows it committed, so a reader can tell
+/// a serving table that is short of what the sink committed (see the completeness signal of demoConfigYaml). Not
+/// thread-safe: open, commit and destroy it on one thread (a QSqlDatabase connection belongs to the thread that opened
+/// it); only the drill setters may be called from any thread.
 class DemoSink
 {
 public:
@@ -61,6 +63,9 @@ public:
 
     void setSlow(bool on) { m_slow = on; }
     void setPutErrors(bool on) { m_putErrors = on; }
+    /// The partial-writes fault: every other key of each minute never reaches the serving table, while the manifest
+    /// and the object store still have the minute whole and the commit succeeds.
+    void setPartialWrites(bool on) { m_partialWrites = on; }
 
 private:
     DemoSink();
@@ -68,6 +73,7 @@ private:
     std::unique_ptr<Private> d;
     std::atomic<bool> m_slow {false};
     std::atomic<bool> m_putErrors {false};
+    std::atomic<bool> m_partialWrites {false};
 };
 
 } // namespace pw::demo

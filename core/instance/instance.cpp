@@ -34,6 +34,8 @@ constexpr FaultName kFaults[] = {
     {"slow-sink", demo::Drill::SlowSink},
     {"object-store-errors", demo::Drill::ObjectStoreErrors},
     {"pause-producer", demo::Drill::PauseProducer},
+    {"partial-writes", demo::Drill::PartialWrites},
+    {"corrupt-checkpoint", demo::Drill::CorruptCheckpoint},
 };
 
 } // namespace

@@ -8,6 +8,9 @@
 #include <QSqlRecord>
 #include <QThread>
 
+#include <atomic>
+#include <cmath>
+
 namespace pw {
 
 namespace {
@@ -145,6 +148,18 @@ PollResult SqlFreshnessSource::pollBlocking()
                         continue;
                     }
                     const QVariant value = query.value(0);
+                    if (signal.kind == SignalKind::Custom) {
+                        // A custom signal is the number itself (a count, a ratio), not a timestamp to age.
+                        bool isNumber = false;
+                        const double number = value.toDouble(&isNumber);
+                        if (!isNumber || !std::isfinite(number)) {
+                            result.signalErrors.emplace_back(
+                                signal.id, Error::make(Error::Code::Parse, QStringLiteral("query returned no number")));
+                            continue;
+                        }
+                        result.samples.push_back(Sample {signal.id, {}, nowMs(), number});
+                        continue;
+                    }
                     const auto format
                         = timeFormatFromName(signal.params.value(QStringLiteral("time_format")).toString());
                     auto ts = timestampToMs(value, format.value_or(TimeFormat::Auto), m_zone);
