@@ -115,6 +115,8 @@ void addDrillMenu(pw::MainWindow& window, pw::demo::EmbeddedMode& mode)
         {pw::demo::Drill::SlowSink, QT_TRANSLATE_NOOP("Drills", "S&low Sink Commits"), Qt::Key_2},
         {pw::demo::Drill::ObjectStoreErrors, QT_TRANSLATE_NOOP("Drills", "&Object-Storage Errors"), Qt::Key_3},
         {pw::demo::Drill::PauseProducer, QT_TRANSLATE_NOOP("Drills", "&Pause the Producer"), Qt::Key_4},
+        {pw::demo::Drill::PartialWrites, QT_TRANSLATE_NOOP("Drills", "P&artial Writes to Serving"), Qt::Key_5},
+        {pw::demo::Drill::CorruptCheckpoint, QT_TRANSLATE_NOOP("Drills", "&Corrupt the Newest Checkpoint"), Qt::Key_6},
     };
     auto* menu = window.menuBar()->addMenu(QCoreApplication::translate("Drills", "&Drills"));
     menu->setObjectName(QStringLiteral("drillMenu"));

@@ -2,11 +2,11 @@
 
 #include "demo/embeddedmode.h"
 #include "export/metricsexporter.h"
+#include "history/historyfile.h"
 #include "instance/controlserver.h"
 #include "instance/exitcodes.h"
 #include "ledger/ledger.h"
 #include "ledger/ledgerrecorder.h"
-#include "history/historyfile.h"
 #include "model/seriesstore.h"
 #include "presentation/snapshotjson.h"
 #include "sources/source.h"
@@ -23,21 +23,7 @@ constexpr qint64 kHistorySaveIntervalMs = 2 * 60 * 1000;
 } // namespace
 
 namespace {
-
-struct FaultName
-{
-    const char* name;
-    demo::Drill drill;
-};
-constexpr FaultName kFaults[] = {
-    {"stop-job", demo::Drill::StopJob},
-    {"slow-sink", demo::Drill::SlowSink},
-    {"object-store-errors", demo::Drill::ObjectStoreErrors},
-    {"pause-producer", demo::Drill::PauseProducer},
-    {"partial-writes", demo::Drill::PartialWrites},
-    {"corrupt-checkpoint", demo::Drill::CorruptCheckpoint},
-};
-
+const auto& kFaults = demo::kFaultNames;
 } // namespace
 
 Instance::Instance(Options options, QObject* parent)
@@ -138,8 +124,8 @@ Result<void> Instance::start()
     // History survives a restart: what the last run saved comes back before the first poll.
     if (!m_historyFile) {
         QDir().mkpath(m_dataDir.historyPath());
-        m_historyFile = std::make_unique<HistoryFile>(
-            m_dataDir.historyPath() + QStringLiteral("/history.bin"), m_history);
+        m_historyFile
+            = std::make_unique<HistoryFile>(m_dataDir.historyPath() + QStringLiteral("/history.bin"), m_history);
         if (auto loaded = m_historyFile->load(); !loaded && m_log)
             m_log->message(QStringLiteral("warning"),
                 QStringLiteral("the saved history is not loaded (it starts empty): %1").arg(loaded.error().toString()));
