@@ -15,6 +15,7 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QFileInfo>
+#include <QRegularExpression>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTextStream>
@@ -122,8 +123,45 @@ bool everythingJudged(const Snapshot& s)
         [](const SignalState& signal) { return signal.severity == Severity::Unknown; });
 }
 
-int printStatus(const Snapshot& snapshot, const QString& origin, bool json)
+/// The snapshot with only the consumer groups `filter` matches, and the worst status among them (UNKNOWN when none
+/// matched; STALE when their source cannot be read).
+std::pair<Snapshot, Severity> filterGroups(const Snapshot& snapshot, const QRegularExpression& filter)
 {
+    Snapshot filtered = snapshot;
+    filtered.consumerLag.clear();
+    Severity worst = Severity::Ok;
+    bool any = false;
+    for (const auto& report : snapshot.consumerLag) {
+        if (!report)
+            continue;
+        auto kept = std::make_shared<LagReport>(*report);
+        kept->groups.clear();
+        const SourceHealth* source = snapshot.findSource(report->sourceId);
+        for (const GroupLag& g : report->groups)
+            if (filter.match(g.group).hasMatch()) {
+                kept->groups.push_back(g);
+                worst = any ? pw::worse(worst, g.severity) : g.severity;
+                if (source && !source->up)
+                    worst = pw::worse(worst, Severity::Stale);
+                any = true;
+            }
+        filtered.consumerLag.push_back(std::move(kept));
+    }
+    return {std::move(filtered), any ? worst : Severity::Unknown};
+}
+
+int printStatus(const Snapshot& snapshot, const QString& origin, bool json, const QRegularExpression& groupFilter)
+{
+    if (!groupFilter.pattern().isEmpty()) {
+        // With --group the answer is about those groups: their lines, and the worst of their verdicts as exit code.
+        const auto [filtered, worst] = filterGroups(snapshot, groupFilter);
+        if (json)
+            out() << QJsonDocument(snapshotToJson(filtered, origin)).toJson(QJsonDocument::Indented);
+        else
+            out() << statusReport(filtered, origin, groupFilter);
+        out().flush();
+        return severityExitCode(worst);
+    }
     if (json)
         out() << QJsonDocument(snapshotToJson(snapshot, origin)).toJson(QJsonDocument::Indented);
     else
@@ -187,8 +225,18 @@ int runStatus(const QStringList& arguments)
         QStringLiteral("DURATION"), QStringLiteral("2m")));
     parser.addOption(QCommandLineOption(
         QStringLiteral("json"), QStringLiteral("Print the pathwatch.status/1 JSON document (see README).")));
+    parser.addOption(QCommandLineOption(QStringLiteral("group"),
+        QStringLiteral("Only the consumer groups whose id matches REGEX; the exit code is then the worst of their "
+                       "verdicts (3 when none matches)."),
+        QStringLiteral("REGEX")));
     if (auto exit = parseArguments(parser, arguments, "status"))
         return *exit;
+    const QRegularExpression groupFilter(parser.value(QStringLiteral("group")));
+    if (parser.isSet(QStringLiteral("group")) && (!groupFilter.isValid() || groupFilter.pattern().isEmpty())) {
+        err() << "pathwatch status: --group `" << parser.value(QStringLiteral("group"))
+              << "` is not a regular expression (" << groupFilter.errorString() << ")\n";
+        return kExitConfigError;
+    }
     if (!parser.positionalArguments().isEmpty()) {
         err() << "pathwatch status: unexpected argument `" << parser.positionalArguments().front()
               << "` (see --help)\n";
@@ -212,7 +260,7 @@ int runStatus(const QStringList& arguments)
             if (!haveConfig || canonical(runningConfig) == canonical(parser.value(QStringLiteral("config")))) {
                 auto snapshot = snapshotFromJson(answer->value(QStringLiteral("status")).toObject());
                 if (snapshot) {
-                    const int code = printStatus(**snapshot, QStringLiteral("instance"), json);
+                    const int code = printStatus(**snapshot, QStringLiteral("instance"), json, groupFilter);
                     const QString ledger = answer->value(QStringLiteral("ledger")).toString();
                     if (!json && !ledger.isEmpty() && ledger != QLatin1String("ok"))
                         out() << "\nRecovery ledger: " << ledger << '\n';
@@ -263,7 +311,7 @@ int runStatus(const QStringList& arguments)
         engine.stop();
         snapshot = engine.latestSnapshot();
     }
-    return printStatus(*snapshot, QStringLiteral("standalone, watched %1 s").arg((nowMs() - startedMs) / 1000), json);
+    return printStatus(*snapshot, QStringLiteral("standalone, watched %1 s").arg((nowMs() - startedMs) / 1000), json, groupFilter);
 }
 
 int runHeadless(const QStringList& arguments)
