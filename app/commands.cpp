@@ -15,9 +15,9 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QFileInfo>
-#include <QRegularExpression>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QTextStream>
 
 #include <algorithm>
@@ -311,7 +311,8 @@ int runStatus(const QStringList& arguments)
         engine.stop();
         snapshot = engine.latestSnapshot();
     }
-    return printStatus(*snapshot, QStringLiteral("standalone, watched %1 s").arg((nowMs() - startedMs) / 1000), json, groupFilter);
+    return printStatus(
+        *snapshot, QStringLiteral("standalone, watched %1 s").arg((nowMs() - startedMs) / 1000), json, groupFilter);
 }
 
 int runHeadless(const QStringList& arguments)

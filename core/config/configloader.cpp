@@ -959,7 +959,8 @@ void Loader::parseKafka(const MapView& map, SourceConfig& source) const
                 fail(all.pos,
                     QStringLiteral("expected `all` or a map with `include` and `exclude` for `groups` of %1, got %2")
                         .arg(map.what(), all.shown()),
-                    QStringLiteral("write `groups: all` or `groups: {include: [\"^orders-\"], exclude: [\"-test$\"]}`"));
+                    QStringLiteral(
+                        "write `groups: all` or `groups: {include: [\"^orders-\"], exclude: [\"-test$\"]}`"));
         } else {
             const MapView groups(*this, e->value, QStringLiteral("`groups` of ") + map.what(), e->keyPos);
             groups.allowOnly({QStringLiteral("exclude"), QStringLiteral("include")});

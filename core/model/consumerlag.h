@@ -82,6 +82,7 @@ struct LagReport
 {
     QString sourceId;
     qint64 takenMs = 0;
+    QString commitTimesError; // why commit times are not known (verdicts then say NOT_ADVANCING); empty when known
     std::vector<GroupLag> groups;
 };
 

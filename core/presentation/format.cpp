@@ -170,8 +170,8 @@ QString lagVerdictReason(const GroupLag& group)
             ? QStringLiteral("REWOUND on %1 by a replay in the audit log").arg(where)
             : QStringLiteral("REWOUND on %1: the committed offset went back, and no replay in the audit log did it")
                   .arg(where);
-    QString text = QStringLiteral("%1 on %2: lag %3").arg(lagVerdictName(p.verdict), where,
-        formatValue(double(p.lag), QStringLiteral("records")));
+    QString text = QStringLiteral("%1 on %2: lag %3")
+                       .arg(lagVerdictName(p.verdict), where, formatValue(double(p.lag), QStringLiteral("records")));
     if (p.timeLagSeconds && *p.timeLagSeconds > 0)
         text += QStringLiteral(", %1 behind").arg(formatValue(*p.timeLagSeconds, QStringLiteral("s")));
     switch (p.verdict) {
@@ -179,8 +179,9 @@ QString lagVerdictReason(const GroupLag& group)
         text += QStringLiteral(", committing without advancing");
         break;
     case LagVerdict::Stopped:
-        text += p.lastCommitMs > 0 ? QStringLiteral(", no commit since %1").arg(formatAgo(p.lastCommitMs, group.observedMs))
-                                   : QStringLiteral(", not committing");
+        text += p.lastCommitMs > 0
+            ? QStringLiteral(", no commit since %1").arg(formatAgo(p.lastCommitMs, group.observedMs))
+            : QStringLiteral(", not committing");
         break;
     case LagVerdict::NotAdvancing:
         text += QStringLiteral(", not advancing (commit times unreadable: stalled or stopped)");
@@ -213,8 +214,7 @@ QStringList lagGroupColumns(const GroupLag& group, qint64 nowMs)
     if (!group.deleted && group.error.isEmpty() && group.observedMs > 0 && nowMs - group.observedMs > 60000)
         note = QStringLiteral("read %1").arg(formatAgo(group.observedMs, nowMs));
     return {group.group, verdict, severityName(group.severity), worst,
-        formatValue(double(group.totalLag), QStringLiteral("records")),
-        timeLagText(seconds, basis),
+        formatValue(double(group.totalLag), QStringLiteral("records")), timeLagText(seconds, basis),
         QStringLiteral("%1 / %2").arg(formatValue(group.consumeRate, QStringLiteral("rec/s")),
             formatValue(group.produceRate, QStringLiteral("rec/s"))),
         catchUpSentence(group), note};

@@ -3,9 +3,9 @@
 #include "model/consumerlag.h"
 #include "model/snapshot.h"
 
-#include <QStringList>
 #include "model/thresholds.h"
 #include "model/transition.h"
+#include <QStringList>
 
 #include <QString>
 

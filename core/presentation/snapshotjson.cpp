@@ -258,8 +258,8 @@ Result<SnapshotPtr> snapshotFromJson(const QJsonObject& root)
         g.totalLag = int64_t(o.value(QStringLiteral("lag")).toDouble());
         if (o.value(QStringLiteral("time_lag_seconds")).isDouble())
             g.maxTimeLagSeconds = o.value(QStringLiteral("time_lag_seconds")).toDouble();
-        g.timeLagBasis = timeLagBasisFromName(o.value(QStringLiteral("time_lag_basis")).toString())
-                             .value_or(TimeLagBasis::None);
+        g.timeLagBasis
+            = timeLagBasisFromName(o.value(QStringLiteral("time_lag_basis")).toString()).value_or(TimeLagBasis::None);
         g.consumeRate = o.value(QStringLiteral("consume_rate")).toDouble();
         g.produceRate = o.value(QStringLiteral("produce_rate")).toDouble();
         if (o.value(QStringLiteral("catch_up_seconds")).isDouble())

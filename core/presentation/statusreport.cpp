@@ -60,8 +60,8 @@ QString statusReport(const Snapshot& s, const QString& origin, const QRegularExp
 
     QList<QStringList> groupRows;
     groupRows << QStringList {QStringLiteral("GROUP"), QStringLiteral("VERDICT"), QStringLiteral("STATUS"),
-        QStringLiteral("WORST"), QStringLiteral("LAG"), QStringLiteral("TIME LAG"),
-        QStringLiteral("CONSUME / PRODUCE"), QStringLiteral("ETA"), QStringLiteral("NOTE")};
+        QStringLiteral("WORST"), QStringLiteral("LAG"), QStringLiteral("TIME LAG"), QStringLiteral("CONSUME / PRODUCE"),
+        QStringLiteral("ETA"), QStringLiteral("NOTE")};
     for (const auto& report : s.consumerLag) {
         if (!report)
             continue;

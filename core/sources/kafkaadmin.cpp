@@ -311,8 +311,7 @@ std::vector<Result<std::vector<KafkaAdmin::PartitionOffset>>> KafkaAdmin::listGr
     const std::vector<QString>& groupIds, int maxInFlight)
 {
     using Answer = Result<std::vector<PartitionOffset>>;
-    std::vector<Answer> results(groupIds.size(),
-        Answer(std::unexpected(Error::make(Error::Code::Timeout, QString()))));
+    std::vector<Answer> results(groupIds.size(), Answer(std::unexpected(Error::make(Error::Code::Timeout, QString()))));
     if (groupIds.empty())
         return results;
     maxInFlight = std::max(1, maxInFlight);
@@ -365,8 +364,8 @@ std::vector<Result<std::vector<KafkaAdmin::PartitionOffset>>> KafkaAdmin::listGr
     rd_kafka_queue_destroy(queue);
     for (size_t i = 0; i < groupIds.size(); ++i)
         if (!done[i])
-            results[i] = fail(Error::Code::Timeout,
-                whatOf(i) + QStringLiteral(": no answer within %1 ms").arg(timeoutMs));
+            results[i]
+                = fail(Error::Code::Timeout, whatOf(i) + QStringLiteral(": no answer within %1 ms").arg(timeoutMs));
     return results;
 }
 

@@ -119,7 +119,8 @@ Result<rd_kafka_t*> createReader(const SourceConfig& config, bool bulk = false)
             failedKey = key;
     };
     set(QStringLiteral("bootstrap.servers"), bootstrapServers(config));
-    set(QStringLiteral("client.id"), bulk ? QStringLiteral("pathwatch-offsets-reader") : QStringLiteral("pathwatch-reader"));
+    set(QStringLiteral("client.id"),
+        bulk ? QStringLiteral("pathwatch-offsets-reader") : QStringLiteral("pathwatch-reader"));
     set(QStringLiteral("socket.timeout.ms"), QString::number(std::max<qint64>(config.timeoutMs, 10)));
     set(QStringLiteral("log_level"), QStringLiteral("3"));
     set(QStringLiteral("auto.offset.reset"), QStringLiteral("earliest"));
@@ -184,6 +185,7 @@ struct KafkaSource::Clients
     rd_kafka_topic_t* offsetsTopic = nullptr;
     rd_kafka_queue_t* offsetsQueue = nullptr;
     std::vector<bool> offsetsAtEnd;
+    std::vector<int64_t> offsetsPosition; // next offset to read, per partition
     bool offsetsReadThrough = false; // every partition reached its end once: the commit times are complete
     QString offsetsError; // why commit times are not known
     std::map<std::tuple<QString, QString, int32_t>, qint64> commitTimes; // (group, topic, partition) → ms
@@ -255,7 +257,8 @@ struct KafkaSource::Clients
 
     /// Reads what `__consumer_offsets` gained since the last call, for at most `budget`: the first call reads it
     /// from the start (until every partition's end or the budget), later ones only the new commits.
-    void followCommitTimes(const SourceConfig& config, int32_t partitions, milliseconds budget)
+    void followCommitTimes(
+        const SourceConfig& config, int32_t partitions, const std::vector<int64_t>& highWatermarks, milliseconds budget)
     {
         if (partitions <= 0) {
             offsetsError = QStringLiteral("the cluster lists no __consumer_offsets topic");
@@ -271,17 +274,31 @@ struct KafkaSource::Clients
             offsetsTopic = rd_kafka_topic_new(offsetsReader, "__consumer_offsets", nullptr);
             offsetsQueue = rd_kafka_queue_new(offsetsReader);
             offsetsAtEnd.assign(size_t(partitions), false);
+            offsetsPosition.assign(size_t(partitions), 0);
             for (int32_t p = 0; p < partitions; ++p)
                 if (rd_kafka_consume_start_queue(offsetsTopic, p, RD_KAFKA_OFFSET_BEGINNING, offsetsQueue) == -1)
                     offsetsError = QStringLiteral("cannot read __consumer_offsets: ")
                         + QString::fromUtf8(rd_kafka_err2str(rd_kafka_last_error()));
         }
+        // Caught up when every partition is read to the high watermark this poll saw (an end-of-partition event
+        // alone is not enough: while groups commit all the time, a fetch seldom comes back empty).
+        auto caughtUp = [&] {
+            for (size_t p = 0; p < offsetsPosition.size(); ++p)
+                if (p < highWatermarks.size() ? offsetsPosition[p] < highWatermarks[p] : !offsetsAtEnd[p])
+                    return false;
+            return true;
+        };
         const auto end = Clock::now() + budget;
         while (Clock::now() < end) {
-            const bool waitForEnd = !offsetsReadThrough;
+            if (caughtUp()) {
+                if (!offsetsReadThrough)
+                    offsetsError.clear();
+                offsetsReadThrough = true;
+                break;
+            }
+            const bool waitForEnd = true;
             const int waitMs = waitForEnd
-                ? int(std::clamp<qint64>(
-                      std::chrono::duration_cast<milliseconds>(end - Clock::now()).count(), 0, 100))
+                ? int(std::clamp<qint64>(std::chrono::duration_cast<milliseconds>(end - Clock::now()).count(), 0, 100))
                 : 0;
             rd_kafka_message_t* msg = rd_kafka_consume_queue(offsetsQueue, waitMs);
             if (!msg) {
@@ -292,6 +309,10 @@ struct KafkaSource::Clients
             if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 if (msg->partition >= 0 && size_t(msg->partition) < offsetsAtEnd.size())
                     offsetsAtEnd[size_t(msg->partition)] = true;
+                // A passing error (the topic compacted under the reader, which then starts over) is over once a
+                // partition is read to its end again.
+                if (offsetsReadThrough)
+                    offsetsError.clear();
                 if (!offsetsReadThrough
                     && std::all_of(offsetsAtEnd.begin(), offsetsAtEnd.end(), [](bool b) { return b; })) {
                     offsetsReadThrough = true;
@@ -299,24 +320,28 @@ struct KafkaSource::Clients
                 }
             } else if (msg->err) {
                 // Most often: no permission to read the topic. Verdicts then say "not advancing".
-                offsetsError
-                    = QStringLiteral("cannot read __consumer_offsets: ") + QString::fromUtf8(rd_kafka_err2str(msg->err));
+                offsetsError = QStringLiteral("cannot read __consumer_offsets: ")
+                    + QString::fromUtf8(rd_kafka_err2str(msg->err));
             } else if (msg->key) {
-                const auto key = broker::decodeConsumerOffsetsKey(
-                    {static_cast<const uint8_t*>(msg->key), msg->key_len});
+                const auto key
+                    = broker::decodeConsumerOffsetsKey({static_cast<const uint8_t*>(msg->key), msg->key_len});
                 if (key && std::holds_alternative<broker::OffsetCommitKey>(*key)) {
                     const auto& k = std::get<broker::OffsetCommitKey>(*key);
                     std::tuple<QString, QString, int32_t> id {
                         QString::fromStdString(k.group), QString::fromStdString(k.topic), k.partition};
                     if (!msg->payload) {
                         commitTimes.erase(id); // a tombstone: the offset was deleted
-                    } else if (const auto value = broker::decodeOffsetCommitValue(
-                                   {static_cast<const uint8_t*>(msg->payload), msg->len})) {
+                    } else if (const auto value
+                        = broker::decodeOffsetCommitValue({static_cast<const uint8_t*>(msg->payload), msg->len})) {
                         qint64& at = commitTimes[id];
                         at = std::max<qint64>(at, value->commitTimestampMs);
                     }
                 }
             }
+            if ((!msg->err || msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) && msg->partition >= 0
+                && size_t(msg->partition) < offsetsPosition.size())
+                offsetsPosition[size_t(msg->partition)] = std::max(offsetsPosition[size_t(msg->partition)],
+                    msg->err ? msg->offset : msg->offset + 1); // at the end, the offset is the end's
             rd_kafka_message_destroy(msg);
         }
         rd_kafka_poll(offsetsReader, 0);
@@ -384,8 +409,7 @@ struct KafkaSource::Clients
                                         .arg(r.partition)));
                         else
                             results.emplace(r,
-                                std::optional<RecordTime>(
-                                    RecordTime {ts, type == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME}));
+                                std::optional<RecordTime>(RecordTime {ts, type == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME}));
                         pending.erase(it);
                     }
                 }
@@ -477,8 +501,8 @@ void KafkaSource::setLedger(std::shared_ptr<Ledger> ledger)
     m_ledger = std::move(ledger);
 }
 
-bool KafkaSource::groupWatched(
-    const QString& group, const std::vector<QRegularExpression>& include, const std::vector<QRegularExpression>& exclude)
+bool KafkaSource::groupWatched(const QString& group, const std::vector<QRegularExpression>& include,
+    const std::vector<QRegularExpression>& exclude)
 {
     if (include.empty() && exclude.empty() && group.startsWith(QLatin1Char('_')))
         return false;
@@ -835,6 +859,11 @@ void KafkaSource::pollGroups(PollResult& result, const std::map<QString, int32_t
             for (const auto& po : *o)
                 if (partitionCount.contains(po.topic))
                     topicNames.insert(po.topic);
+    const QString offsetsTopicName = QStringLiteral("__consumer_offsets");
+    const auto offsetsPartitions = partitionCount.find(offsetsTopicName);
+    // `__consumer_offsets` rides along: its high watermarks say how far to read it for current commit times.
+    if (offsetsPartitions != partitionCount.end())
+        topicNames.insert(offsetsTopicName);
     std::vector<KafkaAdmin::TopicInfo> topics;
     for (const QString& t : topicNames)
         topics.push_back({t, partitionCount.at(t)});
@@ -851,9 +880,15 @@ void KafkaSource::pollGroups(PollResult& result, const std::map<QString, int32_t
     const qint64 now = nowMs();
 
     // Commit times: a slice of what is left, so a large `__consumer_offsets` never costs the poll its answer.
-    const auto offsetsPartitions = partitionCount.find(QStringLiteral("__consumer_offsets"));
-    m_clients->followCommitTimes(m_config,
-        offsetsPartitions == partitionCount.end() ? 0 : offsetsPartitions->second, deadline.remaining() / 4);
+    std::vector<int64_t> offsetsHigh;
+    if (const auto it = marks.find(offsetsTopicName); it != marks.end()) {
+        if (it->second)
+            for (const auto& w : *it->second)
+                offsetsHigh.push_back(w.high);
+        marks.erase(it);
+    }
+    m_clients->followCommitTimes(m_config, offsetsPartitions == partitionCount.end() ? 0 : offsetsPartitions->second,
+        offsetsHigh, deadline.remaining() / 4);
     const bool commitTimesKnown = m_clients->offsetsReadThrough && m_clients->offsetsError.isEmpty();
 
     // The high-watermark history, once per partition per poll, shared by every group reading it.
@@ -939,7 +974,8 @@ void KafkaSource::pollGroups(PollResult& result, const std::map<QString, int32_t
                 while (window.size() > size_t(m_windowPolls))
                     window.pop_front();
                 seen.insert({topic, p});
-                result.offsets.push_back(OffsetObservation {groupId, topic, p, point.committedOffset, m.high, m.low, now});
+                result.offsets.push_back(
+                    OffsetObservation {groupId, topic, p, point.committedOffset, m.high, m.low, now});
 
                 PartitionLag pl;
                 pl.topic = topic;
@@ -969,8 +1005,8 @@ void KafkaSource::pollGroups(PollResult& result, const std::map<QString, int32_t
                     if (const auto known = m_clients->recordTimes.find(request);
                         known != m_clients->recordTimes.end()) {
                         pl.timeLagSeconds = std::max(0.0, double(now - known->second.ms) / 1000.0);
-                        pl.timeLagBasis = known->second.logAppendTime ? TimeLagBasis::LogAppendTime
-                                                                      : TimeLagBasis::CreateTime;
+                        pl.timeLagBasis
+                            = known->second.logAppendTime ? TimeLagBasis::LogAppendTime : TimeLagBasis::CreateTime;
                     } else {
                         undated.push_back({groupId, group.partitions.size(), request});
                         if (toRead.size() < size_t(kRecordReadsPerPoll))
@@ -1006,14 +1042,17 @@ void KafkaSource::pollGroups(PollResult& result, const std::map<QString, int32_t
     for (const auto& [g, watched] : m_groups)
         for (const auto& pl : watched.last.partitions)
             if (pl.timeLagBasis == TimeLagBasis::LogAppendTime || pl.timeLagBasis == TimeLagBasis::CreateTime)
-                needed.insert(RecordRequest {pl.topic, pl.partition,
-                    pl.committedOffset >= 0 ? pl.committedOffset : pl.logStartOffset});
+                needed.insert(RecordRequest {
+                    pl.topic, pl.partition, pl.committedOffset >= 0 ? pl.committedOffset : pl.logStartOffset});
     for (auto it = m_clients->recordTimes.begin(); it != m_clients->recordTimes.end();)
         it = needed.contains(it->first) ? std::next(it) : m_clients->recordTimes.erase(it);
 
     auto report = std::make_shared<LagReport>();
     report->sourceId = id();
     report->takenMs = now;
+    report->commitTimesError = commitTimesKnown ? QString()
+        : !m_clients->offsetsError.isEmpty()    ? m_clients->offsetsError
+                                                : QStringLiteral("__consumer_offsets not yet read to its end");
     report->groups.reserve(m_groups.size());
     for (auto& [groupId, watched] : m_groups) {
         LagEvaluator::summarizeGroup(watched.last);

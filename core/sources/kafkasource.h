@@ -62,8 +62,8 @@ public:
 
     /// Whether a group id is watched: matches an include pattern (any, when there are none) and no exclude
     /// pattern; with no patterns at all, internal groups (ids starting with `_`) are left out.
-    static bool groupWatched(
-        const QString& group, const std::vector<QRegularExpression>& include, const std::vector<QRegularExpression>& exclude);
+    static bool groupWatched(const QString& group, const std::vector<QRegularExpression>& include,
+        const std::vector<QRegularExpression>& exclude);
 
     /// The recovery ledger, read for the audit log's replays (an explained REWOUND). Optional; set before polling.
     void setLedger(std::shared_ptr<class Ledger> ledger);

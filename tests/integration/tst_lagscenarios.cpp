@@ -1,0 +1,339 @@
+// Consumer-lag verdicts against real consumers on the embedded broker: kafka-python groups that keep up, stall
+// (commit the same offset over and over), stop (leave with lag while data arrives) and sit idle (caught up), and
+// groups rewound through librdkafka's admin API, one of them by a replay the audit log records. A KafkaSource
+// watching `groups` must judge each as the scenario made it, with a time lag that matches when the test appended
+// the record at the committed offset, new groups appearing and deleted ones marked, then dropped.
+#include "broker/broker.h"
+#include "ledger/ledger.h"
+#include "presentation/format.h"
+#include "sources/kafkaadmin.h"
+#include "sources/kafkasource.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+using pw::GroupLag;
+using pw::KafkaAdmin;
+using pw::LagVerdict;
+
+namespace {
+
+const QString kPython = QStringLiteral("/usr/bin/python3");
+const QStringList kActiveTopics {QStringLiteral("t-keepup"), QStringLiteral("t-stall"), QStringLiteral("t-stop"),
+    QStringLiteral("t-rewound"), QStringLiteral("t-replayed"), QStringLiteral("t-late"), QStringLiteral("t-gone")};
+
+QString script()
+{
+    return QStringLiteral(PATHWATCH_SOURCE_DIR "/tests/integration/scripts/lag_scenario.py");
+}
+
+} // namespace
+
+class TestLagScenarios : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    std::unique_ptr<pw::broker::Broker> m_broker;
+    std::unique_ptr<KafkaAdmin> m_admin;
+    rd_kafka_t* m_producer = nullptr;
+    std::thread m_producing;
+    std::atomic<bool> m_stop {false};
+    std::mutex m_mutex;
+    std::map<std::pair<QString, int64_t>, qint64> m_appendedMs; // (topic, offset) → when the broker acknowledged it
+    std::vector<std::unique_ptr<QProcess>> m_consumers;
+
+    QString bootstrap() const { return QString::fromStdString(m_broker->bootstrapServers()); }
+
+    static void delivered(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque)
+    {
+        if (m->err)
+            return;
+        auto* self = static_cast<TestLagScenarios*>(opaque);
+        std::lock_guard lock(self->m_mutex);
+        self->m_appendedMs[{QString::fromUtf8(rd_kafka_topic_name(m->rkt)), m->offset}] = pw::nowMs();
+    }
+
+    void produce(const QString& topic, int count)
+    {
+        const QByteArray name = topic.toUtf8();
+        for (int i = 0; i < count; ++i)
+            rd_kafka_producev(m_producer, RD_KAFKA_V_TOPIC(name.constData()), RD_KAFKA_V_PARTITION(0),
+                RD_KAFKA_V_VALUE(const_cast<char*>("x"), size_t(1)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_END);
+        rd_kafka_flush(m_producer, 10000);
+    }
+
+    QJsonObject startConsumer(const QString& role, const QString& topic, const QString& group)
+    {
+        auto p = std::make_unique<QProcess>();
+        p->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        p->start(kPython,
+            {script(), role, QStringLiteral("--bootstrap"), bootstrap(), QStringLiteral("--topic"), topic,
+                QStringLiteral("--group"), group});
+        if (!p->waitForStarted(10000))
+            return {{QStringLiteral("error"), QStringLiteral("cannot start %1").arg(kPython)}};
+        while (!p->canReadLine() && p->waitForReadyRead(60000)) { }
+        const QByteArray line = p->readLine();
+        m_consumers.push_back(std::move(p));
+        return QJsonDocument::fromJson(line).object();
+    }
+
+    void setOffset(const QString& group, const QString& topic, int64_t offset)
+    {
+        auto altered = m_admin->alterGroupOffsets(group, {{topic, 0, offset, {}}});
+        QVERIFY2(altered, qPrintable(altered ? QString() : altered.error().toString()));
+    }
+
+    qint64 appendedAt(const QString& topic, int64_t offset)
+    {
+        std::lock_guard lock(m_mutex);
+        const auto it = m_appendedMs.find({topic, offset});
+        return it == m_appendedMs.end() ? 0 : it->second;
+    }
+
+    static const GroupLag* find(const pw::PollResult& r, const QString& group)
+    {
+        if (!r.lag)
+            return nullptr;
+        for (const auto& g : r.lag->groups)
+            if (g.group == group)
+                return &g;
+        return nullptr;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(QFileInfo::exists(kPython));
+        QVERIFY(m_dir.isValid());
+        pw::broker::BrokerOptions options;
+        options.dataDir = QString(m_dir.path() + QStringLiteral("/broker")).toStdString();
+        options.listenPort = 0;
+        options.defaultPartitions = 1;
+        options.threads = 2;
+        auto broker = pw::broker::Broker::start(options);
+        QVERIFY2(broker, qPrintable(broker ? QString() : broker.error().toString()));
+        m_broker = std::move(*broker);
+
+        pw::KafkaAdminConfig adminConfig;
+        adminConfig.bootstrapServers = bootstrap();
+        adminConfig.timeout = std::chrono::milliseconds(15000);
+        auto admin = KafkaAdmin::create(adminConfig);
+        QVERIFY2(admin, qPrintable(admin ? QString() : admin.error().toString()));
+        m_admin = std::move(*admin);
+
+        char errstr[512] = {0};
+        rd_kafka_conf_t* conf = rd_kafka_conf_new();
+        rd_kafka_conf_set(conf, "bootstrap.servers", m_broker->bootstrapServers().c_str(), errstr, sizeof errstr);
+        rd_kafka_conf_set(conf, "linger.ms", "0", errstr, sizeof errstr);
+        rd_kafka_conf_set_dr_msg_cb(conf, &TestLagScenarios::delivered);
+        rd_kafka_conf_set_opaque(conf, this);
+        m_producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+        QVERIFY2(m_producer, errstr);
+        for (const QString& t : kActiveTopics)
+            produce(t, 50);
+        produce(QStringLiteral("t-idle"), 50);
+    }
+
+    void cleanupTestCase()
+    {
+        m_stop = true;
+        if (m_producing.joinable())
+            m_producing.join();
+        for (auto& p : m_consumers) {
+            p->closeWriteChannel();
+            if (!p->waitForFinished(10000))
+                p->kill();
+        }
+        if (m_producer)
+            rd_kafka_destroy(m_producer);
+        m_admin.reset();
+        if (m_broker)
+            m_broker->stop();
+    }
+
+    void verdictsOfEveryGroup()
+    {
+        // Consumers, all started before data keeps arriving.
+        for (const auto& [role, topic, group] : {std::tuple {"keepup", "t-keepup", "g-keepup"},
+                 std::tuple {"stall", "t-stall", "g-stall"}, std::tuple {"stop", "t-stop", "g-stop"},
+                 std::tuple {"stop", "t-idle", "g-idle"}, std::tuple {"stop", "t-gone", "g-gone"}}) {
+            const QJsonObject ready
+                = startConsumer(QString::fromLatin1(role), QString::fromLatin1(topic), QString::fromLatin1(group));
+            QVERIFY2(ready.value(QStringLiteral("ready")).toBool(), QJsonDocument(ready).toJson().constData());
+        }
+        setOffset(QStringLiteral("g-rewound"), QStringLiteral("t-rewound"), 45);
+        setOffset(QStringLiteral("g-replayed"), QStringLiteral("t-replayed"), 45);
+        setOffset(QStringLiteral("ignored-other"), QStringLiteral("t-rewound"), 1); // not matched by `include`
+
+        // 20 records/s to every topic but the idle one.
+        m_producing = std::thread([this] {
+            while (!m_stop) {
+                for (const QString& t : kActiveTopics)
+                    produce(t, 1);
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
+        });
+
+        auto ledger = pw::Ledger::open(m_dir.path() + QStringLiteral("/ledger.sqlite"));
+        QVERIFY2(ledger, qPrintable(ledger ? QString() : ledger.error().toString()));
+        std::shared_ptr<pw::Ledger> sharedLedger(std::move(*ledger));
+
+        pw::SourceConfig config;
+        config.id = QStringLiteral("kafka-main");
+        config.kind = QStringLiteral("kafka");
+        config.intervalMs = 1000;
+        config.timeoutMs = 8000;
+        config.options.insert(QStringLiteral("bootstrap_servers"), bootstrap());
+        config.options.insert(QStringLiteral("properties"), QVariantMap {});
+        config.options.insert(QStringLiteral("groups"),
+            QVariantMap {{QStringLiteral("include"), QStringList {QStringLiteral("^g-")}},
+                {QStringLiteral("exclude"), QStringList {}}});
+        config.options.insert(QStringLiteral("lag_window"), 4);
+        pw::SignalConfig lag;
+        lag.id = QStringLiteral("source_log/lag");
+        lag.name = QStringLiteral("lag");
+        lag.stageId = QStringLiteral("source_log");
+        lag.kind = pw::SignalKind::ConsumerLag;
+        lag.sourceId = config.id;
+        pw::SignalConfig timeLag = lag;
+        timeLag.id = QStringLiteral("source_log/time_lag");
+        timeLag.name = QStringLiteral("time_lag");
+        timeLag.kind = pw::SignalKind::TimeLag;
+        auto created = pw::KafkaSource::create(config, {lag, timeLag});
+        QVERIFY2(created, qPrintable(created ? QString() : created.error().toString()));
+        auto* source = static_cast<pw::KafkaSource*>(created->get());
+        source->setLedger(sharedLedger);
+
+        pw::PollResult r;
+        auto poll = [&] {
+            r = source->pollBlocking();
+            QVERIFY2(!r.error, qPrintable(r.error ? r.error->toString() : QString()));
+            for (const auto& [id, e] : r.signalErrors)
+                qWarning() << id << e.toString();
+        };
+        poll();
+        QVERIFY(find(r, QStringLiteral("g-keepup")));
+        QVERIFY(!find(r, QStringLiteral("ignored-other")));
+        QVERIFY(!find(r, QStringLiteral("g-late")));
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+
+        // A group that appears.
+        setOffset(QStringLiteral("g-late"), QStringLiteral("t-late"), 10);
+        poll();
+        QVERIFY(find(r, QStringLiteral("g-late")));
+
+        // A deleted group: marked, then dropped.
+        {
+            rd_kafka_DeleteGroup_t* del = rd_kafka_DeleteGroup_new("g-gone");
+            rd_kafka_queue_t* queue = rd_kafka_queue_new(m_producer);
+            rd_kafka_DeleteGroups(m_producer, &del, 1, nullptr, queue);
+            rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, 15000);
+            QVERIFY(ev);
+            size_t n = 0;
+            const auto** results = rd_kafka_DeleteGroups_result_groups(rd_kafka_event_DeleteGroups_result(ev), &n);
+            QCOMPARE(n, size_t(1));
+            QVERIFY2(!rd_kafka_group_result_error(results[0]),
+                rd_kafka_error_string(rd_kafka_group_result_error(results[0])));
+            rd_kafka_event_destroy(ev);
+            rd_kafka_queue_destroy(queue);
+            rd_kafka_DeleteGroup_destroy(del);
+        }
+        for (int i = 0; i < 4; ++i) {
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+            poll();
+            if (i == 1) {
+                // The rewinds, within the last window: one by a replay the audit log records, one by nobody known.
+                setOffset(QStringLiteral("g-rewound"), QStringLiteral("t-rewound"), 5);
+                pw::AuditEntry audit;
+                audit.atMs = pw::nowMs();
+                audit.actor = QStringLiteral("test@host");
+                audit.sourceId = config.id;
+                audit.group = QStringLiteral("g-replayed");
+                audit.target = QStringLiteral("--to-offset 5");
+                audit.reason = QStringLiteral("rehearsal");
+                audit.outcome = QStringLiteral("executed-verified");
+                audit.details = "{}";
+                QVERIFY(sharedLedger->appendAudit(audit));
+                setOffset(QStringLiteral("g-replayed"), QStringLiteral("t-replayed"), 5);
+            }
+            if (i == 0) {
+                const GroupLag* gone = find(r, QStringLiteral("g-gone"));
+                QVERIFY(gone);
+                QVERIFY(gone->deleted);
+            }
+        }
+        QVERIFY(!find(r, QStringLiteral("g-gone"))); // dropped after kDeletedGroupPolls polls
+
+        struct Expected
+        {
+            const char* group;
+            LagVerdict verdict;
+            pw::Severity severity;
+        };
+        const Expected expected[] {
+            {"g-keepup", LagVerdict::Ok, pw::Severity::Ok},
+            {"g-stall", LagVerdict::Stalled, pw::Severity::Crit},
+            {"g-stop", LagVerdict::Stopped, pw::Severity::Crit},
+            {"g-idle", LagVerdict::Ok, pw::Severity::Ok},
+            {"g-rewound", LagVerdict::Rewound, pw::Severity::Warn},
+            {"g-replayed", LagVerdict::Rewound, pw::Severity::Ok},
+        };
+        const qint64 now = r.lag->takenMs;
+        for (const auto& e : expected) {
+            const GroupLag* g = find(r, QString::fromLatin1(e.group));
+            QVERIFY2(g, e.group);
+            qInfo().noquote() << QStringLiteral("%1: %2").arg(
+                QString::fromLatin1(e.group), pw::lagGroupColumns(*g, now).join(QStringLiteral(" | ")));
+            QVERIFY2(g->commitTimesKnown, qPrintable(r.lag->commitTimesError));
+            QCOMPARE(pw::lagVerdictName(g->verdict), pw::lagVerdictName(e.verdict));
+            QCOMPARE(pw::severityName(g->severity), pw::severityName(e.severity));
+            QVERIFY(g->maxTimeLagSeconds);
+            QVERIFY(*g->maxTimeLagSeconds >= 0);
+        }
+
+        // Time lag: now − when the record at the committed offset was appended, to within a poll interval.
+        const GroupLag* stopped = find(r, QStringLiteral("g-stop"));
+        const pw::PartitionLag& p = stopped->partitions.at(0);
+        const qint64 appended = appendedAt(QStringLiteral("t-stop"), p.committedOffset);
+        QVERIFY(appended > 0);
+        const double truth = double(now - appended) / 1000.0;
+        qInfo() << "g-stop time lag" << *p.timeLagSeconds << "s by" << pw::timeLagBasisName(p.timeLagBasis)
+                << "; appended" << truth << "s before the poll";
+        QVERIFY2(std::abs(*p.timeLagSeconds - truth) <= 1.5, qPrintable(QString::number(*p.timeLagSeconds)));
+        QVERIFY(p.timeLagBasis == pw::TimeLagBasis::WatermarkHistory || p.timeLagBasis == pw::TimeLagBasis::CreateTime);
+        QVERIFY(stopped->fallingBehindRate > 10); // 20 records/s produced, none consumed
+        QVERIFY(pw::catchUpSentence(*stopped).startsWith(QStringLiteral("falling behind at ")));
+
+        const GroupLag* idle = find(r, QStringLiteral("g-idle"));
+        QCOMPARE(idle->totalLag, int64_t(0));
+        QCOMPARE(idle->maxTimeLagSeconds.value_or(-1), 0.0);
+        QCOMPARE(idle->timeLagBasis, pw::TimeLagBasis::CaughtUp);
+        QCOMPARE(pw::catchUpSentence(*idle), QStringLiteral("caught up"));
+
+        const GroupLag* keepup = find(r, QStringLiteral("g-keepup"));
+        QVERIFY2(keepup->maxTimeLagSeconds.value_or(99) < 3.0, qPrintable(QString::number(*keepup->maxTimeLagSeconds)));
+        QVERIFY(keepup->consumeRate > 10);
+
+        // One lag sample per group for the signal that names none.
+        int lagSamples = 0;
+        for (const auto& s : r.samples)
+            if (s.signalId == lag.id)
+                ++lagSamples;
+        QCOMPARE(lagSamples, 7); // keepup, stall, stop, idle, rewound, replayed, late
+    }
+};
+
+QTEST_GUILESS_MAIN(TestLagScenarios)
+#include "tst_lagscenarios.moc"
