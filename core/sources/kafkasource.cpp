@@ -189,6 +189,9 @@ struct KafkaSource::Clients
     bool offsetsReadThrough = false; // every partition reached its end once: the commit times are complete
     QString offsetsError; // why commit times are not known
     std::map<std::tuple<QString, QString, int32_t>, qint64> commitTimes; // (group, topic, partition) → ms
+    /// The newest committed offsets the log holds: what OffsetFetch would answer, once the log is read to the high
+    /// watermarks of this poll — without a request per group.
+    std::map<QString, std::map<std::pair<QString, int32_t>, int64_t>> committed;
 
     // Timestamps of records at committed offsets older than the watermark history, read once each.
     std::map<RecordRequest, RecordTime> recordTimes;
@@ -257,18 +260,19 @@ struct KafkaSource::Clients
 
     /// Reads what `__consumer_offsets` gained since the last call, for at most `budget`: the first call reads it
     /// from the start (until every partition's end or the budget), later ones only the new commits.
-    void followCommitTimes(
+    /// True when it read up to `highWatermarks` (this poll's): the commit times and offsets are current.
+    bool followCommitTimes(
         const SourceConfig& config, int32_t partitions, const std::vector<int64_t>& highWatermarks, milliseconds budget)
     {
         if (partitions <= 0) {
             offsetsError = QStringLiteral("the cluster lists no __consumer_offsets topic");
-            return;
+            return false;
         }
         if (!offsetsReader) {
             auto created = createReader(config, true);
             if (!created) {
                 offsetsError = created.error().message;
-                return;
+                return false;
             }
             offsetsReader = *created;
             offsetsTopic = rd_kafka_topic_new(offsetsReader, "__consumer_offsets", nullptr);
@@ -289,8 +293,10 @@ struct KafkaSource::Clients
             return true;
         };
         const auto end = Clock::now() + budget;
+        bool current = false;
         while (Clock::now() < end) {
             if (caughtUp()) {
+                current = true;
                 if (!offsetsReadThrough)
                     offsetsError.clear();
                 offsetsReadThrough = true;
@@ -331,10 +337,16 @@ struct KafkaSource::Clients
                         QString::fromStdString(k.group), QString::fromStdString(k.topic), k.partition};
                     if (!msg->payload) {
                         commitTimes.erase(id); // a tombstone: the offset was deleted
+                        if (auto g = committed.find(std::get<0>(id)); g != committed.end()) {
+                            g->second.erase({std::get<1>(id), std::get<2>(id)});
+                            if (g->second.empty())
+                                committed.erase(g);
+                        }
                     } else if (const auto value
                         = broker::decodeOffsetCommitValue({static_cast<const uint8_t*>(msg->payload), msg->len})) {
                         qint64& at = commitTimes[id];
                         at = std::max<qint64>(at, value->commitTimestampMs);
+                        committed[std::get<0>(id)][{std::get<1>(id), std::get<2>(id)}] = value->offset;
                     }
                 }
             }
@@ -345,6 +357,7 @@ struct KafkaSource::Clients
             rd_kafka_message_destroy(msg);
         }
         rd_kafka_poll(offsetsReader, 0);
+        return current && offsetsError.isEmpty() && !highWatermarks.empty();
     }
 
     std::optional<qint64> commitTime(const QString& group, const QString& topic, int32_t partition) const
@@ -851,7 +864,40 @@ void KafkaSource::pollGroups(PollResult& result, const std::map<QString, int32_t
         groupSignalError(Error::make(Error::Code::Timeout, QStringLiteral("no time left to read committed offsets")));
         return;
     }
-    const auto offsets = admin.listGroupOffsetsMany(ids);
+    // Committed offsets and commit times from `__consumer_offsets` when it can be read to this poll's end (a few
+    // fetches, whatever the number of groups); else an OffsetFetch per group, many in flight at once.
+    const QString offsetsTopicName = QStringLiteral("__consumer_offsets");
+    const auto offsetsPartitions = partitionCount.find(offsetsTopicName);
+    std::vector<int64_t> offsetsHigh;
+    if (offsetsPartitions != partitionCount.end() && bound()) {
+        auto w = admin.watermarksMany({{offsetsTopicName, offsetsPartitions->second}});
+        if (w.front())
+            for (const auto& m : *w.front())
+                offsetsHigh.push_back(m.high);
+    }
+    // A slice of what is left for it, so a large `__consumer_offsets` never costs the poll its answer.
+    const bool fromLog = m_clients->followCommitTimes(m_config,
+        offsetsPartitions == partitionCount.end() ? 0 : offsetsPartitions->second, offsetsHigh,
+        deadline.remaining() / 4);
+    const bool commitTimesKnown = m_clients->offsetsReadThrough && m_clients->offsetsError.isEmpty();
+    std::vector<Result<std::vector<KafkaAdmin::PartitionOffset>>> offsets;
+    if (fromLog) {
+        offsets.reserve(ids.size());
+        for (const QString& g : ids) {
+            std::vector<KafkaAdmin::PartitionOffset> list;
+            if (const auto it = m_clients->committed.find(g); it != m_clients->committed.end())
+                for (const auto& [tp, offset] : it->second)
+                    list.push_back({tp.first, tp.second, offset >= 0 ? offset : -1, {}});
+            offsets.emplace_back(std::move(list));
+        }
+    } else {
+        if (!bound()) {
+            groupSignalError(
+                Error::make(Error::Code::Timeout, QStringLiteral("no time left to read committed offsets")));
+            return;
+        }
+        offsets = admin.listGroupOffsetsMany(ids);
+    }
 
     std::set<QString> topicNames;
     for (const auto& o : offsets)
@@ -859,11 +905,6 @@ void KafkaSource::pollGroups(PollResult& result, const std::map<QString, int32_t
             for (const auto& po : *o)
                 if (partitionCount.contains(po.topic))
                     topicNames.insert(po.topic);
-    const QString offsetsTopicName = QStringLiteral("__consumer_offsets");
-    const auto offsetsPartitions = partitionCount.find(offsetsTopicName);
-    // `__consumer_offsets` rides along: its high watermarks say how far to read it for current commit times.
-    if (offsetsPartitions != partitionCount.end())
-        topicNames.insert(offsetsTopicName);
     std::vector<KafkaAdmin::TopicInfo> topics;
     for (const QString& t : topicNames)
         topics.push_back({t, partitionCount.at(t)});
@@ -878,18 +919,6 @@ void KafkaSource::pollGroups(PollResult& result, const std::map<QString, int32_t
             marks.emplace(topics[i].name, std::move(many[i]));
     }
     const qint64 now = nowMs();
-
-    // Commit times: a slice of what is left, so a large `__consumer_offsets` never costs the poll its answer.
-    std::vector<int64_t> offsetsHigh;
-    if (const auto it = marks.find(offsetsTopicName); it != marks.end()) {
-        if (it->second)
-            for (const auto& w : *it->second)
-                offsetsHigh.push_back(w.high);
-        marks.erase(it);
-    }
-    m_clients->followCommitTimes(m_config, offsetsPartitions == partitionCount.end() ? 0 : offsetsPartitions->second,
-        offsetsHigh, deadline.remaining() / 4);
-    const bool commitTimesKnown = m_clients->offsetsReadThrough && m_clients->offsetsError.isEmpty();
 
     // The high-watermark history, once per partition per poll, shared by every group reading it.
     for (const auto& [topic, w] : marks)
