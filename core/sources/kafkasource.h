@@ -58,7 +58,7 @@ public:
 
     static constexpr int kDeletedGroupPolls = 3;
     /// Records whose timestamp one poll may read to date a committed offset older than the watermark history.
-    static constexpr int kRecordReadsPerPoll = 64;
+    static constexpr int kRecordReadsPerPoll = 500;
 
     /// Whether a group id is watched: matches an include pattern (any, when there are none) and no exclude
     /// pattern; with no patterns at all, internal groups (ids starting with `_`) are left out.
