@@ -7,6 +7,7 @@
 #include "ledger/ledger.h"
 #include "ledger/ledgerrecorder.h"
 #include "presentation/snapshotjson.h"
+#include "sources/kafkasource.h"
 
 #include <QJsonArray>
 #include <QLockFile>
@@ -53,7 +54,14 @@ int Instance::exitCodeFor(const Error& error)
 
 Result<std::unique_ptr<Engine>> Instance::makeEngine(const PipelineConfig& config)
 {
-    auto engine = std::make_unique<Engine>(config);
+    // Kafka sources read the ledger's audit log: a rewind a recorded replay made is explained, not a warning.
+    auto factory = [ledger = m_ledger](const SourceConfig& source, const std::vector<SignalConfig>& signalConfigs) {
+        auto created = createSource(source, signalConfigs);
+        if (created && ledger && source.kind == QLatin1String("kafka"))
+            static_cast<KafkaSource*>(created->get())->setLedger(ledger);
+        return created;
+    };
+    auto engine = std::make_unique<Engine>(config, Engine::Options {}, factory);
     for (const auto& observer : m_observers)
         engine->addObserver(observer);
     connect(engine.get(), &Engine::snapshotReady, this, &Instance::snapshotReady, Qt::DirectConnection);

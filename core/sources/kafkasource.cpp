@@ -24,7 +24,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using TopicPartition = std::pair<QString, int32_t>;
-constexpr milliseconds kRecordReadSlice {250};
+constexpr milliseconds kRecordReadSlice {1500};
 
 void logToCategory(const rd_kafka_t*, int level, const char* facility, const char* message)
 {
@@ -1054,7 +1054,7 @@ void KafkaSource::pollGroups(PollResult& result, const std::map<QString, int32_t
     if (!toRead.empty() && !deadline.expired()) {
         // A slice of the poll at most: a read that is slow to start answers in a later poll instead of holding up
         // every group's verdict.
-        const Deadline slice {std::min(deadline.remaining(), kRecordReadSlice)};
+        const Deadline slice {std::min(deadline.remaining() / 3, kRecordReadSlice)};
         const auto times = m_clients->readTimestamps(m_config, toRead, slice);
         for (const auto& [request, time] : times)
             if (time && *time)

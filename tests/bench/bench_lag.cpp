@@ -46,8 +46,9 @@ int runShape(int groups, int partitions, bool quick)
     }
     const QString bootstrap = QString::fromStdString((*broker)->bootstrapServers());
 
-    // Ten groups per topic; each topic holds 100 records per partition, each group committed halfway.
-    const int topics = std::max(1, groups / 10);
+    // Ten groups per topic (at most 100 topics: the broker keeps files open per partition); each topic holds 100
+    // records per partition, each group committed halfway.
+    const int topics = std::clamp(groups / 10, 1, 100);
     char errstr[512] = {0};
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.toUtf8().constData(), errstr, sizeof errstr);
@@ -168,9 +169,10 @@ int runShape(int groups, int partitions, bool quick)
     const double peerSeconds = answer.value(QStringLiteral("seconds")).toDouble();
     const int64_t peerLag = int64_t(answer.value(QStringLiteral("lag")).toDouble());
 
-    std::printf("# %d groups x %d partitions (%zu group partitions; total lag ours %lld, peer %lld); our first poll "
-                "%.2f s (reads __consumer_offsets from its start); %d more polls dated every committed offset by its record, "
-                "the slowest %.3f s%s\n",
+    std::printf(
+        "# %d groups x %d partitions (%zu group partitions; total lag ours %lld, peer %lld); our first poll "
+        "%.2f s (reads __consumer_offsets from its start); %d more polls dated every committed offset by its record, "
+        "the slowest %.3f s%s\n",
         groups, partitions, ourPartitions, static_cast<long long>(ourLag), static_cast<long long>(peerLag),
         firstSeconds, datingPolls, datingSeconds, quick ? " [quick]" : "");
     std::printf("BENCH name=lag_cycle_%dx%d ours=%.3fs peer=kafka-python peer_value=%.3fs ratio=%.1f\n", groups,

@@ -299,7 +299,7 @@ private slots:
             QVERIFY2(g->commitTimesKnown, qPrintable(r.lag->commitTimesError));
             QCOMPARE(pw::lagVerdictName(g->verdict), pw::lagVerdictName(e.verdict));
             QCOMPARE(pw::severityName(g->severity), pw::severityName(e.severity));
-            QVERIFY(g->maxTimeLagSeconds);
+            QVERIFY2(g->maxTimeLagSeconds, e.group);
             QVERIFY(*g->maxTimeLagSeconds >= 0);
         }
 
