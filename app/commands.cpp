@@ -5,6 +5,7 @@
 #include "config/config.h"
 #include "demo/embeddedmode.h"
 #include "engine/engine.h"
+#include "eval/lagevaluator.h"
 #include "instance/controlserver.h"
 #include "instance/datadir.h"
 #include "instance/instance.h"
@@ -101,8 +102,15 @@ qint64 standaloneWaitMs(const PipelineConfig& config)
 {
     qint64 longestInterval = 0;
     qint64 longestWindow = 0;
-    for (const auto& [id, source] : config.sources)
+    for (const auto& [id, source] : config.sources) {
         longestInterval = std::max(longestInterval, source.intervalMs);
+        // Consumer-group verdicts need a whole window of polls.
+        if (source.options.contains(QStringLiteral("groups")))
+            longestWindow = std::max(longestWindow,
+                source.intervalMs
+                    * source.options.value(QStringLiteral("lag_window"), LagEvaluator::kDefaultWindowPolls)
+                          .toLongLong());
+    }
     for (const auto& stage : config.stages)
         for (const auto& signal : stage.signalConfigs) {
             qint64 window = signal.params.value(QStringLiteral("window_ms")).toLongLong();
@@ -119,6 +127,11 @@ bool everythingJudged(const Snapshot& s)
     for (const auto& source : s.sources)
         if (source.polls == 0)
             return false;
+    for (const auto& report : s.consumerLag)
+        if (report)
+            for (const GroupLag& g : report->groups)
+                if (g.verdict == LagVerdict::Pending && !g.deleted)
+                    return false;
     return std::none_of(s.signalStates.begin(), s.signalStates.end(),
         [](const SignalState& signal) { return signal.severity == Severity::Unknown; });
 }
