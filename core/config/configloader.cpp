@@ -997,6 +997,8 @@ void Loader::parseKafka(const MapView& map, SourceConfig& source) const
     }
     if (const Entry* e = map.find(QStringLiteral("lag_window")))
         o.insert(QStringLiteral("lag_window"), integer(map, *e, 2, 1000));
+    if (const Entry* e = map.find(QStringLiteral("read_consumer_offsets")))
+        o.insert(QStringLiteral("read_consumer_offsets"), boolean(map, *e));
 }
 
 // --- stages and signals ------------------------------------------------------------------------------------------

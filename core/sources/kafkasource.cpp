@@ -505,6 +505,7 @@ Result<std::unique_ptr<Source>> KafkaSource::create(
     source->m_watchAllGroups = watchesGroups;
     source->m_include = std::move(include);
     source->m_exclude = std::move(exclude);
+    source->m_readConsumerOffsets = config.options.value(QStringLiteral("read_consumer_offsets"), true).toBool();
     if (const QVariant window = config.options.value(QStringLiteral("lag_window")); window.isValid())
         source->m_windowPolls = std::max(2, window.toInt());
     return std::unique_ptr<Source>(source);
@@ -870,16 +871,19 @@ void KafkaSource::pollGroups(PollResult& result, const std::map<QString, int32_t
     const QString offsetsTopicName = QStringLiteral("__consumer_offsets");
     const auto offsetsPartitions = partitionCount.find(offsetsTopicName);
     std::vector<int64_t> offsetsHigh;
-    if (offsetsPartitions != partitionCount.end() && bound()) {
+    if (m_readConsumerOffsets && offsetsPartitions != partitionCount.end() && bound()) {
         auto w = admin.watermarksMany({{offsetsTopicName, offsetsPartitions->second}});
         if (w.front())
             for (const auto& m : *w.front())
                 offsetsHigh.push_back(m.high);
     }
     // A slice of what is left for it, so a large `__consumer_offsets` never costs the poll its answer.
-    const bool fromLog = m_clients->followCommitTimes(m_config,
-        offsetsPartitions == partitionCount.end() ? 0 : offsetsPartitions->second, offsetsHigh,
-        deadline.remaining() / 4);
+    const bool fromLog = m_readConsumerOffsets
+        && m_clients->followCommitTimes(m_config,
+            offsetsPartitions == partitionCount.end() ? 0 : offsetsPartitions->second, offsetsHigh,
+            deadline.remaining() / 4);
+    if (!m_readConsumerOffsets)
+        m_clients->offsetsError = QStringLiteral("reading __consumer_offsets is turned off (read_consumer_offsets)");
     const bool commitTimesKnown = m_clients->offsetsReadThrough && m_clients->offsetsError.isEmpty();
     std::vector<Result<std::vector<KafkaAdmin::PartitionOffset>>> offsets;
     if (fromLog) {

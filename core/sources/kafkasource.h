@@ -89,6 +89,7 @@ private:
     std::vector<QRegularExpression> m_include;
     std::vector<QRegularExpression> m_exclude;
     int m_windowPolls = LagEvaluator::kDefaultWindowPolls;
+    bool m_readConsumerOffsets = true; // commit times and offsets from __consumer_offsets, not OffsetFetch
     std::map<QString, WatchedGroup> m_groups;
     std::shared_ptr<class Ledger> m_ledger;
 };

@@ -4,7 +4,8 @@
 // group: committed offsets, then end offsets), both on the embedded broker in this process, which counts the
 // requests each side sends in its cycle.
 // Full run: 1,000 groups × 10 partitions and 100 groups × 100 partitions; --groups N --partitions P for another
-// shape (e.g. 10,000 × 10). --quick (CTest): 50 groups × 10 partitions.
+// shape (e.g. 10,000 × 10); --offset-fetch for the path taken when __consumer_offsets cannot be read (an OffsetFetch
+// per group, many in flight). --quick (CTest): 50 groups × 10 partitions, both paths.
 #include "broker/broker.h"
 #include "sources/kafkaadmin.h"
 #include "sources/kafkasource.h"
@@ -31,7 +32,7 @@ double secondsSince(Clock::time_point start)
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-int runShape(int groups, int partitions, bool quick)
+int runShape(int groups, int partitions, bool quick, bool offsetFetch = false)
 {
     QTemporaryDir dir;
     pw::broker::BrokerOptions options;
@@ -96,6 +97,8 @@ int runShape(int groups, int partitions, bool quick)
     config.options.insert(QStringLiteral("bootstrap_servers"), bootstrap);
     config.options.insert(QStringLiteral("properties"), QVariantMap {});
     config.options.insert(QStringLiteral("groups"), QVariantMap {});
+    // Without __consumer_offsets (no permission to read it): one OffsetFetch per group, many in flight at once.
+    config.options.insert(QStringLiteral("read_consumer_offsets"), !offsetFetch);
     pw::SignalConfig lag;
     lag.id = QStringLiteral("lag/lag");
     lag.name = QStringLiteral("lag");
@@ -175,10 +178,12 @@ int runShape(int groups, int partitions, bool quick)
         "the slowest %.3f s%s\n",
         groups, partitions, ourPartitions, static_cast<long long>(ourLag), static_cast<long long>(peerLag),
         firstSeconds, datingPolls, datingSeconds, quick ? " [quick]" : "");
-    std::printf("BENCH name=lag_cycle_%dx%d ours=%.3fs peer=kafka-python peer_value=%.3fs ratio=%.1f\n", groups,
+    const char* path = offsetFetch ? "_offsetfetch" : "";
+    std::printf("BENCH name=lag_cycle%s_%dx%d ours=%.3fs peer=kafka-python peer_value=%.3fs ratio=%.1f\n", path, groups,
         partitions, ours, peerSeconds, ours > 0 ? peerSeconds / ours : 0.0);
-    std::printf("BENCH name=lag_cycle_requests_%dx%d ours=%llureq peer=kafka-python peer_value=%llureq ratio=%.1f\n",
-        groups, partitions, static_cast<unsigned long long>(ourRequests), static_cast<unsigned long long>(peerRequests),
+    std::printf("BENCH name=lag_cycle_requests%s_%dx%d ours=%llureq peer=kafka-python peer_value=%llureq ratio=%.1f\n",
+        path, groups, partitions, static_cast<unsigned long long>(ourRequests),
+        static_cast<unsigned long long>(peerRequests),
         ourRequests > 0 ? double(peerRequests) / double(ourRequests) : 0.0);
     std::fflush(stdout);
     (*broker)->stop();
@@ -198,11 +203,14 @@ int main(int argc, char** argv)
         groups = args[i + 1].toInt();
     if (const auto i = args.indexOf(QStringLiteral("--partitions")); i > 0 && i + 1 < args.size())
         partitions = args[i + 1].toInt();
+    const bool offsetFetch = args.contains(QStringLiteral("--offset-fetch"));
     if (groups > 0 && partitions > 0)
-        return runShape(groups, partitions, quick);
+        return runShape(groups, partitions, quick, offsetFetch);
     if (quick)
-        return runShape(50, 10, true);
+        return runShape(50, 10, true) || runShape(50, 10, true, true);
     int rc = runShape(1000, 10, false);
+    if (rc == 0)
+        rc = runShape(1000, 10, false, true);
     if (rc == 0)
         rc = runShape(100, 100, false);
     return rc;

@@ -333,6 +333,48 @@ private slots:
                 ++lagSamples;
         QCOMPARE(lagSamples, 7); // keepup, stall, stop, idle, rewound, replayed, late
     }
+
+    // Without commit times (as when __consumer_offsets may not be read) a stalled and a stopped group look alike:
+    // both are NOT_ADVANCING (CRIT), with committed offsets from an OffsetFetch per group.
+    void withoutCommitTimes()
+    {
+        pw::SourceConfig config;
+        config.id = QStringLiteral("kafka-blind");
+        config.kind = QStringLiteral("kafka");
+        config.intervalMs = 1000;
+        config.timeoutMs = 8000;
+        config.options.insert(QStringLiteral("bootstrap_servers"), bootstrap());
+        config.options.insert(QStringLiteral("properties"), QVariantMap {});
+        config.options.insert(QStringLiteral("groups"), QVariantMap {});
+        config.options.insert(QStringLiteral("lag_window"), 3);
+        config.options.insert(QStringLiteral("read_consumer_offsets"), false);
+        pw::SignalConfig lag;
+        lag.id = QStringLiteral("source_log/lag");
+        lag.name = QStringLiteral("lag");
+        lag.stageId = QStringLiteral("source_log");
+        lag.kind = pw::SignalKind::ConsumerLag;
+        lag.sourceId = config.id;
+        auto created = pw::KafkaSource::create(config, {lag});
+        QVERIFY(created);
+        pw::PollResult r;
+        for (int i = 0; i < 3; ++i) {
+            if (i > 0)
+                std::this_thread::sleep_for(std::chrono::seconds(1));
+            r = static_cast<pw::KafkaSource*>(created->get())->pollBlocking();
+            QVERIFY(!r.error);
+        }
+        QVERIFY(!r.lag->commitTimesError.isEmpty());
+        for (const auto& [group, verdict] :
+            {std::pair {"g-keepup", LagVerdict::Ok}, std::pair {"g-idle", LagVerdict::Ok},
+                std::pair {"g-stall", LagVerdict::NotAdvancing}, std::pair {"g-stop", LagVerdict::NotAdvancing}}) {
+            const GroupLag* g = find(r, QString::fromLatin1(group));
+            QVERIFY2(g, group);
+            QVERIFY(!g->commitTimesKnown);
+            QCOMPARE(pw::lagVerdictName(g->verdict), pw::lagVerdictName(verdict));
+        }
+        QVERIFY2(pw::lagVerdictReason(*find(r, QStringLiteral("g-stop"))).contains(QStringLiteral("not advancing")),
+            qPrintable(pw::lagVerdictReason(*find(r, QStringLiteral("g-stop")))));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestLagScenarios)
