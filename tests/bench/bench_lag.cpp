@@ -174,10 +174,10 @@ int runShape(int groups, int partitions, bool quick, bool offsetFetch = false)
 
     std::printf(
         "# %d groups x %d partitions (%zu group partitions; total lag ours %lld, peer %lld); our first poll "
-        "%.2f s (reads __consumer_offsets from its start); %d more polls dated every committed offset by its record, "
+        "%.2f s (metadata, clients%s); %d more polls dated every committed offset by its record, "
         "the slowest %.3f s%s\n",
         groups, partitions, ourPartitions, static_cast<long long>(ourLag), static_cast<long long>(peerLag),
-        firstSeconds, datingPolls, datingSeconds, quick ? " [quick]" : "");
+        firstSeconds, offsetFetch ? "" : ", __consumer_offsets from its start", datingPolls, datingSeconds, quick ? " [quick]" : "");
     const char* path = offsetFetch ? "_offsetfetch" : "";
     std::printf("BENCH name=lag_cycle%s_%dx%d ours=%.3fs peer=kafka-python peer_value=%.3fs ratio=%.1f\n", path, groups,
         partitions, ours, peerSeconds, ours > 0 ? peerSeconds / ours : 0.0);

@@ -11,9 +11,17 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <QDir>
+#include <QEventLoop>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QProcess>
+#include <QProcessEnvironment>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -30,6 +38,49 @@ namespace {
 const QString kPython = QStringLiteral("/usr/bin/python3");
 const QStringList kActiveTopics {QStringLiteral("t-keepup"), QStringLiteral("t-stall"), QStringLiteral("t-stop"),
     QStringLiteral("t-rewound"), QStringLiteral("t-replayed"), QStringLiteral("t-late"), QStringLiteral("t-gone")};
+
+const QString kBurrow = QStringLiteral("/usr/bin/Burrow");
+const QString kZkServer = QStringLiteral("/usr/share/zookeeper/bin/zkServer.sh");
+
+quint16 freePort()
+{
+    QTcpServer server;
+    if (!server.listen(QHostAddress::LocalHost, 0))
+        return 0;
+    return server.serverPort();
+}
+
+bool waitForPort(quint16 port, int timeoutMs)
+{
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+    while (std::chrono::steady_clock::now() < deadline) {
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, port);
+        if (socket.waitForConnected(500))
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
+}
+
+bool writeFile(const QString& path, const QString& text)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        return false;
+    return f.write(text.toUtf8()) == text.toUtf8().size();
+}
+
+void stopProcess(QProcess& p)
+{
+    if (p.state() == QProcess::NotRunning)
+        return;
+    p.terminate();
+    if (!p.waitForFinished(5000)) {
+        p.kill();
+        p.waitForFinished(5000);
+    }
+}
 
 QString script()
 {
@@ -52,6 +103,8 @@ private:
     std::mutex m_mutex;
     std::map<std::pair<QString, int64_t>, qint64> m_appendedMs; // (topic, offset) → when the broker acknowledged it
     std::vector<std::unique_ptr<QProcess>> m_consumers;
+    QProcess m_zookeeper;
+    QProcess m_burrow;
 
     QString bootstrap() const { return QString::fromStdString(m_broker->bootstrapServers()); }
 
@@ -148,6 +201,8 @@ private slots:
 
     void cleanupTestCase()
     {
+        stopProcess(m_burrow);
+        stopProcess(m_zookeeper);
         m_stop = true;
         if (m_producing.joinable())
             m_producing.join();
@@ -374,6 +429,135 @@ private slots:
         }
         QVERIFY2(pw::lagVerdictReason(*find(r, QStringLiteral("g-stop"))).contains(QStringLiteral("not advancing")),
             qPrintable(pw::lagVerdictReason(*find(r, QStringLiteral("g-stop")))));
+    }
+
+    // The same groups through Burrow (Debian's package: it reads __consumer_offsets as we do), both verdicts side by
+    // side in the output. Ours are checked; Burrow's are shown (its window and rules differ: an idle partition
+    // with lag 0 it may call STOP — the false STOP users report most).
+    void sideBySideWithBurrow()
+    {
+        for (const QString& peer : {kBurrow, kZkServer, QStringLiteral("/usr/bin/java")})
+            QVERIFY2(
+                QFileInfo::exists(peer), qPrintable(peer + QStringLiteral(" is missing (Debian: burrow, zookeeper)")));
+        const quint16 zkPort = freePort();
+        QVERIFY(QDir().mkpath(m_dir.filePath(QStringLiteral("zk-data"))));
+        const QString zkConfig = m_dir.filePath(QStringLiteral("zoo.cfg"));
+        QVERIFY(writeFile(zkConfig,
+            QStringLiteral("tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=%1\nclientPort=%2\n"
+                           "clientPortAddress=127.0.0.1\nadmin.enableServer=false\nmaxClientCnxns=60\n")
+                .arg(m_dir.filePath(QStringLiteral("zk-data")))
+                .arg(zkPort)));
+        QProcessEnvironment zkEnv = QProcessEnvironment::systemEnvironment();
+        zkEnv.insert(QStringLiteral("JVMFLAGS"), QStringLiteral("-Xmx128m -Dzookeeper.log.dir=%1").arg(m_dir.path()));
+        m_zookeeper.setProcessEnvironment(zkEnv);
+        m_zookeeper.setProcessChannelMode(QProcess::MergedChannels);
+        m_zookeeper.setStandardOutputFile(m_dir.filePath(QStringLiteral("zookeeper.out")));
+        m_zookeeper.start(kZkServer, {QStringLiteral("start-foreground"), zkConfig});
+        QVERIFY(m_zookeeper.waitForStarted());
+        QVERIFY2(waitForPort(zkPort, 60000), "ZooKeeper did not listen");
+
+        const quint16 httpPort = freePort();
+        const QString burrowDir = m_dir.filePath(QStringLiteral("burrow"));
+        QVERIFY(QDir().mkpath(burrowDir));
+        const QString brokerAddress = QStringLiteral("\"%1\"").arg(bootstrap());
+        QVERIFY(writeFile(burrowDir + QStringLiteral("/burrow.toml"),
+            QStringLiteral(
+                "[general]\npidfile=\"%1/burrow.pid\"\n\n[logging]\nfilename=\"%1/burrow.log\"\nlevel=\"info\"\n\n"
+                "[zookeeper]\nservers=[\"127.0.0.1:%2\"]\ntimeout=6\nroot-path=\"/burrow\"\n\n"
+                "[client-profile.test]\nclient-id=\"burrow-test\"\nkafka-version=\"0.10.1\"\n\n"
+                "[cluster.local]\nclass-name=\"kafka\"\nservers=[%3]\nclient-profile=\"test\"\n"
+                "topic-refresh=10\noffset-refresh=1\n\n"
+                "[consumer.local]\nclass-name=\"kafka\"\ncluster=\"local\"\nservers=[%3]\n"
+                "client-profile=\"test\"\ngroup-whitelist=\"^g-\"\n\n"
+                "[httpserver.default]\naddress=\"127.0.0.1:%4\"\n\n"
+                "[storage.default]\nclass-name=\"inmemory\"\nworkers=4\nintervals=4\n"
+                "expire-group=604800\nmin-distance=1\n\n"
+                "[evaluator.default]\nclass-name=\"caching\"\nexpire-cache=1\n")
+                .arg(burrowDir)
+                .arg(zkPort)
+                .arg(brokerAddress)
+                .arg(httpPort)));
+        m_burrow.setProcessChannelMode(QProcess::MergedChannels);
+        m_burrow.setStandardOutputFile(m_dir.filePath(QStringLiteral("burrow.out")));
+        m_burrow.setWorkingDirectory(burrowDir);
+        m_burrow.start(kBurrow, {QStringLiteral("-config-dir"), burrowDir});
+        QVERIFY(m_burrow.waitForStarted());
+
+        pw::SourceConfig config;
+        config.id = QStringLiteral("kafka-side");
+        config.kind = QStringLiteral("kafka");
+        config.intervalMs = 1000;
+        config.timeoutMs = 8000;
+        config.options.insert(QStringLiteral("bootstrap_servers"), bootstrap());
+        config.options.insert(QStringLiteral("properties"), QVariantMap {});
+        config.options.insert(QStringLiteral("groups"), QVariantMap {});
+        config.options.insert(QStringLiteral("lag_window"), 4);
+        pw::SignalConfig lag;
+        lag.id = QStringLiteral("source_log/lag");
+        lag.name = QStringLiteral("lag");
+        lag.stageId = QStringLiteral("source_log");
+        lag.kind = pw::SignalKind::ConsumerLag;
+        lag.sourceId = config.id;
+        auto created = pw::KafkaSource::create(config, {lag});
+        QVERIFY(created);
+
+        const QStringList groups {
+            QStringLiteral("g-keepup"), QStringLiteral("g-stall"), QStringLiteral("g-stop"), QStringLiteral("g-idle")};
+        QNetworkAccessManager http;
+        auto burrowStatus = [&](const QString& group) -> QString {
+            QNetworkRequest request {
+                QUrl(QStringLiteral("http://127.0.0.1:%1/v3/kafka/local/consumer/%2/status").arg(httpPort).arg(group))};
+            request.setTransferTimeout(3000);
+            QNetworkReply* reply = http.get(request);
+            QEventLoop loop;
+            QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+            loop.exec();
+            const QJsonObject status
+                = QJsonDocument::fromJson(reply->readAll()).object().value(QStringLiteral("status")).toObject();
+            reply->deleteLater();
+            if (status.isEmpty())
+                return {};
+            QStringList partitions;
+            for (const QJsonValue& p : status.value(QStringLiteral("partitions")).toArray())
+                partitions << p.toObject().value(QStringLiteral("status")).toString();
+            if (partitions.isEmpty())
+                if (const QJsonObject m = status.value(QStringLiteral("maxlag")).toObject(); !m.isEmpty())
+                    partitions << m.value(QStringLiteral("status")).toString();
+            return QStringLiteral("%1 (%2)").arg(
+                status.value(QStringLiteral("status")).toString(), partitions.join(u','));
+        };
+        pw::PollResult r;
+        std::map<QString, QString> burrow;
+        // Burrow needs `intervals` commits per partition before it judges; our window fills meanwhile.
+        for (int i = 0; i < 30; ++i) {
+            QVERIFY2(m_burrow.state() == QProcess::Running, "Burrow exited");
+            r = static_cast<pw::KafkaSource*>(created->get())->pollBlocking();
+            QVERIFY(!r.error);
+            for (const QString& g : groups)
+                burrow[g] = burrowStatus(g);
+            if (i >= 12
+                && std::all_of(groups.begin(), groups.end(), [&](const QString& g) { return !burrow[g].isEmpty(); }))
+                break;
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+        }
+        qInfo().noquote() << QStringLiteral("%1 %2 %3")
+                                 .arg(QStringLiteral("GROUP"), -10)
+                                 .arg(QStringLiteral("PATHWATCH"), -10)
+                                 .arg(QStringLiteral("BURROW (partitions)"));
+        for (const QString& g : groups) {
+            const GroupLag* ours = find(r, g);
+            QVERIFY(ours);
+            qInfo().noquote() << QStringLiteral("%1 %2 %3")
+                                     .arg(g, -10)
+                                     .arg(pw::lagVerdictName(ours->verdict), -10)
+                                     .arg(burrow[g].isEmpty() ? QStringLiteral("(no answer)") : burrow[g]);
+        }
+        QCOMPARE(pw::lagVerdictName(find(r, QStringLiteral("g-keepup"))->verdict), QStringLiteral("OK"));
+        QCOMPARE(pw::lagVerdictName(find(r, QStringLiteral("g-idle"))->verdict), QStringLiteral("OK"));
+        QCOMPARE(pw::lagVerdictName(find(r, QStringLiteral("g-stall"))->verdict), QStringLiteral("STALLED"));
+        QCOMPARE(pw::lagVerdictName(find(r, QStringLiteral("g-stop"))->verdict), QStringLiteral("STOPPED"));
+        for (const QString& g : groups)
+            QVERIFY2(!burrow[g].isEmpty(), qPrintable(QStringLiteral("Burrow never judged ") + g));
     }
 };
 
