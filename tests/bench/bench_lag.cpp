@@ -172,12 +172,12 @@ int runShape(int groups, int partitions, bool quick, bool offsetFetch = false)
     const double peerSeconds = answer.value(QStringLiteral("seconds")).toDouble();
     const int64_t peerLag = int64_t(answer.value(QStringLiteral("lag")).toDouble());
 
-    std::printf(
-        "# %d groups x %d partitions (%zu group partitions; total lag ours %lld, peer %lld); our first poll "
-        "%.2f s (metadata, clients%s); %d more polls dated every committed offset by its record, "
-        "the slowest %.3f s%s\n",
+    std::printf("# %d groups x %d partitions (%zu group partitions; total lag ours %lld, peer %lld); our first poll "
+                "%.2f s (metadata, clients%s); %d more polls dated every committed offset by its record, "
+                "the slowest %.3f s%s\n",
         groups, partitions, ourPartitions, static_cast<long long>(ourLag), static_cast<long long>(peerLag),
-        firstSeconds, offsetFetch ? "" : ", __consumer_offsets from its start", datingPolls, datingSeconds, quick ? " [quick]" : "");
+        firstSeconds, offsetFetch ? "" : ", __consumer_offsets from its start", datingPolls, datingSeconds,
+        quick ? " [quick]" : "");
     const char* path = offsetFetch ? "_offsetfetch" : "";
     std::printf("BENCH name=lag_cycle%s_%dx%d ours=%.3fs peer=kafka-python peer_value=%.3fs ratio=%.1f\n", path, groups,
         partitions, ours, peerSeconds, ours > 0 ? peerSeconds / ours : 0.0);

@@ -2,7 +2,9 @@
 // (commit the same offset over and over), stop (leave with lag while data arrives) and sit idle (caught up), and
 // groups rewound through librdkafka's admin API, one of them by a replay the audit log records. A KafkaSource
 // watching `groups` must judge each as the scenario made it, with a time lag that matches when the test appended
-// the record at the committed offset, new groups appearing and deleted ones marked, then dropped.
+// the record at the committed offset, new groups appearing and deleted ones marked, then dropped; without commit
+// times stalled and stopped are both NOT_ADVANCING; a deleted topic drops out of its group; and the same groups
+// through Burrow, both verdicts side by side in the output.
 #include "broker/broker.h"
 #include "ledger/ledger.h"
 #include "presentation/format.h"
@@ -429,6 +431,59 @@ private slots:
         }
         QVERIFY2(pw::lagVerdictReason(*find(r, QStringLiteral("g-stop"))).contains(QStringLiteral("not advancing")),
             qPrintable(pw::lagVerdictReason(*find(r, QStringLiteral("g-stop")))));
+    }
+
+    // A topic deleted under a group drops out of it (no error, no stale partitions); the rest is still judged.
+    void deletedTopic()
+    {
+        produce(QStringLiteral("t-kept"), 10);
+        produce(QStringLiteral("t-doomed"), 10);
+        auto altered = m_admin->alterGroupOffsets(QStringLiteral("g-two-topics"),
+            {{QStringLiteral("t-kept"), 0, 4, {}}, {QStringLiteral("t-doomed"), 0, 2, {}}});
+        QVERIFY2(altered, qPrintable(altered ? QString() : altered.error().toString()));
+        pw::SourceConfig config;
+        config.id = QStringLiteral("kafka-topics");
+        config.kind = QStringLiteral("kafka");
+        config.intervalMs = 1000;
+        config.timeoutMs = 8000;
+        config.options.insert(QStringLiteral("bootstrap_servers"), bootstrap());
+        config.options.insert(QStringLiteral("properties"), QVariantMap {});
+        config.options.insert(QStringLiteral("groups"),
+            QVariantMap {{QStringLiteral("include"), QStringList {QStringLiteral("^g-two")}}});
+        pw::SignalConfig lag;
+        lag.id = QStringLiteral("source_log/lag");
+        lag.name = QStringLiteral("lag");
+        lag.stageId = QStringLiteral("source_log");
+        lag.kind = pw::SignalKind::ConsumerLag;
+        lag.sourceId = config.id;
+        auto created = pw::KafkaSource::create(config, {lag});
+        QVERIFY(created);
+        auto* source = static_cast<pw::KafkaSource*>(created->get());
+        auto r = source->pollBlocking();
+        QVERIFY(!r.error);
+        const GroupLag* g = find(r, QStringLiteral("g-two-topics"));
+        QVERIFY(g);
+        QCOMPARE(g->partitions.size(), size_t(2));
+        QCOMPARE(g->totalLag, int64_t(6 + 8));
+
+        rd_kafka_DeleteTopic_t* del = rd_kafka_DeleteTopic_new("t-doomed");
+        rd_kafka_queue_t* queue = rd_kafka_queue_new(m_producer);
+        rd_kafka_DeleteTopics(m_producer, &del, 1, nullptr, queue);
+        rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, 15000);
+        QVERIFY(ev);
+        QCOMPARE(rd_kafka_event_error(ev), RD_KAFKA_RESP_ERR_NO_ERROR);
+        rd_kafka_event_destroy(ev);
+        rd_kafka_queue_destroy(queue);
+        rd_kafka_DeleteTopic_destroy(del);
+
+        r = source->pollBlocking();
+        QVERIFY(!r.error);
+        g = find(r, QStringLiteral("g-two-topics"));
+        QVERIFY(g);
+        QVERIFY2(g->error.isEmpty(), qPrintable(g->error));
+        QCOMPARE(g->partitions.size(), size_t(1));
+        QCOMPARE(g->partitions.front().topic, QStringLiteral("t-kept"));
+        QCOMPARE(g->totalLag, int64_t(6));
     }
 
     // The same groups through Burrow (Debian's package: it reads __consumer_offsets as we do), both verdicts side by
