@@ -159,7 +159,8 @@ Result<rd_kafka_t*> createReader(const SourceConfig& config, bool bulk = false)
 struct RecordTime
 {
     qint64 ms = 0;
-    bool logAppendTime = false; // else the producer's CreateTime
+    // LogAppendTime or CreateTime of the record; WatermarkHistory when the ledger's polls dated it
+    TimeLagBasis basis = TimeLagBasis::CreateTime;
 };
 
 struct RecordRequest
@@ -423,7 +424,9 @@ struct KafkaSource::Clients
                                         .arg(r.partition)));
                         else
                             results.emplace(r,
-                                std::optional<RecordTime>(RecordTime {ts, type == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME}));
+                                std::optional<RecordTime>(RecordTime {ts,
+                                    type == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? TimeLagBasis::LogAppendTime
+                                                                               : TimeLagBasis::CreateTime}));
                         pending.erase(it);
                     }
                 }
@@ -1039,12 +1042,9 @@ void KafkaSource::pollGroups(PollResult& result, const std::map<QString, int32_t
                     if (const auto known = m_clients->recordTimes.find(request);
                         known != m_clients->recordTimes.end()) {
                         pl.timeLagSeconds = std::max(0.0, double(now - known->second.ms) / 1000.0);
-                        pl.timeLagBasis
-                            = known->second.logAppendTime ? TimeLagBasis::LogAppendTime : TimeLagBasis::CreateTime;
+                        pl.timeLagBasis = known->second.basis;
                     } else {
                         undated.push_back({groupId, group.partitions.size(), request});
-                        if (toRead.size() < size_t(kRecordReadsPerPoll))
-                            toRead.insert(request);
                     }
                 }
                 group.partitions.push_back(std::move(pl));
@@ -1054,7 +1054,45 @@ void KafkaSource::pollGroups(PollResult& result, const std::map<QString, int32_t
             it = seen.contains(it->first) ? std::next(it) : watched.windows.erase(it);
     }
 
-    // Offsets older than the history: the record's own time, read once (rate-limited) and labelled as such.
+    // Offsets older than this source's polls: when the ledger's polls saw the high watermark pass them (exact to
+    // one poll), for a bounded number of groups per poll.
+    if (m_ledger && !undated.empty()) {
+        std::map<QString, std::vector<const Undated*>> byGroup;
+        for (const auto& u : undated)
+            byGroup[u.group].push_back(&u);
+        int lookups = 0;
+        for (const auto& [group, items] : byGroup) {
+            if (++lookups > kLedgerLookupsPerPoll || deadline.expired())
+                break;
+            auto rows = m_ledger->offsetHistory(id(), group, now - kLedgerLookBackMs, now);
+            if (!rows)
+                continue;
+            std::map<std::pair<QString, int32_t>, OffsetHistory> histories;
+            for (const auto& row : *rows) { // oldest first; unbounded, unlike the live history
+                OffsetHistory& h = histories[{row.topic, row.partition}];
+                if (!h.empty() && row.highWatermark < h.back().offset)
+                    h.clear(); // recreated or truncated: the older rows lie
+                if (h.size() >= 2 && h.back().offset == row.highWatermark
+                    && h[h.size() - 2].offset == row.highWatermark)
+                    h.back().timeMs = row.atMs;
+                else
+                    h.push_back({row.atMs, row.highWatermark});
+            }
+            for (const Undated* u : items) {
+                const auto h = histories.find({u->request.topic, u->request.partition});
+                if (h == histories.end())
+                    continue;
+                if (const auto t = LagEvaluator::timeLagFromHistory(h->second, u->request.offset, now))
+                    m_clients->recordTimes[u->request]
+                        = RecordTime {now - qint64(*t * 1000.0), TimeLagBasis::WatermarkHistory};
+            }
+        }
+    }
+    for (const auto& u : undated)
+        if (!m_clients->recordTimes.contains(u.request) && toRead.size() < size_t(kRecordReadsPerPoll))
+            toRead.insert(u.request);
+
+    // Offsets older than the ledger too: the record's own time, read once (rate-limited) and labelled as such.
     if (!toRead.empty() && !deadline.expired()) {
         // A slice of the poll at most: a read that is slow to start answers in a later poll instead of holding up
         // every group's verdict.
@@ -1063,14 +1101,14 @@ void KafkaSource::pollGroups(PollResult& result, const std::map<QString, int32_t
         for (const auto& [request, time] : times)
             if (time && *time)
                 m_clients->recordTimes[request] = **time;
-        for (const auto& u : undated) {
-            const auto known = m_clients->recordTimes.find(u.request);
-            if (known == m_clients->recordTimes.end())
-                continue;
-            PartitionLag& pl = m_groups[u.group].last.partitions[u.partition];
-            pl.timeLagSeconds = std::max(0.0, double(now - known->second.ms) / 1000.0);
-            pl.timeLagBasis = known->second.logAppendTime ? TimeLagBasis::LogAppendTime : TimeLagBasis::CreateTime;
-        }
+    }
+    for (const auto& u : undated) {
+        const auto known = m_clients->recordTimes.find(u.request);
+        if (known == m_clients->recordTimes.end())
+            continue;
+        PartitionLag& pl = m_groups[u.group].last.partitions[u.partition];
+        pl.timeLagSeconds = std::max(0.0, double(now - known->second.ms) / 1000.0);
+        pl.timeLagBasis = known->second.basis;
     }
     // Keep only the record times still needed.
     std::set<RecordRequest> needed;
@@ -1078,7 +1116,7 @@ void KafkaSource::pollGroups(PollResult& result, const std::map<QString, int32_t
         needed.insert(u.request);
     for (const auto& [g, watched] : m_groups)
         for (const auto& pl : watched.last.partitions)
-            if (pl.timeLagBasis == TimeLagBasis::LogAppendTime || pl.timeLagBasis == TimeLagBasis::CreateTime)
+            if (pl.timeLagBasis != TimeLagBasis::None && pl.timeLagBasis != TimeLagBasis::CaughtUp)
                 needed.insert(RecordRequest {
                     pl.topic, pl.partition, pl.committedOffset >= 0 ? pl.committedOffset : pl.logStartOffset});
     for (auto it = m_clients->recordTimes.begin(); it != m_clients->recordTimes.end();)

@@ -59,6 +59,9 @@ public:
     static constexpr int kDeletedGroupPolls = 3;
     /// Records whose timestamp one poll may read to date a committed offset older than the watermark history.
     static constexpr int kRecordReadsPerPoll = 500;
+    /// Groups whose old offsets one poll may date from the ledger's high-watermark history, and how far back.
+    static constexpr int kLedgerLookupsPerPoll = 50;
+    static constexpr qint64 kLedgerLookBackMs = 24LL * 3600 * 1000;
 
     /// Whether a group id is watched: matches an include pattern (any, when there are none) and no exclude
     /// pattern; with no patterns at all, internal groups (ids starting with `_`) are left out.

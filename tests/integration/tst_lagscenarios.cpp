@@ -433,6 +433,53 @@ private slots:
             qPrintable(pw::lagVerdictReason(*find(r, QStringLiteral("g-stop")))));
     }
 
+    // An offset older than the source's own polls is dated from the ledger's polls of an earlier run: when they saw
+    // the high watermark pass it, not the record's CreateTime.
+    void timeLagFromTheLedger()
+    {
+        produce(QStringLiteral("t-history"), 20);
+        setOffset(QStringLiteral("g-history"), QStringLiteral("t-history"), 5);
+        auto ledger = pw::Ledger::open(m_dir.path() + QStringLiteral("/history-ledger.sqlite"));
+        QVERIFY(ledger);
+        std::shared_ptr<pw::Ledger> shared(std::move(*ledger));
+        const qint64 t0 = pw::nowMs() - 3600 * 1000;
+        // An hour ago a poll saw the high watermark at 3, ten seconds later at 8: offset 5 arrived in between.
+        shared->recordPoll(QStringLiteral("kafka-ledger"), QStringLiteral("cluster"),
+            {{QStringLiteral("g-history"), QStringLiteral("t-history"), 0, 2, 3, 0, t0}}, {});
+        shared->recordPoll(QStringLiteral("kafka-ledger"), QStringLiteral("cluster"),
+            {{QStringLiteral("g-history"), QStringLiteral("t-history"), 0, 2, 8, 0, t0 + 10000}}, {});
+        shared->flush();
+
+        pw::SourceConfig config;
+        config.id = QStringLiteral("kafka-ledger");
+        config.kind = QStringLiteral("kafka");
+        config.intervalMs = 1000;
+        config.timeoutMs = 8000;
+        config.options.insert(QStringLiteral("bootstrap_servers"), bootstrap());
+        config.options.insert(QStringLiteral("properties"), QVariantMap {});
+        config.options.insert(QStringLiteral("groups"),
+            QVariantMap {{QStringLiteral("include"), QStringList {QStringLiteral("^g-history$")}}});
+        pw::SignalConfig lag;
+        lag.id = QStringLiteral("source_log/lag");
+        lag.name = QStringLiteral("lag");
+        lag.stageId = QStringLiteral("source_log");
+        lag.kind = pw::SignalKind::ConsumerLag;
+        lag.sourceId = config.id;
+        auto created = pw::KafkaSource::create(config, {lag});
+        QVERIFY(created);
+        auto* source = static_cast<pw::KafkaSource*>(created->get());
+        source->setLedger(shared);
+        const auto r = source->pollBlocking();
+        QVERIFY(!r.error);
+        const GroupLag* g = find(r, QStringLiteral("g-history"));
+        QVERIFY(g);
+        const pw::PartitionLag& p = g->partitions.at(0);
+        QCOMPARE(pw::timeLagBasisName(p.timeLagBasis), QStringLiteral("watermark-history"));
+        const double expected = double(r.lag->takenMs - (t0 + 4000)) / 1000.0;
+        qInfo() << "time lag from the ledger" << *p.timeLagSeconds << "s, expected" << expected << "s";
+        QVERIFY(std::abs(*p.timeLagSeconds - expected) < 1.0);
+    }
+
     // A topic deleted under a group drops out of it (no error, no stale partitions); the rest is still judged.
     void deletedTopic()
     {
