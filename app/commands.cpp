@@ -5,6 +5,7 @@
 #include "config/config.h"
 #include "demo/embeddedmode.h"
 #include "engine/engine.h"
+#include "eval/lagevaluator.h"
 #include "instance/controlserver.h"
 #include "instance/datadir.h"
 #include "instance/instance.h"
@@ -17,6 +18,7 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QTextStream>
 
 #include <algorithm>
@@ -100,8 +102,15 @@ qint64 standaloneWaitMs(const PipelineConfig& config)
 {
     qint64 longestInterval = 0;
     qint64 longestWindow = 0;
-    for (const auto& [id, source] : config.sources)
+    for (const auto& [id, source] : config.sources) {
         longestInterval = std::max(longestInterval, source.intervalMs);
+        // Consumer-group verdicts need a whole window of polls.
+        if (source.options.contains(QStringLiteral("groups")))
+            longestWindow = std::max(longestWindow,
+                source.intervalMs
+                    * source.options.value(QStringLiteral("lag_window"), LagEvaluator::kDefaultWindowPolls)
+                          .toLongLong());
+    }
     for (const auto& stage : config.stages)
         for (const auto& signal : stage.signalConfigs) {
             qint64 window = signal.params.value(QStringLiteral("window_ms")).toLongLong();
@@ -118,12 +127,54 @@ bool everythingJudged(const Snapshot& s)
     for (const auto& source : s.sources)
         if (source.polls == 0)
             return false;
+    for (const auto& report : s.consumerLag)
+        if (report)
+            for (const GroupLag& g : report->groups)
+                if (g.verdict == LagVerdict::Pending && !g.deleted)
+                    return false;
     return std::none_of(s.signalStates.begin(), s.signalStates.end(),
         [](const SignalState& signal) { return signal.severity == Severity::Unknown; });
 }
 
-int printStatus(const Snapshot& snapshot, const QString& origin, bool json)
+/// The snapshot with only the consumer groups `filter` matches, and the worst status among them (UNKNOWN when none
+/// matched; STALE when their source cannot be read).
+std::pair<Snapshot, Severity> filterGroups(const Snapshot& snapshot, const QRegularExpression& filter)
 {
+    Snapshot filtered = snapshot;
+    filtered.consumerLag.clear();
+    Severity worst = Severity::Ok;
+    bool any = false;
+    for (const auto& report : snapshot.consumerLag) {
+        if (!report)
+            continue;
+        auto kept = std::make_shared<LagReport>(*report);
+        kept->groups.clear();
+        const SourceHealth* source = snapshot.findSource(report->sourceId);
+        for (const GroupLag& g : report->groups)
+            if (filter.match(g.group).hasMatch()) {
+                kept->groups.push_back(g);
+                worst = any ? pw::worse(worst, g.severity) : g.severity;
+                if (source && !source->up)
+                    worst = pw::worse(worst, Severity::Stale);
+                any = true;
+            }
+        filtered.consumerLag.push_back(std::move(kept));
+    }
+    return {std::move(filtered), any ? worst : Severity::Unknown};
+}
+
+int printStatus(const Snapshot& snapshot, const QString& origin, bool json, const QRegularExpression& groupFilter)
+{
+    if (!groupFilter.pattern().isEmpty()) {
+        // With --group the answer is about those groups: their lines, and the worst of their verdicts as exit code.
+        const auto [filtered, worst] = filterGroups(snapshot, groupFilter);
+        if (json)
+            out() << QJsonDocument(snapshotToJson(filtered, origin)).toJson(QJsonDocument::Indented);
+        else
+            out() << statusReport(filtered, origin, groupFilter);
+        out().flush();
+        return severityExitCode(worst);
+    }
     if (json)
         out() << QJsonDocument(snapshotToJson(snapshot, origin)).toJson(QJsonDocument::Indented);
     else
@@ -187,8 +238,18 @@ int runStatus(const QStringList& arguments)
         QStringLiteral("DURATION"), QStringLiteral("2m")));
     parser.addOption(QCommandLineOption(
         QStringLiteral("json"), QStringLiteral("Print the pathwatch.status/1 JSON document (see README).")));
+    parser.addOption(QCommandLineOption(QStringLiteral("group"),
+        QStringLiteral("Only the consumer groups whose id matches REGEX; the exit code is then the worst of their "
+                       "verdicts (3 when none matches)."),
+        QStringLiteral("REGEX")));
     if (auto exit = parseArguments(parser, arguments, "status"))
         return *exit;
+    const QRegularExpression groupFilter(parser.value(QStringLiteral("group")));
+    if (parser.isSet(QStringLiteral("group")) && (!groupFilter.isValid() || groupFilter.pattern().isEmpty())) {
+        err() << "pathwatch status: --group `" << parser.value(QStringLiteral("group"))
+              << "` is not a regular expression (" << groupFilter.errorString() << ")\n";
+        return kExitConfigError;
+    }
     if (!parser.positionalArguments().isEmpty()) {
         err() << "pathwatch status: unexpected argument `" << parser.positionalArguments().front()
               << "` (see --help)\n";
@@ -212,7 +273,7 @@ int runStatus(const QStringList& arguments)
             if (!haveConfig || canonical(runningConfig) == canonical(parser.value(QStringLiteral("config")))) {
                 auto snapshot = snapshotFromJson(answer->value(QStringLiteral("status")).toObject());
                 if (snapshot) {
-                    const int code = printStatus(**snapshot, QStringLiteral("instance"), json);
+                    const int code = printStatus(**snapshot, QStringLiteral("instance"), json, groupFilter);
                     const QString ledger = answer->value(QStringLiteral("ledger")).toString();
                     if (!json && !ledger.isEmpty() && ledger != QLatin1String("ok"))
                         out() << "\nRecovery ledger: " << ledger << '\n';
@@ -263,7 +324,8 @@ int runStatus(const QStringList& arguments)
         engine.stop();
         snapshot = engine.latestSnapshot();
     }
-    return printStatus(*snapshot, QStringLiteral("standalone, watched %1 s").arg((nowMs() - startedMs) / 1000), json);
+    return printStatus(
+        *snapshot, QStringLiteral("standalone, watched %1 s").arg((nowMs() - startedMs) / 1000), json, groupFilter);
 }
 
 int runHeadless(const QStringList& arguments)

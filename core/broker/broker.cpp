@@ -169,6 +169,11 @@ uint16_t Broker::port() const
     return d->server ? d->server->port() : 0;
 }
 
+uint64_t Broker::requestCount() const
+{
+    return d->server ? d->server->requestCount() : 0;
+}
+
 const std::string& Broker::host() const
 {
     return d->options.listenHost;

@@ -43,6 +43,8 @@ public:
     /// What start-up recovered: "recovered 4 partitions (4 segments checked, 0 bytes truncated), 1 group from
     /// 240 records of __consumer_offsets".
     std::string recoverySummary() const;
+    /// Requests received since start (all clients and APIs): what a client's work costs the broker.
+    uint64_t requestCount() const;
     /// Closes the listener and every connection, flushes the logs and joins the threads. Idempotent.
     void stop();
 

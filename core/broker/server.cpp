@@ -5,6 +5,7 @@
 
 #include <boost/asio.hpp>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -36,6 +37,8 @@ struct Server::Private : std::enable_shared_from_this<Server::Private>
         , closed(std::move(c))
         , acceptor(asio::make_strand(io))
     { }
+
+    std::atomic<uint64_t> requests {0};
 
     void accept();
     void forget(uint64_t id)
@@ -231,6 +234,7 @@ struct Connection : std::enable_shared_from_this<Connection>
                        .arg(header->apiVersion);
             return close({});
         }
+        server->requests.fetch_add(1, std::memory_order_relaxed);
         RequestContext ctx;
         ctx.apiKey = header->apiKey;
         ctx.apiVersion = header->apiVersion;
@@ -513,6 +517,11 @@ void Server::stop()
     });
     for (auto& c : conns)
         asio::post(c->strand, [c] { c->close({}); });
+}
+
+uint64_t Server::requestCount() const
+{
+    return d->requests.load(std::memory_order_relaxed);
 }
 
 size_t Server::connectionCount() const

@@ -59,6 +59,8 @@ public:
     /// Stops accepting and closes every connection. Idempotent.
     void stop();
     size_t connectionCount() const;
+    /// Requests received since start, every connection and API together (benchmarks count them per cycle).
+    uint64_t requestCount() const;
 
     struct Private; // implementation detail, public only so the connections in server.cpp can name it
 

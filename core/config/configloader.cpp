@@ -1028,6 +1028,58 @@ void Loader::parseKafka(const MapView& map, SourceConfig& source) const
         }
     }
     o.insert(QStringLiteral("properties"), properties);
+
+    // Every consumer group whose id matches an `include` pattern and no `exclude` pattern; `groups: all` (or an
+    // empty map) watches every group but the internal ones.
+    if (const Entry* e = map.find(QStringLiteral("groups"))) {
+        QStringList include;
+        QStringList exclude;
+        if (e->value.IsScalar()) {
+            const Value all = scalar(map, *e, QStringLiteral("`all` or a map of `include`/`exclude` patterns"));
+            if (all.text != QLatin1String("all"))
+                fail(all.pos,
+                    QStringLiteral("expected `all` or a map with `include` and `exclude` for `groups` of %1, got %2")
+                        .arg(map.what(), all.shown()),
+                    QStringLiteral(
+                        "write `groups: all` or `groups: {include: [\"^orders-\"], exclude: [\"-test$\"]}`"));
+        } else {
+            const MapView groups(*this, e->value, QStringLiteral("`groups` of ") + map.what(), e->keyPos);
+            groups.allowOnly({QStringLiteral("exclude"), QStringLiteral("include")});
+            for (const Entry& list : groups.entries()) {
+                QStringList& out = list.key == QLatin1String("include") ? include : exclude;
+                if (!list.value.IsSequence())
+                    fail(list.value.IsNull() ? list.keyPos : list.valuePos,
+                        QStringLiteral("expected a list of regular expressions for `%1` in %2, got %3")
+                            .arg(list.key, groups.what(), shapeName(list.value)),
+                        QStringLiteral("write it like `%1: [\"^orders-\", \"^billing$\"]`").arg(list.key));
+                for (auto it = list.value.begin(); it != list.value.end(); ++it) {
+                    const Pos pos = toPos(it->Mark());
+                    if (!it->IsScalar())
+                        fail(pos,
+                            QStringLiteral("expected a regular expression in `%1` of %2, got %3")
+                                .arg(list.key, groups.what(), shapeName(*it)),
+                            QStringLiteral("quote each pattern: \"^orders-\""));
+                    const QString pattern = fromStd(it->Scalar());
+                    const QRegularExpression re(pattern);
+                    if (!re.isValid())
+                        fail(pos,
+                            QStringLiteral("invalid regular expression %1 in `%2` of %3: %4 at character %5")
+                                .arg(q(pattern), list.key, groups.what(), re.errorString())
+                                .arg(re.patternErrorOffset()),
+                            QStringLiteral("patterns are Perl-compatible; escape a literal dot as \\."));
+                    out << pattern;
+                }
+            }
+        }
+        QVariantMap groups;
+        groups.insert(QStringLiteral("include"), include);
+        groups.insert(QStringLiteral("exclude"), exclude);
+        o.insert(QStringLiteral("groups"), groups);
+    }
+    if (const Entry* e = map.find(QStringLiteral("lag_window")))
+        o.insert(QStringLiteral("lag_window"), integer(map, *e, 2, 1000));
+    if (const Entry* e = map.find(QStringLiteral("read_consumer_offsets")))
+        o.insert(QStringLiteral("read_consumer_offsets"), boolean(map, *e));
 }
 
 // --- stages and signals ------------------------------------------------------------------------------------------
@@ -1334,7 +1386,9 @@ void Loader::parseParams(const MapView& map, const SourceConfig& source, SignalC
             if (const Entry* e = map.find(QString::fromLatin1(key)))
                 p.insert(e->key, string(map, *e).trimmed());
         const bool needsGroup = out.kind == SignalKind::ConsumerLag || out.kind == SignalKind::TimeLag;
-        if (needsGroup && !p.contains(QStringLiteral("group")))
+        // A source that watches `groups` measures every group it watches when the signal names none.
+        const bool watchesGroups = source.options.contains(QStringLiteral("groups"));
+        if (needsGroup && !watchesGroups && !p.contains(QStringLiteral("group")))
             fail(map.pos(), QStringLiteral("%1 is missing the required key `group`").arg(map.what()),
                 QStringLiteral("add `group: <consumer group id>`; lag is measured per consumer group"));
         if (!needsGroup && !p.contains(QStringLiteral("topic")))

@@ -88,6 +88,7 @@ struct SourceRuntime
     qint64 startedMs = 0;
     // The last good poll left some signals with neither a value nor an error: rates and quantiles need two polls.
     bool warmingUp = false;
+    LagReportPtr lag; // the latest consumer-group report of a kafka source watching `groups`
 };
 
 struct Engine::Impl
@@ -550,6 +551,14 @@ void Engine::Impl::applyResult(SourceRuntime& rt, const PollResult& result, qint
     rt.health.error.clear();
     rt.health.lastSuccessMs = now;
 
+    if (result.lag)
+        rt.lag = result.lag;
+    // A group's verdict judges its lag series too: the worse of the thresholds and the verdict.
+    std::map<QString, const GroupLag*> verdicts;
+    if (result.lag)
+        for (const GroupLag& g : result.lag->groups)
+            verdicts.emplace(g.group, &g);
+
     std::map<QString, QString> errorsBySignal;
     std::map<QString, QString> waitingBySignal; // read fine, nothing there yet: UNKNOWN, not STALE
     for (const auto& [signalId, error] : result.signalErrors) {
@@ -639,6 +648,18 @@ void Engine::Impl::applyResult(SourceRuntime& rt, const PollResult& result, qint
         record.state.valueTimestampMs = sample.timestampMs > 0 ? sample.timestampMs : now;
         record.state.severity = record.tracker.update(signal->thresholds, sample.value, now);
         record.state.reason = thresholdReason(record.tracker.breach(), record.state.unit);
+        if (!verdicts.empty() && (signal->kind == SignalKind::ConsumerLag || signal->kind == SignalKind::TimeLag)) {
+            for (const auto& [key, value] : labels) {
+                if (key != QLatin1String("group"))
+                    continue;
+                const auto v = verdicts.find(value);
+                if (v != verdicts.end() && v->second->severity != Severity::Unknown
+                    && severityRank(v->second->severity) > severityRank(record.state.severity)) {
+                    record.state.severity = v->second->severity;
+                    record.state.reason = lagVerdictReason(*v->second);
+                }
+            }
+        }
     }
 
     // Series the source no longer reports: STALE for a while, then dropped.
@@ -753,8 +774,11 @@ SnapshotPtr Engine::Impl::buildSnapshot()
     }
     snapshot->overall = anyStage ? overall : Severity::Unknown;
     computeDataAges(*snapshot);
-    for (const auto& rt : sources)
+    for (const auto& rt : sources) {
         snapshot->sources.push_back(rt->health);
+        if (rt->lag)
+            snapshot->consumerLag.push_back(rt->lag);
+    }
     return snapshot;
 }
 

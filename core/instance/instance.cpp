@@ -9,6 +9,7 @@
 #include "ledger/ledgerrecorder.h"
 #include "model/seriesstore.h"
 #include "presentation/snapshotjson.h"
+#include "sources/kafkasource.h"
 #include "sources/source.h"
 
 #include <QDir>
@@ -51,9 +52,16 @@ int Instance::exitCodeFor(const Error& error)
 
 Result<std::unique_ptr<Engine>> Instance::makeEngine(const PipelineConfig& config)
 {
+    // Kafka sources read the ledger's audit log: a rewind a recorded replay made is explained, not a warning.
+    auto factory = [ledger = m_ledger](const SourceConfig& source, const std::vector<SignalConfig>& signalConfigs) {
+        auto created = createSource(source, signalConfigs);
+        if (created && ledger && source.kind == QLatin1String("kafka"))
+            static_cast<KafkaSource*>(created->get())->setLedger(ledger);
+        return created;
+    };
     Engine::Options engineOptions;
     engineOptions.history = m_history;
-    auto engine = std::make_unique<Engine>(config, engineOptions, &createSource);
+    auto engine = std::make_unique<Engine>(config, engineOptions, factory);
     for (const auto& observer : m_observers)
         engine->addObserver(observer);
     for (const auto& observer : m_extraObservers)

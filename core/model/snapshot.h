@@ -1,5 +1,6 @@
 #pragma once
 
+#include "model/consumerlag.h"
 #include "model/sample.h"
 #include "model/severity.h"
 #include "model/signalkind.h"
@@ -75,6 +76,9 @@ struct Snapshot
     /// empty when the ages line up or are not known.
     QString dataStopStageId;
     QString dataStopAfterStageId; // the hop before it, whose data is fresh
+    /// Consumer groups of the kafka sources that watch `groups`: the latest report of each (kept while the source
+    /// is STALE; its SourceHealth says so).
+    std::vector<LagReportPtr> consumerLag;
 
     const SignalState* findSignal(const QString& signalId, const Labels& labels = {}) const;
     const SourceHealth* findSource(const QString& sourceId) const;

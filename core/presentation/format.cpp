@@ -122,4 +122,102 @@ QString transitionText(const Transition& t)
     return text;
 }
 
+QString catchUpSentence(const GroupLag& group)
+{
+    if (group.totalLag == 0)
+        return QStringLiteral("caught up");
+    if (group.catchUpSeconds)
+        return QStringLiteral("catches up in %1").arg(formatValue(*group.catchUpSeconds, QStringLiteral("s")));
+    if (group.fallingBehindRate > 0)
+        return QStringLiteral("falling behind at %1")
+            .arg(formatValue(group.fallingBehindRate, QStringLiteral("records/s")));
+    return QStringLiteral("not consuming");
+}
+
+QString timeLagText(std::optional<double> seconds, TimeLagBasis basis)
+{
+    if (!seconds)
+        return QStringLiteral("—");
+    QString why;
+    switch (basis) {
+    case TimeLagBasis::CaughtUp:
+        why = QStringLiteral("caught up");
+        break;
+    case TimeLagBasis::WatermarkHistory:
+        why = QStringLiteral("watermark history");
+        break;
+    case TimeLagBasis::LogAppendTime:
+        why = QStringLiteral("record append time");
+        break;
+    case TimeLagBasis::CreateTime:
+        why = QStringLiteral("record create time");
+        break;
+    case TimeLagBasis::None:
+        break;
+    }
+    const QString value = formatValue(*seconds, QStringLiteral("s"));
+    return why.isEmpty() ? value : QStringLiteral("%1 (%2)").arg(value, why);
+}
+
+QString lagVerdictReason(const GroupLag& group)
+{
+    if (group.worstPartition < 0 || size_t(group.worstPartition) >= group.partitions.size())
+        return QStringLiteral("%1: no partition judged yet").arg(lagVerdictName(group.verdict));
+    const PartitionLag& p = group.partitions[size_t(group.worstPartition)];
+    const QString where = QStringLiteral("%1[%2]").arg(p.topic).arg(p.partition);
+    if (p.verdict == LagVerdict::Rewound)
+        return p.rewindExplained
+            ? QStringLiteral("REWOUND on %1 by a replay in the audit log").arg(where)
+            : QStringLiteral("REWOUND on %1: the committed offset went back, and no replay in the audit log did it")
+                  .arg(where);
+    QString text = QStringLiteral("%1 on %2: lag %3")
+                       .arg(lagVerdictName(p.verdict), where, formatValue(double(p.lag), QStringLiteral("records")));
+    if (p.timeLagSeconds && *p.timeLagSeconds > 0)
+        text += QStringLiteral(", %1 behind").arg(formatValue(*p.timeLagSeconds, QStringLiteral("s")));
+    switch (p.verdict) {
+    case LagVerdict::Stalled:
+        text += QStringLiteral(", committing without advancing");
+        break;
+    case LagVerdict::Stopped:
+        text += p.lastCommitMs > 0
+            ? QStringLiteral(", no commit since %1").arg(formatAgo(p.lastCommitMs, group.observedMs))
+            : QStringLiteral(", not committing");
+        break;
+    case LagVerdict::NotAdvancing:
+        text += QStringLiteral(", not advancing (commit times unreadable: stalled or stopped)");
+        break;
+    case LagVerdict::Lagging:
+        text += QStringLiteral(", %1").arg(catchUpSentence(group));
+        break;
+    default:
+        break;
+    }
+    return text;
+}
+
+QStringList lagGroupColumns(const GroupLag& group, qint64 nowMs)
+{
+    QString worst = QStringLiteral("—");
+    std::optional<double> seconds;
+    TimeLagBasis basis = TimeLagBasis::None;
+    if (group.worstPartition >= 0 && size_t(group.worstPartition) < group.partitions.size()) {
+        const PartitionLag& p = group.partitions[size_t(group.worstPartition)];
+        worst = QStringLiteral("%1[%2]").arg(p.topic).arg(p.partition);
+        seconds = p.timeLagSeconds;
+        basis = p.timeLagBasis;
+    }
+    QString verdict = lagVerdictName(group.verdict);
+    if (group.verdict == LagVerdict::Rewound && group.partitions.size() > size_t(std::max(group.worstPartition, 0))
+        && group.partitions[size_t(std::max(group.worstPartition, 0))].rewindExplained)
+        verdict += QStringLiteral(" (replay)");
+    QString note = group.deleted ? QStringLiteral("deleted from the cluster") : group.error;
+    if (!group.deleted && group.error.isEmpty() && group.observedMs > 0 && nowMs - group.observedMs > 60000)
+        note = QStringLiteral("read %1").arg(formatAgo(group.observedMs, nowMs));
+    return {group.group, verdict, severityName(group.severity), worst,
+        formatValue(double(group.totalLag), QStringLiteral("records")), timeLagText(seconds, basis),
+        QStringLiteral("%1 / %2").arg(formatValue(group.consumeRate, QStringLiteral("rec/s")),
+            formatValue(group.produceRate, QStringLiteral("rec/s"))),
+        catchUpSentence(group), note};
+}
+
 } // namespace pw

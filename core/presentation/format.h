@@ -1,8 +1,11 @@
 #pragma once
 
+#include "model/consumerlag.h"
 #include "model/snapshot.h"
+
 #include "model/thresholds.h"
 #include "model/transition.h"
+#include <QStringList>
 
 #include <QString>
 
@@ -29,6 +32,16 @@ QString dataStopSentence(const Snapshot& snapshot);
 
 /// "sink/p99{quantile=\"0.99\"}": a signal series as the logs and `status` name it.
 QString seriesName(const QString& signalId, const Labels& labels);
+
+/// "catches up in 4.0 min", "falling behind at 120 records/s", "caught up", "not consuming" (lag, no rates yet).
+QString catchUpSentence(const GroupLag& group);
+/// "4.0 min (watermark history)", "0 ms (caught up)", "2.0 h (record create time)", "—" when not known.
+QString timeLagText(std::optional<double> seconds, TimeLagBasis basis);
+/// Why a group has its verdict, for a signal's reason and logs: "STOPPED on events[3]: lag 1,200 records, 4.0 min
+/// behind, no commit since 10 min ago"; "REWOUND on events[0] by a replay in the audit log".
+QString lagVerdictReason(const GroupLag& group);
+/// One line of `pathwatch status` per group: group, verdict, worst partition, lag, time lag, rates and ETA.
+QStringList lagGroupColumns(const GroupLag& group, qint64 nowMs);
 
 /// One line for a log: "signal sink/p99 OK → CRIT (value 7.20 s): 7.20 s ≥ crit 5.00 s".
 QString transitionText(const Transition& transition);

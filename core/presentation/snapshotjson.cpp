@@ -6,6 +6,7 @@
 #include <QJsonArray>
 
 #include <cmath>
+#include <map>
 
 namespace pw {
 
@@ -108,6 +109,57 @@ QJsonObject snapshotToJson(const Snapshot& snapshot, const QString& origin)
     }
     root[QStringLiteral("sources")] = sources;
     root[QStringLiteral("unjudged")] = QJsonArray::fromStringList(unjudgedSignals(snapshot));
+    // Consumer groups, each with its worst partition only: the document stays small with thousands of groups.
+    QJsonArray groups;
+    for (const auto& report : snapshot.consumerLag) {
+        if (!report)
+            continue;
+        for (const GroupLag& g : report->groups) {
+            QJsonObject o {
+                {QStringLiteral("source"), report->sourceId},
+                {QStringLiteral("group"), g.group},
+                {QStringLiteral("state"), g.state},
+                {QStringLiteral("deleted"), g.deleted},
+                {QStringLiteral("verdict"), lagVerdictName(g.verdict)},
+                {QStringLiteral("status"), severityName(g.severity)},
+                {QStringLiteral("commit_times_known"), g.commitTimesKnown},
+                {QStringLiteral("lag"), double(g.totalLag)},
+                {QStringLiteral("time_lag_seconds"),
+                    optionalNumber(g.maxTimeLagSeconds.has_value(), g.maxTimeLagSeconds.value_or(0))},
+                {QStringLiteral("time_lag_basis"), timeLagBasisName(g.timeLagBasis)},
+                {QStringLiteral("consume_rate"), g.consumeRate},
+                {QStringLiteral("produce_rate"), g.produceRate},
+                {QStringLiteral("catch_up_seconds"),
+                    optionalNumber(g.catchUpSeconds.has_value(), g.catchUpSeconds.value_or(0))},
+                {QStringLiteral("falling_behind_rate"), g.fallingBehindRate},
+                {QStringLiteral("eta"), catchUpSentence(g)},
+                {QStringLiteral("reason"), lagVerdictReason(g)},
+                {QStringLiteral("partitions"), double(g.partitions.size())},
+                {QStringLiteral("observed_ms"), double(g.observedMs)},
+                {QStringLiteral("error"), g.error},
+            };
+            if (g.worstPartition >= 0 && size_t(g.worstPartition) < g.partitions.size()) {
+                const PartitionLag& p = g.partitions[size_t(g.worstPartition)];
+                o[QStringLiteral("worst")] = QJsonObject {
+                    {QStringLiteral("topic"), p.topic},
+                    {QStringLiteral("partition"), p.partition},
+                    {QStringLiteral("verdict"), lagVerdictName(p.verdict)},
+                    {QStringLiteral("rewind_explained"), p.rewindExplained},
+                    {QStringLiteral("committed_offset"), double(p.committedOffset)},
+                    {QStringLiteral("high_watermark"), double(p.highWatermark)},
+                    {QStringLiteral("log_start_offset"), double(p.logStartOffset)},
+                    {QStringLiteral("lag"), double(p.lag)},
+                    {QStringLiteral("time_lag_seconds"),
+                        optionalNumber(p.timeLagSeconds.has_value(), p.timeLagSeconds.value_or(0))},
+                    {QStringLiteral("time_lag_basis"), timeLagBasisName(p.timeLagBasis)},
+                    {QStringLiteral("last_commit_ms"), double(p.lastCommitMs)},
+                    {QStringLiteral("window_polls"), p.windowPolls},
+                };
+            }
+            groups.append(o);
+        }
+    }
+    root[QStringLiteral("consumer_groups")] = groups;
     return root;
 }
 
@@ -187,6 +239,58 @@ Result<SnapshotPtr> snapshotFromJson(const QJsonObject& root)
         h.error = o.value(QStringLiteral("error")).toString();
         snapshot->sources.push_back(std::move(h));
     }
+    std::map<QString, std::shared_ptr<LagReport>> reports;
+    for (const QJsonValue& v : root.value(QStringLiteral("consumer_groups")).toArray()) {
+        const QJsonObject o = v.toObject();
+        auto& report = reports[o.value(QStringLiteral("source")).toString()];
+        if (!report) {
+            report = std::make_shared<LagReport>();
+            report->sourceId = o.value(QStringLiteral("source")).toString();
+            report->takenMs = snapshot->takenMs;
+        }
+        GroupLag g;
+        g.group = o.value(QStringLiteral("group")).toString();
+        g.state = o.value(QStringLiteral("state")).toString();
+        g.deleted = o.value(QStringLiteral("deleted")).toBool();
+        g.verdict = lagVerdictFromName(o.value(QStringLiteral("verdict")).toString()).value_or(LagVerdict::Pending);
+        g.severity = severityFromName(o.value(QStringLiteral("status")).toString()).value_or(Severity::Unknown);
+        g.commitTimesKnown = o.value(QStringLiteral("commit_times_known")).toBool();
+        g.totalLag = int64_t(o.value(QStringLiteral("lag")).toDouble());
+        if (o.value(QStringLiteral("time_lag_seconds")).isDouble())
+            g.maxTimeLagSeconds = o.value(QStringLiteral("time_lag_seconds")).toDouble();
+        g.timeLagBasis
+            = timeLagBasisFromName(o.value(QStringLiteral("time_lag_basis")).toString()).value_or(TimeLagBasis::None);
+        g.consumeRate = o.value(QStringLiteral("consume_rate")).toDouble();
+        g.produceRate = o.value(QStringLiteral("produce_rate")).toDouble();
+        if (o.value(QStringLiteral("catch_up_seconds")).isDouble())
+            g.catchUpSeconds = o.value(QStringLiteral("catch_up_seconds")).toDouble();
+        g.fallingBehindRate = o.value(QStringLiteral("falling_behind_rate")).toDouble();
+        g.observedMs = qint64(o.value(QStringLiteral("observed_ms")).toDouble());
+        g.error = o.value(QStringLiteral("error")).toString();
+        if (o.value(QStringLiteral("worst")).isObject()) {
+            const QJsonObject w = o.value(QStringLiteral("worst")).toObject();
+            PartitionLag p;
+            p.topic = w.value(QStringLiteral("topic")).toString();
+            p.partition = w.value(QStringLiteral("partition")).toInt();
+            p.verdict = lagVerdictFromName(w.value(QStringLiteral("verdict")).toString()).value_or(LagVerdict::Pending);
+            p.rewindExplained = w.value(QStringLiteral("rewind_explained")).toBool();
+            p.committedOffset = int64_t(w.value(QStringLiteral("committed_offset")).toDouble());
+            p.highWatermark = int64_t(w.value(QStringLiteral("high_watermark")).toDouble());
+            p.logStartOffset = int64_t(w.value(QStringLiteral("log_start_offset")).toDouble());
+            p.lag = int64_t(w.value(QStringLiteral("lag")).toDouble());
+            if (w.value(QStringLiteral("time_lag_seconds")).isDouble())
+                p.timeLagSeconds = w.value(QStringLiteral("time_lag_seconds")).toDouble();
+            p.timeLagBasis = timeLagBasisFromName(w.value(QStringLiteral("time_lag_basis")).toString())
+                                 .value_or(TimeLagBasis::None);
+            p.lastCommitMs = qint64(w.value(QStringLiteral("last_commit_ms")).toDouble());
+            p.windowPolls = w.value(QStringLiteral("window_polls")).toInt();
+            g.partitions.push_back(std::move(p));
+            g.worstPartition = 0;
+        }
+        report->groups.push_back(std::move(g));
+    }
+    for (auto& [id, report] : reports)
+        snapshot->consumerLag.push_back(std::move(report));
     return SnapshotPtr(std::move(snapshot));
 }
 

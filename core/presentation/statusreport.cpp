@@ -31,7 +31,7 @@ QString table(const QList<QStringList>& rows)
 
 } // namespace
 
-QString statusReport(const Snapshot& s, const QString& origin)
+QString statusReport(const Snapshot& s, const QString& origin, const QRegularExpression& groupFilter)
 {
     QString text = QStringLiteral("Pipeline %1 — %2 at %3 (%4)\n")
                        .arg(s.pipelineName, severityName(s.overall),
@@ -57,6 +57,29 @@ QString statusReport(const Snapshot& s, const QString& origin)
         for (const QString& line : unjudged)
             text += QStringLiteral("  ") + line + QLatin1Char('\n');
     }
+
+    QList<QStringList> groupRows;
+    groupRows << QStringList {QStringLiteral("GROUP"), QStringLiteral("VERDICT"), QStringLiteral("STATUS"),
+        QStringLiteral("WORST"), QStringLiteral("LAG"), QStringLiteral("TIME LAG"), QStringLiteral("CONSUME / PRODUCE"),
+        QStringLiteral("ETA"), QStringLiteral("NOTE")};
+    for (const auto& report : s.consumerLag) {
+        if (!report)
+            continue;
+        const SourceHealth* source = s.findSource(report->sourceId);
+        for (const GroupLag& g : report->groups) {
+            if (!groupFilter.pattern().isEmpty() && groupFilter.isValid() && !groupFilter.match(g.group).hasMatch())
+                continue;
+            QStringList row = lagGroupColumns(g, s.takenMs);
+            // A source that cannot be read shows its groups' last values, never as current.
+            if (source && !source->up) {
+                row[2] = severityName(Severity::Stale);
+                row.back() = QStringLiteral("source %1: %2").arg(report->sourceId, source->error);
+            }
+            groupRows << row;
+        }
+    }
+    if (groupRows.size() > 1)
+        text += QLatin1Char('\n') + table(groupRows);
 
     QList<QStringList> sourceRows;
     sourceRows << QStringList {QStringLiteral("SOURCE"), QStringLiteral("KIND"), QStringLiteral("ENDPOINT"),

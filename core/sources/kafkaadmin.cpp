@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <limits>
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -260,6 +261,39 @@ Result<KafkaAdmin::GroupDescription> KafkaAdmin::describeGroup(const QString& gr
     return desc;
 }
 
+namespace {
+
+Result<std::vector<KafkaAdmin::PartitionOffset>> groupOffsetsFrom(rd_kafka_event_t* ev, const QString& what)
+{
+    size_t count = 0;
+    const auto** groups
+        = rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(ev), &count);
+    if (count != 1)
+        return fail(Error::Code::Protocol, what + QStringLiteral(": %1 results instead of one").arg(count));
+    if (const rd_kafka_error_t* error = rd_kafka_group_result_error(groups[0]))
+        return kafkaFail(rd_kafka_error_code(error), what, rd_kafka_error_string(error));
+    std::vector<KafkaAdmin::PartitionOffset> offsets;
+    if (const auto* parts = rd_kafka_group_result_partitions(groups[0])) {
+        offsets.reserve(size_t(parts->cnt));
+        for (int i = 0; i < parts->cnt; ++i) {
+            const auto& p = parts->elems[i];
+            if (p.err)
+                return kafkaFail(p.err, what + QStringLiteral(" (%1 [%2])").arg(fromC(p.topic)).arg(p.partition));
+            KafkaAdmin::PartitionOffset o;
+            o.topic = fromC(p.topic);
+            o.partition = p.partition;
+            o.offset = p.offset >= 0 ? p.offset : -1;
+            if (p.metadata && p.metadata_size > 0)
+                o.metadata
+                    = QString::fromUtf8(static_cast<const char*>(p.metadata), static_cast<qsizetype>(p.metadata_size));
+            offsets.push_back(std::move(o));
+        }
+    }
+    return offsets;
+}
+
+} // namespace
+
 Result<std::vector<KafkaAdmin::PartitionOffset>> KafkaAdmin::listGroupOffsets(const QString& groupId)
 {
     return listGroupOffsetsOf(groupId, nullptr);
@@ -297,30 +331,69 @@ Result<std::vector<KafkaAdmin::PartitionOffset>> KafkaAdmin::listGroupOffsetsOf(
     rd_kafka_ListConsumerGroupOffsets_destroy(request);
     if (!ev)
         return std::unexpected(ev.error());
-    size_t count = 0;
-    const auto** groups = rd_kafka_ListConsumerGroupOffsets_result_groups(
-        rd_kafka_event_ListConsumerGroupOffsets_result(ev->get()), &count);
-    if (count != 1)
-        return fail(Error::Code::Protocol, what + QStringLiteral(": %1 results instead of one").arg(count));
-    if (const rd_kafka_error_t* error = rd_kafka_group_result_error(groups[0]))
-        return kafkaFail(rd_kafka_error_code(error), what, rd_kafka_error_string(error));
-    std::vector<PartitionOffset> offsets;
-    if (const auto* parts = rd_kafka_group_result_partitions(groups[0])) {
-        for (int i = 0; i < parts->cnt; ++i) {
-            const auto& p = parts->elems[i];
-            if (p.err)
-                return kafkaFail(p.err, what + QStringLiteral(" (%1 [%2])").arg(fromC(p.topic)).arg(p.partition));
-            PartitionOffset o;
-            o.topic = fromC(p.topic);
-            o.partition = p.partition;
-            o.offset = p.offset >= 0 ? p.offset : -1;
-            if (p.metadata && p.metadata_size > 0)
-                o.metadata
-                    = QString::fromUtf8(static_cast<const char*>(p.metadata), static_cast<qsizetype>(p.metadata_size));
-            offsets.push_back(std::move(o));
-        }
+    return groupOffsetsFrom(ev->get(), what);
+}
+
+std::vector<Result<std::vector<KafkaAdmin::PartitionOffset>>> KafkaAdmin::listGroupOffsetsMany(
+    const std::vector<QString>& groupIds, int maxInFlight)
+{
+    using Answer = Result<std::vector<PartitionOffset>>;
+    std::vector<Answer> results(groupIds.size(), Answer(std::unexpected(Error::make(Error::Code::Timeout, QString()))));
+    if (groupIds.empty())
+        return results;
+    maxInFlight = std::max(1, maxInFlight);
+    const int timeoutMs = d->timeoutMs();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+    auto whatOf = [&](size_t i) { return QStringLiteral("list offsets of consumer group %1").arg(groupIds[i]); };
+    rd_kafka_queue_t* queue = rd_kafka_queue_new(d->rk);
+    char errstr[512] = {0};
+    size_t started = 0;
+    size_t answered = 0;
+    auto startOne = [&](size_t i) {
+        rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(d->rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
+        rd_kafka_AdminOptions_set_request_timeout(options, timeoutMs, errstr, sizeof errstr);
+        // The index comes back with the result event: answers arrive in any order.
+        rd_kafka_AdminOptions_set_opaque(options, reinterpret_cast<void*>(static_cast<uintptr_t>(i)));
+        const QByteArray id = groupIds[i].toUtf8();
+        rd_kafka_ListConsumerGroupOffsets_t* request = rd_kafka_ListConsumerGroupOffsets_new(id.constData(), nullptr);
+        rd_kafka_ListConsumerGroupOffsets(d->rk, &request, 1, options, queue);
+        rd_kafka_ListConsumerGroupOffsets_destroy(request);
+        rd_kafka_AdminOptions_destroy(options);
+    };
+    while (started < groupIds.size() && started < size_t(maxInFlight))
+        startOne(started++);
+    std::vector<bool> done(groupIds.size(), false);
+    while (answered < started) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline + std::chrono::milliseconds(2000) - std::chrono::steady_clock::now());
+        if (left.count() <= 0)
+            break;
+        rd_kafka_event_t* raw = rd_kafka_queue_poll(queue, int(std::min<qint64>(left.count(), 200)));
+        if (!raw)
+            continue;
+        EventPtr ev(raw);
+        if (rd_kafka_event_type(raw) != RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT)
+            continue;
+        const size_t i = static_cast<size_t>(reinterpret_cast<uintptr_t>(rd_kafka_event_opaque(raw)));
+        if (i >= groupIds.size() || done[i])
+            continue;
+        done[i] = true;
+        ++answered;
+        if (const rd_kafka_resp_err_t err = rd_kafka_event_error(raw))
+            results[i] = kafkaFail(err, whatOf(i), rd_kafka_event_error_string(raw));
+        else
+            results[i] = groupOffsetsFrom(raw, whatOf(i));
+        if (started < groupIds.size())
+            startOne(started++);
     }
-    return offsets;
+    // Requests still outstanding answer into the destroyed queue, which librdkafka allows: their results are
+    // dropped.
+    rd_kafka_queue_destroy(queue);
+    for (size_t i = 0; i < groupIds.size(); ++i)
+        if (!done[i])
+            results[i]
+                = fail(Error::Code::Timeout, whatOf(i) + QStringLiteral(": no answer within %1 ms").arg(timeoutMs));
+    return results;
 }
 
 Result<void> KafkaAdmin::alterGroupOffsets(const QString& groupId, const std::vector<PartitionOffset>& offsets)
@@ -421,6 +494,63 @@ Result<std::vector<KafkaAdmin::Watermarks>> KafkaAdmin::topicWatermarks(const QS
                 QStringLiteral("watermarks of %1 [%2]: the broker gave no offset").arg(topic).arg(p));
     }
     return result;
+}
+
+std::vector<Result<std::vector<KafkaAdmin::Watermarks>>> KafkaAdmin::watermarksMany(
+    const std::vector<TopicInfo>& topics)
+{
+    using Answer = Result<std::vector<Watermarks>>;
+    std::vector<Answer> results;
+    results.reserve(topics.size());
+    std::map<QString, size_t> indexOf;
+    int total = 0;
+    for (size_t i = 0; i < topics.size(); ++i) {
+        results.emplace_back(std::vector<Watermarks>(size_t(std::max(topics[i].partitions, 0))));
+        indexOf[topics[i].name] = i;
+        total += std::max(topics[i].partitions, 0);
+    }
+    if (total == 0)
+        return results;
+    std::vector<QByteArray> names;
+    for (const auto& t : topics)
+        names.push_back(t.name.toUtf8());
+    for (const int64_t which : {int64_t(RD_KAFKA_OFFSET_BEGINNING), int64_t(RD_KAFKA_OFFSET_END)}) {
+        ListPtr list(rd_kafka_topic_partition_list_new(total));
+        for (size_t i = 0; i < topics.size(); ++i)
+            for (int32_t p = 0; p < topics[i].partitions; ++p)
+                rd_kafka_topic_partition_list_add(list.get(), names[i].constData(), p)->offset = which;
+        // librdkafka groups the partitions by leader: one ListOffsets request per leader.
+        const rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(d->rk, list.get(), d->timeoutMs());
+        for (int k = 0; k < list->cnt; ++k) {
+            const auto& p = list->elems[k];
+            const auto it = indexOf.find(fromC(p.topic));
+            if (it == indexOf.end())
+                continue;
+            Answer& answer = results[it->second];
+            if (!answer)
+                continue;
+            const rd_kafka_resp_err_t perr = p.err ? p.err : err;
+            if (perr) {
+                answer = kafkaFail(perr, QStringLiteral("watermarks of %1 [%2]").arg(fromC(p.topic)).arg(p.partition));
+                continue;
+            }
+            if (p.partition < 0 || size_t(p.partition) >= answer->size())
+                continue;
+            auto& w = (*answer)[size_t(p.partition)];
+            (which == RD_KAFKA_OFFSET_BEGINNING ? w.low : w.high) = p.offset;
+        }
+    }
+    for (size_t i = 0; i < topics.size(); ++i) {
+        if (!results[i])
+            continue;
+        for (size_t p = 0; p < results[i]->size(); ++p)
+            if ((*results[i])[p].low < 0 || (*results[i])[p].high < 0) {
+                results[i] = fail(Error::Code::Protocol,
+                    QStringLiteral("watermarks of %1 [%2]: the broker gave no offset").arg(topics[i].name).arg(p));
+                break;
+            }
+    }
+    return results;
 }
 
 Result<std::vector<KafkaAdmin::PartitionOffset>> KafkaAdmin::offsetsForTimes(

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config/config.h"
+#include "model/consumerlag.h"
 #include "model/error.h"
 #include "model/observations.h"
 #include "model/sample.h"
@@ -28,6 +29,8 @@ struct PollResult
     QString clusterId; // the id Kafka reports for its cluster; empty for other kinds
     std::vector<OffsetObservation> offsets;
     std::vector<CheckpointObservation> checkpoints;
+    /// kafka sources watching `groups`: every group's lag, time lag, rates and verdict (null for other sources).
+    LagReportPtr lag;
 };
 
 /// Services a source may use during a poll. All live on the engine's worker threads.

@@ -35,6 +35,7 @@ public:
         // Raw observations every answering poll carries (stamped with the poll's time), as a kafka source's do.
         QString clusterId;
         std::vector<OffsetObservation> offsets;
+        LagReportPtr lag; // as a kafka source watching `groups` reports
     };
 
     FakeSource(SourceConfig config, std::vector<SignalConfig> signalConfigs, std::shared_ptr<Script> script)
@@ -66,6 +67,7 @@ public:
                 result.samples.push_back(Sample {s.id, m_script->labels, nowMs(), m_script->value});
             result.clusterId = m_script->clusterId;
             result.offsets = m_script->offsets;
+            result.lag = m_script->lag;
             for (auto& o : result.offsets)
                 o.observedMs = nowMs();
             finish(std::move(result));

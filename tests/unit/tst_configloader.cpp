@@ -218,6 +218,25 @@ private slots:
             << QByteArray("sources:\n  k: {kind: kafka, bootstrap_servers: 'h:9092'}\nstages:\n  - id: source_log\n"
                           "    signals:\n      - kind: consumer_lag\n        source: k\n        topic: events\n")
             << 6 << 9 << P({"signal `source_log/consumer_lag` is missing the required key `group`"});
+        QTest::newRow("kafka groups: bad regular expression")
+            << QByteArray("sources:\n  k:\n    kind: kafka\n    bootstrap_servers: 'h:9092'\n    groups:\n"
+                          "      include: ['^orders-(']\nstages:\n  - id: source_log\n"
+                          "    signals:\n      - {kind: consumer_lag, source: k}\n")
+            << 6 << 17 << P({"invalid regular expression `^orders-(` in `include` of `groups` of source `k`"});
+        QTest::newRow("kafka groups: not a list")
+            << QByteArray("sources:\n  k:\n    kind: kafka\n    bootstrap_servers: 'h:9092'\n    groups:\n"
+                          "      exclude: '^test'\nstages:\n  - id: source_log\n"
+                          "    signals:\n      - {kind: consumer_lag, source: k}\n")
+            << 6 << 16 << P({"expected a list of regular expressions for `exclude`"});
+        QTest::newRow("kafka groups: misspelt key")
+            << QByteArray("sources:\n  k:\n    kind: kafka\n    bootstrap_servers: 'h:9092'\n    groups:\n"
+                          "      inclde: ['^a']\nstages:\n  - id: source_log\n"
+                          "    signals:\n      - {kind: consumer_lag, source: k}\n")
+            << 6 << 7 << P({"unknown key `inclde`", "did you mean `include`?"});
+        QTest::newRow("kafka groups: neither all nor a map")
+            << QByteArray("sources:\n  k:\n    kind: kafka\n    bootstrap_servers: 'h:9092'\n    groups: every\n"
+                          "stages:\n  - id: source_log\n    signals:\n      - {kind: consumer_lag, source: k}\n")
+            << 5 << 13 << P({"expected `all` or a map with `include` and `exclude` for `groups`"});
         QTest::newRow("YAML merge key") << QByteArray(
             "sources:\n  prom:\n    <<: {kind: promql}\n    url: http://127.0.0.1:9090\nstages: []\n")
                                         << 3 << 5 << P({"unknown key `<<` in source `prom`", "merge keys"});
@@ -413,6 +432,26 @@ private slots:
         QCOMPARE(s->line, 8);
         QVERIFY(s->thresholds.isEmpty());
         QCOMPARE(c.findSignal(QStringLiteral("sink/p99")), nullptr);
+    }
+
+    void kafkaGroups()
+    {
+        const auto config = loadConfigText(
+            QByteArray("sources:\n  k:\n    kind: kafka\n    bootstrap_servers: 'h:9092'\n    lag_window: 6\n"
+                       "    groups: {include: ['^orders-'], exclude: ['-test$']}\n"
+                       "  all: {kind: kafka, bootstrap_servers: 'h:9092', groups: all}\n"
+                       "stages:\n  - id: source_log\n    signals:\n      - {kind: consumer_lag, source: k}\n"
+                       "      - {name: every, kind: time_lag, source: all}\n"),
+            QStringLiteral("groups.yaml"));
+        QVERIFY2(config, qPrintable(config ? QString() : config.error().toString()));
+        const QVariantMap groups
+            = config->sources.at(QStringLiteral("k")).options.value(QStringLiteral("groups")).toMap();
+        QCOMPARE(groups.value(QStringLiteral("include")).toStringList(), QStringList {QStringLiteral("^orders-")});
+        QCOMPARE(groups.value(QStringLiteral("exclude")).toStringList(), QStringList {QStringLiteral("-test$")});
+        QCOMPARE(config->sources.at(QStringLiteral("k")).options.value(QStringLiteral("lag_window")).toInt(), 6);
+        const QVariantMap all
+            = config->sources.at(QStringLiteral("all")).options.value(QStringLiteral("groups")).toMap();
+        QVERIFY(all.value(QStringLiteral("include")).toStringList().isEmpty());
     }
 
     void ledgerSection()

@@ -1,4 +1,5 @@
 #include "engine/engine.h"
+#include "eval/lagevaluator.h"
 #include "fakesource.h"
 #include "model/seriesstore.h"
 #include "presentation/format.h"
@@ -94,6 +95,39 @@ private Q_SLOTS:
         QVERIFY(id != 0);
         QCOMPARE(engine.seriesStore().latest(id)->value, 7.5);
         QTRY_VERIFY_WITH_TIMEOUT(announced > 0, 2000);
+        engine.stop();
+    }
+
+    // A consumer group's verdict judges its lag series too (the worse of thresholds and verdict), and the report is
+    // in the snapshot.
+    void groupVerdictJudgesItsLagSeries()
+    {
+        auto config = test::fakePipeline(1);
+        config.stages[0].signalConfigs[0].kind = SignalKind::ConsumerLag;
+        auto src = script(QStringLiteral("src0"));
+        src->value = 1.0; // below warn: OK by the thresholds
+        src->labels = {{QStringLiteral("group"), QStringLiteral("orders")}};
+        auto report = std::make_shared<LagReport>();
+        report->sourceId = QStringLiteral("src0");
+        GroupLag g;
+        g.group = QStringLiteral("orders");
+        PartitionLag p;
+        p.topic = QStringLiteral("events");
+        p.lag = 1;
+        p.verdict = LagVerdict::Stopped;
+        g.partitions = {p};
+        LagEvaluator::summarizeGroup(g);
+        report->groups = {g};
+        src->lag = report;
+        Engine engine(config, {}, factory());
+        QVERIFY(engine.start());
+        auto s = waitFor(engine, [](const Snapshot& s) { return s.signalStates[0].hasValue; });
+        QVERIFY(s);
+        QCOMPARE(s->signalStates[0].severity, Severity::Crit);
+        QVERIFY2(s->signalStates[0].reason.startsWith(QStringLiteral("STOPPED on events[0]")),
+            qPrintable(s->signalStates[0].reason));
+        QCOMPARE(s->consumerLag.size(), size_t(1));
+        QCOMPARE(s->consumerLag.front()->groups.front().group, QStringLiteral("orders"));
         engine.stop();
     }
 

@@ -1,3 +1,4 @@
+#include "eval/lagevaluator.h"
 #include "presentation/format.h"
 #include "presentation/snapshotjson.h"
 #include "presentation/statusreport.h"
@@ -167,6 +168,73 @@ private Q_SLOTS:
         QVERIFY(text.contains(QStringLiteral("Where: data stops moving between Compute and Sink")));
         QVERIFY(text.contains(QStringLiteral("Could not judge 1 signal:\n  sink/p50: no data in the window (NaN)")));
         QVERIFY(text.contains(QStringLiteral("flink   flink  http://127.0.0.1:8081  UP")));
+    }
+
+    void consumerGroupsInStatusAndJson()
+    {
+        Snapshot s;
+        s.pipelineName = QStringLiteral("orders");
+        s.takenMs = 1'700'000'000'000;
+        s.overall = Severity::Crit;
+        SourceHealth h;
+        h.sourceId = QStringLiteral("kafka-main");
+        h.kind = QStringLiteral("kafka");
+        h.up = true;
+        h.severity = Severity::Ok;
+        s.sources.push_back(h);
+        auto report = std::make_shared<LagReport>();
+        report->sourceId = h.sourceId;
+        GroupLag stopped;
+        stopped.group = QStringLiteral("billing");
+        stopped.observedMs = s.takenMs;
+        PartitionLag p;
+        p.topic = QStringLiteral("events");
+        p.partition = 3;
+        p.committedOffset = 100;
+        p.highWatermark = 1300;
+        p.lag = 1200;
+        p.timeLagSeconds = 240.0;
+        p.timeLagBasis = TimeLagBasis::WatermarkHistory;
+        p.verdict = LagVerdict::Stopped;
+        p.produceRate = 120;
+        stopped.partitions = {p};
+        LagEvaluator::summarizeGroup(stopped);
+        GroupLag fine;
+        fine.group = QStringLiteral("search");
+        fine.observedMs = s.takenMs;
+        p.lag = 0;
+        p.committedOffset = 1300;
+        p.timeLagSeconds = 0.0;
+        p.timeLagBasis = TimeLagBasis::CaughtUp;
+        p.verdict = LagVerdict::Ok;
+        fine.partitions = {p};
+        LagEvaluator::summarizeGroup(fine);
+        report->groups = {stopped, fine};
+        s.consumerLag.push_back(report);
+
+        const QString text = statusReport(s, QStringLiteral("instance"));
+        QVERIFY2(text.contains(QStringLiteral("billing  STOPPED")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("4.0 min (watermark history)")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("falling behind at 120 records/s")), qPrintable(text));
+        QVERIFY2(text.contains(QStringLiteral("search")), qPrintable(text));
+        const QString onlyBilling
+            = statusReport(s, QStringLiteral("instance"), QRegularExpression(QStringLiteral("^bill")));
+        QVERIFY(onlyBilling.contains(QStringLiteral("billing")));
+        QVERIFY(!onlyBilling.contains(QStringLiteral("search")));
+
+        const QJsonObject json = snapshotToJson(s, QStringLiteral("instance"));
+        const auto back = snapshotFromJson(json);
+        QVERIFY(back);
+        QCOMPARE((*back)->consumerLag.size(), size_t(1));
+        const GroupLag& g = (*back)->consumerLag.front()->groups.front();
+        QCOMPARE(g.group, QStringLiteral("billing"));
+        QCOMPARE(g.verdict, LagVerdict::Stopped);
+        QCOMPARE(g.severity, Severity::Crit);
+        QCOMPARE(g.totalLag, int64_t(1200));
+        QCOMPARE(g.maxTimeLagSeconds.value_or(-1), 240.0);
+        QCOMPARE(g.fallingBehindRate, 120.0);
+        QCOMPARE(g.partitions.front().partition, 3);
+        QCOMPARE(statusReport(**back, QStringLiteral("instance")), text);
     }
 };
 
