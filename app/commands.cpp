@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "consolestreams.h"
 
 #include "unixsignals.h"
 
@@ -29,18 +30,6 @@
 namespace pw {
 
 namespace {
-
-QTextStream& out()
-{
-    static QTextStream stream(stdout);
-    return stream;
-}
-
-QTextStream& err()
-{
-    static QTextStream stream(stderr);
-    return stream;
-}
 
 const QString kNoConfigHelp = QStringLiteral(
     "no configuration given and no running Pathwatch found for the data dir %1: pass --config FILE (examples in "

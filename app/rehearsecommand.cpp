@@ -1,4 +1,5 @@
 #include "rehearsecommand.h"
+#include "consolestreams.h"
 
 #include "demo/embeddedmode.h"
 #include "instance/exitcodes.h"
@@ -23,18 +24,6 @@
 namespace pw {
 
 namespace {
-
-QTextStream& out()
-{
-    static QTextStream stream(stdout);
-    return stream;
-}
-
-QTextStream& err()
-{
-    static QTextStream stream(stderr);
-    return stream;
-}
 
 std::atomic<bool> g_interrupted {false};
 

@@ -1,4 +1,5 @@
 #include "replaycommands.h"
+#include "consolestreams.h"
 
 #include "config/config.h"
 #include "instance/datadir.h"
@@ -25,18 +26,6 @@
 namespace pw {
 
 namespace {
-
-QTextStream& out()
-{
-    static QTextStream stream(stdout);
-    return stream;
-}
-
-QTextStream& err()
-{
-    static QTextStream stream(stderr);
-    return stream;
-}
 
 void printTable(const QList<QStringList>& rows)
 {

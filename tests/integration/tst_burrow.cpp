@@ -2,6 +2,7 @@
 // after a kafka-python group commits and traffic stops, Burrow's totallag for the group must equal the sum over
 // partitions of (high watermark - committed offset). ZooKeeper, which Burrow needs for itself, is started here too.
 #include "broker/broker.h"
+#include "peerprocess.h"
 #include "sources/kafkaadmin.h"
 
 #include <QDir>
@@ -33,43 +34,16 @@ const QString kCluster = QStringLiteral("local");
 
 quint16 freePort()
 {
-    QTcpServer server;
-    if (!server.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    return server.serverPort();
-}
-
-bool waitForPort(quint16 port, int timeoutMs)
-{
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-    while (std::chrono::steady_clock::now() < deadline) {
-        QTcpSocket socket;
-        socket.connectToHost(QHostAddress::LocalHost, port);
-        if (socket.waitForConnected(500))
-            return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    return false;
+    return pw::test::freeLoopbackPort();
 }
 
 bool writeFile(const QString& path, const QString& text)
 {
-    QFile f(path);
-    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
-        return false;
-    return f.write(text.toUtf8()) == text.toUtf8().size();
+    return pw::test::writeTextFile(path, text);
 }
 
-void stopProcess(QProcess& p)
-{
-    if (p.state() == QProcess::NotRunning)
-        return;
-    p.terminate();
-    if (!p.waitForFinished(5000)) {
-        p.kill();
-        p.waitForFinished(5000);
-    }
-}
+using pw::test::stopProcess;
+using pw::test::waitForPort;
 
 } // namespace
 

@@ -7,6 +7,7 @@
 // through Burrow, both verdicts side by side in the output.
 #include "broker/broker.h"
 #include "ledger/ledger.h"
+#include "peerprocess.h"
 #include "presentation/format.h"
 #include "sources/kafkaadmin.h"
 #include "sources/kafkasource.h"
@@ -46,43 +47,16 @@ const QString kZkServer = QStringLiteral("/usr/share/zookeeper/bin/zkServer.sh")
 
 quint16 freePort()
 {
-    QTcpServer server;
-    if (!server.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    return server.serverPort();
-}
-
-bool waitForPort(quint16 port, int timeoutMs)
-{
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-    while (std::chrono::steady_clock::now() < deadline) {
-        QTcpSocket socket;
-        socket.connectToHost(QHostAddress::LocalHost, port);
-        if (socket.waitForConnected(500))
-            return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    return false;
+    return pw::test::freeLoopbackPort();
 }
 
 bool writeFile(const QString& path, const QString& text)
 {
-    QFile f(path);
-    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
-        return false;
-    return f.write(text.toUtf8()) == text.toUtf8().size();
+    return pw::test::writeTextFile(path, text);
 }
 
-void stopProcess(QProcess& p)
-{
-    if (p.state() == QProcess::NotRunning)
-        return;
-    p.terminate();
-    if (!p.waitForFinished(5000)) {
-        p.kill();
-        p.waitForFinished(5000);
-    }
-}
+using pw::test::stopProcess;
+using pw::test::waitForPort;
 
 QString script()
 {
