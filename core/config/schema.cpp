@@ -73,7 +73,8 @@ QStringList sourceKeys(QStringView kind)
         return sortedUnion(
             commonSourceKeys(), list({"driver", "database", "host", "port", "user", "password", "timestamp_timezone"}));
     if (kind == u"kafka")
-        return sortedUnion(commonSourceKeys(), list({"bootstrap_servers", "groups", "lag_window", "properties", "read_consumer_offsets"}));
+        return sortedUnion(commonSourceKeys(),
+            list({"bootstrap_servers", "groups", "lag_window", "properties", "read_consumer_offsets"}));
     return {};
 }
 

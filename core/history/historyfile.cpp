@@ -72,7 +72,8 @@ Result<int> HistoryFile::load()
     quint32 magic = 0, version = 0, count = 0;
     in >> magic >> version >> count;
     if (magic != kMagic || version != kVersion)
-        return fail(Error::Code::Parse, QStringLiteral("%1 is not a Pathwatch history file of this version").arg(m_path));
+        return fail(
+            Error::Code::Parse, QStringLiteral("%1 is not a Pathwatch history file of this version").arg(m_path));
     int loaded = 0;
     for (quint32 s = 0; s < count && in.status() == QDataStream::Ok; ++s) {
         QString signalId;

@@ -209,17 +209,7 @@ Result<QString> FlinkClient::triggerStopWithSavepoint(
     QJsonObject body {{QStringLiteral("drain"), drain}};
     if (!targetDirectory.isEmpty())
         body.insert(QStringLiteral("targetDirectory"), targetDirectory);
-    const QString path = QStringLiteral("/jobs/%1/stop").arg(jobId);
-    auto answer = call("POST", path, QJsonDocument(body).toJson(QJsonDocument::Compact));
-    if (!answer)
-        return std::unexpected(answer.error());
-    auto root = objectOf(*answer, QStringLiteral("POST ") + path);
-    if (!root)
-        return std::unexpected(root.error());
-    const QString trigger = root->value(QStringLiteral("request-id")).toString();
-    if (trigger.isEmpty())
-        return fail(Error::Code::Parse, QStringLiteral("Flink REST POST %1: no request-id in the answer").arg(path));
-    return trigger;
+    return postForField(QStringLiteral("/jobs/%1/stop").arg(jobId), body, QStringLiteral("request-id"));
 }
 
 Result<SavepointStatus> FlinkClient::savepointStatus(const QString& jobId, const QString& triggerId) const
@@ -310,17 +300,21 @@ Result<QString> FlinkClient::runJar(const QString& jarId, const QStringList& pro
         {QStringLiteral("allowNonRestoredState"), allowNonRestoredState}};
     if (savepointPath && !savepointPath->isEmpty())
         body.insert(QStringLiteral("savepointPath"), *savepointPath);
-    const QString path = QStringLiteral("/jars/%1/run").arg(jarId);
+    return postForField(QStringLiteral("/jars/%1/run").arg(jarId), body, QStringLiteral("jobid"));
+}
+
+Result<QString> FlinkClient::postForField(const QString& path, const QJsonObject& body, const QString& field) const
+{
     auto answer = call("POST", path, QJsonDocument(body).toJson(QJsonDocument::Compact));
     if (!answer)
         return std::unexpected(answer.error());
     auto root = objectOf(*answer, QStringLiteral("POST ") + path);
     if (!root)
         return std::unexpected(root.error());
-    const QString jobId = root->value(QStringLiteral("jobid")).toString();
-    if (jobId.isEmpty())
-        return fail(Error::Code::Parse, QStringLiteral("Flink REST POST %1: no jobid in the answer").arg(path));
-    return jobId;
+    const QString value = root->value(field).toString();
+    if (value.isEmpty())
+        return fail(Error::Code::Parse, QStringLiteral("Flink REST POST %1: no %2 in the answer").arg(path, field));
+    return value;
 }
 
 } // namespace pw::replay

@@ -3,6 +3,7 @@
 #include "model/error.h"
 
 #include <QByteArray>
+#include <QJsonObject>
 #include <QString>
 #include <QStringList>
 
@@ -92,6 +93,8 @@ public:
     Result<Response> request(const QByteArray& method, const QString& path, const QByteArray& jsonBody = {}) const;
 
 private:
+    /// POSTs `body` and returns the string `field` of the JSON object answered (a request id, a job id).
+    Result<QString> postForField(const QString& path, const QJsonObject& body, const QString& field) const;
     Result<QByteArray> call(const QByteArray& method, const QString& path, const QByteArray& jsonBody = {}) const;
 
     Options m_options;

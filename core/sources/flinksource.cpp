@@ -62,8 +62,8 @@ std::optional<CheckpointObservation> checkpointObservation(
     c.durationMs = jsonInteger(o.value(QStringLiteral("end_to_end_duration")), 0);
     // Flink 1.15 renamed state_size to checkpointed_size (the full size); older versions only have the former.
     c.sizeBytes = jsonInteger(o.value(o.contains(QStringLiteral("state_size")) ? QStringLiteral("state_size")
-                                                                          : QStringLiteral("checkpointed_size"))
-                             , 0);
+                                                                               : QStringLiteral("checkpointed_size")),
+        0);
     const QString path = o.value(QStringLiteral("external_path")).toString();
     // Flink writes this placeholder where a checkpoint has no location of its own.
     if (!path.startsWith(QLatin1Char('<')))
@@ -124,8 +124,7 @@ Result<FlinkSource::JobRef> FlinkSource::selectJob(
     for (const QJsonValue& v : jobsValue.toArray()) {
         const QJsonObject job = v.toObject();
         JobRef ref {job.value(QStringLiteral("jid")).toString(), job.value(QStringLiteral("name")).toString(),
-            job.value(QStringLiteral("state")).toString(),
-            jsonInteger(job.value(QStringLiteral("start-time")), -1)};
+            job.value(QStringLiteral("state")).toString(), jsonInteger(job.value(QStringLiteral("start-time")), -1)};
         names << ref.name;
         if (!jobId.isEmpty()) {
             if (ref.id == jobId)
@@ -182,8 +181,7 @@ PollResult FlinkSource::interpret(
         const bool hasCompleted = !completed.isEmpty() && completed.contains(QStringLiteral("latest_ack_timestamp"));
         switch (s.kind) {
         case SignalKind::CheckpointAge: {
-            qint64 ackMs
-                = hasCompleted ? jsonInteger(completed.value(QStringLiteral("latest_ack_timestamp")), 0) : -1;
+            qint64 ackMs = hasCompleted ? jsonInteger(completed.value(QStringLiteral("latest_ack_timestamp")), 0) : -1;
             if (ackMs <= 0) {
                 if (job.startTimeMs > 0) {
                     // Nothing checkpointed since the job started: everything since then would be replayed.

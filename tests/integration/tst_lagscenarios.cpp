@@ -84,6 +84,30 @@ private:
 
     QString bootstrap() const { return QString::fromStdString(m_broker->bootstrapServers()); }
 
+    // A kafka source on the test broker polled every second; each test adds its `groups` and other options.
+    pw::SourceConfig kafkaWatcher(const QString& id) const
+    {
+        pw::SourceConfig config;
+        config.id = id;
+        config.kind = QStringLiteral("kafka");
+        config.intervalMs = 1000;
+        config.timeoutMs = 8000;
+        config.options.insert(QStringLiteral("bootstrap_servers"), bootstrap());
+        config.options.insert(QStringLiteral("properties"), QVariantMap {});
+        return config;
+    }
+
+    static pw::SignalConfig lagSignal(const QString& sourceId)
+    {
+        pw::SignalConfig lag;
+        lag.id = QStringLiteral("source_log/lag");
+        lag.name = QStringLiteral("lag");
+        lag.stageId = QStringLiteral("source_log");
+        lag.kind = pw::SignalKind::ConsumerLag;
+        lag.sourceId = sourceId;
+        return lag;
+    }
+
     static void delivered(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque)
     {
         if (m->err)
@@ -221,23 +245,12 @@ private slots:
         QVERIFY2(ledger, qPrintable(ledger ? QString() : ledger.error().toString()));
         std::shared_ptr<pw::Ledger> sharedLedger(std::move(*ledger));
 
-        pw::SourceConfig config;
-        config.id = QStringLiteral("kafka-main");
-        config.kind = QStringLiteral("kafka");
-        config.intervalMs = 1000;
-        config.timeoutMs = 8000;
-        config.options.insert(QStringLiteral("bootstrap_servers"), bootstrap());
-        config.options.insert(QStringLiteral("properties"), QVariantMap {});
+        pw::SourceConfig config = kafkaWatcher(QStringLiteral("kafka-main"));
         config.options.insert(QStringLiteral("groups"),
             QVariantMap {{QStringLiteral("include"), QStringList {QStringLiteral("^g-")}},
                 {QStringLiteral("exclude"), QStringList {}}});
         config.options.insert(QStringLiteral("lag_window"), 4);
-        pw::SignalConfig lag;
-        lag.id = QStringLiteral("source_log/lag");
-        lag.name = QStringLiteral("lag");
-        lag.stageId = QStringLiteral("source_log");
-        lag.kind = pw::SignalKind::ConsumerLag;
-        lag.sourceId = config.id;
+        pw::SignalConfig lag = lagSignal(config.id);
         pw::SignalConfig timeLag = lag;
         timeLag.id = QStringLiteral("source_log/time_lag");
         timeLag.name = QStringLiteral("time_lag");
@@ -369,22 +382,11 @@ private slots:
     // both are NOT_ADVANCING (CRIT), with committed offsets from an OffsetFetch per group.
     void withoutCommitTimes()
     {
-        pw::SourceConfig config;
-        config.id = QStringLiteral("kafka-blind");
-        config.kind = QStringLiteral("kafka");
-        config.intervalMs = 1000;
-        config.timeoutMs = 8000;
-        config.options.insert(QStringLiteral("bootstrap_servers"), bootstrap());
-        config.options.insert(QStringLiteral("properties"), QVariantMap {});
+        pw::SourceConfig config = kafkaWatcher(QStringLiteral("kafka-blind"));
         config.options.insert(QStringLiteral("groups"), QVariantMap {});
         config.options.insert(QStringLiteral("lag_window"), 3);
         config.options.insert(QStringLiteral("read_consumer_offsets"), false);
-        pw::SignalConfig lag;
-        lag.id = QStringLiteral("source_log/lag");
-        lag.name = QStringLiteral("lag");
-        lag.stageId = QStringLiteral("source_log");
-        lag.kind = pw::SignalKind::ConsumerLag;
-        lag.sourceId = config.id;
+        pw::SignalConfig lag = lagSignal(config.id);
         auto created = pw::KafkaSource::create(config, {lag});
         QVERIFY(created);
         pw::PollResult r;
@@ -424,21 +426,10 @@ private slots:
             {{QStringLiteral("g-history"), QStringLiteral("t-history"), 0, 2, 8, 0, t0 + 10000}}, {});
         shared->flush();
 
-        pw::SourceConfig config;
-        config.id = QStringLiteral("kafka-ledger");
-        config.kind = QStringLiteral("kafka");
-        config.intervalMs = 1000;
-        config.timeoutMs = 8000;
-        config.options.insert(QStringLiteral("bootstrap_servers"), bootstrap());
-        config.options.insert(QStringLiteral("properties"), QVariantMap {});
+        pw::SourceConfig config = kafkaWatcher(QStringLiteral("kafka-ledger"));
         config.options.insert(QStringLiteral("groups"),
             QVariantMap {{QStringLiteral("include"), QStringList {QStringLiteral("^g-history$")}}});
-        pw::SignalConfig lag;
-        lag.id = QStringLiteral("source_log/lag");
-        lag.name = QStringLiteral("lag");
-        lag.stageId = QStringLiteral("source_log");
-        lag.kind = pw::SignalKind::ConsumerLag;
-        lag.sourceId = config.id;
+        pw::SignalConfig lag = lagSignal(config.id);
         auto created = pw::KafkaSource::create(config, {lag});
         QVERIFY(created);
         auto* source = static_cast<pw::KafkaSource*>(created->get());
@@ -462,21 +453,10 @@ private slots:
         auto altered = m_admin->alterGroupOffsets(QStringLiteral("g-two-topics"),
             {{QStringLiteral("t-kept"), 0, 4, {}}, {QStringLiteral("t-doomed"), 0, 2, {}}});
         QVERIFY2(altered, qPrintable(altered ? QString() : altered.error().toString()));
-        pw::SourceConfig config;
-        config.id = QStringLiteral("kafka-topics");
-        config.kind = QStringLiteral("kafka");
-        config.intervalMs = 1000;
-        config.timeoutMs = 8000;
-        config.options.insert(QStringLiteral("bootstrap_servers"), bootstrap());
-        config.options.insert(QStringLiteral("properties"), QVariantMap {});
+        pw::SourceConfig config = kafkaWatcher(QStringLiteral("kafka-topics"));
         config.options.insert(QStringLiteral("groups"),
             QVariantMap {{QStringLiteral("include"), QStringList {QStringLiteral("^g-two")}}});
-        pw::SignalConfig lag;
-        lag.id = QStringLiteral("source_log/lag");
-        lag.name = QStringLiteral("lag");
-        lag.stageId = QStringLiteral("source_log");
-        lag.kind = pw::SignalKind::ConsumerLag;
-        lag.sourceId = config.id;
+        pw::SignalConfig lag = lagSignal(config.id);
         auto created = pw::KafkaSource::create(config, {lag});
         QVERIFY(created);
         auto* source = static_cast<pw::KafkaSource*>(created->get());
@@ -559,21 +539,10 @@ private slots:
         m_burrow.start(kBurrow, {QStringLiteral("-config-dir"), burrowDir});
         QVERIFY(m_burrow.waitForStarted());
 
-        pw::SourceConfig config;
-        config.id = QStringLiteral("kafka-side");
-        config.kind = QStringLiteral("kafka");
-        config.intervalMs = 1000;
-        config.timeoutMs = 8000;
-        config.options.insert(QStringLiteral("bootstrap_servers"), bootstrap());
-        config.options.insert(QStringLiteral("properties"), QVariantMap {});
+        pw::SourceConfig config = kafkaWatcher(QStringLiteral("kafka-side"));
         config.options.insert(QStringLiteral("groups"), QVariantMap {});
         config.options.insert(QStringLiteral("lag_window"), 4);
-        pw::SignalConfig lag;
-        lag.id = QStringLiteral("source_log/lag");
-        lag.name = QStringLiteral("lag");
-        lag.stageId = QStringLiteral("source_log");
-        lag.kind = pw::SignalKind::ConsumerLag;
-        lag.sourceId = config.id;
+        pw::SignalConfig lag = lagSignal(config.id);
         auto created = pw::KafkaSource::create(config, {lag});
         QVERIFY(created);
 

@@ -70,7 +70,8 @@ private Q_SLOTS:
         QCOMPARE(tracker.update(t, 9.0, 31'000), Severity::Crit);
         QVERIFY(thresholdReason(tracker.breach(), {}).contains(QStringLiteral("crit 5")));
         QCOMPARE(tracker.update(t, 14'400.0, 31'001), Severity::Crit);
-        QCOMPARE(thresholdReason(tracker.breach(), QStringLiteral("s")), QStringLiteral("4.0 h ≥ crit 5.00 s")); // both numbers in the signal's unit
+        QCOMPARE(thresholdReason(tracker.breach(), QStringLiteral("s")),
+            QStringLiteral("4.0 h ≥ crit 5.00 s")); // both numbers in the signal's unit
         QCOMPARE(tracker.update(t, 1.0, 32'000), Severity::Ok); // better at once
         QCOMPARE(tracker.update(t, 9.0, 33'000), Severity::Ok); // a blip does not alert
         QCOMPARE(tracker.update(t, 1.0, 34'000), Severity::Ok);
