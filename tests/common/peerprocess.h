@@ -36,6 +36,28 @@ inline bool waitForPort(quint16 port, int timeoutMs)
     return false;
 }
 
+/// True once ZooKeeper on 127.0.0.1:`port` serves requests: it binds its port before it has loaded its database, and
+/// a client (Burrow) that connects in between is refused and exits. `srvr` is the one four-letter word ZooKeeper
+/// 3.8 allows by default; it answers "Mode: standalone" only when serving.
+inline bool waitForZooKeeper(quint16 port, int timeoutMs)
+{
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+    while (std::chrono::steady_clock::now() < deadline) {
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, port);
+        if (socket.waitForConnected(500)) {
+            socket.write("srvr");
+            QByteArray answer;
+            while (socket.waitForReadyRead(2000))
+                answer += socket.readAll();
+            if (answer.contains("Mode:"))
+                return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
+}
+
 inline bool writeTextFile(const QString& path, const QString& text)
 {
     QFile f(path);

@@ -120,8 +120,8 @@ private slots:
         m_zookeeper.setStandardOutputFile(m_dir.filePath(QStringLiteral("zookeeper.out")));
         m_zookeeper.start(kZkServer, {QStringLiteral("start-foreground"), zkConfig});
         QVERIFY2(m_zookeeper.waitForStarted(), "cannot start zkServer.sh");
-        QVERIFY2(waitForPort(zkPort, 60000),
-            qPrintable(QStringLiteral("ZooKeeper did not listen: ") + logTail(QStringLiteral("zookeeper.out"))));
+        QVERIFY2(pw::test::waitForZooKeeper(zkPort, 60000),
+            qPrintable(QStringLiteral("ZooKeeper did not serve: ") + logTail(QStringLiteral("zookeeper.out"))));
 
         // The broker, with three partitions per topic.
         pw::broker::BrokerOptions options;

@@ -78,6 +78,19 @@ private:
     std::atomic<bool> m_stop {false};
     std::mutex m_mutex;
     std::map<std::pair<QString, int64_t>, qint64> m_appendedMs; // (topic, offset) → when the broker acknowledged it
+
+    QString burrowExited() const
+    {
+        auto tail = [this](const QString& name) {
+            QFile file(m_dir.filePath(name));
+            if (!file.open(QIODevice::ReadOnly))
+                return QStringLiteral("\n(no %1)").arg(name);
+            return QString(QStringLiteral("\n--- %1:\n").arg(name) + QString::fromUtf8(file.readAll().right(3000)));
+        };
+        return QStringLiteral("Burrow exited (code %1)").arg(m_burrow.exitCode())
+            + tail(QStringLiteral("burrow/burrow.log")) + tail(QStringLiteral("burrow.out"))
+            + tail(QStringLiteral("zookeeper.out"));
+    }
     std::vector<std::unique_ptr<QProcess>> m_consumers;
     QProcess m_zookeeper;
     QProcess m_burrow;
@@ -510,7 +523,7 @@ private slots:
         m_zookeeper.setStandardOutputFile(m_dir.filePath(QStringLiteral("zookeeper.out")));
         m_zookeeper.start(kZkServer, {QStringLiteral("start-foreground"), zkConfig});
         QVERIFY(m_zookeeper.waitForStarted());
-        QVERIFY2(waitForPort(zkPort, 60000), "ZooKeeper did not listen");
+        QVERIFY2(pw::test::waitForZooKeeper(zkPort, 60000), "ZooKeeper did not serve");
 
         const quint16 httpPort = freePort();
         const QString burrowDir = m_dir.filePath(QStringLiteral("burrow"));
@@ -575,7 +588,7 @@ private slots:
         std::map<QString, QString> burrow;
         // Burrow needs `intervals` commits per partition before it judges; our window fills meanwhile.
         for (int i = 0; i < 30; ++i) {
-            QVERIFY2(m_burrow.state() == QProcess::Running, "Burrow exited");
+            QVERIFY2(m_burrow.state() == QProcess::Running, qPrintable(burrowExited()));
             r = static_cast<pw::KafkaSource*>(created->get())->pollBlocking();
             QVERIFY(!r.error);
             for (const QString& g : groups)
