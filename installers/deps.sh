@@ -18,6 +18,7 @@ test_packages=(
     prometheus postgresql burrow zookeeper
     procps iproute2 curl
     desktop-file-utils appstream dbus-daemon
+    tinyproxy-bin lintian
 )
 
 mode=${1:-build}
