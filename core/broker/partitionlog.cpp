@@ -70,7 +70,17 @@ struct PartitionLog::Private
     int64_t lastSnapshotOffset = -1;
     std::chrono::steady_clock::time_point lastSync = std::chrono::steady_clock::now();
     bool closed = false;
+    bool writesFailing = false; // the last append failed (a full disk, an I/O error): warn once, not per request
     PartitionLog::RecoveryStats recovered;
+
+    void noteWriteFailure(const QString& why)
+    {
+        if (!writesFailing)
+            qCWarning(lcBrokerStorage).noquote()
+                << QStringLiteral("%1: writes fail (answered KAFKA_STORAGE_ERROR until they succeed): %2")
+                       .arg(pathText(dir), why);
+        writesFailing = true;
+    }
 
     int32_t indexInterval() const { return std::max(1, config.indexIntervalBytes); }
     bool syncRequested() const { return config.flushIntervalMs >= 0; }
@@ -348,7 +358,8 @@ AppendResult PartitionLog::append(std::span<uint8_t> batches)
         && (active->size() + bytes > d->config.segmentBytes
             || next - 1 - active->baseOffset() > std::numeric_limits<int32_t>::max())) {
         if (auto r = d->roll(); !r) {
-            result.error = KafkaError::UnknownServerError;
+            d->noteWriteFailure(r.error().message);
+            result.error = KafkaError::KafkaStorageError;
             result.errorMessage = r.error().message.toStdString();
             return result;
         }
@@ -360,9 +371,16 @@ AppendResult PartitionLog::append(std::span<uint8_t> batches)
         pos += v.totalSize();
     }
     if (auto r = active->append(batches, views, d->indexInterval()); !r) {
-        result.error = KafkaError::UnknownServerError;
+        // The segment cut off whatever part of the batches reached the file, so it still ends at a batch boundary
+        // and nothing was acknowledged: the producer may retry once there is room.
+        d->noteWriteFailure(r.error().message);
+        result.error = KafkaError::KafkaStorageError;
         result.errorMessage = r.error().message.toStdString();
         return result;
+    }
+    if (d->writesFailing) {
+        d->writesFailing = false;
+        qCInfo(lcBrokerStorage).noquote() << QStringLiteral("%1: writes succeed again").arg(pathText(d->dir));
     }
     d->producers.commit(std::move(staged));
     result.baseOffset = d->logEnd.load();
@@ -444,7 +462,7 @@ ReadResult PartitionLog::read(int64_t fetchOffset, int32_t maxBytes, int64_t reg
     const int64_t got = fileio::readAt(file->fd(), result.records.data(), size_t(want), position);
     if (got < firstSize) {
         result.records.clear();
-        result.error = KafkaError::UnknownServerError;
+        result.error = KafkaError::KafkaStorageError;
         return result;
     }
     // Keep whole batches only: the first always, then as many as fit. Offsets must keep rising: a damaged closed
@@ -523,7 +541,7 @@ KafkaError PartitionLog::deleteRecordsBefore(int64_t offset)
     if (auto r = d->writeCheckpoint(); !r) {
         d->logStart = previous;
         qCWarning(lcBrokerStorage).noquote() << r.error().message;
-        return KafkaError::UnknownServerError;
+        return KafkaError::KafkaStorageError;
     }
     // Everything deleted: start a fresh segment so the old one's disk space is freed too.
     if (offset == logEnd && !d->segments.back()->empty()) {
