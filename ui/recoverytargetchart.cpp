@@ -24,11 +24,9 @@ QString clock(qint64 ms, bool seconds = false)
 
 QString shortNumber(double v)
 {
-    if (std::abs(v) >= 1e6)
-        return QString::number(v / 1e6, 'f', 1) + QLatin1Char('M');
-    if (std::abs(v) >= 1e4)
-        return QString::number(v / 1e3, 'f', 0) + QLatin1Char('k');
-    return QLocale().toString(qint64(v));
+    if (std::abs(v) >= 1e7)
+        return QString::number(v / 1e6, 'f', 2) + QLatin1Char('M');
+    return QLocale().toString(qint64(std::llround(v)));
 }
 
 } // namespace
@@ -46,9 +44,12 @@ void RecoveryTargetChart::setHistory(const GroupHistory& history, qint64 toMs)
 {
     m_history = history;
     m_toMs = toMs;
+    // From the oldest point, the suggested replay point or the incident, whichever is first, with a minute before.
     m_fromMs = history.points.empty() ? toMs - 30 * 60000 : history.points.front().atMs;
+    if (history.replayFromMs > 0)
+        m_fromMs = std::min(m_fromMs, history.replayFromMs - 60000);
     if (history.incident)
-        m_fromMs = std::min(m_fromMs, history.incident->startMs - 5 * 60000);
+        m_fromMs = std::min(m_fromMs, history.incident->startMs - 60000);
     update();
 }
 
@@ -128,7 +129,11 @@ void RecoveryTargetChart::paintEvent(QPaintEvent*)
     const QPalette pal = palette();
     p.fillRect(rect(), pal.color(QPalette::Base));
     const QRectF plot = plotRect();
-    const QColor grid = pal.color(QPalette::Text).lighter(StatusStyle::isDark(pal) ? 60 : 400);
+    // Grid and hatching from the text colour made faint, so both read on light and dark palettes.
+    QColor grid = pal.color(QPalette::Text);
+    grid.setAlphaF(0.18);
+    QColor hatch = pal.color(QPalette::Text);
+    hatch.setAlphaF(0.07);
     const QColor muted = pal.color(QPalette::PlaceholderText);
     QFont small = font();
     small.setPointSizeF(small.pointSizeF() * 0.85);
@@ -138,6 +143,15 @@ void RecoveryTargetChart::paintEvent(QPaintEvent*)
         p.setPen(muted);
         p.drawText(rect(), Qt::AlignCenter, tr("No history of the group in the recovery ledger yet"));
         return;
+    }
+
+    // Before the ledger's first row: nothing is known (Pathwatch was not watching).
+    if (const qint64 first = m_history.points.front().atMs; first > m_fromMs + 1000) {
+        const double x = xForTime(first);
+        p.fillRect(QRectF(plot.left(), plot.top(), x - plot.left(), plot.height()), QBrush(hatch, Qt::BDiagPattern));
+        p.setPen(muted);
+        p.drawText(
+            QRectF(plot.left(), plot.center().y() - 10, x - plot.left(), 20), Qt::AlignCenter, tr("no ledger history"));
     }
 
     // Incidents behind everything.
@@ -153,8 +167,13 @@ void RecoveryTargetChart::paintEvent(QPaintEvent*)
         QColor edge = StatusStyle::color(incident.worst);
         p.setPen(QPen(edge, 1.5));
         p.drawLine(QPointF(x0, plot.top()), QPointF(x0, plot.bottom()));
-        p.drawText(QRectF(x0 + 4, plot.top() + 2, 260, 16), Qt::AlignLeft | Qt::AlignVCenter,
-            tr("incident #%1 · %2 · %3").arg(incident.id).arg(incident.stageId, clock(incident.startMs, true)));
+        const QString label
+            = tr("incident #%1 · %2 · %3").arg(incident.id).arg(incident.stageId, clock(incident.startMs, true));
+        const double width = QFontMetricsF(small).horizontalAdvance(label) + 8;
+        const bool fitsRight = x0 + width < plot.right();
+        const QRectF box(fitsRight ? x0 + 4 : x0 - width - 2, plot.top() + 3, width, 16);
+        p.fillRect(box, pal.color(QPalette::Base));
+        p.drawText(box, Qt::AlignCenter, label);
     }
 
     int64_t maxCommitted = 0, minCommitted = std::numeric_limits<int64_t>::max(), maxLag = 0;
@@ -177,7 +196,7 @@ void RecoveryTargetChart::paintEvent(QPaintEvent*)
             shortNumber(double(maxLag) * (4 - i) / 4.0));
         if (!m_lagOnly) {
             p.setPen(kCommitted);
-            p.drawText(QRectF(plot.right() + 6, y - 8, 56, 16), Qt::AlignLeft | Qt::AlignVCenter,
+            p.drawText(QRectF(plot.right() + 6, y - 8, 62, 16), Qt::AlignLeft | Qt::AlignVCenter,
                 shortNumber(double(minCommitted) + double(maxCommitted - minCommitted) * (4 - i) / 4.0));
         }
         p.setPen(QPen(grid, 1));
@@ -259,7 +278,7 @@ void RecoveryTargetChart::paintEvent(QPaintEvent*)
         p.drawText(QRectF(lx + 16, 4, 220, 18), Qt::AlignLeft | Qt::AlignVCenter, text);
         lx += 24 + QFontMetricsF(small).horizontalAdvance(text);
     };
-    legend(kLag, tr("lag (records behind, left axis)"));
+    legend(kLag, m_lagOnly ? tr("lag (records behind the end of the log)") : tr("lag (records behind, left axis)"));
     if (!m_lagOnly) {
         legend(kCommitted, tr("committed offset, summed (right axis)"));
         legend(StatusStyle::color(Severity::Crit), tr("incident"));

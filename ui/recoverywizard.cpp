@@ -72,6 +72,7 @@ QLabel* banner(QWidget* parent)
 {
     auto* label = wrapped({}, parent);
     label->setMargin(10);
+    label->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
     label->hide();
     return label;
 }
@@ -103,16 +104,25 @@ QTableWidget* table(const QStringList& headers, QWidget* parent)
     t->setSelectionBehavior(QAbstractItemView::SelectRows);
     t->setAlternatingRowColors(true);
     t->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    t->setFocusPolicy(Qt::NoFocus);
+    t->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Maximum);
     return t;
 }
 
-void setRow(QTableWidget* t, int row, const QStringList& cells)
+/// Cells from column `rightFrom` on are numbers: right-aligned. The table is made as tall as its rows (up to a
+/// limit, then it scrolls), so short plans do not leave a large empty frame.
+void setRow(QTableWidget* t, int row, const QStringList& cells, int rightFrom = 1)
 {
     for (int c = 0; c < cells.size(); ++c) {
         auto* item = new QTableWidgetItem(cells[c]);
-        item->setTextAlignment(c >= 1 ? Qt::AlignRight | Qt::AlignVCenter : Qt::AlignLeft | Qt::AlignVCenter);
+        item->setTextAlignment(c >= rightFrom ? Qt::AlignRight | Qt::AlignVCenter : Qt::AlignLeft | Qt::AlignVCenter);
         t->setItem(row, c, item);
     }
+    int height = t->horizontalHeader()->height() + 2 * t->frameWidth();
+    for (int r = 0; r < t->rowCount(); ++r)
+        height += t->rowHeight(r);
+    t->setMaximumHeight(std::min(height, 360));
+    t->setMinimumHeight(std::min(height, 160));
 }
 
 QString faultWarning(const QStringList& faults)
@@ -409,12 +419,16 @@ private:
         if (!h)
             return;
         QString text;
-        if (h->incident)
+        if (h->incident && h->lastTrustedMs < h->incident->startMs)
             text = tr("Incident #%1 (stage <b>%2</b>, %3) began at %4. The group's offsets last advanced before it at "
                       "<b>%5</b>: the last trusted point.")
                        .arg(h->incident->id)
                        .arg(h->incident->stageId, severityName(h->incident->worst), clock(h->incident->startMs),
                            clock(h->lastTrustedMs));
+        else if (h->incident)
+            text = tr("Incident #%1 (stage <b>%2</b>, %3) began at <b>%4</b>: the last trusted point.")
+                       .arg(h->incident->id)
+                       .arg(h->incident->stageId, severityName(h->incident->worst), clock(h->incident->startMs));
         else
             text = tr("No incident in the last 30 minutes: the suggestion is the minute before now.");
         text += tr(" The replay starts from the first record at or after <b>%1</b>, the start of a minute, so every "
@@ -456,10 +470,11 @@ public:
             {tr("Topic"), tr("Partition"), tr("Now"), tr("Target"), tr("Records"), tr("Lost to retention"), tr("ETA")},
             this);
         m_table->setObjectName(QStringLiteral("previewTable"));
-        m_layout->addWidget(m_table, 1);
+        m_layout->addWidget(m_table);
         m_summary = wrapped({}, this);
         m_summary->setObjectName(QStringLiteral("previewSummary"));
         m_layout->addWidget(m_summary);
+        m_layout->addStretch();
     }
 
     void initializePage() override
@@ -527,7 +542,7 @@ public:
         m_members = table({tr("Client id"), tr("Host"), tr("Member id"), tr("Partitions")}, this);
         m_members->setObjectName(QStringLiteral("membersTable"));
         m_members->hide();
-        m_layout->addWidget(m_members, 1);
+        m_layout->addWidget(m_members);
         m_fault = banner(this);
         m_layout->addWidget(m_fault);
         m_layout->addStretch();
@@ -581,7 +596,8 @@ private:
                 for (int i = 0; i < int(members.size()); ++i)
                     setRow(m_members, i,
                         {members[size_t(i)].clientId, members[size_t(i)].host, members[size_t(i)].memberId,
-                            QString::number(members[size_t(i)].assignment.size())});
+                            QString::number(members[size_t(i)].assignment.size())},
+                        3);
                 m_members->setVisible(!members.empty());
                 m_membersTitle->setVisible(!members.empty());
                 const bool passed = preview->replay.preflight.passed;
@@ -891,7 +907,7 @@ public:
         m_layout->addWidget(m_headline);
         m_table = table({tr("Topic"), tr("Partition"), tr("Before"), tr("Target"), tr("After"), tr("Verified")}, this);
         m_table->setObjectName(QStringLiteral("resultTable"));
-        m_layout->addWidget(m_table, 1);
+        m_layout->addWidget(m_table);
         m_audit = wrapped({}, this);
         m_audit->setObjectName(QStringLiteral("auditSummary"));
         m_layout->addWidget(m_audit);
@@ -904,6 +920,7 @@ public:
         m_undoStatus->setObjectName(QStringLiteral("undoStatus"));
         row->addWidget(m_undoStatus, 1);
         m_layout->addLayout(row);
+        m_layout->addStretch();
         connect(m_undo, &QPushButton::clicked, wizard, &RecoveryWizard::previewUndo);
         connect(wizard, &RecoveryWizard::undoPreviewed, this, [this] { showUndoPreview(); });
         connect(wizard, &RecoveryWizard::undoFinished, this, [this] { showUndone(); });
@@ -1089,7 +1106,17 @@ public:
         m_layout->addWidget(m_headline);
         m_table = table({tr("Window"), tr("Key"), tr("Problem"), tr("Expected events"), tr("Found events")}, this);
         m_table->setObjectName(QStringLiteral("reconcileTable"));
-        m_layout->addWidget(m_table, 1);
+        m_table->hide();
+        m_layout->addWidget(m_table);
+        m_layout->addWidget(new QLabel(tr("<b>Timeline</b>"), this));
+        m_timeline = new QLabel(this);
+        m_timeline->setObjectName(QStringLiteral("recoveryTimeline"));
+        m_timeline->setTextFormat(Qt::PlainText);
+        m_timeline->setWordWrap(true);
+        m_timeline->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        m_timeline->setStyleSheet(QStringLiteral("QLabel { font-family: monospace; }"));
+        m_layout->addWidget(m_timeline);
+        m_layout->addStretch();
         auto* row = new QHBoxLayout;
         m_save = new QPushButton(tr("Save Report…"), this);
         m_save->setObjectName(QStringLiteral("saveReportButton"));
@@ -1133,14 +1160,17 @@ public:
                 w()->note(tr("reconciled: %1").arg(r.toText(0).trimmed()));
                 const bool clean = r.clean() && r.windows() > 0;
                 showBanner(m_headline, clean ? Severity::Ok : Severity::Crit,
-                    tr("%1 <b>%2 windows matched</b> · %3 mismatched · %4 missing · %5 unexpected — minutes %6 to %7, "
-                       "%8 records read from the topic")
+                    tr("%1 <b>%2 windows matched</b> · %3 mismatched · %4 missing · %5 unexpected — %6, %7 records "
+                       "read from the topic")
                         .arg(clean ? tr("✔ Reconciled.") : tr("✘ Not reconciled."))
                         .arg(r.matched)
                         .arg(r.mismatched.size())
                         .arg(r.missing.size())
                         .arg(r.unexpected.size())
-                        .arg(minuteText(r.fromMinute), minuteText(r.toMinute - 60), count(r.recordsRead)));
+                        .arg(r.toMinute - r.fromMinute <= 60
+                                ? tr("minute %1").arg(minuteText(r.fromMinute))
+                                : tr("minutes %1 to %2").arg(minuteText(r.fromMinute), minuteText(r.toMinute - 60)),
+                            count(r.recordsRead)));
                 m_table->setRowCount(0);
                 auto add = [this](const WindowId& window, const QString& problem, qint64 expected, qint64 found) {
                     const int row = m_table->rowCount();
@@ -1148,7 +1178,8 @@ public:
                     setRow(m_table, row,
                         {minuteText(window.first), window.second, problem,
                             expected < 0 ? QStringLiteral("—") : count(expected),
-                            found < 0 ? QStringLiteral("—") : count(found)});
+                            found < 0 ? QStringLiteral("—") : count(found)},
+                        3);
                 };
                 for (const auto& m : r.mismatched)
                     add(m.window, tr("mismatched"), m.expected.events, m.found.events);
@@ -1157,6 +1188,8 @@ public:
                 for (const auto& [window, value] : r.unexpected)
                     add(window, tr("unexpected"), -1, value.events);
                 m_table->setVisible(m_table->rowCount() > 0);
+                m_timeline->setText(
+                    w()->m_timeline.mid(std::max<qsizetype>(0, w()->m_timeline.size() - 16)).join(QLatin1Char('\n')));
                 Q_EMIT w()->stepReady(RecoveryWizard::ReconcilePage);
             });
     }
@@ -1166,6 +1199,7 @@ private:
     QTableWidget* m_table;
     QPushButton* m_save;
     QLabel* m_saved;
+    QLabel* m_timeline;
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1195,7 +1229,7 @@ RecoveryWizard::RecoveryWizard(RecoveryEnvironment environment, QWidget* parent)
     // The steps, at the left, the current one marked.
     auto* side = new QFrame(this);
     side->setObjectName(QStringLiteral("stepList"));
-    side->setMinimumWidth(170);
+    side->setMinimumWidth(200);
     auto* sideLayout = new QVBoxLayout(side);
     sideLayout->setContentsMargins(12, 16, 12, 16);
     sideLayout->setSpacing(8);
@@ -1203,6 +1237,7 @@ RecoveryWizard::RecoveryWizard(RecoveryEnvironment environment, QWidget* parent)
         tr("Result"), tr("Catch-up"), tr("Reconciliation")};
     for (int i = 0; i < names.size(); ++i) {
         auto* label = new QLabel(side);
+        label->setTextFormat(Qt::RichText);
         label->setProperty("stepName", names[i]);
         m_stepLabels << label;
         sideLayout->addWidget(label);

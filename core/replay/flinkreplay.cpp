@@ -69,7 +69,7 @@ Result<FlinkReplayResult> runFlinkReplay(KafkaAdmin& admin, Ledger& ledger, Repl
     FlinkReplayResult result;
     FlinkJobCheck check = flink.check();
     if (check.state == QLatin1String("RUNNING")) {
-        say(QStringLiteral("stopping Flink job %1 with a savepoint").arg(check.jobId));
+        say(QStringLiteral("checking again before stopping Flink job %1").arg(check.jobId));
         auto stopped = stopJobForReplay(admin, &ledger, request, flink, check);
         if (!stopped)
             return std::unexpected(stopped.error());
@@ -81,7 +81,8 @@ Result<FlinkReplayResult> runFlinkReplay(KafkaAdmin& admin, Ledger& ledger, Repl
         }
         result.steps = stopped->steps;
         check = stopped->check;
-        say(QStringLiteral("savepoint %1").arg(result.steps.value(QStringLiteral("savepoint")).toString()));
+        say(QStringLiteral("stopped Flink job %1 with savepoint %2")
+                .arg(check.jobId, result.steps.value(QStringLiteral("savepoint")).toString()));
     } else if (auto filled = fillRecentCommits(
                    ledger, request.context.sourceId, request.context.group, request.context.nowMs, 3, check);
                !filled) {
