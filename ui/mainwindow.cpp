@@ -169,6 +169,8 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_recoverAction, &QAction::triggered, this, [this] { openRecoveryWizard(); });
     connect(m_stagePage, &StagePage::recoverRequested, this,
         [this](const QString& stageId) { openRecoveryWizard(recoverableGroupOfStage(stageId)); });
+    connect(m_timeline, &IncidentTimeline::recoverRequested, this,
+        [this](const QString& stageId) { openRecoveryWizard(recoverableGroupOfStage(stageId)); });
     createMenus();
 
     m_snapshotLabel = new QLabel(this);

@@ -660,10 +660,10 @@ public:
         const ReplayPlan& plan = preview.replay.plan;
         const QString when = QDateTime::fromMSecsSinceEpoch(w()->m_fromMs).toString(QStringLiteral("HH:mm"));
         QStringList steps;
-        if (preview.stopsJob)
-            steps << tr("Stop Flink job <b>%1</b> with a savepoint.").arg(preview.flink->jobName);
         steps << tr("Check again that nobody consumes the group (a consumer that came back is refused, nothing "
                     "changes).");
+        if (preview.stopsJob)
+            steps << tr("Stop Flink job <b>%1</b> with a savepoint.").arg(preview.flink->jobName);
         steps << tr("Reset <b>%1</b> partition(s) of group <b>%2</b> to the first record at or after <b>%3</b> "
                     "(<b>%4</b> records to replay).")
                      .arg(plan.partitions.size())
