@@ -2,6 +2,7 @@
 
 #include "model/snapshot.h"
 
+#include <QElapsedTimer>
 #include <QMainWindow>
 #include <QTimer>
 
@@ -10,6 +11,7 @@
 
 class QLabel;
 class QLineEdit;
+class QSystemTrayIcon;
 class QSortFilterProxyModel;
 class QStackedWidget;
 class QTableView;
@@ -23,6 +25,7 @@ class Ledger;
 class PipelineStrip;
 class SeriesStore;
 class StagePage;
+class ThemeController;
 class WatchScreen;
 class SignalTableModel;
 class SourceHealthModel;
@@ -56,6 +59,17 @@ public:
     /// The watch screen window, created on first use (null before).
     WatchScreen* watchScreen() const { return m_watch; }
     bool isStagePageShown() const;
+    ThemeController* theme() const { return m_theme; }
+    /// The tray icon, or null where the desktop has no tray.
+    QSystemTrayIcon* trayIcon() const { return m_tray; }
+
+    /// Restores what the user left (QSettings): the theme choice (System follows the desktop portal, read without
+    /// waiting), the chart time range, and the last page, opened once a snapshot has that stage. From then on
+    /// changes of page and range are remembered. Not called by default, so tests leave the user's settings alone.
+    void restoreHabits();
+    /// Logs (category pathwatch.startup) how long after `launch` the pipeline strip and the first values were on
+    /// screen.
+    void setLaunchTimer(QElapsedTimer launch);
 
 public Q_SLOTS:
     /// Stores the snapshot and schedules a refresh; a null pointer is ignored.
@@ -88,6 +102,8 @@ private:
     void createMenus();
     void showShortcuts();
     void showAbout();
+    void createTray();
+    void updateTray();
 
     SnapshotPtr m_pending;
     SnapshotPtr m_current;
@@ -122,6 +138,13 @@ private:
     IncidentTimeline* m_timeline = nullptr;
     WatchScreen* m_watch = nullptr;
     std::unique_ptr<HistoryService> m_history;
+    ThemeController* m_theme = nullptr;
+    QSystemTrayIcon* m_tray = nullptr;
+    bool m_rememberHabits = false;
+    QString m_pageToRestore;
+    QElapsedTimer m_launch;
+    bool m_stripLogged = false;
+    bool m_valuesLogged = false;
 };
 
 } // namespace pw
