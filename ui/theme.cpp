@@ -35,6 +35,7 @@ int schemeFrom(QVariant v)
 
 ThemeController::ThemeController(QObject* parent)
     : QObject(parent)
+    , m_systemPalette(QApplication::palette())
 { }
 
 QString ThemeController::choiceName(Choice choice)
@@ -109,7 +110,8 @@ void ThemeController::apply()
     const bool dark = m_choice == Choice::Dark || (m_choice == Choice::System && m_portalScheme == 1);
     const bool changed = dark != m_dark;
     m_dark = dark;
-    applyPalette(dark);
+    // "System" without a dark request keeps the platform's palette (a desktop theme plugin may have set one).
+    QApplication::setPalette(dark ? darkPalette() : m_choice == Choice::System ? m_systemPalette : lightPalette());
     if (changed)
         Q_EMIT themeChanged(dark);
 }

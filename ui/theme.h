@@ -52,6 +52,7 @@ private:
     void askPortal();
     void apply();
 
+    QPalette m_systemPalette; // the platform's own palette, shown for System when the portal asks for no dark
     Choice m_choice = Choice::System;
     int m_portalScheme = -1;
     bool m_dark = false;
