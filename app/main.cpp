@@ -16,6 +16,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QElapsedTimer>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -205,6 +206,8 @@ bool displayReachable(int argc, char** argv)
 
 int runWindow(int argc, char** argv, bool watchMode = false)
 {
+    QElapsedTimer launch;
+    launch.start();
     if (!displayReachable(argc, argv)) {
         std::fprintf(stderr,
             "pathwatch: the window cannot open: no display (DISPLAY=%s). Run `pathwatch headless` for the engine "
@@ -260,6 +263,8 @@ int runWindow(int argc, char** argv, bool watchMode = false)
     window.setCheckpointFeed(checkpoints);
     QSettings settings;
     window.restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    window.setLaunchTimer(launch);
+    window.restoreHabits();
     QObject::connect(&app, &QCoreApplication::aboutToQuit, &window,
         [&window] { QSettings().setValue(QStringLiteral("window/geometry"), window.saveGeometry()); });
     QObject::connect(instance.get(), &pw::Instance::snapshotReady, &window, &pw::MainWindow::setSnapshot);

@@ -1,5 +1,8 @@
 #pragma once
 
+#include "model/sample.h"
+
+#include <QAbstractTableModel>
 #include <QHash>
 #include <QString>
 
@@ -100,5 +103,94 @@ void applyRowDiff(std::vector<Row>& rows, std::vector<Row> incoming, KeyOf keyOf
         hooks.endInsert();
     }
 }
+
+/// Collects the first and last column a row difference shows in, for one dataChanged over just those columns.
+class ChangedColumns
+{
+public:
+    void mark(bool differs, int from, int to)
+    {
+        if (!differs)
+            return;
+        m_first = m_last < 0 ? from : std::min(m_first, from);
+        m_last = std::max(m_last, to);
+    }
+    void mark(bool differs, int column) { mark(differs, column, column); }
+    /// {-1, -1} when nothing differs.
+    std::pair<int, int> span() const { return m_last < 0 ? std::pair {-1, -1} : std::pair {m_first, m_last}; }
+
+private:
+    int m_first = -1;
+    int m_last = -1;
+};
+
+/// The base of Pathwatch's live tables: rows of type Row, each with a stable key, replaced by setRows() with the
+/// fewest model signals (applyRowDiff: remove, dataChanged of the changed columns, append; never a reset), so a view
+/// keeps its selection and scroll. An optional age column is re-evaluated against a clock without new rows.
+/// A derived class says how to key and compare rows and what a cell shows. GUI thread only.
+template<class Row>
+class KeyedTableModel : public QAbstractTableModel
+{
+public:
+    explicit KeyedTableModel(int columns, int ageColumn = -1, QObject* parent = nullptr)
+        : QAbstractTableModel(parent)
+        , m_columns(columns)
+        , m_ageColumn(ageColumn)
+        , m_clock(&pw::nowMs)
+    { }
+
+    /// Wall clock (ms since epoch) for the age column; tests and screenshots pin it.
+    void setClock(std::function<qint64()> clock)
+    {
+        m_clock = clock ? std::move(clock) : std::function<qint64()>(&pw::nowMs);
+        refreshAges();
+    }
+    /// Re-evaluates the age column against the clock (called every second without new rows).
+    void refreshAges()
+    {
+        if (!m_rows.empty() && m_ageColumn >= 0)
+            Q_EMIT this->dataChanged(this->index(0, m_ageColumn), this->index(rowCount() - 1, m_ageColumn),
+                {Qt::DisplayRole, Qt::UserRole + 1, Qt::ToolTipRole});
+    }
+
+    int rowCount(const QModelIndex& parent = {}) const override { return parent.isValid() ? 0 : int(m_rows.size()); }
+    int columnCount(const QModelIndex& parent = {}) const override { return parent.isValid() ? 0 : m_columns; }
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override
+    {
+        if (!this->checkIndex(index,
+                QAbstractItemModel::CheckIndexOption::IndexIsValid
+                    | QAbstractItemModel::CheckIndexOption::ParentIsInvalid))
+            return {};
+        return rowData(m_rows[size_t(index.row())], index.column(), role);
+    }
+
+protected:
+    virtual QString keyOf(const Row& row) const = 0;
+    /// The first and last column whose display differs between two rows of one key; {-1, -1} when none.
+    virtual std::pair<int, int> changedColumns(const Row& before, const Row& after) const = 0;
+    virtual QVariant rowData(const Row& row, int column, int role) const = 0;
+
+    void setRows(std::vector<Row> incoming)
+    {
+        const RowDiffHooks hooks {
+            [this](int f, int l) { this->beginRemoveRows({}, f, l); },
+            [this] { this->endRemoveRows(); },
+            [this](int f, int l) { this->beginInsertRows({}, f, l); },
+            [this] { this->endInsertRows(); },
+            [this](int f, int l, int fc, int lc) { Q_EMIT this->dataChanged(this->index(f, fc), this->index(l, lc)); },
+        };
+        applyRowDiff(
+            m_rows, std::move(incoming), [this](const Row& r) { return keyOf(r); },
+            [this](const Row& a, const Row& b) { return changedColumns(a, b); }, hooks);
+    }
+    const std::vector<Row>& rows() const { return m_rows; }
+    qint64 now() const { return m_clock(); }
+
+private:
+    std::vector<Row> m_rows;
+    const int m_columns;
+    const int m_ageColumn;
+    std::function<qint64()> m_clock;
+};
 
 } // namespace pw
