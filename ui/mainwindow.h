@@ -1,8 +1,11 @@
 #pragma once
 
 #include "model/snapshot.h"
+#include "recoverywizard.h"
 
+#include <QElapsedTimer>
 #include <QMainWindow>
+#include <QPointer>
 #include <QTimer>
 
 #include <functional>
@@ -10,6 +13,7 @@
 
 class QLabel;
 class QLineEdit;
+class QSystemTrayIcon;
 class QSortFilterProxyModel;
 class QStackedWidget;
 class QTableView;
@@ -23,6 +27,7 @@ class Ledger;
 class PipelineStrip;
 class SeriesStore;
 class StagePage;
+class ThemeController;
 class WatchScreen;
 class SignalTableModel;
 class SourceHealthModel;
@@ -56,6 +61,24 @@ public:
     /// The watch screen window, created on first use (null before).
     WatchScreen* watchScreen() const { return m_watch; }
     bool isStagePageShown() const;
+    ThemeController* theme() const { return m_theme; }
+    /// The tray icon, or null where the desktop has no tray.
+    QSystemTrayIcon* trayIcon() const { return m_tray; }
+
+    /// Restores what the user left (QSettings): the theme choice (System follows the desktop portal, read without
+    /// waiting), the chart time range, and the last page, opened once a snapshot has that stage. From then on
+    /// changes of page and range are remembered. Not called by default, so tests leave the user's settings alone.
+    void restoreHabits();
+    /// Logs (category pathwatch.startup) how long after `launch` the pipeline strip and the first values were on
+    /// screen.
+    void setLaunchTimer(QElapsedTimer launch);
+
+    /// What "Recover…" works with (config, ledger, embedded demo); the action is enabled once a group has a
+    /// `recovery:` entry. Stage pages of stages that read a recoverable group's source get a "Recover…" button.
+    void setRecoveryEnvironment(RecoveryEnvironment environment);
+    QAction* recoverAction() const { return m_recoverAction; }
+    /// The open wizard, or null.
+    RecoveryWizard* recoveryWizard() const { return m_wizard; }
 
 public Q_SLOTS:
     /// Stores the snapshot and schedules a refresh; a null pointer is ignored.
@@ -73,6 +96,11 @@ public Q_SLOTS:
     /// Full-screen dark watch screen on screen `screen` (-1: the window's screen); Esc closes it.
     void showWatchScreen(int screen = -1);
     void closeWatchScreen();
+    /// Opens the recovery wizard (or raises the open one), for `group` or the group of a stage (empty: the first).
+    RecoveryWizard* openRecoveryWizard(const QString& group = {});
+    /// The group whose recovery a stage's "Recover…" button starts: the recovery entry whose kafka or flink source
+    /// feeds one of the stage's signals; empty when none.
+    QString recoverableGroupOfStage(const QString& stageId) const;
 
 Q_SIGNALS:
     /// Emitted after a snapshot has been put on screen.
@@ -88,6 +116,8 @@ private:
     void createMenus();
     void showShortcuts();
     void showAbout();
+    void createTray();
+    void updateTray();
 
     SnapshotPtr m_pending;
     SnapshotPtr m_current;
@@ -122,6 +152,16 @@ private:
     IncidentTimeline* m_timeline = nullptr;
     WatchScreen* m_watch = nullptr;
     std::unique_ptr<HistoryService> m_history;
+    RecoveryEnvironment m_recovery;
+    QAction* m_recoverAction = nullptr;
+    QPointer<RecoveryWizard> m_wizard;
+    ThemeController* m_theme = nullptr;
+    QSystemTrayIcon* m_tray = nullptr;
+    bool m_rememberHabits = false;
+    QString m_pageToRestore;
+    QElapsedTimer m_launch;
+    bool m_stripLogged = false;
+    bool m_valuesLogged = false;
 };
 
 } // namespace pw
