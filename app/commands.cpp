@@ -262,11 +262,8 @@ int runStatus(const QStringList& arguments)
             if (!haveConfig || canonical(runningConfig) == canonical(parser.value(QStringLiteral("config")))) {
                 auto snapshot = snapshotFromJson(answer->value(QStringLiteral("status")).toObject());
                 if (snapshot) {
-                    const int code = printStatus(**snapshot, QStringLiteral("instance"), json, groupFilter);
-                    const QString ledger = answer->value(QStringLiteral("ledger")).toString();
-                    if (!json && !ledger.isEmpty() && ledger != QLatin1String("ok"))
-                        out() << "\nRecovery ledger: " << ledger << '\n';
-                    return code;
+                    // The instance's degraded storage (ledger, history) is in the document and the report.
+                    return printStatus(**snapshot, QStringLiteral("instance"), json, groupFilter);
                 }
                 err() << "pathwatch status: the running instance answered something unreadable ("
                       << snapshot.error().message << "); polling here instead\n";

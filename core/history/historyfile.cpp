@@ -3,6 +3,7 @@
 #include "model/seriesstore.h"
 
 #include <QDataStream>
+#include <QDateTime>
 #include <QFile>
 #include <QLoggingCategory>
 #include <QSaveFile>
@@ -31,6 +32,46 @@ HistoryFile::~HistoryFile()
 
 Result<void> HistoryFile::save() const
 {
+    auto saved = write();
+    noteSaved(saved);
+    return saved;
+}
+
+void HistoryFile::noteSaved(const Result<void>& saved) const
+{
+    std::lock_guard lock(m_stateMutex);
+    if (!saved) {
+        if (m_degraded.isEmpty()) {
+            qCWarning(lcHistoryFile).noquote()
+                << QStringLiteral("the saved history is degraded (monitoring goes on): %1").arg(saved.error().message);
+            m_degradedSinceMs = QDateTime::currentMSecsSinceEpoch();
+        }
+        m_degraded = saved.error().message;
+    } else if (!m_degraded.isEmpty()) {
+        qCWarning(lcHistoryFile).noquote() << QStringLiteral("the history is saved to %1 again (it was degraded for "
+                                                             "%2 s: %3)")
+                                                  .arg(m_path)
+                                                  .arg((QDateTime::currentMSecsSinceEpoch() - m_degradedSinceMs) / 1000)
+                                                  .arg(m_degraded);
+        m_degraded.clear();
+        m_degradedSinceMs = 0;
+    }
+}
+
+QString HistoryFile::degradedReason() const
+{
+    std::lock_guard lock(m_stateMutex);
+    return m_degraded;
+}
+
+qint64 HistoryFile::degradedSinceMs() const
+{
+    std::lock_guard lock(m_stateMutex);
+    return m_degradedSinceMs;
+}
+
+Result<void> HistoryFile::write() const
+{
     QSaveFile file(m_path);
     if (!file.open(QIODevice::WriteOnly))
         return fail(Error::Code::Io, QStringLiteral("cannot write %1: %2").arg(m_path, file.errorString()));
@@ -55,7 +96,16 @@ Result<void> HistoryFile::save() const
         for (const SeriesPoint& p : range.points)
             out << p.timestampMs << p.value;
     }
-    if (out.status() != QDataStream::Ok || !file.commit())
+    // Flushed and checked before commit: Qt 6.4's QSaveFile::commit() renames even when the flush inside it fails
+    // (it only remembers errors of write()), so on a full disk a small history replaced the last good file with an
+    // empty one.
+    if (out.status() != QDataStream::Ok || !file.flush()) {
+        const QString why = file.errorString();
+        file.cancelWriting();
+        file.commit(); // removes the temporary file
+        return fail(Error::Code::Io, QStringLiteral("cannot write %1: %2").arg(m_path, why));
+    }
+    if (!file.commit())
         return fail(Error::Code::Io, QStringLiteral("cannot write %1: %2").arg(m_path, file.errorString()));
     return {};
 }
@@ -114,8 +164,7 @@ void HistoryFile::start(qint64 intervalMs)
             if (m_wake.wait_for(lock, std::chrono::milliseconds(intervalMs), [this] { return m_stopping; }))
                 break;
             lock.unlock();
-            if (auto saved = save(); !saved)
-                qCWarning(lcHistoryFile) << saved.error().toString();
+            (void)save(); // a failure is logged once, on entering the degraded state
             lock.lock();
         }
     });
@@ -132,7 +181,8 @@ void HistoryFile::stop()
     m_wake.notify_all();
     m_thread.join();
     if (auto saved = save(); !saved)
-        qCWarning(lcHistoryFile) << saved.error().toString();
+        qCWarning(lcHistoryFile).noquote()
+            << QStringLiteral("the history could not be saved at stop: %1").arg(saved.error().message);
 }
 
 } // namespace pw

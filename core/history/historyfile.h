@@ -34,14 +34,25 @@ public:
     void stop();
 
     QString path() const { return m_path; }
+    /// Empty while saves succeed; else why the latest one failed (a full disk...). The history in memory goes on,
+    /// and the next save that succeeds clears it. Entering and leaving this state are logged once each.
+    QString degradedReason() const;
+    /// When saving began to fail (ms since the epoch), 0 while it does not.
+    qint64 degradedSinceMs() const;
 
 private:
+    Result<void> write() const;
+    void noteSaved(const Result<void>& saved) const;
+
     QString m_path;
     std::shared_ptr<SeriesStore> m_store;
     std::thread m_thread;
     std::mutex m_mutex;
     std::condition_variable m_wake;
     bool m_stopping = false;
+    mutable std::mutex m_stateMutex;
+    mutable QString m_degraded;
+    mutable qint64 m_degradedSinceMs = 0;
 };
 
 } // namespace pw

@@ -12,6 +12,7 @@
 #include "sources/kafkasource.h"
 #include "sources/source.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QJsonArray>
 #include <QLockFile>
@@ -20,7 +21,6 @@ namespace pw {
 
 namespace {
 // How much history a crash may lose.
-constexpr qint64 kHistorySaveIntervalMs = 2 * 60 * 1000;
 } // namespace
 
 namespace {
@@ -124,6 +124,7 @@ Result<void> Instance::start()
         m_observers.push_back(std::make_shared<LedgerRecorder>(m_ledger));
     } else {
         m_ledgerError = ledger.error().toString();
+        m_ledgerErrorSinceMs = QDateTime::currentMSecsSinceEpoch();
         if (m_log)
             m_log->message(QStringLiteral("warning"),
                 QStringLiteral("the recovery ledger is not kept (monitoring goes on): %1").arg(m_ledgerError));
@@ -137,7 +138,7 @@ Result<void> Instance::start()
         if (auto loaded = m_historyFile->load(); !loaded && m_log)
             m_log->message(QStringLiteral("warning"),
                 QStringLiteral("the saved history is not loaded (it starts empty): %1").arg(loaded.error().toString()));
-        m_historyFile->start(kHistorySaveIntervalMs);
+        m_historyFile->start(m_options.historySaveIntervalMs);
     }
 
     if (m_options.serveMetrics && !m_exporter) {
@@ -156,11 +157,12 @@ Result<void> Instance::start()
 
     m_control = std::make_unique<ControlServer>();
     m_control->handle(QStringLiteral("status"), [this](const ControlRequest&) {
-        const SnapshotPtr snapshot = latestSnapshot();
+        Snapshot snapshot = *latestSnapshot();
+        snapshot.degraded = degradedParts();
         return QJsonObject {
             {QStringLiteral("ok"), true},
             {QStringLiteral("config"), configPath()},
-            {QStringLiteral("status"), snapshotToJson(*snapshot, QStringLiteral("instance"))},
+            {QStringLiteral("status"), snapshotToJson(snapshot, QStringLiteral("instance"))},
             {QStringLiteral("ledger"), ledgerState()},
         };
     });
@@ -274,6 +276,20 @@ QString Instance::ledgerState() const
         return QStringLiteral("degraded: ") + m_ledgerError;
     const QString degraded = m_ledger->degradedReason();
     return degraded.isEmpty() ? QStringLiteral("ok") : QStringLiteral("degraded: ") + degraded;
+}
+
+std::vector<DegradedPart> Instance::degradedParts() const
+{
+    std::vector<DegradedPart> parts;
+    if (!m_ledger)
+        parts.push_back({QStringLiteral("ledger"), m_ledgerError, m_ledgerErrorSinceMs});
+    else if (const QString why = m_ledger->degradedReason(); !why.isEmpty())
+        parts.push_back({QStringLiteral("ledger"), why, m_ledger->degradedSinceMs()});
+    if (m_historyFile) {
+        if (const QString why = m_historyFile->degradedReason(); !why.isEmpty())
+            parts.push_back({QStringLiteral("history"), why, m_historyFile->degradedSinceMs()});
+    }
+    return parts;
 }
 
 QString Instance::configPath() const

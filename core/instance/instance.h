@@ -44,6 +44,7 @@ public:
         TransitionLog::Format logFormat = TransitionLog::Format::Text;
         bool logTransitions = true;
         QString commandName = QStringLiteral("pathwatch"); // for messages: "start pathwatch headless with …"
+        qint64 historySaveIntervalMs = 2 * 60 * 1000; // how often the history is written to the data dir
     };
 
     explicit Instance(Options options, QObject* parent = nullptr);
@@ -71,6 +72,9 @@ public:
     std::shared_ptr<Ledger> ledger() const { return m_ledger; }
     /// "ok", or "degraded: why" (cannot be opened, a write failed).
     QString ledgerState() const;
+    /// The parts of the data dir that cannot be written now (the ledger, the saved history): empty when all can.
+    /// The `state` and `degraded` fields of the status document. Thread-safe.
+    std::vector<DegradedPart> degradedParts() const;
 
     /// The exit code for a start or reload error: 4 config, 7 address in use, 8 data dir.
     static int exitCodeFor(const Error& error);
@@ -90,6 +94,7 @@ private:
     std::shared_ptr<TransitionLog> m_log;
     std::shared_ptr<Ledger> m_ledger;
     QString m_ledgerError;
+    qint64 m_ledgerErrorSinceMs = 0;
     std::vector<std::shared_ptr<EngineObserver>> m_observers;
     std::vector<std::shared_ptr<EngineObserver>> m_extraObservers;
     std::shared_ptr<SeriesStore> m_history;

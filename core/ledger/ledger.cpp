@@ -345,6 +345,7 @@ struct Ledger::Private
     quint64 completed = 0;
     bool stopping = false;
     QString degraded;
+    qint64 degradedSinceMs = 0; // wall clock, for the status document
     std::thread writer;
 
     // Writer thread only.
@@ -367,16 +368,34 @@ struct Ledger::Private
         return ioError(QStringLiteral("cannot read the ledger"), sqlText(q.lastError()));
     }
 
+    // Logged once on entering the degraded state and once on leaving it: a full disk fails every poll, and a line
+    // per poll would bury everything else.
     void setDegraded(const QString& why)
     {
-        qCWarning(lcLedger).noquote() << why;
         std::lock_guard lock(mutex);
+        setDegradedLocked(why);
+    }
+    void setDegradedLocked(const QString& why)
+    {
+        if (degraded.isEmpty()) {
+            qCWarning(lcLedger).noquote()
+                << QStringLiteral("the recovery ledger is degraded (monitoring goes on): %1").arg(why);
+            degradedSinceMs = nowMs();
+        }
         degraded = why;
     }
     void clearDegraded()
     {
         std::lock_guard lock(mutex);
+        if (degraded.isEmpty())
+            return;
+        qCWarning(lcLedger).noquote() << QStringLiteral(
+            "the recovery ledger %1 is written again (it was degraded for %2 s: %3)")
+                                             .arg(file)
+                                             .arg((nowMs() - degradedSinceMs) / 1000)
+                                             .arg(degraded);
         degraded.clear();
+        degradedSinceMs = 0;
     }
 
     void enqueue(std::function<void()> task)
@@ -384,7 +403,7 @@ struct Ledger::Private
         {
             std::lock_guard lock(mutex);
             if (tasks.size() >= kMaxQueuedTasks) {
-                degraded = QStringLiteral("the ledger %1 cannot keep up: writes are being dropped").arg(file);
+                setDegradedLocked(QStringLiteral("the ledger %1 cannot keep up: writes are being dropped").arg(file));
                 return;
             }
             tasks.push_back(std::move(task));
@@ -1223,6 +1242,12 @@ QString Ledger::degradedReason() const
 {
     std::lock_guard lock(d->mutex);
     return d->degraded;
+}
+
+qint64 Ledger::degradedSinceMs() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->degradedSinceMs;
 }
 
 void Ledger::recordPoll(const QString& sourceId, const QString& clusterId,

@@ -96,6 +96,8 @@ public:
     /// Empty while writes succeed; else why the latest one failed (disk full, locked...): "degraded". Monitoring goes
     /// on; the failed poll's rows are dropped, and the next successful write clears it.
     QString degradedReason() const;
+    /// When the ledger became degraded (ms since the epoch), 0 while it is not.
+    qint64 degradedSinceMs() const;
 
     // Writers (queued, asynchronous; flush() waits for them).
     void recordPoll(const QString& sourceId, const QString& clusterId, const std::vector<OffsetObservation>& offsets,

@@ -63,6 +63,15 @@ struct StageState
 };
 
 /// Immutable picture of everything at one instant; shared between threads as SnapshotPtr.
+/// A part of the instance's own storage that cannot be written (a full disk, a locked file): monitoring goes on
+/// without it. `part` is "ledger" or "history".
+struct DegradedPart
+{
+    QString part;
+    QString reason;
+    qint64 sinceMs = 0;
+};
+
 struct Snapshot
 {
     quint64 sequence = 0;
@@ -79,6 +88,8 @@ struct Snapshot
     /// Consumer groups of the kafka sources that watch `groups`: the latest report of each (kept while the source
     /// is STALE; its SourceHealth says so).
     std::vector<LagReportPtr> consumerLag;
+    /// The instance's storage that cannot be written (set by the instance, not the engine); empty: state "ok".
+    std::vector<DegradedPart> degraded;
 
     const SignalState* findSignal(const QString& signalId, const Labels& labels = {}) const;
     const SourceHealth* findSource(const QString& sourceId) const;

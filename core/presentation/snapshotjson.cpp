@@ -161,6 +161,12 @@ QJsonObject snapshotToJson(const Snapshot& snapshot, const QString& origin)
         }
     }
     root[QStringLiteral("consumer_groups")] = groups;
+    root[QStringLiteral("state")] = snapshot.degraded.empty() ? QStringLiteral("ok") : QStringLiteral("degraded");
+    QJsonArray degraded;
+    for (const DegradedPart& part : snapshot.degraded)
+        degraded.append(QJsonObject {{QStringLiteral("part"), part.part}, {QStringLiteral("reason"), part.reason},
+            {QStringLiteral("since_ms"), double(part.sinceMs)}});
+    root[QStringLiteral("degraded")] = degraded;
     return root;
 }
 
@@ -292,6 +298,11 @@ Result<SnapshotPtr> snapshotFromJson(const QJsonObject& root)
     }
     for (auto& [id, report] : reports)
         snapshot->consumerLag.push_back(std::move(report));
+    for (const QJsonValue& v : root.value(QStringLiteral("degraded")).toArray()) {
+        const QJsonObject o = v.toObject();
+        snapshot->degraded.push_back({o.value(QStringLiteral("part")).toString(),
+            o.value(QStringLiteral("reason")).toString(), o.value(QStringLiteral("since_ms")).toInteger()});
+    }
     return SnapshotPtr(std::move(snapshot));
 }
 

@@ -50,6 +50,12 @@ QString statusReport(const Snapshot& s, const QString& origin, const QRegularExp
     }
     text += table(rows);
 
+    for (const DegradedPart& part : s.degraded)
+        text += QStringLiteral("\nDegraded: the %1 is not being written (monitoring goes on): %2\n")
+                    .arg(part.part == QLatin1String("history") ? QStringLiteral("saved history")
+                                                               : QStringLiteral("recovery ledger"),
+                        part.reason);
+
     if (const QStringList unjudged = unjudgedSignals(s); !unjudged.isEmpty()) {
         text += QStringLiteral("\nCould not judge %1 signal%2:\n")
                     .arg(unjudged.size())

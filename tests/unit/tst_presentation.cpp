@@ -132,6 +132,21 @@ private Q_SLOTS:
         QVERIFY(signalArray[2].toObject().value(QStringLiteral("value")).isNull());
         QCOMPARE(json.value(QStringLiteral("unjudged")).toArray().first().toString(),
             QStringLiteral("sink/p50: no data in the window (NaN)"));
+        QCOMPARE(json.value(QStringLiteral("state")).toString(), QStringLiteral("ok"));
+        QCOMPARE(json.value(QStringLiteral("degraded")).toArray().size(), 0);
+
+        // The instance's storage that cannot be written comes with the document and back.
+        Snapshot degradedSnapshot = s;
+        degradedSnapshot.degraded.push_back(
+            {QStringLiteral("ledger"), QStringLiteral("database or disk is full"), 1700000000000});
+        const QJsonObject degradedJson = snapshotToJson(degradedSnapshot, QStringLiteral("instance"));
+        QCOMPARE(degradedJson.value(QStringLiteral("state")).toString(), QStringLiteral("degraded"));
+        const auto degradedBack = snapshotFromJson(degradedJson);
+        QVERIFY(degradedBack);
+        QCOMPARE((*degradedBack)->degraded.size(), size_t(1));
+        QCOMPARE((*degradedBack)->degraded[0].part, QStringLiteral("ledger"));
+        QCOMPARE((*degradedBack)->degraded[0].reason, QStringLiteral("database or disk is full"));
+        QCOMPARE((*degradedBack)->degraded[0].sinceMs, qint64(1700000000000));
 
         auto back = snapshotFromJson(QJsonDocument::fromJson(QJsonDocument(json).toJson()).object());
         QVERIFY2(back, qPrintable(back ? QString() : back.error().message));
