@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "desktopnotifier.h"
 #include "mainwindow.h"
+#include "readinesscommands.h"
 #include "rehearsecommand.h"
 #include "replaycommands.h"
 #include "unixsignals.h"
@@ -49,6 +50,8 @@ const char* const kUsage
        pathwatch groups [--config FILE | --bootstrap HOST:PORT] [--json]
        pathwatch audit [--data-dir DIR] [--json]
        pathwatch rehearse [--data-dir DIR] [--fault NAME] [--report FILE.md]
+       pathwatch readiness [--config FILE] [--data-dir DIR] [--json | --markdown]
+       pathwatch reconcile [--config FILE] [--data-dir DIR] [--name NAME] [--from T --to T] [--json]
        pathwatch broker [--data-dir DIR] [--listen HOST:PORT] ...
        pathwatch --version | --help
 Each command has its own --help.
@@ -307,6 +310,8 @@ int main(int argc, char** argv)
         {"groups", pw::runGroups},
         {"audit", pw::runAudit},
         {"rehearse", pw::runRehearse},
+        {"readiness", pw::runReadiness},
+        {"reconcile", pw::runReconcile},
     };
     for (const auto& c : commands) {
         if (command == c.name) {

@@ -15,6 +15,7 @@ ApiVersionTable::ApiVersionTable()
         {int16_t(ApiKey::DeleteTopics), 0, 3},
         {int16_t(ApiKey::DeleteRecords), 0, 1},
         {int16_t(ApiKey::InitProducerId), 0, 4},
+        {int16_t(ApiKey::DescribeConfigs), 0, 4},
     }
 { }
 
@@ -85,6 +86,8 @@ int16_t ApiVersionTable::flexibleFrom(int16_t apiKey)
         return 2;
     case ApiKey::InitProducerId:
         return 2;
+    case ApiKey::DescribeConfigs:
+        return 4;
     case ApiKey::DeleteGroups:
         return 2;
     case ApiKey::OffsetDelete:

@@ -132,6 +132,7 @@ enum class ApiKey : int16_t
     DeleteTopics = 20,
     DeleteRecords = 21,
     InitProducerId = 22,
+    DescribeConfigs = 32,
     DeleteGroups = 42,
     OffsetDelete = 47,
 };

@@ -88,6 +88,38 @@ struct RecoveryConfig
     int line = 0;
 };
 
+/// How readiness judges its evidence (`readiness:`): how recent a proof must be to count, which topics hold the
+/// recoverable history, and whether that history lives on the brokers (replicated) or in shared/tiered storage.
+struct ReadinessConfig
+{
+    qint64 rehearsalMaxAgeMs = 30LL * 24 * 3600 * 1000;
+    qint64 savepointMaxAgeMs = 7LL * 24 * 3600 * 1000;
+    qint64 checkpointMaxAgeMs = 10LL * 60 * 1000;
+    qint64 reconciliationMaxAgeMs = 7LL * 24 * 3600 * 1000;
+    qint64 auditWindowMs = 30LL * 24 * 3600 * 1000; // recoveries older than this are not judged
+    qint64 refreshMs = 5LL * 60 * 1000; // how often a running instance collects the evidence again
+    QStringList topics; // empty: the topics the kafka signals and recovery groups name
+    bool sharedStorage = false; // `storage: shared`: the history survives a broker by architecture
+    int minReplicationFactor = 3;
+    int minInsyncReplicas = 2;
+    QStringList completenessSignals; // signal ids; empty: signals named *completeness*
+    int line = 0; // 0: the section is absent (defaults)
+};
+
+/// One `reconcile:` entry: the dual-run comparison of two SQL queries keyed by window, a source of truth and the
+/// serving store. Each query yields rows (minute, key, events, total); `:from` and `:to` (Unix seconds) are bound
+/// when the query names them.
+struct ReconcileConfig
+{
+    QString name;
+    QString truthSourceId; // a `sql` source
+    QString truthQuery;
+    QString servingSourceId; // a `sql` source
+    QString servingQuery;
+    qint64 rangeMs = 3600LL * 1000; // the closed minutes before now compared by default
+    int line = 0;
+};
+
 struct PipelineConfig
 {
     QString filePath; // where it was loaded from
@@ -98,6 +130,8 @@ struct PipelineConfig
     ExportConfig exporter;
     LedgerConfig ledger;
     std::vector<RecoveryConfig> recovery;
+    ReadinessConfig readiness;
+    std::vector<ReconcileConfig> reconcile;
     const RecoveryConfig* findRecovery(const QString& group) const;
 
     const SourceConfig* findSource(const QString& id) const;

@@ -253,6 +253,9 @@ private:
     void parseExport(const MapView& top, PipelineConfig& config) const;
     void parseLedger(const MapView& top, PipelineConfig& config) const;
     void parseRecovery(const MapView& top, PipelineConfig& config) const;
+    void parseReadiness(const MapView& top, PipelineConfig& config) const;
+    void parseReconcile(const MapView& top, PipelineConfig& config) const;
+    QStringList scalarList(const MapView& map, const Entry& e, const QString& example) const;
     void judgeHeadroomByRecoveryWindow(PipelineConfig& config) const;
     SourceConfig parseSource(const Entry& entry) const;
     QString httpUrl(const MapView& map, const Entry& e, const QString& example) const;
@@ -630,6 +633,8 @@ PipelineConfig Loader::load(const QByteArray& yaml)
     }
     parseStages(top, config);
     parseRecovery(top, config);
+    parseReadiness(top, config);
+    parseReconcile(top, config);
     judgeHeadroomByRecoveryWindow(config);
     return config;
 }
@@ -763,6 +768,139 @@ void Loader::parseRecovery(const MapView& top, PipelineConfig& config) const
         if (const Entry* production = map.find(QStringLiteral("production")))
             r.production = boolean(map, *production);
         config.recovery.push_back(std::move(r));
+    }
+}
+
+QStringList Loader::scalarList(const MapView& map, const Entry& e, const QString& example) const
+{
+    if (!e.value.IsSequence())
+        fail(e.value.IsNull() ? e.keyPos : e.valuePos,
+            QStringLiteral("expected a list for `%1` in %2, got %3").arg(e.key, map.what(), shapeName(e.value)),
+            QStringLiteral("write it like `%1: %2`").arg(e.key, example));
+    QStringList out;
+    for (auto it = e.value.begin(); it != e.value.end(); ++it) {
+        if (!it->IsScalar() || fromStd(it->Scalar()).trimmed().isEmpty())
+            fail(toPos(it->Mark()),
+                QStringLiteral("expected a name in `%1` of %2, got %3").arg(e.key, map.what(), shapeName(*it)),
+                QStringLiteral("write it like `%1: %2`").arg(e.key, example));
+        out << fromStd(it->Scalar()).trimmed();
+    }
+    return out;
+}
+
+void Loader::parseReadiness(const MapView& top, PipelineConfig& config) const
+{
+    const Entry* e = top.find(QStringLiteral("readiness"));
+    if (!e)
+        return;
+    const MapView map(*this, e->value, QStringLiteral("`readiness`"), e->keyPos);
+    map.allowOnly(schema::readinessKeys());
+    ReadinessConfig& r = config.readiness;
+    r.line = e->keyPos.line;
+    const std::pair<const char*, qint64*> ages[] = {
+        {"rehearsal_max_age", &r.rehearsalMaxAgeMs},
+        {"savepoint_max_age", &r.savepointMaxAgeMs},
+        {"checkpoint_max_age", &r.checkpointMaxAgeMs},
+        {"reconciliation_max_age", &r.reconciliationMaxAgeMs},
+        {"audit_window", &r.auditWindowMs},
+    };
+    for (const auto& [key, target] : ages)
+        if (const Entry* age = map.find(QString::fromLatin1(key)))
+            *target = duration(map, *age, 1000);
+    if (const Entry* refresh = map.find(QStringLiteral("refresh"))) {
+        r.refreshMs = duration(map, *refresh, 1000);
+        if (r.refreshMs < 10 * 1000)
+            fail(refresh->valuePos,
+                QStringLiteral("`refresh` in `readiness` must be at least 10s, got %1")
+                    .arg(formatDurationMs(r.refreshMs)),
+                QStringLiteral("the evidence (topic configs, the ledger) changes slowly; the default is 5m"));
+    }
+    if (const Entry* topics = map.find(QStringLiteral("topics")))
+        r.topics = scalarList(map, *topics, QStringLiteral("[events, orders]"));
+    if (const Entry* storage = map.find(QStringLiteral("storage")))
+        r.sharedStorage = oneOf(map, *storage, {QStringLiteral("replicated"), QStringLiteral("shared")},
+                              QStringLiteral("storage architecture"))
+            == QLatin1String("shared");
+    if (const Entry* factor = map.find(QStringLiteral("min_replication_factor")))
+        r.minReplicationFactor = int(integer(map, *factor, 1, 32));
+    if (const Entry* isr = map.find(QStringLiteral("min_insync_replicas")))
+        r.minInsyncReplicas = int(integer(map, *isr, 1, 32));
+    if (r.minInsyncReplicas > r.minReplicationFactor) {
+        const Entry* isr = map.find(QStringLiteral("min_insync_replicas"));
+        fail(isr ? isr->valuePos : map.find(QStringLiteral("min_replication_factor"))->valuePos,
+            QStringLiteral("`min_insync_replicas` (%1) in `readiness` is larger than `min_replication_factor` (%2)")
+                .arg(r.minInsyncReplicas)
+                .arg(r.minReplicationFactor),
+            QStringLiteral("no topic could pass: a partition cannot have more in-sync replicas than replicas"));
+    }
+    if (const Entry* listed = map.find(QStringLiteral("completeness_signals"))) {
+        r.completenessSignals = scalarList(map, *listed, QStringLiteral("[serving/completeness]"));
+        int index = 0;
+        for (const QString& id : r.completenessSignals) {
+            if (!config.findSignal(id))
+                fail(toPos(listed->value[index].Mark()),
+                    QStringLiteral("`completeness_signals` in `readiness` names %1, which is not a signal").arg(q(id)),
+                    QStringLiteral("name a signal as stage/name, e.g. serving/completeness"));
+            ++index;
+        }
+    }
+}
+
+void Loader::parseReconcile(const MapView& top, PipelineConfig& config) const
+{
+    const Entry* e = top.find(QStringLiteral("reconcile"));
+    if (!e || e->value.IsNull())
+        return;
+    if (!e->value.IsSequence())
+        fail(e->valuePos, QStringLiteral("expected a list for `reconcile`, got %1").arg(shapeName(e->value)),
+            QStringLiteral("write one `- name: ...` item per pair of stores to compare"));
+    int index = 0;
+    for (auto it = e->value.begin(); it != e->value.end(); ++it, ++index) {
+        const MapView map(*this, *it, QStringLiteral("reconcile #%1").arg(index + 1), e->valuePos);
+        map.allowOnly(schema::reconcileKeys());
+        ReconcileConfig r;
+        const Entry& name = map.require(QStringLiteral("name"), QStringLiteral("dual-run"));
+        r.name = string(map, name).trimmed();
+        r.line = name.keyPos.line;
+        for (const ReconcileConfig& other : config.reconcile)
+            if (other.name == r.name)
+                fail(name.valuePos, QStringLiteral("two `reconcile` entries are named %1").arg(q(r.name)),
+                    QStringLiteral("give each entry its own name"));
+        auto sqlSource = [&](const char* key, QString* id) {
+            const Entry& source = map.require(QString::fromLatin1(key), QStringLiteral("warehouse"));
+            *id = string(map, source).trimmed();
+            const SourceConfig* found = config.findSource(*id);
+            if (!found || found->kind != QLatin1String("sql"))
+                fail(source.valuePos,
+                    QStringLiteral("`%1` %2 of reconcile %3 is not a sql source")
+                        .arg(QString::fromLatin1(key), q(*id), q(r.name)),
+                    QStringLiteral("name a source of kind sql defined under `sources`"));
+        };
+        auto query = [&](const char* key, QString* text) {
+            const Entry& entry = map.require(QString::fromLatin1(key),
+                QStringLiteral("\"select minute_ts, key, events, total from aggregates where minute_ts >= :from and "
+                               "minute_ts < :to\""));
+            *text = string(map, entry).trimmed();
+            if (!text->startsWith(QLatin1String("select"), Qt::CaseInsensitive)
+                && !text->startsWith(QLatin1String("with"), Qt::CaseInsensitive))
+                fail(entry.valuePos,
+                    QStringLiteral("`%1` of reconcile %2 is not a SELECT").arg(QString::fromLatin1(key), q(r.name)),
+                    QStringLiteral("a reconciliation only reads: write a query that yields minute, key, events, "
+                                   "total"));
+        };
+        sqlSource("truth_source", &r.truthSourceId);
+        query("truth_query", &r.truthQuery);
+        sqlSource("serving_source", &r.servingSourceId);
+        query("serving_query", &r.servingQuery);
+        if (const Entry* range = map.find(QStringLiteral("range"))) {
+            r.rangeMs = duration(map, *range, 60 * 1000);
+            if (r.rangeMs % (60 * 1000) != 0)
+                fail(range->valuePos,
+                    QStringLiteral("`range` of reconcile %1 must be whole minutes, got %2")
+                        .arg(q(r.name), formatDurationMs(r.rangeMs)),
+                    QStringLiteral("windows are minutes: write 1h, 90m, 1d"));
+        }
+        config.reconcile.push_back(std::move(r));
     }
 }
 

@@ -41,7 +41,7 @@ bool isHttpKind(QStringView kind)
 
 QStringList topLevelKeys()
 {
-    return list({"pipeline", "export", "sources", "stages", "ledger", "recovery"});
+    return list({"pipeline", "export", "sources", "stages", "ledger", "recovery", "readiness", "reconcile"});
 }
 QStringList pipelineKeys()
 {
@@ -55,6 +55,16 @@ QStringList recoveryKeys()
 {
     return list(
         {"group", "kafka_source", "flink_source", "job_name", "job_id", "jar_id", "program_args", "production"});
+}
+QStringList readinessKeys()
+{
+    return list(
+        {"rehearsal_max_age", "savepoint_max_age", "checkpoint_max_age", "reconciliation_max_age", "audit_window",
+            "refresh", "topics", "storage", "min_replication_factor", "min_insync_replicas", "completeness_signals"});
+}
+QStringList reconcileKeys()
+{
+    return list({"name", "truth_source", "truth_query", "serving_source", "serving_query", "range"});
 }
 QStringList exportKeys()
 {

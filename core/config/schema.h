@@ -15,11 +15,13 @@ bool isSourceKind(QStringView kind);
 /// Kinds read over HTTP: their settings land in SourceConfig::http.
 bool isHttpKind(QStringView kind);
 
-QStringList topLevelKeys(); // pipeline, export, sources, stages, ledger
+QStringList topLevelKeys(); // pipeline, export, sources, stages, ledger, recovery, readiness, reconcile
 QStringList pipelineKeys();
 QStringList exportKeys();
 QStringList ledgerKeys(); // retention, max_bytes
 QStringList recoveryKeys(); // one entry of `recovery:`
+QStringList readinessKeys();
+QStringList reconcileKeys(); // one entry of `reconcile:`
 QStringList commonSourceKeys(); // kind, interval, timeout
 /// Every key a source of this kind accepts (common keys included), sorted; empty for an unknown kind.
 QStringList sourceKeys(QStringView kind);
