@@ -231,6 +231,9 @@ int runWindow(int argc, char** argv, bool watchMode = false)
     QObject::connect(&app, &QCoreApplication::aboutToQuit, &window,
         [&window] { QSettings().setValue(QStringLiteral("window/geometry"), window.saveGeometry()); });
     QObject::connect(instance.get(), &pw::Instance::snapshotReady, &window, &pw::MainWindow::setSnapshot);
+    QObject::connect(instance.get(), &pw::Instance::readinessReady, &window, &pw::MainWindow::setReadiness);
+    QObject::connect(&window, &pw::MainWindow::readinessRefreshRequested, instance.get(),
+        [instance] { instance->refreshReadiness(); });
     const QString dataDir = pw::DataDir::at(options.dataDir).path();
     window.setEmptyState(options.configPath.isEmpty()
             ? QStringLiteral("Starting the embedded demo: a Kafka-protocol broker and a demo metrics pipeline in "

@@ -6,6 +6,7 @@
 #include "ledger/ledger.h"
 #include "model/seriesstore.h"
 #include "pipelinestrip.h"
+#include "readinesspage.h"
 #include "stagepage.h"
 #include "stagetile.h"
 #include "watchscreen.h"
@@ -115,6 +116,10 @@ MainWindow::MainWindow(QWidget* parent)
     m_stack->addWidget(m_consolePage);
     m_stack->addWidget(m_emptyPage);
     m_stack->addWidget(m_stagePage);
+    m_readinessPage = new ReadinessPage(this);
+    m_stack->addWidget(m_readinessPage);
+    connect(m_readinessPage, &ReadinessPage::backRequested, this, &MainWindow::showOverview);
+    connect(m_readinessPage, &ReadinessPage::refreshRequested, this, &MainWindow::readinessRefreshRequested);
     setCentralWidget(m_stack);
     connect(m_stagePage, &StagePage::backRequested, this, &MainWindow::showOverview);
     connect(m_strip, &PipelineStrip::stageActivated, this, &MainWindow::openStage);
@@ -129,7 +134,7 @@ MainWindow::MainWindow(QWidget* parent)
     for (const QKeySequence& key : {QKeySequence(Qt::Key_Escape), QKeySequence(Qt::ALT | Qt::Key_Left)}) {
         auto* back = new QShortcut(key, this);
         connect(back, &QShortcut::activated, this, [this] {
-            if (isStagePageShown())
+            if (isStagePageShown() || m_stack->currentWidget() == m_readinessPage)
                 showOverview();
         });
     }
@@ -160,6 +165,10 @@ MainWindow::MainWindow(QWidget* parent)
     auto* overview = viewMenu->addAction(tr("&Pipeline Overview"));
     overview->setShortcut(QKeySequence(Qt::ALT | Qt::Key_Home));
     connect(overview, &QAction::triggered, this, &MainWindow::showOverview);
+    auto* readiness = viewMenu->addAction(tr("&Readiness"));
+    readiness->setObjectName(QStringLiteral("readinessAction"));
+    readiness->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+    connect(readiness, &QAction::triggered, this, &MainWindow::showReadiness);
     createMenus();
 
     m_snapshotLabel = new QLabel(this);
@@ -412,11 +421,24 @@ void MainWindow::openStage(const QString& stageId)
     updateTitle();
 }
 
+void MainWindow::showReadiness()
+{
+    m_stack->setCurrentWidget(m_readinessPage);
+    m_readinessPage->setFocus();
+}
+
+void MainWindow::setReadiness(std::shared_ptr<const ReadinessReport> report)
+{
+    m_readinessPage->setReport(std::move(report));
+}
+
 void MainWindow::showOverview()
 {
     const QString from = m_stagePage->stageId();
     if (m_current)
         m_stack->setCurrentWidget(m_consolePage);
+    else if (m_stack->currentWidget() == m_readinessPage)
+        m_stack->setCurrentWidget(m_emptyPage);
     if (auto* tile = m_strip->tile(from))
         tile->setFocus(Qt::OtherFocusReason);
     updateTitle();
@@ -476,6 +498,7 @@ void MainWindow::showShortcuts()
                    "| right-click a chart | save it as PNG, its series as CSV |\n"
                    "| Ctrl+F | filter signals |\n"
                    "| Ctrl+Shift+W | watch screen (Esc leaves it) |\n"
+                   "| Ctrl+Shift+E | readiness, layer by layer |\n"
                    "| F11 | full screen |\n"
                    "| Ctrl+Shift+R | reload the configuration |\n"
                    "| F1 | this list |\n"

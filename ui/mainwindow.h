@@ -1,6 +1,7 @@
 #pragma once
 
 #include "model/snapshot.h"
+#include "readiness/readiness.h"
 
 #include <QMainWindow>
 #include <QTimer>
@@ -21,6 +22,7 @@ class HistoryService;
 class IncidentTimeline;
 class Ledger;
 class PipelineStrip;
+class ReadinessPage;
 class SeriesStore;
 class StagePage;
 class WatchScreen;
@@ -56,6 +58,7 @@ public:
     /// The watch screen window, created on first use (null before).
     WatchScreen* watchScreen() const { return m_watch; }
     bool isStagePageShown() const;
+    ReadinessPage* readinessPage() const { return m_readinessPage; }
 
 public Q_SLOTS:
     /// Stores the snapshot and schedules a refresh; a null pointer is ignored.
@@ -73,10 +76,16 @@ public Q_SLOTS:
     /// Full-screen dark watch screen on screen `screen` (-1: the window's screen); Esc closes it.
     void showWatchScreen(int screen = -1);
     void closeWatchScreen();
+    /// The Readiness page (View → Readiness, Ctrl+Shift+E).
+    void showReadiness();
+    /// A readiness report judged off the GUI thread; shown on the Readiness page.
+    void setReadiness(std::shared_ptr<const pw::ReadinessReport> report);
 
 Q_SIGNALS:
     /// Emitted after a snapshot has been put on screen.
     void snapshotApplied(quint64 sequence);
+    /// The Readiness page asks for a new judgement (wire it to Instance::refreshReadiness).
+    void readinessRefreshRequested();
 
 private:
     void applyPendingSnapshot();
@@ -119,6 +128,7 @@ private:
     QLabel* m_snapshotLabel = nullptr;
     QLabel* m_updateAgeLabel = nullptr;
     StagePage* m_stagePage = nullptr;
+    ReadinessPage* m_readinessPage = nullptr;
     IncidentTimeline* m_timeline = nullptr;
     WatchScreen* m_watch = nullptr;
     std::unique_ptr<HistoryService> m_history;

@@ -121,3 +121,5 @@ ReadinessReport judgeReadiness(const ReadinessEvidence& evidence, qint64 nowMs);
 } // namespace pw
 
 Q_DECLARE_METATYPE(pw::ReadinessReport)
+Q_DECLARE_METATYPE(pw::ReadinessLayer)
+Q_DECLARE_METATYPE(pw::ReadinessVerdict)
