@@ -59,11 +59,12 @@ QString readinessMarkdown(const ReadinessReport& report)
                   .arg(readinessLayerTitle(layer.layer), readinessVerdictName(layer.verdict),
                       readinessLayerQuestion(layer.layer));
     for (const LayerReadiness& layer : report.layers) {
-        md += QStringLiteral("\n## %1: %2\n\n| | Evidence | To pass |\n|---|---|---|\n")
+        md += QStringLiteral("\n## %1: %2\n\n| | Evidence | Age | To pass |\n|---|---|---|---|\n")
                   .arg(readinessLayerTitle(layer.layer), readinessVerdictName(layer.verdict));
         for (const ReadinessFinding& f : layer.findings)
-            md += QStringLiteral("| %1 | %2 | %3 |\n")
-                      .arg(readinessVerdictName(f.verdict), markdownCell(f.evidence), markdownCell(f.fix));
+            md += QStringLiteral("| %1 | %2 | %3 | %4 |\n")
+                      .arg(readinessVerdictName(f.verdict), markdownCell(f.evidence),
+                          f.evidenceMs > 0 ? formatAgo(f.evidenceMs, report.atMs) : QString(), markdownCell(f.fix));
     }
     return md;
 }
