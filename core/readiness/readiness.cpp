@@ -239,8 +239,7 @@ private:
                 runIt + QStringLiteral(" again"), passed->atMs));
         else
             out.push_back(finding(V::Pass,
-                QStringLiteral("%1 passed %2: %3").arg(what, ago(passed->atMs), passed->summary),
-                {}, passed->atMs));
+                QStringLiteral("%1 passed %2: %3").arg(what, ago(passed->atMs), passed->summary), {}, passed->atMs));
         if (&e.rehearsals.front() != passed)
             out.push_back(finding(V::Warn,
                 QStringLiteral("the latest rehearsal failed %1 (fault %2): %3")

@@ -49,7 +49,8 @@ struct Resource
 };
 
 /// A DescribeConfigs request body as the version lays it out.
-std::vector<uint8_t> request(int16_t v, const std::vector<std::tuple<int8_t, std::string, std::vector<std::string>>>& rs)
+std::vector<uint8_t> request(
+    int16_t v, const std::vector<std::tuple<int8_t, std::string, std::vector<std::string>>>& rs)
 {
     const bool flexible = v >= 4;
     WireWriter w;
@@ -241,7 +242,8 @@ private Q_SLOTS:
         QCOMPARE(value(*configs[1], "retention.ms"), QString::number(kTopicRetentionMs));
         QVERIFY(!configs[2]);
         QCOMPARE(configs[2].error().code, pw::Error::Code::NotFound);
-        QVERIFY2(configs[2].error().message.contains(QStringLiteral("missing")), qPrintable(configs[2].error().message));
+        QVERIFY2(
+            configs[2].error().message.contains(QStringLiteral("missing")), qPrintable(configs[2].error().message));
 
         const auto replication = a->topicReplication({QStringLiteral("events"), QStringLiteral("missing")});
         QVERIFY(replication[0]);
@@ -294,9 +296,12 @@ private Q_SLOTS:
         const QJsonObject broker = byName[QStringLiteral("0")];
         QCOMPARE(broker.value(QStringLiteral("log.retention.ms")).toObject().value(QStringLiteral("value")).toString(),
             QString::number(kBrokerRetentionMs));
-        QVERIFY(broker.value(QStringLiteral("log.retention.ms")).toObject().value(QStringLiteral("read_only")).toBool());
-        QCOMPARE(
-            broker.value(QStringLiteral("default.replication.factor")).toObject().value(QStringLiteral("value")).toString(),
+        QVERIFY(
+            broker.value(QStringLiteral("log.retention.ms")).toObject().value(QStringLiteral("read_only")).toBool());
+        QCOMPARE(broker.value(QStringLiteral("default.replication.factor"))
+                     .toObject()
+                     .value(QStringLiteral("value"))
+                     .toString(),
             QStringLiteral("1"));
     }
 

@@ -136,7 +136,8 @@ private Q_SLOTS:
                 return !r.finding(QStringLiteral("stream_compute"), QStringLiteral("completed")).isEmpty();
             },
             120);
-        QVERIFY2(!r.finding(QStringLiteral("stream_compute"), QStringLiteral("completed")).isEmpty(), qPrintable(r.text));
+        QVERIFY2(
+            !r.finding(QStringLiteral("stream_compute"), QStringLiteral("completed")).isEmpty(), qPrintable(r.text));
         QCOMPARE(r.exitCode, 2);
         QCOMPARE(r.verdict(QStringLiteral("kafka_source")), QStringLiteral("FAIL"));
         QCOMPARE(r.finding(QStringLiteral("kafka_source"), QStringLiteral("no replay rehearsal has been run")),
@@ -146,7 +147,8 @@ private Q_SLOTS:
         QCOMPARE(r.finding(QStringLiteral("stream_compute"), QStringLiteral("no savepoint is known")),
             QStringLiteral("FAIL"));
         QCOMPARE(r.verdict(QStringLiteral("serving_store")), QStringLiteral("PASS"));
-        QCOMPARE(r.finding(QStringLiteral("storage"), QStringLiteral("replication factor 1 on topic events (1 broker(s))")),
+        QCOMPARE(
+            r.finding(QStringLiteral("storage"), QStringLiteral("replication factor 1 on topic events (1 broker(s))")),
             QStringLiteral("FAIL"));
         QCOMPARE(r.finding(QStringLiteral("storage"), QStringLiteral("unclean leader election is off")),
             QStringLiteral("PASS"));
@@ -194,7 +196,8 @@ private Q_SLOTS:
         QCOMPARE(r.finding(QStringLiteral("kafka_source"), QStringLiteral("replay rehearsal passed")),
             QStringLiteral("PASS"));
         QCOMPARE(r.verdict(QStringLiteral("stream_compute")), QStringLiteral("PASS"));
-        QCOMPARE(r.finding(QStringLiteral("stream_compute"), QStringLiteral("savepoint taken")), QStringLiteral("PASS"));
+        QCOMPARE(
+            r.finding(QStringLiteral("stream_compute"), QStringLiteral("savepoint taken")), QStringLiteral("PASS"));
         QCOMPARE(r.finding(QStringLiteral("stream_compute"), QStringLiteral("restart rehearsal passed")),
             QStringLiteral("PASS"));
         QCOMPARE(r.verdict(QStringLiteral("governance")), QStringLiteral("PASS"));
@@ -207,11 +210,13 @@ private Q_SLOTS:
     void usageErrors()
     {
         QProcess p;
-        p.start(kBinary, {QStringLiteral("readiness"), QStringLiteral("--json"), QStringLiteral("--markdown"),
-                             QStringLiteral("--data-dir"), dataDir()});
+        p.start(kBinary,
+            {QStringLiteral("readiness"), QStringLiteral("--json"), QStringLiteral("--markdown"),
+                QStringLiteral("--data-dir"), dataDir()});
         QVERIFY(p.waitForFinished(30000));
         QCOMPARE(p.exitCode(), 4);
-        p.start(kBinary, {QStringLiteral("readiness"), QStringLiteral("--data-dir"), m_dir.filePath(QStringLiteral("none"))});
+        p.start(kBinary,
+            {QStringLiteral("readiness"), QStringLiteral("--data-dir"), m_dir.filePath(QStringLiteral("none"))});
         QVERIFY(p.waitForFinished(30000));
         QCOMPARE(p.exitCode(), 4);
         QVERIFY(QString::fromUtf8(p.readAllStandardError()).contains(QStringLiteral("no embedded demo config")));

@@ -7,9 +7,9 @@
 #include "replay/sqlreconcile.h"
 
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QJsonArray>
 #include <QProcess>
 #include <QSqlDatabase>
 #include <QSqlQuery>
@@ -48,9 +48,9 @@ bool writeServing(const QString& path, const QStringList& inserts)
         ok = db.open();
         QSqlQuery q(db);
         ok = ok
-            && q.exec(QStringLiteral(
-                "create table aggregates(minute_ts integer, key text, events integer, total real, primary key(minute_ts, "
-                "key))"));
+            && q.exec(QStringLiteral("create table aggregates(minute_ts integer, key text, events integer, total real, "
+                                     "primary key(minute_ts, "
+                                     "key))"));
         for (const QString& sql : inserts)
             ok = ok && q.exec(sql);
         db.close();
@@ -123,7 +123,8 @@ private Q_SLOTS:
             "  warehouse: {kind: sql, driver: QPSQL, host: 127.0.0.1, port: %1, user: postgres, database: marts}\n"
             "  clean: {kind: sql, driver: QSQLITE, database: clean.db}\n"
             "  drift: {kind: sql, driver: QSQLITE, database: drift.db}\n"
-            "  gone: {kind: sql, driver: QPSQL, host: 127.0.0.1, port: 1, user: postgres, database: marts, timeout: 2s}\n"
+            "  gone: {kind: sql, driver: QPSQL, host: 127.0.0.1, port: 1, user: postgres, database: marts, timeout: "
+            "2s}\n"
             "stages:\n"
             "  - id: serving\n"
             "    signals:\n"
@@ -150,8 +151,8 @@ private Q_SLOTS:
             "    truth_query: select minute, key, events from truth\n"
             "    serving_source: clean\n"
             "    serving_query: select minute_ts, key, events, total from aggregates\n")
-                                  .arg(m_pg.port())
-                                  .toUtf8();
+                                    .arg(m_pg.port())
+                                    .toUtf8();
         m_configPath = m_dir.filePath(QStringLiteral("reconcile.yaml"));
         QFile f(m_configPath);
         QVERIFY(f.open(QIODevice::WriteOnly));
@@ -210,8 +211,9 @@ private Q_SLOTS:
         QVERIFY2(clean.exitCode == 0, qPrintable(clean.out + clean.err));
         QVERIFY2(clean.out.contains(QStringLiteral("6 windows, 6 matched, 0 mismatched, 0 missing, 0 unexpected")),
             qPrintable(clean.out));
-        const Run drift = pathwatch(common + QStringList {QStringLiteral("--name"), QStringLiteral("drift"),
-                                                 QStringLiteral("--to"), QString::number(kBase + 180)});
+        const Run drift = pathwatch(common
+            + QStringList {QStringLiteral("--name"), QStringLiteral("drift"), QStringLiteral("--to"),
+                QString::number(kBase + 180)});
         QCOMPARE(drift.exitCode, 6);
         QVERIFY2(drift.out.contains(QStringLiteral("missing 2027-01-15T08:02Z eu")), qPrintable(drift.out));
         QVERIFY2(drift.out.contains(QStringLiteral("unexpected 2027-01-15T08:02Z apac")), qPrintable(drift.out));
@@ -238,7 +240,8 @@ private Q_SLOTS:
         QCOMPARE((*records)[1].missing, 1);
         QCOMPARE((*records)[1].mismatched, 1);
         QVERIFY(!(*records)[0].passed);
-        QVERIFY2((*records)[0].summary.contains(QStringLiteral("could not compare")), qPrintable((*records)[0].summary));
+        QVERIFY2(
+            (*records)[0].summary.contains(QStringLiteral("could not compare")), qPrintable((*records)[0].summary));
 
         // Readiness's migration layer reads them: two failed, one never ran.
         const Run readiness = pathwatch({QStringLiteral("readiness"), QStringLiteral("--config"), m_configPath,

@@ -80,23 +80,22 @@ private slots:
             << QByteArray(minimal() + "stagse: []\n") << 11 << 1
             << P({"unknown key `stagse` in the top level", "did you mean `stages`?",
                    "allowed keys here: export, ledger, pipeline, readiness, reconcile, recovery, sources, stages"});
-        QTest::newRow("readiness: not a duration")
-            << QByteArray(minimal() + "readiness:\n  rehearsal_max_age: soon\n") << 12 << 22
-            << P({"rehearsal_max_age"});
-        QTest::newRow("readiness: unknown key")
-            << QByteArray(minimal() + "readiness:\n  topic: [events]\n") << 12 << 3
-            << P({"unknown key `topic` in `readiness`", "did you mean `topics`?"});
-        QTest::newRow("readiness: unknown storage")
-            << QByteArray(minimal() + "readiness:\n  storage: tiered\n") << 12 << 12 << P({"`tiered`", "replicated, shared"});
+        QTest::newRow("readiness: not a duration") << QByteArray(minimal() + "readiness:\n  rehearsal_max_age: soon\n")
+                                                   << 12 << 22 << P({"rehearsal_max_age"});
+        QTest::newRow("readiness: unknown key") << QByteArray(minimal() + "readiness:\n  topic: [events]\n") << 12 << 3
+                                                << P({"unknown key `topic` in `readiness`", "did you mean `topics`?"});
+        QTest::newRow("readiness: unknown storage") << QByteArray(minimal() + "readiness:\n  storage: tiered\n") << 12
+                                                    << 12 << P({"`tiered`", "replicated, shared"});
         QTest::newRow("readiness: more in-sync replicas than replicas")
-            << QByteArray(minimal() + "readiness:\n  min_replication_factor: 2\n  min_insync_replicas: 3\n") << 13
-            << 24 << P({"`min_insync_replicas` (3) in `readiness` is larger than `min_replication_factor` (2)"});
+            << QByteArray(minimal() + "readiness:\n  min_replication_factor: 2\n  min_insync_replicas: 3\n") << 13 << 24
+            << P({"`min_insync_replicas` (3) in `readiness` is larger than `min_replication_factor` (2)"});
         QTest::newRow("readiness: completeness signal that does not exist")
             << QByteArray(minimal() + "readiness:\n  completeness_signals: [serving/nope]\n") << 12 << 26
             << P({"names `serving/nope`, which is not a signal"});
         QTest::newRow("reconcile: truth is not a sql source")
-            << QByteArray(minimal() + "reconcile:\n  - name: dual\n    truth_source: prom\n    truth_query: select 1\n"
-                                      "    serving_source: prom\n    serving_query: select 1\n")
+            << QByteArray(minimal()
+                   + "reconcile:\n  - name: dual\n    truth_source: prom\n    truth_query: select 1\n"
+                     "    serving_source: prom\n    serving_query: select 1\n")
             << 13 << 19 << P({"`truth_source` `prom` of reconcile `dual` is not a sql source"});
         QTest::newRow("missing stages points at the top-level map")
             << QByteArray("sources:\n  prom: {kind: promql, url: 'http://h:1'}\n") << 1 << 1
@@ -358,7 +357,8 @@ private slots:
         update.replace("serving_query: select", "serving_query: delete");
         const auto writes = loadConfigText(update, QStringLiteral("r.yaml"));
         QVERIFY(!writes);
-        QVERIFY2(writes.error().message.contains(QStringLiteral("is not a SELECT")), qPrintable(writes.error().toString()));
+        QVERIFY2(
+            writes.error().message.contains(QStringLiteral("is not a SELECT")), qPrintable(writes.error().toString()));
     }
 
     void brokenConfigs()

@@ -30,7 +30,8 @@ ReadinessEvidence readyMart()
     e.recoveryWindowMs = 6 * kHour;
     e.watchedSignals = {signal("source_log/consumer_lag", SignalKind::ConsumerLag),
         signal("compute/checkpoint_age", SignalKind::CheckpointAge),
-        signal("serving/freshness", SignalKind::DashboardFreshness), signal("serving/completeness", SignalKind::Custom)};
+        signal("serving/freshness", SignalKind::DashboardFreshness),
+        signal("serving/completeness", SignalKind::Custom)};
     RecoveryConfig recovery;
     recovery.group = QStringLiteral("aggregate");
     recovery.kafkaSourceId = QStringLiteral("kafka");
@@ -223,8 +224,9 @@ private Q_SLOTS:
             "retention.ms=21600000");
         row("retention bytes", L::KafkaSource, V::Warn, "retention.bytes 1.0 GiB on topic events", "replay_headroom");
         row("compacted", L::KafkaSource, V::Warn, "topic events is compacted", "cleanup.policy=delete");
-        row("topic unreadable", L::KafkaSource, V::Unknown, "retention of topic events is not known: Broker: Topic "
-                                                            "authorization failed",
+        row("topic unreadable", L::KafkaSource, V::Unknown,
+            "retention of topic events is not known: Broker: Topic "
+            "authorization failed",
             "DescribeConfigs");
         row("no topic", L::Storage, V::Unknown, "replication is not known", "readiness");
         row("no lag signal", L::KafkaSource, V::Fail, "no lag signal is watched", "consumer_lag");
@@ -235,8 +237,9 @@ private Q_SLOTS:
         row("old checkpoint", L::StreamCompute, V::Warn, "checkpoint 42 of job aggregate completed 60.0 min ago",
             "within 10m");
         row("no savepoint", L::StreamCompute, V::Fail, "no savepoint is known", "savepoints");
-        row("savepoint in the audit log only", L::StreamCompute, V::Pass, "savepoint taken 2.0 d ago "
-                                                                          "(file:///savepoints/sp-9)",
+        row("savepoint in the audit log only", L::StreamCompute, V::Pass,
+            "savepoint taken 2.0 d ago "
+            "(file:///savepoints/sp-9)",
             "");
         row("no freshness signal", L::ServingStore, V::Fail, "no freshness signal is watched", "dashboard_freshness");
         row("no completeness signal", L::ServingStore, V::Fail, "no completeness signal is watched",
@@ -249,16 +252,18 @@ private Q_SLOTS:
         row("unclean election", L::Storage, V::Fail, "unclean leader election is on for topic events",
             "unclean.leader.election.enable=false");
         row("no audit", L::Governance, V::Warn, "no recovery in the audit log in the last 30d", "--reason");
-        row("audit without reason", L::Governance, V::Fail, "audit entry 1 (2.0 d ago, group aggregate) does not say "
-                                                            "why",
+        row("audit without reason", L::Governance, V::Fail,
+            "audit entry 1 (2.0 d ago, group aggregate) does not say "
+            "why",
             "--reason");
         row("ledger unreadable", L::Governance, V::Unknown, "the audit log cannot be read: the ledger is locked",
             "data dir");
         row("no reconcile configured", L::Migration, V::Warn, "no reconciliation is configured", "reconcile:");
         row("reconcile never run", L::Migration, V::Unknown, "reconciliation dual-run is configured but has never run",
             "pathwatch reconcile --name dual-run");
-        row("reconcile failed", L::Migration, V::Fail, "reconciliation dual-run failed 60.0 min ago: 60 windows: 58 "
-                                                       "matched, 2 missing",
+        row("reconcile failed", L::Migration, V::Fail,
+            "reconciliation dual-run failed 60.0 min ago: 60 windows: 58 "
+            "matched, 2 missing",
             "pathwatch reconcile");
         row("reconcile stale", L::Migration, V::Warn, "longer ago than 7d", "again");
     }
@@ -331,7 +336,8 @@ private Q_SLOTS:
         QVERIFY2(md.contains(QStringLiteral("| Storage | **FAIL** | Can retained history survive a broker "
                                             "replacement? |")),
             qPrintable(md));
-        QVERIFY2(md.contains(QStringLiteral("| FAIL | replication factor 1 on topic events (1 broker(s)) < 3 | 0 ms ago |")),
+        QVERIFY2(
+            md.contains(QStringLiteral("| FAIL | replication factor 1 on topic events (1 broker(s)) < 3 | 0 ms ago |")),
             qPrintable(md));
         const QJsonObject json = readinessJson(r);
         QCOMPARE(json.value(QStringLiteral("overall")).toString(), QStringLiteral("FAIL"));
