@@ -90,10 +90,10 @@ ReadinessPage::ReadinessPage(QWidget* parent)
     m_tree->header()->setSectionResizeMode(QHeaderView::Interactive);
     m_tree->header()->setStretchLastSection(true);
     const int em = fontMetrics().horizontalAdvance(QLatin1Char('M'));
-    m_tree->setColumnWidth(LayerColumn, 12 * em);
-    m_tree->setColumnWidth(VerdictColumn, 6 * em);
-    m_tree->setColumnWidth(EvidenceColumn, 34 * em);
-    m_tree->setColumnWidth(AgeColumn, 6 * em);
+    m_tree->setColumnWidth(LayerColumn, 14 * em);
+    m_tree->setColumnWidth(VerdictColumn, 8 * em);
+    m_tree->setColumnWidth(EvidenceColumn, 48 * em);
+    m_tree->setColumnWidth(AgeColumn, 7 * em);
     layout->addWidget(m_tree, 1);
 }
 
