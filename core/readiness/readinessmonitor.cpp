@@ -54,9 +54,14 @@ void ReadinessMonitor::refreshNow()
 void ReadinessMonitor::run()
 {
     std::unique_lock lock(m_mutex);
+    int judged = 0;
     while (!m_stopping) {
-        m_wake.wait_for(
-            lock, std::chrono::milliseconds(m_config.readiness.refreshMs), [this] { return m_stopping || m_refresh; });
+        // The first judgement comes before the engine's first polls have reached the ledger (no checkpoint yet),
+        // so the second one follows soon rather than a whole refresh later.
+        const qint64 waitMs
+            = judged == 1 ? std::min<qint64>(30000, m_config.readiness.refreshMs) : m_config.readiness.refreshMs;
+        m_wake.wait_for(lock, std::chrono::milliseconds(waitMs), [this] { return m_stopping || m_refresh; });
+        ++judged;
         if (m_stopping)
             break;
         m_refresh = false;
