@@ -17,6 +17,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QElapsedTimer>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -124,15 +125,50 @@ void addDrillMenu(pw::MainWindow& window, pw::demo::EmbeddedMode& mode)
     auto* menu = window.menuBar()->addMenu(QCoreApplication::translate("Drills", "&Drills"));
     menu->setObjectName(QStringLiteral("drillMenu"));
     menu->setToolTipsVisible(true);
+    // A fault may be cleared elsewhere (the recovery wizard, `pathwatch fault`, the job taken over by a recovery).
+    QObject::connect(menu, &QMenu::aboutToShow, menu, [menu, &mode] {
+        for (QAction* action : menu->actions())
+            if (auto drill = action->data(); drill.isValid()) {
+                const QSignalBlocker blocker(action);
+                action->setChecked(mode.pipeline().drill(pw::demo::Drill(drill.toInt())));
+            }
+    });
     for (const Entry& e : entries) {
         QAction* action = menu->addAction(QCoreApplication::translate("Drills", e.text));
         action->setCheckable(true);
+        action->setData(int(e.drill));
         action->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | e.key));
         pw::demo::DemoPipeline* pipeline = &mode.pipeline();
         QObject::connect(action, &QAction::toggled, &window, [pipeline, drill = e.drill](bool on) {
             QThreadPool::globalInstance()->start([pipeline, drill, on] { pipeline->setDrill(drill, on); });
         });
     }
+}
+
+pw::RecoveryEnvironment recoveryEnvironment(
+    pw::Instance& instance, const std::shared_ptr<const pw::PipelineConfig>& config)
+{
+    pw::RecoveryEnvironment environment;
+    environment.config = config;
+    environment.ledger = instance.ledger();
+    if (auto* embedded = instance.embedded()) {
+        pw::demo::DemoPipeline* pipeline = &embedded->pipeline();
+        const auto& endpoints = pipeline->endpoints();
+        environment.reconcileTopic = QString::fromStdString(endpoints.topic);
+        environment.servingDatabase = QString::fromStdString(endpoints.servingDatabase.string());
+        environment.faultsOn = [pipeline] {
+            QStringList on;
+            for (const auto& f : pw::demo::kFaultNames)
+                if (pipeline->drill(f.drill))
+                    on << QString::fromLatin1(f.name);
+            return on;
+        };
+        environment.clearFault = [pipeline](const QString& name) {
+            if (auto drill = pw::demo::drillFromFaultName(name))
+                pipeline->setDrill(*drill, false);
+        };
+    }
+    return environment;
 }
 
 // Qt aborts inside QGuiApplication when it cannot reach a display; find out first and say what to do instead.
@@ -173,6 +209,8 @@ bool displayReachable(int argc, char** argv)
 
 int runWindow(int argc, char** argv, bool watchMode = false)
 {
+    QElapsedTimer launch;
+    launch.start();
     if (!displayReachable(argc, argv)) {
         std::fprintf(stderr,
             "pathwatch: the window cannot open: no display (DISPLAY=%s). Run `pathwatch headless` for the engine "
@@ -228,6 +266,8 @@ int runWindow(int argc, char** argv, bool watchMode = false)
     window.setCheckpointFeed(checkpoints);
     QSettings settings;
     window.restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    window.setLaunchTimer(launch);
+    window.restoreHabits();
     QObject::connect(&app, &QCoreApplication::aboutToQuit, &window,
         [&window] { QSettings().setValue(QStringLiteral("window/geometry"), window.saveGeometry()); });
     QObject::connect(instance.get(), &pw::Instance::snapshotReady, &window, &pw::MainWindow::setSnapshot);
@@ -243,7 +283,17 @@ int runWindow(int argc, char** argv, bool watchMode = false)
 
     // The data dir, the demo's ports and the sources start on a worker thread while the window is up.
     auto result = std::make_shared<pw::Result<void>>();
-    QPointer<QThread> starter = QThread::create([instance, result] { *result = instance->start(); });
+    auto recoveryConfig = std::make_shared<std::shared_ptr<const pw::PipelineConfig>>();
+    QPointer<QThread> starter = QThread::create([instance, result, recoveryConfig] {
+        *result = instance->start();
+        if (!*result)
+            return;
+        // What the recovery wizard works with: the running config (read here, off the GUI thread).
+        if (auto* embedded = instance->embedded())
+            *recoveryConfig = std::make_shared<const pw::PipelineConfig>(embedded->config());
+        else if (auto loaded = pw::loadConfigFile(instance->configPath()))
+            *recoveryConfig = std::make_shared<const pw::PipelineConfig>(std::move(*loaded));
+    });
     QObject::connect(starter, &QThread::finished, &window, [&, result] {
         starter->deleteLater();
         if (!*result) {
@@ -259,6 +309,7 @@ int runWindow(int argc, char** argv, bool watchMode = false)
         }
         window.setLedger(instance->ledger());
         window.setSnapshot(instance->latestSnapshot());
+        window.setRecoveryEnvironment(recoveryEnvironment(*instance, *recoveryConfig));
         if (watchScreen)
             window.showWatchScreen(watchScreenIndex);
         if (auto* embedded = instance->embedded()) {

@@ -68,12 +68,29 @@ HistoryChart::HistoryChart(QWidget* parent)
     m_timeAxis->setTickCount(7);
     m_valueAxis->setTickCount(5);
     m_valueAxis->setLabelFormat(QStringLiteral("%.4g"));
+    applyPalette();
+}
+
+void HistoryChart::applyPalette()
+{
+    QChart* c = chart();
     const bool dark = StatusStyle::isDark(palette());
-    c->setTheme(dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
+    const QChart::ChartTheme theme = dark ? QChart::ChartThemeDark : QChart::ChartThemeLight;
+    if (c->theme() != theme)
+        c->setTheme(theme);
     c->setBackgroundBrush(palette().base());
     m_timeAxis->setLabelsColor(palette().text().color());
     m_valueAxis->setLabelsColor(palette().text().color());
     c->setTitleBrush(palette().text());
+    c->legend()->setLabelColor(palette().text().color());
+}
+
+void HistoryChart::changeEvent(QEvent* event)
+{
+    QChartView::changeEvent(event);
+    // Light and dark themes switch at run time (View → Theme, the desktop's setting).
+    if (event->type() == QEvent::PaletteChange)
+        applyPalette();
 }
 
 void HistoryChart::setSignal(const QString& title, const QString& unit, const Thresholds& thresholds)

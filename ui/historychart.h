@@ -57,8 +57,10 @@ protected:
     void mouseMoveEvent(QMouseEvent* event) override;
     void mouseReleaseEvent(QMouseEvent* event) override;
     void contextMenuEvent(QContextMenuEvent* event) override;
+    void changeEvent(QEvent* event) override;
 
 private:
+    void applyPalette();
     QLineSeries* lineAt(int index);
     void updateAxes(double low, double high);
     double valueAt(const QPointF& position) const;

@@ -9,6 +9,7 @@
 #include "readinesspage.h"
 #include "stagepage.h"
 #include "stagetile.h"
+#include "theme.h"
 #include "watchscreen.h"
 
 #include "pathwatch/version.h"
@@ -20,6 +21,7 @@
 #include "presentation/format.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
 #include <QDateTime>
 #include <QHBoxLayout>
@@ -28,14 +30,19 @@
 #include <QKeySequence>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLoggingCategory>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPainter>
 #include <QScreen>
+#include <QSettings>
 #include <QShortcut>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QSystemTrayIcon>
 #include <QTableView>
 #include <QVBoxLayout>
 #include <QWindow>
@@ -47,6 +54,8 @@ static void initPathwatchResources()
 }
 
 namespace pw {
+
+Q_LOGGING_CATEGORY(lcStartup, "pathwatch.startup", QtWarningMsg)
 
 namespace {
 constexpr int kRefreshDelayMs = 40;
@@ -169,7 +178,37 @@ MainWindow::MainWindow(QWidget* parent)
     readiness->setObjectName(QStringLiteral("readinessAction"));
     readiness->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
     connect(readiness, &QAction::triggered, this, &MainWindow::showReadiness);
+    auto* recoveryMenu = menuBar()->addMenu(tr("&Recovery"));
+    m_recoverAction = recoveryMenu->addAction(tr("&Recover…"));
+    m_recoverAction->setObjectName(QStringLiteral("recoverAction"));
+    m_recoverAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    m_recoverAction->setEnabled(false);
+    m_recoverAction->setToolTip(tr("Replay a consumer group from the last trusted point, guided and audited"));
+    connect(m_recoverAction, &QAction::triggered, this, [this] { openRecoveryWizard(); });
+    connect(m_stagePage, &StagePage::recoverRequested, this,
+        [this](const QString& stageId) { openRecoveryWizard(recoverableGroupOfStage(stageId)); });
+    connect(m_timeline, &IncidentTimeline::recoverRequested, this,
+        [this](const QString& stageId) { openRecoveryWizard(recoverableGroupOfStage(stageId)); });
+    m_theme = new ThemeController(this);
+    auto* themeMenu = viewMenu->addMenu(tr("&Theme"));
+    themeMenu->setObjectName(QStringLiteral("themeMenu"));
+    auto* themeGroup = new QActionGroup(themeMenu);
+    for (const auto& [choice, text] : {std::pair {ThemeController::Choice::System, tr("Follow the &System")},
+             std::pair {ThemeController::Choice::Light, tr("&Light")},
+             std::pair {ThemeController::Choice::Dark, tr("&Dark")}}) {
+        auto* action = themeMenu->addAction(text);
+        action->setObjectName(QStringLiteral("theme_%1").arg(ThemeController::choiceName(choice)));
+        action->setCheckable(true);
+        action->setChecked(choice == ThemeController::Choice::System);
+        themeGroup->addAction(action);
+        connect(action, &QAction::triggered, this, [this, choice = choice] { m_theme->setChoice(choice); });
+    }
+    connect(m_stagePage, &StagePage::spanChosen, this, [this](qint64 spanMs) {
+        if (m_rememberHabits)
+            QSettings().setValue(QStringLiteral("view/span_ms"), spanMs);
+    });
     createMenus();
+    createTray();
 
     m_snapshotLabel = new QLabel(this);
     m_snapshotLabel->setObjectName(QStringLiteral("snapshotLabel"));
@@ -419,6 +458,8 @@ void MainWindow::openStage(const QString& stageId)
     m_stack->setCurrentWidget(m_stagePage);
     m_stagePage->setFocus();
     updateTitle();
+    if (m_rememberHabits)
+        QSettings().setValue(QStringLiteral("view/page"), stageId);
 }
 
 void MainWindow::showReadiness()
@@ -442,6 +483,83 @@ void MainWindow::showOverview()
     if (auto* tile = m_strip->tile(from))
         tile->setFocus(Qt::OtherFocusReason);
     updateTitle();
+    if (m_rememberHabits)
+        QSettings().setValue(QStringLiteral("view/page"), QString());
+}
+
+void MainWindow::restoreHabits()
+{
+    QSettings settings;
+    m_theme->start();
+    const QString choice = ThemeController::choiceName(m_theme->choice());
+    if (auto* action = findChild<QAction*>(QStringLiteral("theme_%1").arg(choice)))
+        action->setChecked(true);
+    const qint64 span = settings.value(QStringLiteral("view/span_ms"), 0).toLongLong();
+    if (span > 0)
+        m_stagePage->setSpan(span);
+    m_pageToRestore = settings.value(QStringLiteral("view/page")).toString();
+    m_rememberHabits = true;
+}
+
+void MainWindow::setLaunchTimer(QElapsedTimer launch)
+{
+    m_launch = launch;
+}
+
+void MainWindow::createTray()
+{
+    if (!QSystemTrayIcon::isSystemTrayAvailable())
+        return; // no tray on this desktop (nor offscreen): the window and notifications carry the status
+    m_tray = new QSystemTrayIcon(this);
+    auto* menu = new QMenu(this);
+    connect(menu->addAction(tr("&Show Pathwatch")), &QAction::triggered, this, [this] {
+        showNormal();
+        raise();
+        activateWindow();
+    });
+    menu->addSeparator();
+    connect(menu->addAction(tr("&Quit")), &QAction::triggered, qApp, &QCoreApplication::quit, Qt::QueuedConnection);
+    m_tray->setContextMenu(menu);
+    connect(m_tray, &QSystemTrayIcon::activated, this, [this](QSystemTrayIcon::ActivationReason reason) {
+        if (reason == QSystemTrayIcon::Trigger) {
+            showNormal();
+            raise();
+            activateWindow();
+        }
+    });
+    updateTray();
+    m_tray->show();
+}
+
+void MainWindow::updateTray()
+{
+    if (!m_tray)
+        return;
+    const Severity worst = m_current ? m_current->overall : Severity::Unknown;
+    // A round badge in the status colour with the first letter of the status word, so it is not colour alone.
+    QPixmap pixmap(64, 64);
+    pixmap.fill(Qt::transparent);
+    QPainter p(&pixmap);
+    p.setRenderHint(QPainter::Antialiasing);
+    p.setPen(Qt::NoPen);
+    p.setBrush(StatusStyle::color(worst));
+    p.drawEllipse(QRect(2, 2, 60, 60));
+    QFont f = font();
+    f.setBold(true);
+    f.setPixelSize(34);
+    p.setFont(f);
+    p.setPen(StatusStyle::onColor(worst));
+    p.drawText(QRect(0, 0, 64, 64), Qt::AlignCenter, severityName(worst).left(1));
+    p.end();
+    m_tray->setIcon(QIcon(pixmap));
+    QString tip = tr("Pathwatch: %1").arg(severityName(worst));
+    if (m_current)
+        for (const auto& st : m_current->stages)
+            if (st.severity == worst && worst != Severity::Ok) {
+                tip += QStringLiteral(" — %1: %2").arg(st.title, st.reason);
+                break;
+            }
+    m_tray->setToolTip(tip);
 }
 
 void MainWindow::showWatchScreen(int screen)
@@ -483,6 +601,53 @@ void MainWindow::createMenus()
     connect(about, &QAction::triggered, this, &MainWindow::showAbout);
 }
 
+void MainWindow::setRecoveryEnvironment(RecoveryEnvironment environment)
+{
+    m_recovery = std::move(environment);
+    m_recoverAction->setEnabled(m_recovery.isValid());
+    QStringList stages;
+    if (m_recovery.isValid())
+        for (const auto& stage : m_recovery.config->stages)
+            if (!recoverableGroupOfStage(stage.id).isEmpty())
+                stages << stage.id;
+    m_stagePage->setRecoverableStages(stages);
+}
+
+QString MainWindow::recoverableGroupOfStage(const QString& stageId) const
+{
+    if (!m_recovery.isValid())
+        return {};
+    for (const auto& stage : m_recovery.config->stages) {
+        if (stage.id != stageId)
+            continue;
+        for (const auto& recovery : m_recovery.config->recovery)
+            for (const auto& signal : stage.signalConfigs)
+                if (signal.sourceId == recovery.kafkaSourceId
+                    || (!recovery.flinkSourceId.isEmpty() && signal.sourceId == recovery.flinkSourceId))
+                    return recovery.group;
+    }
+    return {};
+}
+
+RecoveryWizard* MainWindow::openRecoveryWizard(const QString& group)
+{
+    if (!m_recovery.isValid()) {
+        statusBar()->showMessage(tr("Nothing to recover: the configuration has no `recovery:` entry"), 10000);
+        return nullptr;
+    }
+    if (!m_wizard) {
+        m_wizard = new RecoveryWizard(m_recovery, this);
+        m_wizard->setAttribute(Qt::WA_DeleteOnClose);
+        m_wizard->setWindowModality(Qt::NonModal);
+    }
+    if (!group.isEmpty() && m_wizard->currentId() <= RecoveryWizard::GroupPage)
+        m_wizard->setGroup(group);
+    m_wizard->show();
+    m_wizard->raise();
+    m_wizard->activateWindow();
+    return m_wizard;
+}
+
 void MainWindow::showShortcuts()
 {
     QMessageBox box(this);
@@ -500,6 +665,7 @@ void MainWindow::showShortcuts()
                    "| Ctrl+Shift+W | watch screen (Esc leaves it) |\n"
                    "| Ctrl+Shift+E | readiness, layer by layer |\n"
                    "| F11 | full screen |\n"
+                   "| Ctrl+R | recover a consumer group (the recovery wizard) |\n"
                    "| Ctrl+Shift+R | reload the configuration |\n"
                    "| F1 | this list |\n"
                    "| Ctrl+Q | quit |"));
@@ -546,10 +712,31 @@ void MainWindow::applyPendingSnapshot()
 
     m_strip->setSnapshot(snap);
     m_timeline->setSnapshot(m_current);
+    updateTray();
     m_signalModel->setSnapshot(m_current);
     m_sourceModel->setSnapshot(m_current);
     if (m_stack->currentWidget() == m_emptyPage)
         m_stack->setCurrentWidget(m_consolePage);
+    if (!m_pageToRestore.isEmpty()) {
+        const QString page = std::exchange(m_pageToRestore, QString());
+        for (const auto& st : snap.stages)
+            if (st.stageId == page)
+                openStage(page);
+    }
+    if (m_launch.isValid() && (!m_stripLogged || !m_valuesLogged)) {
+        // How long a launch takes to show something useful (bench_console reads these lines).
+        if (!m_stripLogged && !snap.stages.empty()) {
+            m_stripLogged = true;
+            qCInfo(lcStartup, "pipeline strip on screen after %lld ms", static_cast<long long>(m_launch.elapsed()));
+        }
+        bool anyValue = false;
+        for (const auto& sig : snap.signalStates)
+            anyValue = anyValue || sig.hasValue;
+        if (!m_valuesLogged && anyValue) {
+            m_valuesLogged = true;
+            qCInfo(lcStartup, "first values on screen after %lld ms", static_cast<long long>(m_launch.elapsed()));
+        }
+    }
     if (isStagePageShown())
         m_stagePage->setSnapshot(m_current);
     if (m_watch)

@@ -2,8 +2,11 @@
 
 #include "model/snapshot.h"
 #include "readiness/readiness.h"
+#include "recoverywizard.h"
 
+#include <QElapsedTimer>
 #include <QMainWindow>
+#include <QPointer>
 #include <QTimer>
 
 #include <functional>
@@ -11,6 +14,7 @@
 
 class QLabel;
 class QLineEdit;
+class QSystemTrayIcon;
 class QSortFilterProxyModel;
 class QStackedWidget;
 class QTableView;
@@ -25,6 +29,7 @@ class PipelineStrip;
 class ReadinessPage;
 class SeriesStore;
 class StagePage;
+class ThemeController;
 class WatchScreen;
 class SignalTableModel;
 class SourceHealthModel;
@@ -59,6 +64,24 @@ public:
     WatchScreen* watchScreen() const { return m_watch; }
     bool isStagePageShown() const;
     ReadinessPage* readinessPage() const { return m_readinessPage; }
+    ThemeController* theme() const { return m_theme; }
+    /// The tray icon, or null where the desktop has no tray.
+    QSystemTrayIcon* trayIcon() const { return m_tray; }
+
+    /// Restores what the user left (QSettings): the theme choice (System follows the desktop portal, read without
+    /// waiting), the chart time range, and the last page, opened once a snapshot has that stage. From then on
+    /// changes of page and range are remembered. Not called by default, so tests leave the user's settings alone.
+    void restoreHabits();
+    /// Logs (category pathwatch.startup) how long after `launch` the pipeline strip and the first values were on
+    /// screen.
+    void setLaunchTimer(QElapsedTimer launch);
+
+    /// What "Recover…" works with (config, ledger, embedded demo); the action is enabled once a group has a
+    /// `recovery:` entry. Stage pages of stages that read a recoverable group's source get a "Recover…" button.
+    void setRecoveryEnvironment(RecoveryEnvironment environment);
+    QAction* recoverAction() const { return m_recoverAction; }
+    /// The open wizard, or null.
+    RecoveryWizard* recoveryWizard() const { return m_wizard; }
 
 public Q_SLOTS:
     /// Stores the snapshot and schedules a refresh; a null pointer is ignored.
@@ -80,6 +103,11 @@ public Q_SLOTS:
     void showReadiness();
     /// A readiness report judged off the GUI thread; shown on the Readiness page.
     void setReadiness(std::shared_ptr<const pw::ReadinessReport> report);
+    /// Opens the recovery wizard (or raises the open one), for `group` or the group of a stage (empty: the first).
+    RecoveryWizard* openRecoveryWizard(const QString& group = {});
+    /// The group whose recovery a stage's "Recover…" button starts: the recovery entry whose kafka or flink source
+    /// feeds one of the stage's signals; empty when none.
+    QString recoverableGroupOfStage(const QString& stageId) const;
 
 Q_SIGNALS:
     /// Emitted after a snapshot has been put on screen.
@@ -97,6 +125,8 @@ private:
     void createMenus();
     void showShortcuts();
     void showAbout();
+    void createTray();
+    void updateTray();
 
     SnapshotPtr m_pending;
     SnapshotPtr m_current;
@@ -132,6 +162,16 @@ private:
     IncidentTimeline* m_timeline = nullptr;
     WatchScreen* m_watch = nullptr;
     std::unique_ptr<HistoryService> m_history;
+    RecoveryEnvironment m_recovery;
+    QAction* m_recoverAction = nullptr;
+    QPointer<RecoveryWizard> m_wizard;
+    ThemeController* m_theme = nullptr;
+    QSystemTrayIcon* m_tray = nullptr;
+    bool m_rememberHabits = false;
+    QString m_pageToRestore;
+    QElapsedTimer m_launch;
+    bool m_stripLogged = false;
+    bool m_valuesLogged = false;
 };
 
 } // namespace pw

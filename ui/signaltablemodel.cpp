@@ -1,7 +1,6 @@
 #include "signaltablemodel.h"
 
 #include "presentation/format.h"
-#include "rowdiff.h"
 #include "statusstyle.h"
 
 #include <QFont>
@@ -14,8 +13,7 @@
 namespace pw {
 
 SignalTableModel::SignalTableModel(QObject* parent)
-    : QAbstractTableModel(parent)
-    , m_clock(&pw::nowMs)
+    : KeyedTableModel(NUM_COLUMNS, AgeColumn, parent)
 { }
 
 QString SignalTableModel::rowKey(const SignalState& s)
@@ -25,7 +23,7 @@ QString SignalTableModel::rowKey(const SignalState& s)
 
 void SignalTableModel::setSnapshot(const SnapshotPtr& snapshot)
 {
-    std::vector<Row> incoming;
+    std::vector<SignalRow> incoming;
     if (snapshot) {
         QHash<QString, QString> titles;
         for (const auto& stage : snapshot->stages)
@@ -33,64 +31,27 @@ void SignalTableModel::setSnapshot(const SnapshotPtr& snapshot)
         incoming.reserve(snapshot->signalStates.size());
         int order = 0;
         for (const auto& s : snapshot->signalStates)
-            incoming.push_back(Row {s, rowKey(s), titles.value(s.stageId, s.stageId), order++});
+            incoming.push_back(SignalRow {s, rowKey(s), titles.value(s.stageId, s.stageId), order++});
     }
-    // The columns a difference shows in; the sort key of the Stage column is the row's position.
-    auto changedColumns = [](const Row& a, const Row& b) -> std::pair<int, int> {
-        const SignalState& x = a.state;
-        const SignalState& y = b.state;
-        int first = NUM_COLUMNS;
-        int last = -1;
-        auto mark = [&](bool differs, int from, int to) {
-            if (differs) {
-                first = std::min(first, from);
-                last = std::max(last, to);
-            }
-        };
-        mark(a.order != b.order || a.stageTitle != b.stageTitle, StageColumn, StageColumn);
-        mark(x.name != y.name || x.kind != y.kind, SignalColumn, SignalColumn);
-        mark(x.hasValue != y.hasValue || x.value != y.value || x.unit != y.unit, ValueColumn, ValueColumn);
-        mark(x.severity != y.severity, ValueColumn, StatusColumn); // the value's style follows the status
-        mark(x.valueTimestampMs != y.valueTimestampMs || x.hasValue != y.hasValue, AgeColumn, AgeColumn);
-        mark(x.reason != y.reason, ReasonColumn, ReasonColumn);
-        mark(x.sourceId != y.sourceId, SignalColumn, SignalColumn);
-        return last < 0 ? std::pair {-1, -1} : std::pair {first, last};
-    };
-    const RowDiffHooks hooks {
-        [this](int f, int l) { beginRemoveRows({}, f, l); },
-        [this] { endRemoveRows(); },
-        [this](int f, int l) { beginInsertRows({}, f, l); },
-        [this] { endInsertRows(); },
-        [this](int f, int l, int fc, int lc) { Q_EMIT dataChanged(index(f, fc), index(l, lc)); },
-    };
-    applyRowDiff(
-        m_rows, std::move(incoming), [](const Row& r) { return r.key; }, changedColumns, hooks);
+    setRows(std::move(incoming));
 }
 
-void SignalTableModel::setClock(std::function<qint64()> clock)
+// The columns a difference shows in; the sort key of the Stage column is the row's position.
+std::pair<int, int> SignalTableModel::changedColumns(const SignalRow& a, const SignalRow& b) const
 {
-    m_clock = clock ? std::move(clock) : std::function<qint64()>(&pw::nowMs);
-    refreshAges();
+    const SignalState& x = a.state;
+    const SignalState& y = b.state;
+    ChangedColumns changed;
+    changed.mark(a.order != b.order || a.stageTitle != b.stageTitle, StageColumn);
+    changed.mark(x.name != y.name || x.kind != y.kind || x.sourceId != y.sourceId, SignalColumn);
+    changed.mark(x.hasValue != y.hasValue || x.value != y.value || x.unit != y.unit, ValueColumn);
+    changed.mark(x.severity != y.severity, ValueColumn, StatusColumn); // the value's style follows the status
+    changed.mark(x.valueTimestampMs != y.valueTimestampMs || x.hasValue != y.hasValue, AgeColumn);
+    changed.mark(x.reason != y.reason, ReasonColumn);
+    return changed.span();
 }
 
-void SignalTableModel::refreshAges()
-{
-    if (!m_rows.empty())
-        Q_EMIT dataChanged(
-            index(0, AgeColumn), index(rowCount() - 1, AgeColumn), {Qt::DisplayRole, SortRole, Qt::ToolTipRole});
-}
-
-int SignalTableModel::rowCount(const QModelIndex& parent) const
-{
-    return parent.isValid() ? 0 : int(m_rows.size());
-}
-
-int SignalTableModel::columnCount(const QModelIndex& parent) const
-{
-    return parent.isValid() ? 0 : NUM_COLUMNS;
-}
-
-QVariant SignalTableModel::displayData(const Row& row, int column) const
+QVariant SignalTableModel::displayData(const SignalRow& row, int column) const
 {
     const SignalState& s = row.state;
     switch (column) {
@@ -105,20 +66,16 @@ QVariant SignalTableModel::displayData(const Row& row, int column) const
     case StatusColumn:
         return severityName(s.severity);
     case AgeColumn:
-        return s.hasValue ? StatusStyle::formatAge(m_clock() - s.valueTimestampMs) : QStringLiteral("—");
+        return s.hasValue ? StatusStyle::formatAge(now() - s.valueTimestampMs) : QStringLiteral("—");
     case ReasonColumn:
         return s.reason;
     }
     return {};
 }
 
-QVariant SignalTableModel::data(const QModelIndex& index, int role) const
+QVariant SignalTableModel::rowData(const SignalRow& row, int column, int role) const
 {
-    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
-        return {};
-    const Row& row = m_rows[size_t(index.row())];
     const SignalState& s = row.state;
-    const int column = index.column();
     switch (role) {
     case Qt::DisplayRole:
         return displayData(row, column);
@@ -137,7 +94,7 @@ QVariant SignalTableModel::data(const QModelIndex& index, int role) const
         case StatusColumn:
             return severityRank(s.severity);
         case AgeColumn:
-            return s.hasValue ? m_clock() - s.valueTimestampMs : std::numeric_limits<qint64>::max();
+            return s.hasValue ? now() - s.valueTimestampMs : std::numeric_limits<qint64>::max();
         default:
             return displayData(row, column);
         }
@@ -150,7 +107,7 @@ QVariant SignalTableModel::data(const QModelIndex& index, int role) const
             if (!s.hasValue)
                 return tr("No value yet");
             return tr("%1 %2, observed %3")
-                .arg(QString::number(s.value, 'g', 10), s.unit, StatusStyle::formatAge(m_clock() - s.valueTimestampMs));
+                .arg(QString::number(s.value, 'g', 10), s.unit, StatusStyle::formatAge(now() - s.valueTimestampMs));
         case ReasonColumn:
         case StatusColumn:
             return s.reason.isEmpty() ? QVariant() : QVariant(s.reason);
@@ -186,7 +143,7 @@ QVariant SignalTableModel::data(const QModelIndex& index, int role) const
 QVariant SignalTableModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
     if (orientation != Qt::Horizontal || section < 0 || section >= NUM_COLUMNS)
-        return QAbstractTableModel::headerData(section, orientation, role);
+        return KeyedTableModel::headerData(section, orientation, role);
     if (role == Qt::DisplayRole) {
         switch (section) {
         case StageColumn:
@@ -209,7 +166,7 @@ QVariant SignalTableModel::headerData(int section, Qt::Orientation orientation, 
         return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
     if (role == Qt::TextAlignmentRole && section == StatusColumn)
         return QVariant::fromValue(Qt::AlignCenter);
-    return QAbstractTableModel::headerData(section, orientation, role);
+    return KeyedTableModel::headerData(section, orientation, role);
 }
 
 } // namespace pw

@@ -2,18 +2,24 @@
 
 #include "model/snapshot.h"
 
-#include <QAbstractTableModel>
-
-#include <functional>
-#include <vector>
+#include "keyedtablemodel.h"
 
 namespace pw {
+
+/// A row of SignalTableModel.
+struct SignalRow
+{
+    SignalState state;
+    QString key; // SignalTableModel::rowKey(state), kept so a diff builds keys only for the incoming rows
+    QString stageTitle;
+    int order = 0; // position in the snapshot, which lists stages in path order
+};
 
 /// One row per series (signal id + labels) of the current Snapshot. Updates diff the rows by that key and emit
 /// insert/remove/dataChanged only, never a reset, so a live view keeps its selection and scroll position.
 /// Rows are kept in arrival order; sort with a proxy on SortRole (the Stage column sorts in path order).
 /// GUI thread only.
-class SignalTableModel : public QAbstractTableModel
+class SignalTableModel : public KeyedTableModel<SignalRow>
 {
     Q_OBJECT
 public:
@@ -31,7 +37,7 @@ public:
     enum Roles
     {
         SeverityRole = Qt::UserRole, // int(pw::Severity)
-        SortRole, // a value that sorts naturally (numbers as numbers, stage in path order)
+        SortRole, // Qt::UserRole + 1 (KeyedTableModel refreshes it with ages): sorts naturally, stage in path order
         SignalIdRole,
         KeyRole, // signalId + labels: stable identity of the row
     };
@@ -39,30 +45,18 @@ public:
     explicit SignalTableModel(QObject* parent = nullptr);
 
     void setSnapshot(const SnapshotPtr& snapshot);
-    /// Wall clock used for the Age column (ms since epoch); tests and screenshots pin it.
-    void setClock(std::function<qint64()> clock);
-    /// Re-evaluates the Age column against the clock (called every second without a new snapshot).
-    void refreshAges();
 
-    int rowCount(const QModelIndex& parent = {}) const override;
-    int columnCount(const QModelIndex& parent = {}) const override;
-    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
     static QString rowKey(const SignalState& s);
 
-private:
-    struct Row
-    {
-        SignalState state;
-        QString key; // rowKey(state), kept so a diff builds keys only for the incoming rows
-        QString stageTitle;
-        int order = 0; // position in the snapshot, which lists stages in path order
-    };
-    QVariant displayData(const Row& row, int column) const;
+protected:
+    QString keyOf(const SignalRow& row) const override { return row.key; }
+    std::pair<int, int> changedColumns(const SignalRow& before, const SignalRow& after) const override;
+    QVariant rowData(const SignalRow& row, int column, int role) const override;
 
-    std::vector<Row> m_rows;
-    std::function<qint64()> m_clock;
+private:
+    QVariant displayData(const SignalRow& row, int column) const;
 };
 
 } // namespace pw

@@ -1,6 +1,5 @@
 #include "sourcehealthmodel.h"
 
-#include "rowdiff.h"
 #include "statusstyle.h"
 
 #include <QGuiApplication>
@@ -12,8 +11,7 @@
 namespace pw {
 
 SourceHealthModel::SourceHealthModel(QObject* parent)
-    : QAbstractTableModel(parent)
-    , m_clock(&pw::nowMs)
+    : KeyedTableModel(NUM_COLUMNS, LastSuccessColumn, parent)
 { }
 
 Severity SourceHealthModel::displaySeverity(const SourceHealth& s)
@@ -25,72 +23,35 @@ Severity SourceHealthModel::displaySeverity(const SourceHealth& s)
 
 void SourceHealthModel::setSnapshot(const SnapshotPtr& snapshot)
 {
-    std::vector<Row> incoming;
+    std::vector<SourceHealthRow> incoming;
     if (snapshot) {
         incoming.reserve(snapshot->sources.size());
         int order = 0;
         for (const auto& s : snapshot->sources)
-            incoming.push_back(Row {s, order++});
+            incoming.push_back(SourceHealthRow {s, order++});
     }
-    auto changedColumns = [](const Row& a, const Row& b) -> std::pair<int, int> {
-        const SourceHealth& x = a.health;
-        const SourceHealth& y = b.health;
-        int first = NUM_COLUMNS;
-        int last = -1;
-        auto mark = [&](bool differs, int from, int to) {
-            if (differs) {
-                first = std::min(first, from);
-                last = std::max(last, to);
-            }
-        };
-        mark(a.order != b.order, SourceColumn, SourceColumn);
-        mark(x.kind != y.kind, KindColumn, KindColumn);
-        mark(x.endpoint != y.endpoint, EndpointColumn, EndpointColumn);
-        mark(x.up != y.up || x.severity != y.severity || x.lastPollSeconds != y.lastPollSeconds
-                || x.lastAttemptMs != y.lastAttemptMs,
-            StatusColumn, StatusColumn);
-        mark(x.lastSuccessMs != y.lastSuccessMs || x.lastAttemptMs != y.lastAttemptMs, LastSuccessColumn,
-            LastSuccessColumn);
-        mark(x.polls != y.polls, PollsColumn, PollsColumn);
-        mark(x.failures != y.failures, FailuresColumn, FailuresColumn);
-        mark(x.error != y.error, ErrorColumn, ErrorColumn);
-        return last < 0 ? std::pair {-1, -1} : std::pair {first, last};
-    };
-    const RowDiffHooks hooks {
-        [this](int f, int l) { beginRemoveRows({}, f, l); },
-        [this] { endRemoveRows(); },
-        [this](int f, int l) { beginInsertRows({}, f, l); },
-        [this] { endInsertRows(); },
-        [this](int f, int l, int fc, int lc) { Q_EMIT dataChanged(index(f, fc), index(l, lc)); },
-    };
-    applyRowDiff(
-        m_rows, std::move(incoming), [](const Row& r) { return r.health.sourceId; }, changedColumns, hooks);
+    setRows(std::move(incoming));
 }
 
-void SourceHealthModel::setClock(std::function<qint64()> clock)
+std::pair<int, int> SourceHealthModel::changedColumns(const SourceHealthRow& a, const SourceHealthRow& b) const
 {
-    m_clock = clock ? std::move(clock) : std::function<qint64()>(&pw::nowMs);
-    refreshAges();
+    const SourceHealth& x = a.health;
+    const SourceHealth& y = b.health;
+    ChangedColumns changed;
+    changed.mark(a.order != b.order, SourceColumn);
+    changed.mark(x.kind != y.kind, KindColumn);
+    changed.mark(x.endpoint != y.endpoint, EndpointColumn);
+    changed.mark(x.up != y.up || x.severity != y.severity || x.lastPollSeconds != y.lastPollSeconds
+            || x.lastAttemptMs != y.lastAttemptMs,
+        StatusColumn);
+    changed.mark(x.lastSuccessMs != y.lastSuccessMs || x.lastAttemptMs != y.lastAttemptMs, LastSuccessColumn);
+    changed.mark(x.polls != y.polls, PollsColumn);
+    changed.mark(x.failures != y.failures, FailuresColumn);
+    changed.mark(x.error != y.error, ErrorColumn);
+    return changed.span();
 }
 
-void SourceHealthModel::refreshAges()
-{
-    if (!m_rows.empty())
-        Q_EMIT dataChanged(index(0, LastSuccessColumn), index(rowCount() - 1, LastSuccessColumn),
-            {Qt::DisplayRole, SortRole, Qt::ToolTipRole});
-}
-
-int SourceHealthModel::rowCount(const QModelIndex& parent) const
-{
-    return parent.isValid() ? 0 : int(m_rows.size());
-}
-
-int SourceHealthModel::columnCount(const QModelIndex& parent) const
-{
-    return parent.isValid() ? 0 : NUM_COLUMNS;
-}
-
-QVariant SourceHealthModel::displayData(const Row& row, int column) const
+QVariant SourceHealthModel::displayData(const SourceHealthRow& row, int column) const
 {
     const SourceHealth& s = row.health;
     switch (column) {
@@ -103,7 +64,7 @@ QVariant SourceHealthModel::displayData(const Row& row, int column) const
     case StatusColumn:
         return s.up ? QStringLiteral("UP") : severityName(displaySeverity(s));
     case LastSuccessColumn:
-        return s.lastSuccessMs > 0 ? StatusStyle::formatAge(m_clock() - s.lastSuccessMs) : tr("never");
+        return s.lastSuccessMs > 0 ? StatusStyle::formatAge(now() - s.lastSuccessMs) : tr("never");
     case PollsColumn:
         return QLocale(QLocale::English).toString(qulonglong(s.polls));
     case FailuresColumn:
@@ -114,13 +75,9 @@ QVariant SourceHealthModel::displayData(const Row& row, int column) const
     return {};
 }
 
-QVariant SourceHealthModel::data(const QModelIndex& index, int role) const
+QVariant SourceHealthModel::rowData(const SourceHealthRow& row, int column, int role) const
 {
-    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
-        return {};
-    const Row& row = m_rows[size_t(index.row())];
     const SourceHealth& s = row.health;
-    const int column = index.column();
     switch (role) {
     case Qt::DisplayRole:
         return displayData(row, column);
@@ -135,7 +92,7 @@ QVariant SourceHealthModel::data(const QModelIndex& index, int role) const
         case StatusColumn:
             return severityRank(displaySeverity(s));
         case LastSuccessColumn:
-            return s.lastSuccessMs > 0 ? m_clock() - s.lastSuccessMs : std::numeric_limits<qint64>::max();
+            return s.lastSuccessMs > 0 ? now() - s.lastSuccessMs : std::numeric_limits<qint64>::max();
         case PollsColumn:
             return qulonglong(s.polls);
         case FailuresColumn:
@@ -149,7 +106,7 @@ QVariant SourceHealthModel::data(const QModelIndex& index, int role) const
         case LastSuccessColumn:
             return tr("Last poll took %1 s; last attempt %2")
                 .arg(QString::number(s.lastPollSeconds, 'f', 3),
-                    s.lastAttemptMs > 0 ? StatusStyle::formatAge(m_clock() - s.lastAttemptMs) : tr("never"));
+                    s.lastAttemptMs > 0 ? StatusStyle::formatAge(now() - s.lastAttemptMs) : tr("never"));
         case ErrorColumn:
             return s.error.isEmpty() ? QVariant() : QVariant(s.error);
         case EndpointColumn:
@@ -177,7 +134,7 @@ QVariant SourceHealthModel::data(const QModelIndex& index, int role) const
 QVariant SourceHealthModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
     if (orientation != Qt::Horizontal || section < 0 || section >= NUM_COLUMNS)
-        return QAbstractTableModel::headerData(section, orientation, role);
+        return KeyedTableModel::headerData(section, orientation, role);
     if (role == Qt::DisplayRole) {
         switch (section) {
         case SourceColumn:
@@ -203,7 +160,7 @@ QVariant SourceHealthModel::headerData(int section, Qt::Orientation orientation,
         return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
     if (role == Qt::TextAlignmentRole && section == StatusColumn)
         return QVariant::fromValue(Qt::AlignCenter);
-    return QAbstractTableModel::headerData(section, orientation, role);
+    return KeyedTableModel::headerData(section, orientation, role);
 }
 
 } // namespace pw

@@ -2,16 +2,20 @@
 
 #include "model/snapshot.h"
 
-#include <QAbstractTableModel>
-
-#include <functional>
-#include <vector>
+#include "keyedtablemodel.h"
 
 namespace pw {
 
+/// A row of SourceHealthModel.
+struct SourceHealthRow
+{
+    SourceHealth health;
+    int order = 0; // position in the snapshot (config order)
+};
+
 /// One row per source of the current Snapshot: can we read it, since when, and why not. Updates diff the rows by
 /// source id (insert/remove/dataChanged, never a reset). GUI thread only.
-class SourceHealthModel : public QAbstractTableModel
+class SourceHealthModel : public KeyedTableModel<SourceHealthRow>
 {
     Q_OBJECT
 public:
@@ -30,35 +34,26 @@ public:
     enum Roles
     {
         SeverityRole = Qt::UserRole, // int(pw::Severity): OK when up, else STALE or UNKNOWN
-        SortRole,
+        SortRole, // Qt::UserRole + 1 (KeyedTableModel refreshes it with ages)
         SourceIdRole,
     };
 
     explicit SourceHealthModel(QObject* parent = nullptr);
 
     void setSnapshot(const SnapshotPtr& snapshot);
-    void setClock(std::function<qint64()> clock);
-    /// Re-evaluates the "last success" ages against the clock.
-    void refreshAges();
 
-    int rowCount(const QModelIndex& parent = {}) const override;
-    int columnCount(const QModelIndex& parent = {}) const override;
-    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
     /// The status a row shows: OK when the last poll succeeded, otherwise the source's own severity.
     static Severity displaySeverity(const SourceHealth& s);
 
-private:
-    struct Row
-    {
-        SourceHealth health;
-        int order = 0;
-    };
-    QVariant displayData(const Row& row, int column) const;
+protected:
+    QString keyOf(const SourceHealthRow& row) const override { return row.health.sourceId; }
+    std::pair<int, int> changedColumns(const SourceHealthRow& before, const SourceHealthRow& after) const override;
+    QVariant rowData(const SourceHealthRow& row, int column, int role) const override;
 
-    std::vector<Row> m_rows;
-    std::function<qint64()> m_clock;
+private:
+    QVariant displayData(const SourceHealthRow& row, int column) const;
 };
 
 } // namespace pw

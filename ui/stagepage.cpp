@@ -1,6 +1,7 @@
 #include "stagepage.h"
 
 #include "checkpointfeed.h"
+#include "consumerlagview.h"
 #include "historychart.h"
 #include "ledger/ledger.h"
 #include "presentation/format.h"
@@ -11,6 +12,7 @@
 #include <QButtonGroup>
 #include <QClipboard>
 #include <QDateTime>
+#include <QGridLayout>
 #include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -18,8 +20,11 @@
 #include <QPointer>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QSet>
 #include <QShortcut>
 #include <QSplitter>
+#include <QTabBar>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
 #include <QThreadPool>
@@ -103,6 +108,12 @@ StagePage::StagePage(QWidget* parent)
     m_showAll->hide();
     connect(m_showAll, &QPushButton::clicked, this, [this] { setSoloSeries(0); });
     header->addWidget(m_showAll);
+    m_recover = new QPushButton(tr("Recover…"), this);
+    m_recover->setObjectName(QStringLiteral("recoverButton"));
+    m_recover->setToolTip(tr("Replay the stage's consumer group from the last trusted point (Ctrl+R)"));
+    m_recover->hide();
+    connect(m_recover, &QPushButton::clicked, this, [this] { Q_EMIT recoverRequested(m_stageId); });
+    header->addWidget(m_recover);
     m_rangeButtons = new QButtonGroup(this);
     m_rangeButtons->setExclusive(true);
     for (int i = 0; i < int(std::size(kRanges)); ++i) {
@@ -114,7 +125,10 @@ StagePage::StagePage(QWidget* parent)
         header->addWidget(b);
     }
     m_rangeButtons->button(1)->setChecked(true);
-    connect(m_rangeButtons, &QButtonGroup::idClicked, this, [this](int id) { setSpan(kRanges[id].spanMs); });
+    connect(m_rangeButtons, &QButtonGroup::idClicked, this, [this](int id) {
+        setSpan(kRanges[id].spanMs);
+        Q_EMIT spanChosen(kRanges[id].spanMs);
+    });
     m_rangeLabel = new QLabel(this);
     m_rangeLabel->setObjectName(QStringLiteral("rangeLabel"));
     m_rangeLabel->setForegroundRole(QPalette::PlaceholderText);
@@ -123,21 +137,55 @@ StagePage::StagePage(QWidget* parent)
     header->addWidget(m_rangeLabel);
     layout->addLayout(header);
 
+    // Serving: the freshness (and completeness) a dashboard's reader sees, in type large enough to read first.
+    m_headline = new QWidget(this);
+    m_headline->setObjectName(QStringLiteral("stageHeadline"));
+    new QHBoxLayout(m_headline);
+    m_headline->layout()->setContentsMargins(0, 0, 0, 0);
+    m_headline->hide();
+    layout->addWidget(m_headline);
+
     auto* splitter = new QSplitter(Qt::Vertical, this);
+    m_splitter = splitter;
     splitter->setChildrenCollapsible(false);
     auto* scroll = new QScrollArea(splitter);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
     m_chartArea = new QWidget(scroll);
-    m_chartLayout = new QVBoxLayout(m_chartArea);
+    m_chartLayout = new QGridLayout(m_chartArea);
     m_chartLayout->setContentsMargins(0, 0, 0, 0);
     m_chartLayout->setSpacing(6);
     scroll->setMinimumHeight(260);
     scroll->setWidget(m_chartArea);
 
     auto* bottom = new QSplitter(Qt::Horizontal, splitter);
+    m_bottomTabs = new QTabWidget(bottom);
+    m_bottomTabs->setObjectName(QStringLiteral("stageBottomTabs"));
+    m_bottomTabs->setDocumentMode(true);
+    m_lagView = new ConsumerLagView(m_bottomTabs);
+    m_lagView->hide();
+    connect(m_lagView, &ConsumerLagView::groupActivated, this, [this](const QString& sourceId, const QString& group) {
+        // The group's own series (its lag, its time lag): the first one of this stage carrying its label.
+        if (!m_snapshot)
+            return;
+        for (const auto& stage : m_snapshot->stages) {
+            if (stage.stageId != m_stageId)
+                continue;
+            for (int index : stage.signalIndexes) {
+                const SignalState& s = m_snapshot->signalStates[std::size_t(index)];
+                if (s.sourceId != sourceId || s.seriesId == 0)
+                    continue;
+                for (const auto& [k, v] : s.labels)
+                    if (k == QLatin1String("group") && v == group) {
+                        setSoloSeries(s.seriesId);
+                        return;
+                    }
+            }
+        }
+    });
     m_model = new SignalTableModel(this);
-    m_table = new QTableView(bottom);
+    m_table = new QTableView(m_bottomTabs);
+    m_bottomTabs->addTab(m_table, tr("Series"));
     m_table->setObjectName(QStringLiteral("stageSignalTable"));
     m_table->setModel(m_model);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -247,17 +295,25 @@ void StagePage::setClock(std::function<qint64()> clock)
     m_model->setClock(m_clock);
 }
 
+void StagePage::setRecoverableStages(const QStringList& stageIds)
+{
+    m_recoverableStages = stageIds;
+    m_recover->setVisible(m_recoverableStages.contains(m_stageId));
+}
+
 void StagePage::showStage(const QString& stageId, const SnapshotPtr& snapshot)
 {
     const bool changed = stageId != m_stageId;
     m_stageId = stageId;
     if (changed) {
         m_solo = 0;
+        m_layout = Layout::Generic;
         m_showAll->hide();
         m_chartSignals.clear();
         m_checkpointTable->setRowCount(0);
     }
     m_lastQueryMs = 0;
+    m_recover->setVisible(m_recoverableStages.contains(stageId));
     setSnapshot(snapshot);
     requestLedger();
     m_ledgerTimer.start();
@@ -270,9 +326,13 @@ void StagePage::setSnapshot(const SnapshotPtr& snapshot)
     m_snapshot = snapshot;
     if (m_stageId.isEmpty())
         return;
+    updateLayout();
     updateHeader();
+    updateHeadline();
     updateTable();
     rebuildCharts();
+    if (m_layout == Layout::SourceLog)
+        m_lagView->setSnapshot(m_snapshot);
     if (m_live) {
         const qint64 now = m_clock();
         if (now - m_lastQueryMs >= kLiveQueryIntervalMs || m_requested.empty()) {
@@ -349,6 +409,109 @@ void StagePage::updateHeader()
     m_reason->setText(stage->reason);
 }
 
+void StagePage::updateLayout()
+{
+    Layout layout = Layout::Generic;
+    QSet<QString> lagSources;
+    for (const auto& stage : m_snapshot->stages) {
+        if (stage.stageId != m_stageId)
+            continue;
+        for (int index : stage.signalIndexes) {
+            const SignalState& s = m_snapshot->signalStates[std::size_t(index)];
+            switch (s.kind) {
+            case SignalKind::ConsumerLag:
+            case SignalKind::TimeLag:
+            case SignalKind::ReplayHeadroom:
+                layout = Layout::SourceLog;
+                lagSources.insert(s.sourceId);
+                break;
+            case SignalKind::CheckpointAge:
+            case SignalKind::CheckpointDuration:
+            case SignalKind::FailedCheckpoints:
+            case SignalKind::JobState:
+                if (layout == Layout::Generic)
+                    layout = Layout::StreamJob;
+                break;
+            case SignalKind::ObjectStorageErrors:
+            case SignalKind::ObjectStorageErrorRatio:
+                if (layout == Layout::Generic)
+                    layout = Layout::ObjectStorage;
+                break;
+            case SignalKind::DashboardFreshness:
+                if (layout == Layout::Generic)
+                    layout = Layout::Serving;
+                break;
+            default:
+                break;
+            }
+        }
+    }
+    m_lagView->setSourceIds(lagSources);
+    if (layout == m_layout && !m_charts.isEmpty())
+        return;
+    m_layout = layout;
+    const int columns = layout == Layout::ObjectStorage ? 2 : 1;
+    if (columns != m_chartColumns) {
+        m_chartColumns = columns;
+        m_chartSignals.clear(); // laid out again
+    }
+    const bool lag = layout == Layout::SourceLog;
+    const int lagTab = m_bottomTabs->indexOf(m_lagView);
+    if (lag && lagTab < 0) {
+        m_bottomTabs->insertTab(0, m_lagView, tr("Consumer groups"));
+        m_bottomTabs->setCurrentIndex(0);
+    } else if (!lag && lagTab >= 0) {
+        m_bottomTabs->removeTab(lagTab);
+        m_lagView->hide();
+    }
+    m_bottomTabs->tabBar()->setVisible(m_bottomTabs->count() > 1);
+    // The tree needs room: the source log shares the page evenly between charts and groups.
+    m_splitter->setSizes(lag ? QList<int> {5000, 5000} : QList<int> {7000, 2500});
+}
+
+void StagePage::updateHeadline()
+{
+    QLayout* row = m_headline->layout();
+    while (QLayoutItem* item = row->takeAt(0)) {
+        delete item->widget();
+        delete item;
+    }
+    if (m_layout != Layout::Serving) {
+        m_headline->hide();
+        return;
+    }
+    int shown = 0;
+    for (const auto& stage : m_snapshot->stages) {
+        if (stage.stageId != m_stageId)
+            continue;
+        for (int index : stage.signalIndexes) {
+            const SignalState& s = m_snapshot->signalStates[std::size_t(index)];
+            if (s.kind != SignalKind::DashboardFreshness && !s.name.contains(QLatin1String("completeness")))
+                continue;
+            auto* box = new QLabel(m_headline);
+            box->setObjectName(QStringLiteral("headline_%1").arg(s.name));
+            const QString value = s.hasValue ? formatValue(s.value, s.unit) : QStringLiteral("—");
+            const QString title = s.kind == SignalKind::DashboardFreshness ? tr("Freshness") : tr("Completeness");
+            const QString labels = StatusStyle::formatLabels(s.labels);
+            box->setText(QStringLiteral("<div style='font-size:small'>%1%2</div>"
+                                        "<div><span style='font-size:xx-large; font-weight:600'>%3</span>"
+                                        "&nbsp;&nbsp;<span style='background:%4; color:%5; font-weight:bold'>"
+                                        "&nbsp;%6&nbsp;</span></div>")
+                             .arg(title.toHtmlEscaped(),
+                                 labels.isEmpty() ? QString() : QStringLiteral(" · %1").arg(labels.toHtmlEscaped()),
+                                 value.toHtmlEscaped(), StatusStyle::color(s.severity).name(),
+                                 StatusStyle::onColor(s.severity).name(), severityName(s.severity)));
+            box->setToolTip(s.reason.isEmpty() ? s.signalId : s.reason);
+            box->setFrameShape(QFrame::StyledPanel);
+            box->setMargin(6);
+            row->addWidget(box);
+            ++shown;
+        }
+    }
+    static_cast<QHBoxLayout*>(row)->addStretch(1);
+    m_headline->setVisible(shown > 0);
+}
+
 void StagePage::updateTable()
 {
     auto filtered = std::make_shared<Snapshot>();
@@ -413,12 +576,14 @@ void StagePage::rebuildCharts()
     m_chartSignals = signalIds;
     qDeleteAll(m_charts);
     m_charts.clear();
+    // Object storage: rate and ratio side by side, so a burst of errors reads against the traffic at once.
+    const int columns = signalIds.size() > 1 ? m_chartColumns : 1;
     for (qsizetype i = 0; i < signalIds.size(); ++i) {
         const SignalState* s = bySignal[std::size_t(i)].front();
         auto* chart = new HistoryChart(m_chartArea);
         chart->setSignal(s->name, s->unit, s->thresholds);
         connect(chart, &HistoryChart::rangeRequested, this, &StagePage::setRange);
-        m_chartLayout->addWidget(chart);
+        m_chartLayout->addWidget(chart, int(i) / columns, int(i) % columns);
         m_charts << chart;
     }
     m_queryTimer.start();

@@ -10,7 +10,10 @@
 #include <memory>
 
 class QButtonGroup;
+class QGridLayout;
 class QLabel;
+class QSplitter;
+class QTabWidget;
 class QPushButton;
 class QTableView;
 class QTableWidget;
@@ -19,6 +22,7 @@ class QVBoxLayout;
 namespace pw {
 
 class CheckpointFeed;
+class ConsumerLagView;
 class HistoryChart;
 class Ledger;
 class SignalTableModel;
@@ -26,10 +30,12 @@ struct Incident;
 struct LedgerCheckpointRow;
 
 /// The page behind one stage's tile: each of its signals as a chart over a shared time range (15 min … 7 d buttons,
-/// wheel zoom, drag to pan), the stage's series in a table under them (double-click one to chart it alone), and for a
-/// stream job its checkpoint history from the ledger. History and ledger reads run off the GUI thread; the results
-/// come back as shared immutable data and are drawn on a single-shot timer, so a burst of snapshots costs one query.
-/// GUI thread only.
+/// wheel zoom, drag to pan), the stage's series in a table under them (double-click one to chart it alone), and per
+/// kind of stage: for the source log its consumer groups as a tree beside the lag charts, for a stream job its
+/// checkpoint history from the ledger, for object storage the rate and ratio charts side by side, for serving the
+/// freshness (and completeness) in large type above the charts. History and ledger reads run off the GUI thread; the
+/// results come back as shared immutable data and are drawn on a single-shot timer, so a burst of snapshots costs one
+/// query. GUI thread only.
 class StagePage : public QWidget
 {
     Q_OBJECT
@@ -54,15 +60,34 @@ public:
     qint64 toMs() const { return m_toMs; }
     bool isLive() const { return m_live; }
     QList<HistoryChart*> charts() const { return m_charts; }
+    /// What a stage's signals make of its page.
+    enum class Layout
+    {
+        Generic,
+        SourceLog,
+        StreamJob,
+        ObjectStorage,
+        Serving
+    };
+    Layout layout() const { return m_layout; }
+    ConsumerLagView* consumerLagView() const { return m_lagView; }
+    /// The span the range buttons follow (kept when the user zooms or pans).
+    qint64 span() const { return m_spanMs; }
     /// Charts only this series (0: all of them).
     void setSoloSeries(SeriesId id);
     SeriesId soloSeries() const { return m_solo; }
 
+    /// Stages whose page offers "Recover…" (they read a group that has a `recovery:` entry).
+    void setRecoverableStages(const QStringList& stageIds);
+
 Q_SIGNALS:
     void backRequested();
+    void recoverRequested(const QString& stageId);
     /// A history answer has been drawn (tests wait for it).
     void historyDrawn();
     void checkpointsShown(int rows);
+    /// The user picked another range button (remembered across restarts).
+    void spanChosen(qint64 spanMs);
 
 private:
     void rebuildCharts();
@@ -71,6 +96,8 @@ private:
     void requestLedger();
     void updateHeader();
     void updateTable();
+    void updateLayout();
+    void updateHeadline();
 
     HistoryService* m_service = nullptr;
     std::shared_ptr<Ledger> m_ledger;
@@ -95,9 +122,17 @@ private:
     QLabel* m_reason;
     QLabel* m_rangeLabel;
     QPushButton* m_showAll;
+    QPushButton* m_recover = nullptr;
+    QStringList m_recoverableStages;
     QButtonGroup* m_rangeButtons;
     QWidget* m_chartArea;
-    QVBoxLayout* m_chartLayout;
+    QGridLayout* m_chartLayout;
+    int m_chartColumns = 1;
+    Layout m_layout = Layout::Generic;
+    QWidget* m_headline;
+    QSplitter* m_splitter;
+    QTabWidget* m_bottomTabs;
+    ConsumerLagView* m_lagView;
     QList<HistoryChart*> m_charts;
     SignalTableModel* m_model;
     QTableView* m_table;

@@ -5,6 +5,7 @@
 #include <QDateTime>
 #include <QJsonArray>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -169,7 +170,7 @@ Result<SnapshotPtr> snapshotFromJson(const QJsonObject& root)
         return fail(Error::Code::Parse, QStringLiteral("not a pathwatch.status/1 document"));
     auto snapshot = std::make_shared<Snapshot>();
     snapshot->pipelineName = root.value(QStringLiteral("pipeline")).toString();
-    snapshot->takenMs = qint64(root.value(QStringLiteral("taken_ms")).toDouble());
+    snapshot->takenMs = root.value(QStringLiteral("taken_ms")).toInteger();
     auto overall = severityField(root, "status");
     if (!overall)
         return std::unexpected(overall.error());
@@ -212,7 +213,7 @@ Result<SnapshotPtr> snapshotFromJson(const QJsonObject& root)
         s.severity = *severity;
         s.hasValue = o.value(QStringLiteral("value")).isDouble();
         s.value = o.value(QStringLiteral("value")).toDouble();
-        s.valueTimestampMs = qint64(o.value(QStringLiteral("observed_ms")).toDouble());
+        s.valueTimestampMs = o.value(QStringLiteral("observed_ms")).toInteger();
         s.reason = o.value(QStringLiteral("reason")).toString();
         snapshot->signalStates.push_back(std::move(s));
         const int index = int(snapshot->signalStates.size()) - 1;
@@ -231,11 +232,11 @@ Result<SnapshotPtr> snapshotFromJson(const QJsonObject& root)
             return std::unexpected(severity.error());
         h.severity = *severity;
         h.up = o.value(QStringLiteral("up")).toBool();
-        h.lastAttemptMs = qint64(o.value(QStringLiteral("last_attempt_ms")).toDouble());
-        h.lastSuccessMs = qint64(o.value(QStringLiteral("last_success_ms")).toDouble());
+        h.lastAttemptMs = o.value(QStringLiteral("last_attempt_ms")).toInteger();
+        h.lastSuccessMs = o.value(QStringLiteral("last_success_ms")).toInteger();
         h.lastPollSeconds = o.value(QStringLiteral("poll_seconds")).toDouble();
-        h.polls = quint64(o.value(QStringLiteral("polls")).toDouble());
-        h.failures = quint64(o.value(QStringLiteral("failures")).toDouble());
+        h.polls = quint64(std::max<qint64>(0, o.value(QStringLiteral("polls")).toInteger()));
+        h.failures = quint64(std::max<qint64>(0, o.value(QStringLiteral("failures")).toInteger()));
         h.error = o.value(QStringLiteral("error")).toString();
         snapshot->sources.push_back(std::move(h));
     }
@@ -255,7 +256,7 @@ Result<SnapshotPtr> snapshotFromJson(const QJsonObject& root)
         g.verdict = lagVerdictFromName(o.value(QStringLiteral("verdict")).toString()).value_or(LagVerdict::Pending);
         g.severity = severityFromName(o.value(QStringLiteral("status")).toString()).value_or(Severity::Unknown);
         g.commitTimesKnown = o.value(QStringLiteral("commit_times_known")).toBool();
-        g.totalLag = int64_t(o.value(QStringLiteral("lag")).toDouble());
+        g.totalLag = o.value(QStringLiteral("lag")).toInteger();
         if (o.value(QStringLiteral("time_lag_seconds")).isDouble())
             g.maxTimeLagSeconds = o.value(QStringLiteral("time_lag_seconds")).toDouble();
         g.timeLagBasis
@@ -265,7 +266,7 @@ Result<SnapshotPtr> snapshotFromJson(const QJsonObject& root)
         if (o.value(QStringLiteral("catch_up_seconds")).isDouble())
             g.catchUpSeconds = o.value(QStringLiteral("catch_up_seconds")).toDouble();
         g.fallingBehindRate = o.value(QStringLiteral("falling_behind_rate")).toDouble();
-        g.observedMs = qint64(o.value(QStringLiteral("observed_ms")).toDouble());
+        g.observedMs = o.value(QStringLiteral("observed_ms")).toInteger();
         g.error = o.value(QStringLiteral("error")).toString();
         if (o.value(QStringLiteral("worst")).isObject()) {
             const QJsonObject w = o.value(QStringLiteral("worst")).toObject();
@@ -274,15 +275,15 @@ Result<SnapshotPtr> snapshotFromJson(const QJsonObject& root)
             p.partition = w.value(QStringLiteral("partition")).toInt();
             p.verdict = lagVerdictFromName(w.value(QStringLiteral("verdict")).toString()).value_or(LagVerdict::Pending);
             p.rewindExplained = w.value(QStringLiteral("rewind_explained")).toBool();
-            p.committedOffset = int64_t(w.value(QStringLiteral("committed_offset")).toDouble());
-            p.highWatermark = int64_t(w.value(QStringLiteral("high_watermark")).toDouble());
-            p.logStartOffset = int64_t(w.value(QStringLiteral("log_start_offset")).toDouble());
-            p.lag = int64_t(w.value(QStringLiteral("lag")).toDouble());
+            p.committedOffset = w.value(QStringLiteral("committed_offset")).toInteger();
+            p.highWatermark = w.value(QStringLiteral("high_watermark")).toInteger();
+            p.logStartOffset = w.value(QStringLiteral("log_start_offset")).toInteger();
+            p.lag = w.value(QStringLiteral("lag")).toInteger();
             if (w.value(QStringLiteral("time_lag_seconds")).isDouble())
                 p.timeLagSeconds = w.value(QStringLiteral("time_lag_seconds")).toDouble();
             p.timeLagBasis = timeLagBasisFromName(w.value(QStringLiteral("time_lag_basis")).toString())
                                  .value_or(TimeLagBasis::None);
-            p.lastCommitMs = qint64(w.value(QStringLiteral("last_commit_ms")).toDouble());
+            p.lastCommitMs = w.value(QStringLiteral("last_commit_ms")).toInteger();
             p.windowPolls = w.value(QStringLiteral("window_polls")).toInt();
             g.partitions.push_back(std::move(p));
             g.worstPartition = 0;

@@ -285,7 +285,7 @@ Result<std::vector<FlinkJar>> FlinkClient::jars() const
     for (const auto& value : root->value(QStringLiteral("files")).toArray()) {
         const QJsonObject o = value.toObject();
         FlinkJar jar {o.value(QStringLiteral("id")).toString(), o.value(QStringLiteral("name")).toString(), {},
-            qint64(o.value(QStringLiteral("uploaded")).toDouble())};
+            o.value(QStringLiteral("uploaded")).toInteger()};
         for (const auto& entry : o.value(QStringLiteral("entry")).toArray())
             jar.entryClasses << entry.toObject().value(QStringLiteral("name")).toString();
         result.push_back(std::move(jar));

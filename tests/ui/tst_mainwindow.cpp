@@ -5,15 +5,21 @@
 #include "signaltablemodel.h"
 #include "snapshotbuilder.h"
 #include "sourcehealthmodel.h"
+#include "stagepage.h"
 #include "stagetile.h"
+#include "statusstyle.h"
+#include "theme.h"
 
+#include <QAbstractButton>
 #include <QAbstractItemModelTester>
+#include <QAction>
 #include <QApplication>
 #include <QDir>
 #include <QFileInfo>
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QStackedWidget>
@@ -90,6 +96,54 @@ private:
     }
 
 private Q_SLOTS:
+    void remembersPageRangeAndTheme()
+    {
+        // The user's settings stay untouched: QSettings writes under a temporary directory.
+        QTemporaryDir settingsDir;
+        QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, settingsDir.path());
+        const QPalette before = QApplication::palette();
+        constexpr qint64 now = 1'790'000'000'000;
+        {
+            MainWindow w;
+            w.setClock([] { return now; });
+            w.restoreHabits();
+            QSignalSpy applied(&w, &MainWindow::snapshotApplied);
+            w.setSnapshot(test::makePathSnapshot(now));
+            QVERIFY(applied.wait(5000));
+            w.openStage(QStringLiteral("sink"));
+            auto* dayButton = w.stagePage()->findChild<QAbstractButton*>(QStringLiteral("range3Button"));
+            QVERIFY(dayButton);
+            dayButton->click();
+            QCOMPARE(w.stagePage()->span(), qint64(24) * 3600 * 1000);
+            auto* dark = w.findChild<QAction*>(QStringLiteral("theme_dark"));
+            QVERIFY(dark);
+            dark->trigger();
+            QVERIFY(StatusStyle::isDark(QApplication::palette()));
+        }
+        QCOMPARE(QSettings().value(QStringLiteral("view/page")).toString(), QStringLiteral("sink"));
+        QCOMPARE(QSettings().value(QStringLiteral("view/span_ms")).toLongLong(), qint64(24) * 3600 * 1000);
+        QCOMPARE(QSettings().value(QStringLiteral("view/theme")).toString(), QStringLiteral("dark"));
+
+        // The next start comes back to the same page, range and theme.
+        QApplication::setPalette(before);
+        MainWindow w;
+        w.setClock([] { return now; });
+        w.restoreHabits();
+        QVERIFY(StatusStyle::isDark(QApplication::palette()));
+        QVERIFY(w.findChild<QAction*>(QStringLiteral("theme_dark"))->isChecked());
+        QCOMPARE(w.stagePage()->span(), qint64(24) * 3600 * 1000);
+        QSignalSpy applied(&w, &MainWindow::snapshotApplied);
+        w.setSnapshot(test::makePathSnapshot(now));
+        QVERIFY(applied.wait(5000));
+        QVERIFY(w.isStagePageShown());
+        QCOMPARE(w.stagePage()->stageId(), QStringLiteral("sink"));
+        w.showOverview();
+        QCOMPARE(QSettings().value(QStringLiteral("view/page")).toString(), QString());
+        // No tray offscreen: the window works without one.
+        QVERIFY(!w.trayIcon());
+        QApplication::setPalette(before);
+    }
+
     void tilesShowValuesAndStatuses()
     {
         auto f = makeWindow();

@@ -2,23 +2,30 @@
 // the tier read, Esc and Back return, keys 1–9 and Enter open pages; the incident strip and the watch screen.
 // Screenshots go to $PATHWATCH_SCREENSHOT_DIR (or the temp dir).
 
+#include "consumerlagtreemodel.h"
+#include "consumerlagview.h"
 #include "historychart.h"
 #include "incidenttimeline.h"
+#include "lagsnapshot.h"
 #include "mainwindow.h"
 #include "model/seriesstore.h"
 #include "pipelinestrip.h"
 #include "snapshotbuilder.h"
 #include "stagepage.h"
 #include "stagetile.h"
+#include "theme.h"
 #include "watchscreen.h"
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QClipboard>
 #include <QDir>
+#include <QLabel>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTest>
+#include <QTreeView>
 #include <QWheelEvent>
 
 #include <cmath>
@@ -175,6 +182,108 @@ private Q_SLOTS:
         QTest::mouseClick(back, Qt::LeftButton);
         QVERIFY(!w.isStagePageShown());
         QCOMPARE(w.windowTitle().contains(QStringLiteral("›")), false);
+    }
+
+    void kindPagesShowTheirOwnLayout()
+    {
+        // A rich source log: 24 groups of the kafka source over two topics of four partitions, every verdict present,
+        // with the data age of each partition of `orders`.
+        auto store = std::make_shared<SeriesStore>();
+        auto snap = test::makePathSnapshot(kNow);
+        auto report = std::make_shared<LagReport>(*test::makeLagReport(QStringLiteral("kafka"), 24, 2, 4, kNow, 3));
+        snap->consumerLag.push_back(report);
+        for (int p = 0; p < 4; ++p) {
+            SignalState s;
+            s.kind = SignalKind::DataAge;
+            s.stageId = QStringLiteral("source");
+            s.name = QStringLiteral("data_age");
+            s.signalId = QStringLiteral("source/data_age");
+            s.unit = QStringLiteral("s");
+            s.sourceId = QStringLiteral("kafka");
+            s.labels = {
+                {QStringLiteral("partition"), QString::number(p)}, {QStringLiteral("topic"), QStringLiteral("orders")}};
+            s.hasValue = true;
+            s.value = 0.8 + 0.3 * p;
+            s.valueTimestampMs = kNow - 2000;
+            s.severity = Severity::Ok;
+            snap->signalStates.push_back(s);
+            snap->stages[0].signalIndexes.push_back(int(snap->signalStates.size()) - 1);
+        }
+        withHistory(snap, *store);
+        MainWindow w;
+        w.setClock([] { return kNow; });
+        w.setHistory(store);
+        w.resize(1400, 900);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QSignalSpy applied(&w, &MainWindow::snapshotApplied);
+        w.setSnapshot(snap);
+        QVERIFY(applied.wait(5000));
+
+        StagePage* page = w.stagePage();
+        QSignalSpy drawn(page, &StagePage::historyDrawn);
+        w.openStage(QStringLiteral("source"));
+        QVERIFY(drawn.wait(5000));
+        QCOMPARE(page->layout(), StagePage::Layout::SourceLog);
+        ConsumerLagView* lag = page->consumerLagView();
+        QVERIFY(lag->isVisible());
+        QCOMPARE(lag->model()->groupCount(), 24);
+        QCOMPARE(lag->model()->partitionCount(), 24 * 2 * 4);
+        auto* tabs = page->findChild<QTabWidget*>(QStringLiteral("stageBottomTabs"));
+        QCOMPARE(tabs->currentWidget(), lag);
+        // Worst first: the STOPPED groups on top; one opened down to its partitions and a partition selected.
+        QTreeView* tree = lag->view();
+        const QModelIndex worst = tree->model()->index(0, 0);
+        QCOMPARE(
+            worst.siblingAtColumn(ConsumerLagTreeModel::StatusColumn).data().toString(), QStringLiteral("STOPPED"));
+        tree->expand(worst);
+        // The page's data age column reads the data_age series of `orders` partition 0 of every group.
+        QModelIndex orders;
+        for (int r = 0; r < tree->model()->rowCount(worst); ++r)
+            if (tree->model()->index(r, 0, worst).data().toString() == QStringLiteral("orders"))
+                orders = tree->model()->index(r, 0, worst);
+        QVERIFY(orders.isValid());
+        QModelIndex ordersP0;
+        for (int r = 0; r < tree->model()->rowCount(orders); ++r)
+            if (tree->model()->index(r, 0, orders).data(ConsumerLagTreeModel::PartitionRole).toInt() == 0)
+                ordersP0 = tree->model()->index(r, 0, orders);
+        QCOMPARE(
+            ordersP0.siblingAtColumn(ConsumerLagTreeModel::DataAgeColumn).data().toString(), QStringLiteral("800 ms"));
+        tree->expand(orders);
+        tree->selectionModel()->select(ordersP0, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+        // A new snapshot keeps what the user opened.
+        w.setSnapshot(snap);
+        QVERIFY(applied.wait(5000));
+        QVERIFY(tree->isExpanded(worst));
+        QTest::qWait(100);
+        QVERIFY(w.grab().save(screenshotPath(QStringLiteral("page-source-log.png"))));
+        ThemeController::applyPalette(true);
+        QTest::qWait(100);
+        QVERIFY(w.grab().save(screenshotPath(QStringLiteral("page-source-log-dark.png"))));
+
+        // Object storage: rate and ratio side by side.
+        w.openStage(QStringLiteral("storage"));
+        QVERIFY(drawn.wait(5000));
+        QCOMPARE(page->layout(), StagePage::Layout::ObjectStorage);
+        QCOMPARE(page->charts().size(), 2);
+        QVERIFY(page->charts()[1]->geometry().left() > page->charts()[0]->geometry().right());
+        QCOMPARE(page->charts()[1]->geometry().top(), page->charts()[0]->geometry().top());
+        QVERIFY(!lag->isVisible());
+        QVERIFY(w.grab().save(screenshotPath(QStringLiteral("page-storage-dark.png"))));
+
+        // Serving: the freshness in large type above the charts.
+        w.openStage(QStringLiteral("serving"));
+        QVERIFY(drawn.wait(5000));
+        QCOMPARE(page->layout(), StagePage::Layout::Serving);
+        auto* headline = page->findChild<QLabel*>(QStringLiteral("headline_dashboard_freshness"));
+        QVERIFY(headline);
+        QVERIFY(headline->isVisible());
+        QVERIFY(headline->text().contains(QStringLiteral("3.10 s")));
+        QVERIFY(headline->text().contains(QStringLiteral("OK")));
+        QVERIFY(w.grab().save(screenshotPath(QStringLiteral("page-serving-dark.png"))));
+        ThemeController::applyPalette(false);
+        QTest::qWait(50);
+        QVERIFY(w.grab().save(screenshotPath(QStringLiteral("page-serving.png"))));
     }
 
     void timelineDrawsLedgerIncidentsPerStage()
