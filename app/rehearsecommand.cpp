@@ -399,12 +399,12 @@ int runRehearse(const QStringList& arguments)
     delete worker;
     std::signal(SIGINT, previous);
 
-    if (auto ledger = Ledger::open(instance.dataDir().ledgerPath())) {
-        if (auto recorded = (*ledger)->appendVerification(rehearsal.verification(code)); !recorded)
+    if (const std::shared_ptr<Ledger> ledger = instance.ledger()) {
+        if (auto recorded = ledger->appendVerification(rehearsal.verification(code)); !recorded)
             err() << "pathwatch rehearse: the result could not be recorded in the ledger: "
                   << recorded.error().toString() << '\n';
     } else {
-        err() << "pathwatch rehearse: the result could not be recorded in the ledger: " << ledger.error().toString()
+        err() << "pathwatch rehearse: the result could not be recorded in the ledger: " << instance.ledgerState()
               << '\n';
     }
 
