@@ -134,6 +134,7 @@ enum class ApiKey : int16_t
     InitProducerId = 22,
     SaslHandshake = 17,
     SaslAuthenticate = 36,
+    CreatePartitions = 37,
     DeleteGroups = 42,
     OffsetDelete = 47,
 };
