@@ -25,6 +25,9 @@ struct HttpOptions
     QString basicPassword; // secret
     std::vector<std::pair<QString, QString>> headers; // values may be secrets (resolved from ${ENV})
     qint64 maxBodyBytes = 0; // cap on decompressed bytes; 0 = the source kind's default
+    /// `proxy:` — http://[user:password@]host:port for this source alone (secret: may carry credentials); empty =
+    /// the environment's http_proxy / https_proxy / no_proxy.
+    QString proxy;
 };
 
 /// One source of the config's `sources:` map. Kind-specific keys that are not modelled here stay in `options`.

@@ -4,6 +4,7 @@
 // yaml-cpp keeps duplicate map keys in iteration order, both of which a generic recursive walk would trip over.
 #include "config/config.h"
 #include "config/schema.h"
+#include "sources/httpproxy.h"
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
@@ -929,6 +930,24 @@ void Loader::parseHttp(const MapView& map, SourceConfig& source) const
             source.http.basicPassword
                 = string(b, b.require(QStringLiteral("password"), QStringLiteral("\"${PASSWORD}\"")), true);
         }
+    }
+
+    if (const Entry* e = map.find(QStringLiteral("proxy"))) {
+        // Secret: a proxy URL may carry user:password@. Errors name the source and the key, never the value.
+        const Value v = scalar(map, *e, QStringLiteral("a proxy URL like http://proxy.example:3128"), true);
+        const QString text = v.text.trimmed();
+        auto proxy = parseHttpProxy(text);
+        if (text.isEmpty() || !proxy)
+            fail(v.pos,
+                QStringLiteral("invalid `proxy` of %1: %2")
+                    .arg(map.what(), text.isEmpty() ? QStringLiteral("it is empty") : proxy.error().message),
+                QStringLiteral("write it like http://proxy.example:3128, with credentials from the environment: "
+                               "\"http://${PROXY_USER}:${PROXY_PASSWORD}@proxy.example:3128\""));
+        if (proxy->hasCredentials() && v.envVar.isEmpty())
+            fail(v.pos, QStringLiteral("the `proxy` of %1 carries credentials written in the file").arg(map.what()),
+                QStringLiteral("take them from the environment: "
+                               "\"http://${PROXY_USER}:${PROXY_PASSWORD}@proxy.example:3128\""));
+        source.http.proxy = text;
     }
 
     if (const Entry* e = map.find(QStringLiteral("headers"))) {

@@ -68,7 +68,7 @@ QStringList commonSourceKeys()
 QStringList sourceKeys(QStringView kind)
 {
     if (isHttpKind(kind))
-        return sortedUnion(commonSourceKeys(), list({"url", "max_body_bytes", "tls", "auth", "headers"}));
+        return sortedUnion(commonSourceKeys(), list({"url", "max_body_bytes", "tls", "auth", "headers", "proxy"}));
     if (kind == u"sql")
         return sortedUnion(
             commonSourceKeys(), list({"driver", "database", "host", "port", "user", "password", "timestamp_timezone"}));

@@ -88,7 +88,7 @@ private slots:
                           "stages: []\n")
             << 5 << 5
             << P({"unknown key `intervall` in source `prom`", "did you mean `interval`?",
-                   "allowed keys here: auth, headers, interval, kind, max_body_bytes, timeout, tls, url"});
+                   "allowed keys here: auth, headers, interval, kind, max_body_bytes, proxy, timeout, tls, url"});
         QTest::newRow("key of another source kind")
             << QByteArray("sources:\n  prom:\n    kind: promql\n    url: http://127.0.0.1:9090\n    driver: QPSQL\n"
                           "stages: []\n")
@@ -338,8 +338,9 @@ private slots:
             QStringLiteral("pathwatch.yaml"));
         QVERIFY(!unknown);
         QCOMPARE(unknown.error().toString(),
-            QStringLiteral("pathwatch.yaml:7:5: unknown key `intervall` in source `prom` (did you mean `interval`? "
-                           "allowed keys here: auth, headers, interval, kind, max_body_bytes, timeout, tls, url)"));
+            QStringLiteral(
+                "pathwatch.yaml:7:5: unknown key `intervall` in source `prom` (did you mean `interval`? "
+                "allowed keys here: auth, headers, interval, kind, max_body_bytes, proxy, timeout, tls, url)"));
         const auto undefined = loadConfigText("sources:\n  prom:\n    kind: promql\n    url: http://127.0.0.1:9090\n"
                                               "  warehouse:\n    kind: sql\n    driver: QSQLITE\n"
                                               "    database: serving.db\nstages:\n  - id: sink\n    signals:\n"
