@@ -932,6 +932,11 @@ void Loader::parseHttp(const MapView& map, SourceConfig& source) const
         }
     }
 
+    if (kind == QLatin1String("scrape"))
+        if (const Entry* e = map.find(QStringLiteral("fallback_format")))
+            source.options.insert(QStringLiteral("fallback_format"),
+                oneOf(map, *e, schema::fallbackFormats(), QStringLiteral("fallback format")));
+
     if (const Entry* e = map.find(QStringLiteral("proxy"))) {
         // Secret: a proxy URL may carry user:password@. Errors name the source and the key, never the value.
         const Value v = scalar(map, *e, QStringLiteral("a proxy URL like http://proxy.example:3128"), true);

@@ -67,6 +67,9 @@ QStringList commonSourceKeys()
 
 QStringList sourceKeys(QStringView kind)
 {
+    if (kind == u"scrape")
+        return sortedUnion(
+            commonSourceKeys(), list({"url", "max_body_bytes", "tls", "auth", "headers", "proxy", "fallback_format"}));
     if (isHttpKind(kind))
         return sortedUnion(commonSourceKeys(), list({"url", "max_body_bytes", "tls", "auth", "headers", "proxy"}));
     if (kind == u"sql")
@@ -130,6 +133,11 @@ std::optional<QStringList> signalKindsFor(QStringView sourceKind)
     if (sourceKind == u"kafka")
         return list({"consumer_lag", "time_lag", "replay_headroom", "data_age"});
     return std::nullopt;
+}
+
+QStringList fallbackFormats()
+{
+    return list({"text", "openmetrics"});
 }
 
 QStringList sqlDrivers()

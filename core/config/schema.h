@@ -35,6 +35,9 @@ QStringList thresholdKeys();
 std::optional<QStringList> signalKindsFor(QStringView sourceKind);
 
 QStringList sqlDrivers(); // QPSQL, QSQLITE
+/// scrape `fallback_format`: how a body with a missing or unknown Content-Type is parsed (Prometheus 3's
+/// fallback_scrape_protocol).
+QStringList fallbackFormats(); // text, openmetrics
 QStringList timeFormats(); // auto, epoch_s, epoch_ms, rfc3339
 QStringList directions(); // higher_is_worse, lower_is_worse
 QStringList aggregations(); // sum, max, none: how a scrape signal combines the series its selector matches

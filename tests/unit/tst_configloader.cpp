@@ -89,6 +89,14 @@ private slots:
             << 5 << 5
             << P({"unknown key `intervall` in source `prom`", "did you mean `interval`?",
                    "allowed keys here: auth, headers, interval, kind, max_body_bytes, proxy, timeout, tls, url"});
+        QTest::newRow("unknown fallback_format")
+            << QByteArray("sources:\n  t:\n    kind: scrape\n    url: http://127.0.0.1:9100/metrics\n"
+                          "    fallback_format: protobuf\nstages: []\n")
+            << 5 << 22 << P({"fallback format", "text, openmetrics"});
+        QTest::newRow("fallback_format is for scrape sources")
+            << QByteArray("sources:\n  prom:\n    kind: promql\n    url: http://127.0.0.1:9090\n"
+                          "    fallback_format: text\nstages: []\n")
+            << 5 << 5 << P({"unknown key `fallback_format` in source `prom`", "is a key of scrape sources"});
         QTest::newRow("key of another source kind")
             << QByteArray("sources:\n  prom:\n    kind: promql\n    url: http://127.0.0.1:9090\n    driver: QPSQL\n"
                           "stages: []\n")
