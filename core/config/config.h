@@ -91,6 +91,21 @@ struct RecoveryConfig
     int line = 0;
 };
 
+/// `notifications: webhook:` — a JSON POST on each stage transition (see WebhookNotifier). `url` is a secret: it
+/// comes from `${ENV}` and is never shown (Slack and Mattermost put their token in it).
+struct WebhookConfig
+{
+    QString url; // secret; empty = no webhook
+    std::vector<std::pair<QString, QString>> headers; // values are secrets
+    qint64 timeoutMs = 5000;
+    int line = 0;
+};
+
+struct NotificationsConfig
+{
+    WebhookConfig webhook;
+};
+
 struct PipelineConfig
 {
     QString filePath; // where it was loaded from
@@ -100,6 +115,7 @@ struct PipelineConfig
     std::map<QString, SourceConfig> sources;
     ExportConfig exporter;
     LedgerConfig ledger;
+    NotificationsConfig notifications;
     std::vector<RecoveryConfig> recovery;
     const RecoveryConfig* findRecovery(const QString& group) const;
 

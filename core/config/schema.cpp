@@ -41,11 +41,19 @@ bool isHttpKind(QStringView kind)
 
 QStringList topLevelKeys()
 {
-    return list({"pipeline", "export", "sources", "stages", "ledger", "recovery"});
+    return list({"pipeline", "export", "sources", "stages", "ledger", "recovery", "notifications"});
 }
 QStringList pipelineKeys()
 {
     return list({"name", "recovery_window"});
+}
+QStringList notificationKeys()
+{
+    return list({"webhook"});
+}
+QStringList webhookKeys()
+{
+    return list({"url", "headers", "timeout"});
 }
 QStringList ledgerKeys()
 {

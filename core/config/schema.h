@@ -15,10 +15,12 @@ bool isSourceKind(QStringView kind);
 /// Kinds read over HTTP: their settings land in SourceConfig::http.
 bool isHttpKind(QStringView kind);
 
-QStringList topLevelKeys(); // pipeline, export, sources, stages, ledger
+QStringList topLevelKeys(); // pipeline, export, sources, stages, ledger, recovery, notifications
 QStringList pipelineKeys();
 QStringList exportKeys();
 QStringList ledgerKeys(); // retention, max_bytes
+QStringList notificationKeys(); // webhook
+QStringList webhookKeys(); // url, headers, timeout
 QStringList recoveryKeys(); // one entry of `recovery:`
 QStringList commonSourceKeys(); // kind, interval, timeout
 /// Every key a source of this kind accepts (common keys included), sorted; empty for an unknown kind.

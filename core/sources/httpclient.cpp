@@ -638,7 +638,8 @@ private:
             m_connection->tcp.socket().close(ignored);
         }
         if (!result)
-            qCDebug(lcHttp) << m_request.method.constData() << redacted(m_request.url)
+            qCDebug(lcHttp) << m_request.method.constData()
+                            << (m_request.urlIsSecret ? endpoint() : redacted(m_request.url))
                             << "failed:" << result.error().message;
         auto done = std::move(m_done);
         m_done = nullptr;

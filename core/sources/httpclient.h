@@ -31,6 +31,8 @@ struct HttpRequest
     /// (e.g. Prometheus puts its error in a JSON body); when false it is an Error "HTTP 500 Internal Server Error: …".
     /// A 3xx is an error either way: redirects are never followed.
     bool allowErrorStatus = false;
+    /// The URL itself is a secret (a webhook's token is in its path): logs name only the scheme, host and port.
+    bool urlIsSecret = false;
 };
 
 struct HttpResponse
