@@ -121,15 +121,50 @@ void addDrillMenu(pw::MainWindow& window, pw::demo::EmbeddedMode& mode)
     auto* menu = window.menuBar()->addMenu(QCoreApplication::translate("Drills", "&Drills"));
     menu->setObjectName(QStringLiteral("drillMenu"));
     menu->setToolTipsVisible(true);
+    // A fault may be cleared elsewhere (the recovery wizard, `pathwatch fault`, the job taken over by a recovery).
+    QObject::connect(menu, &QMenu::aboutToShow, menu, [menu, &mode] {
+        for (QAction* action : menu->actions())
+            if (auto drill = action->data(); drill.isValid()) {
+                const QSignalBlocker blocker(action);
+                action->setChecked(mode.pipeline().drill(pw::demo::Drill(drill.toInt())));
+            }
+    });
     for (const Entry& e : entries) {
         QAction* action = menu->addAction(QCoreApplication::translate("Drills", e.text));
         action->setCheckable(true);
+        action->setData(int(e.drill));
         action->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | e.key));
         pw::demo::DemoPipeline* pipeline = &mode.pipeline();
         QObject::connect(action, &QAction::toggled, &window, [pipeline, drill = e.drill](bool on) {
             QThreadPool::globalInstance()->start([pipeline, drill, on] { pipeline->setDrill(drill, on); });
         });
     }
+}
+
+pw::RecoveryEnvironment recoveryEnvironment(
+    pw::Instance& instance, const std::shared_ptr<const pw::PipelineConfig>& config)
+{
+    pw::RecoveryEnvironment environment;
+    environment.config = config;
+    environment.ledger = instance.ledger();
+    if (auto* embedded = instance.embedded()) {
+        pw::demo::DemoPipeline* pipeline = &embedded->pipeline();
+        const auto& endpoints = pipeline->endpoints();
+        environment.reconcileTopic = QString::fromStdString(endpoints.topic);
+        environment.servingDatabase = QString::fromStdString(endpoints.servingDatabase.string());
+        environment.faultsOn = [pipeline] {
+            QStringList on;
+            for (const auto& f : pw::demo::kFaultNames)
+                if (pipeline->drill(f.drill))
+                    on << QString::fromLatin1(f.name);
+            return on;
+        };
+        environment.clearFault = [pipeline](const QString& name) {
+            if (auto drill = pw::demo::drillFromFaultName(name))
+                pipeline->setDrill(*drill, false);
+        };
+    }
+    return environment;
 }
 
 // Qt aborts inside QGuiApplication when it cannot reach a display; find out first and say what to do instead.
@@ -237,7 +272,17 @@ int runWindow(int argc, char** argv, bool watchMode = false)
 
     // The data dir, the demo's ports and the sources start on a worker thread while the window is up.
     auto result = std::make_shared<pw::Result<void>>();
-    QPointer<QThread> starter = QThread::create([instance, result] { *result = instance->start(); });
+    auto recoveryConfig = std::make_shared<std::shared_ptr<const pw::PipelineConfig>>();
+    QPointer<QThread> starter = QThread::create([instance, result, recoveryConfig] {
+        *result = instance->start();
+        if (!*result)
+            return;
+        // What the recovery wizard works with: the running config (read here, off the GUI thread).
+        if (auto* embedded = instance->embedded())
+            *recoveryConfig = std::make_shared<const pw::PipelineConfig>(embedded->config());
+        else if (auto loaded = pw::loadConfigFile(instance->configPath()))
+            *recoveryConfig = std::make_shared<const pw::PipelineConfig>(std::move(*loaded));
+    });
     QObject::connect(starter, &QThread::finished, &window, [&, result] {
         starter->deleteLater();
         if (!*result) {
@@ -253,6 +298,7 @@ int runWindow(int argc, char** argv, bool watchMode = false)
         }
         window.setLedger(instance->ledger());
         window.setSnapshot(instance->latestSnapshot());
+        window.setRecoveryEnvironment(recoveryEnvironment(*instance, *recoveryConfig));
         if (watchScreen)
             window.showWatchScreen(watchScreenIndex);
         if (auto* embedded = instance->embedded()) {

@@ -5,9 +5,7 @@
 #include "instance/exitcodes.h"
 #include "instance/instance.h"
 #include "ledger/ledger.h"
-#include "replay/flinkreplay.h"
-#include "replay/reconcile.h"
-#include "sources/kafkaadmin.h"
+#include "replay/guidedrecovery.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -30,11 +28,6 @@ std::atomic<bool> g_interrupted {false};
 qint64 nowMs()
 {
     return QDateTime::currentMSecsSinceEpoch();
-}
-
-std::int64_t minuteFloor(qint64 ms)
-{
-    return ms / 60000 * 60;
 }
 
 QString seconds(qint64 ms)
@@ -181,76 +174,45 @@ int Rehearsal::run()
         step(QStringLiteral("fault %1 cleared").arg(m_settings.fault));
     }
 
-    // 5. The guided recovery: stop with savepoint, reset the group, start without state from its offsets.
-    const PipelineConfig& config = embedded->config();
+    // 5. The guided recovery: stop with savepoint, reset the group, start without state from its offsets — the
+    // same core sequence the console's wizard runs.
     const QString group = QString::fromStdString(endpoints.group);
-    const RecoveryConfig* recovery = config.findRecovery(group);
-    if (!recovery) {
-        m_failure = QStringLiteral("the embedded config has no recovery entry for group %1").arg(group);
-        step(m_failure);
-        return kExitConfigError;
-    }
-    auto flink = FlinkRecovery::create(config, *recovery);
-    if (!flink) {
-        m_failure = flink.error().toString();
-        step(m_failure);
-        return kExitConfigError;
-    }
-    // A job that is restarting (its drill just ended) is let come up first: a job that runs is stopped with a
-    // savepoint, one that restarts on its own would take the group back after the reset.
-    waitFor(
-        60, [&] { return flink->check().state == QLatin1String("RUNNING"); }, 500);
-
-    auto ledger = Ledger::open(m_instance.dataDir().ledgerPath());
-    if (!ledger) {
-        m_failure = QStringLiteral("the recovery ledger cannot be used: %1").arg(ledger.error().toString());
+    GuidedRecoverySetup setup;
+    setup.config = std::make_shared<const PipelineConfig>(embedded->config());
+    setup.group = group;
+    setup.ledger = m_instance.ledger();
+    setup.reconcileTopic = QString::fromStdString(endpoints.topic);
+    setup.servingDatabase = database;
+    if (!setup.ledger) {
+        m_failure = QStringLiteral("the recovery ledger cannot be used: %1").arg(m_instance.ledgerState());
         step(m_failure);
         return kExitDataDir;
     }
-    // The last trusted point: when the newest incident began (or the injection, if earlier), rounded down to the
-    // start of the minute before, so that every window the job writes again is whole and at least one of them
-    // closed before the fault.
-    qint64 trustedMs = m_injectedMs;
-    if (auto incident = (*ledger)->newestOpenIncident({}); incident && *incident && (*incident)->startMs >= m_startMs)
-        trustedMs = std::min(trustedMs, (*incident)->startMs);
-    const std::int64_t fromMinute = minuteFloor(trustedMs) - 60;
+    auto guided = GuidedRecovery::create(setup);
+    if (!guided) {
+        m_failure = guided.error().toString();
+        step(m_failure);
+        return guided.error().code == Error::Code::Config ? kExitConfigError : kExitFailed;
+    }
+    const GuidedRecovery& recovery = **guided;
+    // A job that is restarting (its drill just ended) is let come up first: a job that runs is stopped with a
+    // savepoint, one that restarts on its own would take the group back after the reset.
+    if (auto flink = FlinkRecovery::create(*setup.config, recovery.recovery()))
+        waitFor(
+            60, [&] { return flink->check().state == QLatin1String("RUNNING"); }, 500);
+
+    // The last trusted point: when the newest incident began (or the injection, if earlier), and the replay starts at
+    // the minute before it.
+    auto incident = recovery.currentIncident(m_startMs);
+    auto trusted = incident ? recovery.lastTrustedMs(*incident, m_injectedMs) : Result<qint64>(m_injectedMs);
+    const qint64 fromMs = GuidedRecovery::replayFromMs(trusted ? *trusted : m_injectedMs);
     qint64 restartedMs = nowMs();
     if (m_settings.skipReplay) {
         step(QStringLiteral("replay skipped (--skip-replay)"));
     } else {
-        KafkaAdminConfig adminConfig;
-        adminConfig.bootstrapServers = QString::fromStdString(endpoints.bootstrapServers);
-        adminConfig.timeout = std::chrono::milliseconds(15000);
-        adminConfig.properties = {{QStringLiteral("allow.auto.create.topics"), QStringLiteral("false")}};
-        auto admin = KafkaAdmin::create(adminConfig);
-        if (!admin) {
-            m_failure = admin.error().toString();
-            step(m_failure);
-            return kExitFailed;
-        }
-        ReplayRequest request;
-        request.context.nowMs = nowMs();
-        request.context.group = group;
-        request.context.sourceId = recovery->kafkaSourceId;
-        ReplayTargetOptions targetOptions;
-        targetOptions.toDatetime = QDateTime::fromSecsSinceEpoch(fromMinute, Qt::UTC).toString(Qt::ISODate);
-        auto target = parseReplayTarget(targetOptions, request.context.nowMs);
-        if (!target) {
-            m_failure = target.error().toString();
-            step(m_failure);
-            return kExitFailed;
-        }
-        request.target = std::move(*target);
-        AuditEntry entry;
-        entry.actor = replayActor();
-        entry.sourceId = recovery->kafkaSourceId;
-        entry.target = QStringLiteral("--to-datetime %1").arg(*targetOptions.toDatetime);
-        entry.reason = QStringLiteral("rehearsal of fault %1").arg(m_settings.fault);
-        if (auto id = (*admin)->clusterId())
-            entry.clusterId = *id;
         step(QStringLiteral("recovery of group %1 to %2 (the minute before the last trusted point)")
-                 .arg(group, minuteText(fromMinute)));
-        auto recovered = runFlinkReplay(**admin, **ledger, request, *flink, entry,
+                 .arg(group, minuteText(fromMs / 1000)));
+        auto recovered = recovery.execute(fromMs, QStringLiteral("rehearsal of fault %1").arg(m_settings.fault),
             [this](const QString& line) { step(QStringLiteral("  ") + line); });
         if (!recovered) {
             m_failure = QStringLiteral("the recovery failed: %1").arg(recovered.error().toString());
@@ -259,7 +221,7 @@ int Rehearsal::run()
         }
         m_recovery = std::move(*recovered);
         if (m_recovery->executed) {
-            if (auto stored = (*ledger)->auditEntry(m_recovery->executed->auditId); stored && *stored)
+            if (auto stored = recovery.auditEntry(m_recovery->executed->auditId); stored && *stored)
                 m_audit = **stored;
             step(QStringLiteral("  audit entry %1: %2")
                      .arg(m_recovery->executed->auditId)
@@ -274,24 +236,24 @@ int Rehearsal::run()
     }
 
     // 6. Catch-up: the job has written again every minute that closed before it was restarted.
-    const std::int64_t toMinute = std::max<std::int64_t>(minuteFloor(restartedMs), fromMinute + 60);
+    const auto [fromMinute, toMinute] = GuidedRecovery::touchedMinutes(fromMs, restartedMs);
+    QString catchUpSentence;
     const bool caughtUp = waitFor(
         m_settings.catchUpTimeoutS,
         [&] {
-            auto newest = newestMinuteCommittedAfter(database, restartedMs / 1000);
-            return newest && *newest >= toMinute - 60;
+            auto status = recovery.catchUp(restartedMs, fromMs);
+            if (status)
+                catchUpSentence = status->sentence;
+            return status && status->caughtUp;
         },
         500);
     if (caughtUp)
-        step(QStringLiteral("caught up: minutes up to %1 written again").arg(minuteText(toMinute - 60)));
+        step(QStringLiteral("caught up: ") + catchUpSentence);
     else
-        step(QStringLiteral("not caught up within %1 s: minute %2 was not written again")
-                 .arg(m_settings.catchUpTimeoutS)
-                 .arg(minuteText(toMinute - 60)));
+        step(QStringLiteral("not caught up within %1 s: %2").arg(m_settings.catchUpTimeoutS).arg(catchUpSentence));
 
     // 7. Reconciliation of the closed windows the recovery touched.
-    auto report = reconcileServingTable(QString::fromStdString(endpoints.bootstrapServers),
-        QString::fromStdString(endpoints.topic), database, fromMinute, toMinute);
+    auto report = recovery.reconcile(fromMinute, toMinute);
     m_reconciledMs = nowMs();
     if (!report) {
         m_failure = QStringLiteral("reconciliation failed: %1").arg(report.error().toString());
@@ -315,48 +277,21 @@ int Rehearsal::run()
 
 QString Rehearsal::markdown() const
 {
-    QString md = QStringLiteral("# Rehearsal of fault `%1`\n\n").arg(m_settings.fault);
-    md += QStringLiteral("Result: **%1**\n\n")
-              .arg(m_failure.isEmpty() ? QStringLiteral("reconciled, every window matches") : m_failure);
+    RecoveryReport report;
+    report.title = QStringLiteral("Rehearsal of fault `%1`").arg(m_settings.fault);
+    report.result = m_failure.isEmpty() ? QStringLiteral("reconciled, every window matches") : m_failure;
     if (m_detectedMs)
-        md += QStringLiteral("Detected: stage `%1` %2 (%3), %4 s after injection.\n\n")
-                  .arg(m_detectedStage, m_detectedStatus, m_detectedReason, seconds(m_detectedMs - m_injectedMs));
+        report.facts << QStringLiteral("Detected: stage `%1` %2 (%3), %4 s after injection.")
+                            .arg(m_detectedStage, m_detectedStatus, m_detectedReason,
+                                seconds(m_detectedMs - m_injectedMs));
     if (m_reconciledMs && m_injectedMs)
-        md += QStringLiteral("Fault to reconciled: %1 s.\n\n").arg(seconds(m_reconciledMs - m_injectedMs));
-    md += QStringLiteral("## Timeline\n\n```\n%1\n```\n\n").arg(m_timeline.join(QLatin1Char('\n')));
-    if (m_recovery) {
-        const ReplayPlan& plan = m_recovery->preview.plan;
-        md += QStringLiteral("## Plan\n\nGroup `%1` to `%2` (plan %3)\n\n| Topic | Partition | Committed | Target | To "
-                             "replay |\n|---|---|---|---|---|\n")
-                  .arg(plan.group, plan.target, plan.hash.left(12));
-        for (const auto& p : plan.partitions)
-            md += QStringLiteral("| %1 | %2 | %3 | %4 | %5 |\n")
-                      .arg(p.topic)
-                      .arg(p.partition)
-                      .arg(p.committed)
-                      .arg(p.target)
-                      .arg(p.recordsToReplay);
-        md += QLatin1Char('\n');
-    }
-    if (m_audit) {
-        md += QStringLiteral("## Audit entry %1\n\nOutcome `%2`, reason \"%3\", actor %4.\n\n```json\n%5\n```\n\n")
-                  .arg(m_audit->id)
-                  .arg(m_audit->outcome, m_audit->reason, m_audit->actor,
-                      QString::fromUtf8(QJsonDocument::fromJson(m_audit->details)
-                                            .object()
-                                            .value(QStringLiteral("flink"))
-                                            .toObject()
-                                            .isEmpty()
-                              ? m_audit->details
-                              : QJsonDocument(QJsonDocument::fromJson(m_audit->details)
-                                                  .object()
-                                                  .value(QStringLiteral("flink"))
-                                                  .toObject())
-                                    .toJson(QJsonDocument::Indented)));
-    }
-    if (m_reconciliation)
-        md += QStringLiteral("## Reconciliation\n\n```\n%1```\n").arg(m_reconciliation->toText(200));
-    return md;
+        report.facts << QStringLiteral("Fault to reconciled: %1 s.").arg(seconds(m_reconciledMs - m_injectedMs));
+    report.timeline = m_timeline;
+    if (m_recovery)
+        report.plan = m_recovery->preview.plan;
+    report.audit = m_audit;
+    report.reconciliation = m_reconciliation;
+    return report.markdown();
 }
 
 } // namespace

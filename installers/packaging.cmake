@@ -24,6 +24,21 @@ install(
     PATTERN "*.yml"
     PATTERN "*.md")
 
+# Debian's policy files: copyright, the changelog and the man page, the last two compressed with `gzip -9n` so the
+# package is reproducible.
+set(_pw_debian ${_pw_inst}/debian)
+set(_pw_gz ${CMAKE_CURRENT_BINARY_DIR}/installers)
+file(MAKE_DIRECTORY ${_pw_gz})
+add_custom_command(
+    OUTPUT ${_pw_gz}/changelog.gz ${_pw_gz}/pathwatch.1.gz
+    COMMAND gzip -9nc ${_pw_debian}/changelog > ${_pw_gz}/changelog.gz
+    COMMAND gzip -9nc ${_pw_debian}/pathwatch.1 > ${_pw_gz}/pathwatch.1.gz
+    DEPENDS ${_pw_debian}/changelog ${_pw_debian}/pathwatch.1
+    COMMENT "Compressing the changelog and the man page")
+add_custom_target(pathwatch_package_docs ALL DEPENDS ${_pw_gz}/changelog.gz ${_pw_gz}/pathwatch.1.gz)
+install(FILES ${_pw_debian}/copyright ${_pw_gz}/changelog.gz DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/pathwatch)
+install(FILES ${_pw_gz}/pathwatch.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+
 # The unit names /usr/bin/pathwatch (the Debian package's path); point it at the real prefix when installed elsewhere.
 install(
     CODE "
@@ -41,9 +56,14 @@ set(CPACK_PACKAGE_VENDOR "Pathwatch")
 set(CPACK_PACKAGE_CONTACT "Pathwatch maintainers <maintainers@pathwatch.invalid>")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
+# Lines under 80 columns: dpkg shows the extended description as written.
 set(CPACK_PACKAGE_DESCRIPTION
-    "Pathwatch shows the whole metrics path (Kafka log, stream job, sink, object storage, serving store) in one live \
-view with one status scale, and exports the same signals on /metrics in headless mode.")
+    "Pathwatch shows the whole metrics path of a real-time metrics mart (Kafka log,
+stream job, sink, object storage, serving store) in one live view with one
+status scale, tells where data stops moving, and turns a replay from the last
+trusted offset into a checked, audited action that can be undone. Headless
+mode exports the same signals on /metrics. Without a configuration it runs an
+embedded Kafka-protocol broker and a demo pipeline to rehearse on.")
 set(CPACK_PACKAGE_HOMEPAGE_URL "${PROJECT_HOMEPAGE_URL}")
 set(CPACK_PACKAGE_INSTALL_DIRECTORY pathwatch)
 set(CPACK_GENERATOR "DEB;TGZ")

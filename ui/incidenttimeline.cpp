@@ -2,8 +2,10 @@
 
 #include "statusstyle.h"
 
+#include <QContextMenuEvent>
 #include <QDateTime>
 #include <QHelpEvent>
+#include <QMenu>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPointer>
@@ -214,8 +216,23 @@ bool IncidentTimeline::event(QEvent* event)
     return QWidget::event(event);
 }
 
+void IncidentTimeline::contextMenuEvent(QContextMenuEvent* event)
+{
+    const QRectF plot = plotRect();
+    const int lane = int((event->pos().y() - plot.top()) / kLaneHeight);
+    if (lane < 0 || lane >= m_stageIds.size())
+        return;
+    QMenu menu(this);
+    const QString stageId = m_stageIds[lane];
+    menu.addAction(tr("Open the Stage's Page"), this, [this, stageId] { Q_EMIT stageActivated(stageId); });
+    menu.addAction(tr("Recover…"), this, [this, stageId] { Q_EMIT recoverRequested(stageId); });
+    menu.exec(event->globalPos());
+}
+
 void IncidentTimeline::mousePressEvent(QMouseEvent* event)
 {
+    if (event->button() != Qt::LeftButton)
+        return;
     const QRectF plot = plotRect();
     const int lane = int((event->position().y() - plot.top()) / kLaneHeight);
     if (lane >= 0 && lane < m_stageIds.size())

@@ -36,11 +36,14 @@ public:
 Q_SIGNALS:
     void incidentsChanged();
     void stageActivated(const QString& stageId);
+    /// "Recover…" from a lane's context menu.
+    void recoverRequested(const QString& stageId);
 
 protected:
     void paintEvent(QPaintEvent* event) override;
     bool event(QEvent* event) override;
     void mousePressEvent(QMouseEvent* event) override;
+    void contextMenuEvent(QContextMenuEvent* event) override;
 
 private:
     QRectF barRect(const Incident& incident, int lane) const;

@@ -160,6 +160,17 @@ MainWindow::MainWindow(QWidget* parent)
     auto* overview = viewMenu->addAction(tr("&Pipeline Overview"));
     overview->setShortcut(QKeySequence(Qt::ALT | Qt::Key_Home));
     connect(overview, &QAction::triggered, this, &MainWindow::showOverview);
+    auto* recoveryMenu = menuBar()->addMenu(tr("&Recovery"));
+    m_recoverAction = recoveryMenu->addAction(tr("&Recover…"));
+    m_recoverAction->setObjectName(QStringLiteral("recoverAction"));
+    m_recoverAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    m_recoverAction->setEnabled(false);
+    m_recoverAction->setToolTip(tr("Replay a consumer group from the last trusted point, guided and audited"));
+    connect(m_recoverAction, &QAction::triggered, this, [this] { openRecoveryWizard(); });
+    connect(m_stagePage, &StagePage::recoverRequested, this,
+        [this](const QString& stageId) { openRecoveryWizard(recoverableGroupOfStage(stageId)); });
+    connect(m_timeline, &IncidentTimeline::recoverRequested, this,
+        [this](const QString& stageId) { openRecoveryWizard(recoverableGroupOfStage(stageId)); });
     createMenus();
 
     m_snapshotLabel = new QLabel(this);
@@ -461,6 +472,53 @@ void MainWindow::createMenus()
     connect(about, &QAction::triggered, this, &MainWindow::showAbout);
 }
 
+void MainWindow::setRecoveryEnvironment(RecoveryEnvironment environment)
+{
+    m_recovery = std::move(environment);
+    m_recoverAction->setEnabled(m_recovery.isValid());
+    QStringList stages;
+    if (m_recovery.isValid())
+        for (const auto& stage : m_recovery.config->stages)
+            if (!recoverableGroupOfStage(stage.id).isEmpty())
+                stages << stage.id;
+    m_stagePage->setRecoverableStages(stages);
+}
+
+QString MainWindow::recoverableGroupOfStage(const QString& stageId) const
+{
+    if (!m_recovery.isValid())
+        return {};
+    for (const auto& stage : m_recovery.config->stages) {
+        if (stage.id != stageId)
+            continue;
+        for (const auto& recovery : m_recovery.config->recovery)
+            for (const auto& signal : stage.signalConfigs)
+                if (signal.sourceId == recovery.kafkaSourceId
+                    || (!recovery.flinkSourceId.isEmpty() && signal.sourceId == recovery.flinkSourceId))
+                    return recovery.group;
+    }
+    return {};
+}
+
+RecoveryWizard* MainWindow::openRecoveryWizard(const QString& group)
+{
+    if (!m_recovery.isValid()) {
+        statusBar()->showMessage(tr("Nothing to recover: the configuration has no `recovery:` entry"), 10000);
+        return nullptr;
+    }
+    if (!m_wizard) {
+        m_wizard = new RecoveryWizard(m_recovery, this);
+        m_wizard->setAttribute(Qt::WA_DeleteOnClose);
+        m_wizard->setWindowModality(Qt::NonModal);
+    }
+    if (!group.isEmpty() && m_wizard->currentId() <= RecoveryWizard::GroupPage)
+        m_wizard->setGroup(group);
+    m_wizard->show();
+    m_wizard->raise();
+    m_wizard->activateWindow();
+    return m_wizard;
+}
+
 void MainWindow::showShortcuts()
 {
     QMessageBox box(this);
@@ -477,6 +535,7 @@ void MainWindow::showShortcuts()
                    "| Ctrl+F | filter signals |\n"
                    "| Ctrl+Shift+W | watch screen (Esc leaves it) |\n"
                    "| F11 | full screen |\n"
+                   "| Ctrl+R | recover a consumer group (the recovery wizard) |\n"
                    "| Ctrl+Shift+R | reload the configuration |\n"
                    "| F1 | this list |\n"
                    "| Ctrl+Q | quit |"));

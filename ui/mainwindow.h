@@ -1,8 +1,10 @@
 #pragma once
 
 #include "model/snapshot.h"
+#include "recoverywizard.h"
 
 #include <QMainWindow>
+#include <QPointer>
 #include <QTimer>
 
 #include <functional>
@@ -57,6 +59,13 @@ public:
     WatchScreen* watchScreen() const { return m_watch; }
     bool isStagePageShown() const;
 
+    /// What "Recover…" works with (config, ledger, embedded demo); the action is enabled once a group has a
+    /// `recovery:` entry. Stage pages of stages that read a recoverable group's source get a "Recover…" button.
+    void setRecoveryEnvironment(RecoveryEnvironment environment);
+    QAction* recoverAction() const { return m_recoverAction; }
+    /// The open wizard, or null.
+    RecoveryWizard* recoveryWizard() const { return m_wizard; }
+
 public Q_SLOTS:
     /// Stores the snapshot and schedules a refresh; a null pointer is ignored.
     void setSnapshot(pw::SnapshotPtr snapshot);
@@ -73,6 +82,11 @@ public Q_SLOTS:
     /// Full-screen dark watch screen on screen `screen` (-1: the window's screen); Esc closes it.
     void showWatchScreen(int screen = -1);
     void closeWatchScreen();
+    /// Opens the recovery wizard (or raises the open one), for `group` or the group of a stage (empty: the first).
+    RecoveryWizard* openRecoveryWizard(const QString& group = {});
+    /// The group whose recovery a stage's "Recover…" button starts: the recovery entry whose kafka or flink source
+    /// feeds one of the stage's signals; empty when none.
+    QString recoverableGroupOfStage(const QString& stageId) const;
 
 Q_SIGNALS:
     /// Emitted after a snapshot has been put on screen.
@@ -122,6 +136,9 @@ private:
     IncidentTimeline* m_timeline = nullptr;
     WatchScreen* m_watch = nullptr;
     std::unique_ptr<HistoryService> m_history;
+    RecoveryEnvironment m_recovery;
+    QAction* m_recoverAction = nullptr;
+    QPointer<RecoveryWizard> m_wizard;
 };
 
 } // namespace pw

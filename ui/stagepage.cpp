@@ -103,6 +103,12 @@ StagePage::StagePage(QWidget* parent)
     m_showAll->hide();
     connect(m_showAll, &QPushButton::clicked, this, [this] { setSoloSeries(0); });
     header->addWidget(m_showAll);
+    m_recover = new QPushButton(tr("Recover…"), this);
+    m_recover->setObjectName(QStringLiteral("recoverButton"));
+    m_recover->setToolTip(tr("Replay the stage's consumer group from the last trusted point (Ctrl+R)"));
+    m_recover->hide();
+    connect(m_recover, &QPushButton::clicked, this, [this] { Q_EMIT recoverRequested(m_stageId); });
+    header->addWidget(m_recover);
     m_rangeButtons = new QButtonGroup(this);
     m_rangeButtons->setExclusive(true);
     for (int i = 0; i < int(std::size(kRanges)); ++i) {
@@ -247,6 +253,12 @@ void StagePage::setClock(std::function<qint64()> clock)
     m_model->setClock(m_clock);
 }
 
+void StagePage::setRecoverableStages(const QStringList& stageIds)
+{
+    m_recoverableStages = stageIds;
+    m_recover->setVisible(m_recoverableStages.contains(m_stageId));
+}
+
 void StagePage::showStage(const QString& stageId, const SnapshotPtr& snapshot)
 {
     const bool changed = stageId != m_stageId;
@@ -258,6 +270,7 @@ void StagePage::showStage(const QString& stageId, const SnapshotPtr& snapshot)
         m_checkpointTable->setRowCount(0);
     }
     m_lastQueryMs = 0;
+    m_recover->setVisible(m_recoverableStages.contains(stageId));
     setSnapshot(snapshot);
     requestLedger();
     m_ledgerTimer.start();

@@ -58,8 +58,12 @@ public:
     void setSoloSeries(SeriesId id);
     SeriesId soloSeries() const { return m_solo; }
 
+    /// Stages whose page offers "Recover…" (they read a group that has a `recovery:` entry).
+    void setRecoverableStages(const QStringList& stageIds);
+
 Q_SIGNALS:
     void backRequested();
+    void recoverRequested(const QString& stageId);
     /// A history answer has been drawn (tests wait for it).
     void historyDrawn();
     void checkpointsShown(int rows);
@@ -95,6 +99,8 @@ private:
     QLabel* m_reason;
     QLabel* m_rangeLabel;
     QPushButton* m_showAll;
+    QPushButton* m_recover = nullptr;
+    QStringList m_recoverableStages;
     QButtonGroup* m_rangeButtons;
     QWidget* m_chartArea;
     QVBoxLayout* m_chartLayout;

@@ -89,6 +89,10 @@ int16_t ApiVersionTable::flexibleFrom(int16_t apiKey)
         return 2;
     case ApiKey::OffsetDelete:
         return -1;
+    case ApiKey::SaslHandshake:
+        return -1;
+    case ApiKey::SaslAuthenticate:
+        return 2;
     }
     return -1;
 }

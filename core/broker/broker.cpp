@@ -110,6 +110,7 @@ pw::Result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options)
     handlerOptions.advertisedPort = options.listenPort;
     handlerOptions.autoCreateTopics = options.autoCreateTopics;
     handlerOptions.defaultPartitions = options.defaultPartitions;
+    handlerOptions.deniedTopics = options.deniedTopics;
 
 #if PATHWATCH_BROKER_GROUPS
     d->table.merge(GroupCoordinator::supportedApis());
@@ -131,6 +132,9 @@ pw::Result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options)
     serverOptions.host = options.listenHost;
     serverOptions.port = options.listenPort;
     serverOptions.maxFrameBytes = options.maxFrameBytes;
+    serverOptions.saslPlainUsers = options.saslPlainUsers;
+    if (!options.saslPlainUsers.empty())
+        d->table.merge({{int16_t(ApiKey::SaslHandshake), 0, 1}, {int16_t(ApiKey::SaslAuthenticate), 0, 1}});
     d->server = std::make_unique<Server>(
         d->io, serverOptions, d->table,
         [h = d->handlers.get()](const RequestContext& ctx, WireReader& body, Respond respond) {
@@ -146,9 +150,13 @@ pw::Result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options)
         });
     if (auto listening = d->server->listen(); !listening)
         return std::unexpected(listening.error());
-    d->handlers->setAdvertisedAddress(options.listenHost, d->server->port());
+    // Clients connect to what Metadata and FindCoordinator name: the listen address unless one is advertised (a
+    // relay or a NAT in between).
+    const std::string advertisedHost = options.advertisedHost.empty() ? options.listenHost : options.advertisedHost;
+    const uint16_t advertisedPort = options.advertisedPort != 0 ? options.advertisedPort : d->server->port();
+    d->handlers->setAdvertisedAddress(advertisedHost, advertisedPort);
 #if PATHWATCH_BROKER_GROUPS
-    d->groups->setAdvertisedAddress(options.listenHost, d->server->port());
+    d->groups->setAdvertisedAddress(advertisedHost, advertisedPort);
 #endif
 
     d->retentionTimer = std::make_unique<asio::steady_timer>(d->io);

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 namespace pw::broker {
@@ -15,6 +17,8 @@ struct BrokerOptions
     std::filesystem::path dataDir; // required
     std::string listenHost = "127.0.0.1";
     uint16_t listenPort = 9092; // 0: ephemeral, see Broker::port()
+    std::string advertisedHost; // empty: listenHost
+    uint16_t advertisedPort = 0; // 0: the port it listens on
     int32_t defaultPartitions = 1;
     bool autoCreateTopics = true;
     int64_t retentionMs = 7LL * 24 * 3600 * 1000;
@@ -24,6 +28,12 @@ struct BrokerOptions
     int64_t retentionCheckIntervalMs = 60000;
     size_t maxFrameBytes = 100u << 20;
     int threads = 0; // 0: one per hardware thread, at least 2
+    // SASL/PLAIN users (name → password); empty: no authentication.
+    std::map<std::string, std::string> saslPlainUsers;
+    // Topics a principal ("User:NAME", or "ANONYMOUS") may not describe or read, answered
+    // TOPIC_AUTHORIZATION_FAILED as a Kafka ACL denying Describe and Read would: clients without access to e.g.
+    // __consumer_offsets can be rehearsed.
+    std::map<std::string, std::set<std::string>> deniedTopics;
 };
 
 /// A single-node Kafka-protocol broker on disk, running on its own thread pool: the library that embedded mode

@@ -41,6 +41,7 @@ struct FetchRequest
     int32_t minBytes = 0;
     int32_t maxBytes = INT32_MAX;
     std::vector<std::pair<std::string, std::vector<FetchPartitionRequest>>> topics;
+    std::string principal;
 };
 
 struct FetchOutcome
@@ -91,6 +92,13 @@ struct RequestHandlers::Private : std::enable_shared_from_this<RequestHandlers::
     {
         std::lock_guard lock(optionsMutex);
         return options;
+    }
+
+    // deniedTopics is set at construction and never changed, so it is read without the options lock.
+    bool denied(const std::string& principal, const std::string& topic) const
+    {
+        auto it = options.deniedTopics.find(principal);
+        return it != options.deniedTopics.end() && it->second.contains(topic);
     }
 
     Server::Disposition apiVersions(const RequestContext& ctx, WireReader& r, Respond& respond);
@@ -224,10 +232,15 @@ Server::Disposition RequestHandlers::Private::metadata(const RequestContext& ctx
     std::vector<TopicAnswer> answers;
     if (all) {
         for (const auto& t : store.topics())
-            answers.push_back({t.name, KafkaError::None, t.partitions, t.internal});
+            if (!denied(ctx.principal, t.name)) // as Kafka does, a listing leaves out what one may not describe
+                answers.push_back({t.name, KafkaError::None, t.partitions, t.internal});
     } else {
         auto known = store.topics();
         for (const std::string& name : *requested) {
+            if (denied(ctx.principal, name)) {
+                answers.push_back({name, KafkaError::TopicAuthorizationFailed, 0, false});
+                continue;
+            }
             auto it = std::find_if(known.begin(), known.end(), [&](const auto& t) { return t.name == name; });
             if (it == known.end() && opts.autoCreateTopics && allowAutoCreate && LogStore::isValidTopicName(name)) {
                 TopicConfig config;
@@ -374,12 +387,17 @@ FetchOutcome RequestHandlers::Private::evaluate(const FetchRequest& req)
     int64_t budget = v >= 3 ? std::max<int32_t>(req.maxBytes, 0) : INT64_MAX;
     w.arrayLength(int32_t(req.topics.size()), false);
     for (const auto& [topic, parts] : req.topics) {
+        const bool forbidden = denied(req.principal, topic);
         w.string(topic);
         w.arrayLength(int32_t(parts.size()), false);
         for (const FetchPartitionRequest& p : parts) {
             ReadResult rr;
-            auto log = store.partition(topic, p.partition);
-            if (!log) {
+            auto log = forbidden ? nullptr : store.partition(topic, p.partition);
+            if (forbidden) {
+                rr.error = KafkaError::TopicAuthorizationFailed;
+                rr.highWatermark = -1;
+                rr.logStartOffset = -1;
+            } else if (!log) {
                 rr.error = KafkaError::UnknownTopicOrPartition;
                 rr.highWatermark = -1;
                 rr.logStartOffset = -1;
@@ -431,6 +449,7 @@ Server::Disposition RequestHandlers::Private::fetch(const RequestContext& ctx, W
     const int16_t v = ctx.apiVersion;
     FetchRequest req;
     req.version = v;
+    req.principal = ctx.principal;
     r.i32(); // replica id
     req.maxWaitMs = r.i32();
     req.minBytes = r.i32();
@@ -609,7 +628,9 @@ Server::Disposition RequestHandlers::Private::listOffsets(const RequestContext& 
             int64_t offset = -1;
             int64_t timestamp = -1;
             auto log = store.partition(topic, p.index);
-            if (!log) {
+            if (denied(ctx.principal, topic)) {
+                error = KafkaError::TopicAuthorizationFailed;
+            } else if (!log) {
                 error = KafkaError::UnknownTopicOrPartition;
             } else if (p.timestamp == -1) {
                 offset = log->logEndOffset();

@@ -6,7 +6,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 namespace boost::asio {
@@ -33,6 +35,7 @@ public:
         bool autoCreateTopics = true;
         int32_t defaultPartitions = 1;
         std::string clusterId = "pathwatch-embedded";
+        std::map<std::string, std::set<std::string>> deniedTopics; // principal → topics it may not describe or read
     };
     using GroupHandler = std::function<void(const RequestContext&, WireReader&, Respond)>;
 

@@ -213,6 +213,8 @@ struct Connection : std::enable_shared_from_this<Connection>
 
     void onFrame()
     {
+        if (saslState == SaslState::RawTokenNext)
+            return onRawSaslToken();
         WireReader r(frame);
         auto header = RequestHeader::parse(r, &ApiVersionTable::isFlexible);
         if (!header)
@@ -264,6 +266,20 @@ struct Connection : std::enable_shared_from_this<Connection>
                 self->complete(seq, std::move(header), std::move(body.pieces));
             });
         };
+        if (!server->options.saslPlainUsers.empty()) {
+            if (ctx.apiKey == int16_t(ApiKey::SaslHandshake) || ctx.apiKey == int16_t(ApiKey::SaslAuthenticate)) {
+                std::optional<std::vector<uint8_t>> answer
+                    = ctx.apiKey == int16_t(ApiKey::SaslHandshake) ? saslHandshake(ctx, r) : saslAuthenticate(ctx, r);
+                if (!answer)
+                    return close("malformed SASL request");
+                respond(std::move(*answer));
+                return;
+            }
+            if (principal.empty() && ctx.apiKey != int16_t(ApiKey::ApiVersions))
+                return close("request (API key " + std::to_string(ctx.apiKey) + ") before SASL authentication");
+            if (!principal.empty())
+                ctx.principal = principal;
+        }
         Server::Disposition d;
         try {
             d = server->handler(ctx, r, std::move(respond));
@@ -279,6 +295,82 @@ struct Connection : std::enable_shared_from_this<Connection>
     }
 
     static constexpr int16_t KafkaErrorUnsupported = 35;
+    static constexpr int16_t KafkaErrorUnsupportedSaslMechanism = 33;
+    static constexpr int16_t KafkaErrorIllegalSaslState = 34;
+    static constexpr int16_t KafkaErrorSaslAuthenticationFailed = 58;
+
+    // SaslHandshake v1: PLAIN is the one mechanism; the tokens follow in SaslAuthenticate requests.
+    std::optional<std::vector<uint8_t>> saslHandshake(const RequestContext& ctx, WireReader& r)
+    {
+        const std::string mechanism = r.string();
+        if (r.failed())
+            return std::nullopt;
+        WireWriter w;
+        const bool plain = mechanism == "PLAIN";
+        w.i16(plain ? 0 : KafkaErrorUnsupportedSaslMechanism);
+        w.arrayLength(1, false);
+        w.string("PLAIN");
+        // v0: the token follows as a bare size-prefixed frame, not as a SaslAuthenticate request.
+        saslState = !plain ? SaslState::None : ctx.apiVersion == 0 ? SaslState::RawTokenNext : SaslState::HandshakeDone;
+        return w.take();
+    }
+
+    // Checks a PLAIN token: authzid NUL user NUL password (RFC 4616). Sets the principal when it matches.
+    bool authenticatePlain(std::span<const uint8_t> token)
+    {
+        const std::string text(token.begin(), token.end());
+        const size_t first = text.find('\0');
+        const size_t second = first == std::string::npos ? first : text.find('\0', first + 1);
+        if (second == std::string::npos)
+            return false;
+        const std::string user = text.substr(first + 1, second - first - 1);
+        const std::string password = text.substr(second + 1);
+        auto it = server->options.saslPlainUsers.find(user);
+        if (user.empty() || it == server->options.saslPlainUsers.end() || it->second != password) {
+            qCWarning(lcBroker).noquote() << QStringLiteral("SASL/PLAIN authentication of \"%1\" from %2 failed")
+                                                 .arg(QString::fromStdString(user), QString::fromStdString(address));
+            return false;
+        }
+        principal = "User:" + user;
+        return true;
+    }
+
+    // After a v0 handshake: the frame is the token itself; success is answered with an empty frame, failure by
+    // closing the connection, as Kafka does.
+    void onRawSaslToken()
+    {
+        saslState = SaslState::None;
+        if (!authenticatePlain(frame))
+            return close({});
+        complete(allocateSlot(), std::vector<uint8_t>(4, 0));
+    }
+
+    // SaslAuthenticate v0-1 carrying a PLAIN token: authzid NUL user NUL password (RFC 4616).
+    std::optional<std::vector<uint8_t>> saslAuthenticate(const RequestContext& ctx, WireReader& r)
+    {
+        const std::optional<std::vector<uint8_t>> token = r.nullableBytes();
+        if (r.failed())
+            return std::nullopt;
+        int16_t error = 0;
+        std::optional<std::string> message;
+        if (saslState != SaslState::HandshakeDone || !principal.empty()) {
+            error = KafkaErrorIllegalSaslState;
+            message = "SaslAuthenticate without a SaslHandshake for PLAIN";
+        } else {
+            if (!authenticatePlain(token ? std::span<const uint8_t>(*token) : std::span<const uint8_t>())) {
+                error = KafkaErrorSaslAuthenticationFailed;
+                message = "Authentication failed: Invalid username or password";
+            }
+            saslState = SaslState::None;
+        }
+        WireWriter w;
+        w.i16(error);
+        w.nullableString(message);
+        w.bytes({});
+        if (ctx.apiVersion >= 1)
+            w.i64(0); // no session lifetime: the session lasts as long as the connection
+        return w.take();
+    }
 
     uint64_t allocateSlot()
     {
@@ -406,6 +498,14 @@ struct Connection : std::enable_shared_from_this<Connection>
     asio::strand<asio::io_context::executor_type> strand;
     uint64_t id;
     std::string address;
+    enum class SaslState
+    {
+        None,
+        HandshakeDone, // v1: SaslAuthenticate requests carry the tokens
+        RawTokenNext, // v0: the next frame is a bare token
+    };
+    SaslState saslState = SaslState::None;
+    std::string principal; // "User:NAME" after SASL authentication
     static constexpr size_t MaxLowWater = 1u << 20;
     static constexpr size_t MaxFramesPerTurn = 8;
     uint8_t sizeBuf[4] = {};

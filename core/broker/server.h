@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -34,6 +35,9 @@ public:
         uint16_t port = 9092; // 0: ephemeral
         size_t maxFrameBytes = 100u << 20;
         size_t maxInFlightPerConnection = 128; // reading pauses beyond this many unanswered requests
+        // SASL/PLAIN users (name → password). When set, a connection must authenticate (SaslHandshake v1, then
+        // SaslAuthenticate) before any request but ApiVersions; empty: every connection is ANONYMOUS.
+        std::map<std::string, std::string> saslPlainUsers;
     };
     enum class Disposition
     {

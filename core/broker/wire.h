@@ -132,6 +132,8 @@ enum class ApiKey : int16_t
     DeleteTopics = 20,
     DeleteRecords = 21,
     InitProducerId = 22,
+    SaslHandshake = 17,
+    SaslAuthenticate = 36,
     DeleteGroups = 42,
     OffsetDelete = 47,
 };
@@ -154,6 +156,7 @@ struct RequestContext
     std::string clientAddress;
     uint64_t connectionId = 0;
     bool flexible = false; // request header v2 / response header v1
+    std::string principal = "ANONYMOUS"; // "User:NAME" once the connection authenticated with SASL
 };
 
 /// Bytes of an open file (a log segment) to send as they are: the server hands them to sendfile(2), so they go from

@@ -59,7 +59,8 @@ void recordFlinkSteps(Ledger& ledger, qint64 auditId, const QJsonObject& steps)
 }
 
 Result<FlinkReplayResult> runFlinkReplay(KafkaAdmin& admin, Ledger& ledger, ReplayRequest request,
-    const FlinkRecovery& flink, AuditEntry entry, const std::function<void(const QString&)>& progress)
+    const FlinkRecovery& flink, AuditEntry entry, const std::function<void(const QString&)>& progress,
+    const std::optional<QString>& startFromSavepoint)
 {
     auto say = [&](const QString& line) {
         if (progress)
@@ -68,7 +69,7 @@ Result<FlinkReplayResult> runFlinkReplay(KafkaAdmin& admin, Ledger& ledger, Repl
     FlinkReplayResult result;
     FlinkJobCheck check = flink.check();
     if (check.state == QLatin1String("RUNNING")) {
-        say(QStringLiteral("stopping Flink job %1 with a savepoint").arg(check.jobId));
+        say(QStringLiteral("checking again before stopping Flink job %1").arg(check.jobId));
         auto stopped = stopJobForReplay(admin, &ledger, request, flink, check);
         if (!stopped)
             return std::unexpected(stopped.error());
@@ -80,7 +81,8 @@ Result<FlinkReplayResult> runFlinkReplay(KafkaAdmin& admin, Ledger& ledger, Repl
         }
         result.steps = stopped->steps;
         check = stopped->check;
-        say(QStringLiteral("savepoint %1").arg(result.steps.value(QStringLiteral("savepoint")).toString()));
+        say(QStringLiteral("stopped Flink job %1 with savepoint %2")
+                .arg(check.jobId, result.steps.value(QStringLiteral("savepoint")).toString()));
     } else if (auto filled = fillRecentCommits(
                    ledger, request.context.sourceId, request.context.group, request.context.nowMs, 3, check);
                !filled) {
@@ -113,11 +115,13 @@ Result<FlinkReplayResult> runFlinkReplay(KafkaAdmin& admin, Ledger& ledger, Repl
     result.executed = std::move(*executed);
     result.exitCode = result.executed->report.exitCode();
     if (result.executed->report.outcome == QLatin1String("executed-verified")) {
-        auto started = startJobAfterReplay(flink, std::nullopt, result.steps);
+        auto started = startJobAfterReplay(flink, startFromSavepoint, result.steps);
         if (started) {
             result.startedJob = *started;
-            say(QStringLiteral("started Flink job %1 from the group's committed offsets (without state)")
-                    .arg(*started));
+            say(startFromSavepoint
+                    ? QStringLiteral("started Flink job %1 from savepoint %2").arg(*started, *startFromSavepoint)
+                    : QStringLiteral("started Flink job %1 from the group's committed offsets (without state)")
+                          .arg(*started));
         } else {
             result.exitCode = kExitFailed;
             result.message = QStringLiteral("the offsets are reset and verified, but the job did not start: %1")

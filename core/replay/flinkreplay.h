@@ -40,8 +40,8 @@ void recordFlinkSteps(Ledger& ledger, qint64 auditId, const QJsonObject& steps);
 
 /// The whole recovery of a Flink job's group, as `pathwatch replay --stop-job --start-job --execute` runs it: stop the
 /// running job with a savepoint (after a dry run that must pass), preview the reset, execute it audited, start the job
-/// again from the group's offsets, and record every step in the audit entry. `entry` gives actor, source, cluster,
-/// target text and reason. Blocking.
+/// again from the group's offsets (or from `startFromSavepoint`, to undo), and record every step in the audit entry.
+/// `entry` gives actor, source, cluster, target text, reason and undoOf. Blocking.
 struct FlinkReplayResult
 {
     ReplayPreview preview;
@@ -52,6 +52,7 @@ struct FlinkReplayResult
     QString message; // why, when exitCode is not 0
 };
 Result<FlinkReplayResult> runFlinkReplay(KafkaAdmin& admin, Ledger& ledger, ReplayRequest request,
-    const FlinkRecovery& flink, AuditEntry entry, const std::function<void(const QString&)>& progress = {});
+    const FlinkRecovery& flink, AuditEntry entry, const std::function<void(const QString&)>& progress = {},
+    const std::optional<QString>& startFromSavepoint = std::nullopt);
 
 } // namespace pw

@@ -267,7 +267,9 @@ struct KafkaSource::Clients
         const SourceConfig& config, int32_t partitions, const std::vector<int64_t>& highWatermarks, milliseconds budget)
     {
         if (partitions <= 0) {
-            offsetsError = QStringLiteral("the cluster lists no __consumer_offsets topic");
+            // Kafka leaves a topic out of the listing when the credentials may not describe it.
+            offsetsError = QStringLiteral("__consumer_offsets is not listed for these credentials (not authorized to "
+                                          "describe and read it, or no group ever committed)");
             return false;
         }
         if (!offsetsReader) {
@@ -627,8 +629,15 @@ PollResult KafkaSource::pollBlocking()
     auto topics = admin.listTopics();
     if (!topics) {
         Error e = topics.error();
-        e.message = QStringLiteral("cannot reach the Kafka cluster at %1: %2").arg(endpoint(), e.message);
-        if (const QString cause = admin.takeClientError(); !cause.isEmpty())
+        const QString cause = admin.takeClientError();
+        // A refused login looks like a transport failure to librdkafka; say what it is.
+        const bool refusedLogin = cause.contains(QStringLiteral("SASL authentication error"))
+            || cause.contains(QStringLiteral("Authentication failed"));
+        e.message = refusedLogin
+            ? QStringLiteral("the Kafka cluster at %1 refused the credentials (authentication failed): %2")
+                  .arg(endpoint(), e.message)
+            : QStringLiteral("cannot reach the Kafka cluster at %1: %2").arg(endpoint(), e.message);
+        if (!cause.isEmpty())
             e.message += QStringLiteral(" (%1)").arg(cause);
         result.error = e;
         return result;

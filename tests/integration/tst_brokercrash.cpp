@@ -1,6 +1,8 @@
-// Crash safety of the broker process: an idempotent librdkafka producer (acks=all) keeps producing while the broker
-// is killed with SIGKILL at random moments and restarted on the same port and data directory. Afterwards every
-// acknowledged record must be in the log exactly once and in order.
+// Crash safety of the broker process: an idempotent librdkafka producer (acks=all) keeps producing, and a consumer
+// group keeps committing offsets, while the broker is killed with SIGKILL at random moments and restarted on the
+// same port and data directory. Afterwards every acknowledged record must be in the log exactly once and in order,
+// and the group's committed offset must be at least the last commit the broker acknowledged.
+// PATHWATCH_CRASH_CYCLES=100 runs the long version (CI runs 20).
 
 #include <QDir>
 #include <QFileInfo>
@@ -19,6 +21,7 @@
 #include <atomic>
 #include <mutex>
 #include <set>
+#include <thread>
 
 namespace {
 
@@ -53,6 +56,82 @@ void onDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque)
     }
     d->acked.push_back(int(reinterpret_cast<intptr_t>(m->_private)));
 }
+
+// A consumer of group "crash-committer" commits ever larger offsets of partition 0 synchronously, as fast as the
+// broker answers. A commit that returns NO_ERROR was acknowledged and must survive every crash after it.
+class Committer
+{
+public:
+    explicit Committer(const std::string& bootstrap)
+    {
+        char err[512];
+        rd_kafka_conf_t* conf = rd_kafka_conf_new();
+        for (const auto& [k, v] : {std::pair {"bootstrap.servers", bootstrap.c_str()},
+                 std::pair {"group.id", "crash-committer"}, std::pair {"enable.auto.commit", "false"},
+                 std::pair {"reconnect.backoff.ms", "20"}, std::pair {"reconnect.backoff.max.ms", "200"},
+                 std::pair {"log.connection.close", "false"}, std::pair {"log_level", "2"}})
+            rd_kafka_conf_set(conf, k, v, err, sizeof err);
+        m_consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    }
+    ~Committer()
+    {
+        stop();
+        if (m_consumer) {
+            rd_kafka_consumer_close(m_consumer);
+            rd_kafka_destroy(m_consumer);
+        }
+    }
+    bool valid() const { return m_consumer != nullptr; }
+    void start(const char* topic)
+    {
+        m_thread = std::thread([this, topic] {
+            int64_t offset = 0;
+            while (!m_stop) {
+                ++offset;
+                rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+                rd_kafka_topic_partition_list_add(list, topic, 0)->offset = offset;
+                const rd_kafka_resp_err_t e = rd_kafka_commit(m_consumer, list, 0);
+                const rd_kafka_resp_err_t partitionError = list->elems[0].err;
+                rd_kafka_topic_partition_list_destroy(list);
+                if (e == RD_KAFKA_RESP_ERR_NO_ERROR && partitionError == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                    m_acknowledged = offset;
+                    ++m_acknowledgedCount;
+                } else {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                }
+                m_attempted = offset;
+            }
+        });
+    }
+    void stop()
+    {
+        m_stop = true;
+        if (m_thread.joinable())
+            m_thread.join();
+    }
+    int64_t acknowledged() const { return m_acknowledged; }
+    int64_t acknowledgedCount() const { return m_acknowledgedCount; }
+    int64_t attempted() const { return m_attempted; }
+    /// The committed offset the broker reports now, or -1001 on error.
+    int64_t committed(const char* topic) const
+    {
+        rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(list, topic, 0);
+        int64_t offset = RD_KAFKA_OFFSET_INVALID;
+        if (rd_kafka_committed(m_consumer, list, 30000) == RD_KAFKA_RESP_ERR_NO_ERROR && !list->elems[0].err)
+            offset = list->elems[0].offset;
+        rd_kafka_topic_partition_list_destroy(list);
+        return offset;
+    }
+
+private:
+    rd_kafka_t* m_consumer = nullptr;
+    std::thread m_thread;
+    std::atomic<bool> m_stop {false};
+    std::atomic<int64_t> m_acknowledged {0};
+    std::atomic<int64_t> m_acknowledgedCount {0};
+    std::atomic<int64_t> m_attempted {0};
+};
 
 } // namespace
 
@@ -145,6 +224,12 @@ private slots:
         rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
         QVERIFY2(producer, err);
         auto cleanup = qScopeGuard([&] { rd_kafka_destroy(producer); });
+        QElapsedTimer total;
+        total.start();
+
+        Committer committer(bootstrap);
+        QVERIFY(committer.valid());
+        committer.start(topic);
 
         int next = 0;
         auto produceFor = [&](int ms) {
@@ -178,6 +263,21 @@ private slots:
         }
         produceFor(100);
         QCOMPARE(rd_kafka_flush(producer, 60000), RD_KAFKA_RESP_ERR_NO_ERROR);
+        // Let the committer get at least one commit through the last broker before stopping it.
+        const int64_t countBefore = committer.acknowledgedCount();
+        for (int i = 0; i < 200 && committer.acknowledgedCount() == countBefore; ++i)
+            QTest::qWait(50);
+        committer.stop();
+        const int64_t committed = committer.committed(topic);
+        qInfo() << "commits acknowledged:" << committer.acknowledgedCount() << "last acknowledged offset"
+                << committer.acknowledged() << "committed now" << committed;
+        QVERIFY(committer.acknowledgedCount() > cycles);
+        // An attempt in flight when the broker died may have been stored unacknowledged, never one not yet made.
+        QVERIFY2(committed >= committer.acknowledged() && committed <= committer.attempted(),
+            qPrintable(QStringLiteral("committed %1, last acknowledged %2, last attempted %3")
+                           .arg(committed)
+                           .arg(committer.acknowledged())
+                           .arg(committer.attempted())));
         {
             char fatal[256];
             QVERIFY2(rd_kafka_fatal_error(producer, fatal, sizeof fatal) == RD_KAFKA_RESP_ERR_NO_ERROR, fatal);
@@ -189,7 +289,8 @@ private slots:
             QVERIFY2(delivery.errors.empty(), firstError.c_str());
             acked = delivery.acked;
         }
-        qInfo() << cycles << "kill/restart cycles," << next << "records produced," << acked.size() << "acknowledged";
+        qInfo() << cycles << "kill/restart cycles," << next << "records produced," << acked.size() << "acknowledged in"
+                << total.elapsed() / 1000.0 << "s";
         QVERIFY(acked.size() > size_t(cycles));
 
         // Read the whole log back through the protocol.

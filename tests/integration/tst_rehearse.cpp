@@ -2,12 +2,12 @@
 // detected, recovered from and reconciled exits 0; a rehearsal with partial writes left on exits 6 and lists the
 // windows the serving table lacks.
 #include "demo/demopipeline.h"
+#include "rehearserun.h"
 #include "replay/reconcile.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QFile>
-#include <QProcess>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTemporaryDir>
@@ -17,23 +17,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Run
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-    QString text() const { return out + QStringLiteral("\n--- stderr (tail) ---\n") + err.right(4000); }
-};
-
-Run rehearse(const QStringList& args)
-{
-    QProcess p;
-    p.start(QStringLiteral(PATHWATCH_BINARY_DIR "/app/pathwatch"), QStringList {QStringLiteral("rehearse")} + args);
-    if (!p.waitForFinished(420000))
-        p.kill();
-    return Run {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-        QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
-}
+using Run = pw::test::RehearseRun;
+using pw::test::rehearse;
 
 bool execOn(const QString& database, const QString& sql)
 {

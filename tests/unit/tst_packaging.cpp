@@ -6,6 +6,7 @@
 #include <QDirIterator>
 #include <QFile>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -98,7 +99,8 @@ private Q_SLOTS:
                  "share/metainfo/io.pathwatch.Pathwatch.metainfo.xml",
                  "share/icons/hicolor/scalable/apps/io.pathwatch.Pathwatch.svg",
                  "share/icons/hicolor/256x256/apps/io.pathwatch.Pathwatch.png",
-                 "lib/systemd/system/pathwatch-headless.service"})
+                 "lib/systemd/system/pathwatch-headless.service", "share/doc/pathwatch/copyright",
+                 "share/doc/pathwatch/changelog.gz", "share/man/man1/pathwatch.1.gz"})
             QTest::newRow(p) << QString::fromLatin1(p);
         // Every example config of the source tree ships.
         QDirIterator it(QString::fromUtf8(PATHWATCH_SOURCE_DIR) + u"/resources/examples"_s, {u"*.yaml"_s}, QDir::Files);
@@ -164,6 +166,48 @@ private Q_SLOTS:
         QVERIFY(config.contains(u"set(CPACK_PACKAGE_NAME \"pathwatch\")"_s));
         QVERIFY(config.contains(u"set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS \"ON\")"_s));
         QVERIFY(config.contains(u"CPACK_DEBIAN_PACKAGE_MAINTAINER"_s));
+    }
+
+    // The .deb as CPack builds it passes lintian with no error and no warning (copyright, changelog, man page,
+    // wrapped description).
+    void debianPackageLintsClean()
+    {
+        const QString lintian = tool("lintian", "lintian");
+        QVERIFY2(!lintian.isEmpty(), "lintian not found (package lintian)");
+        const QString binaryDir = QString::fromUtf8(PATHWATCH_BINARY_DIR);
+        const Run cpack = run(QString::fromUtf8(CPACK_COMMAND),
+            {u"--config"_s, binaryDir + u"/CPackConfig.cmake"_s, u"-G"_s, u"DEB"_s, u"-B"_s, m_work.filePath(u"deb"_s)},
+            binaryDir);
+        QVERIFY2(cpack.started && cpack.exitCode == 0, qPrintable(u"cpack -G DEB failed:\n"_s + cpack.output));
+        const QStringList debs = QDir(m_work.filePath(u"deb"_s)).entryList({u"pathwatch_*.deb"_s}, QDir::Files);
+        QCOMPARE(debs.size(), 1);
+        const Run lint = run(lintian,
+            {u"--tag-display-limit"_s, u"0"_s, u"--fail-on"_s, u"error,warning"_s,
+                m_work.filePath(u"deb/"_s + debs.first())});
+        QVERIFY2(lint.started, "lintian did not start");
+        QVERIFY2(lint.exitCode == 0, qPrintable(u"lintian:\n"_s + lint.output));
+        const QStringList tags = lint.output.split(u'\n', Qt::SkipEmptyParts).filter(QRegularExpression(u"^[EW]: "_s));
+        QVERIFY2(tags.isEmpty(), qPrintable(tags.join(u'\n')));
+    }
+
+    void manPageNamesEveryCommand()
+    {
+        QFile f(QString::fromUtf8(PATHWATCH_SOURCE_DIR) + u"/installers/debian/pathwatch.1"_s);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QString page = QString::fromUtf8(f.readAll());
+        const Run help = run(m_root + u"/bin/pathwatch"_s, {u"--help"_s});
+        QVERIFY2(help.started && help.exitCode == 0, qPrintable(help.output));
+        // Every command the binary's usage lists has its own entry in COMMANDS.
+        const QRegularExpression usage(u"^\\s+pathwatch ([a-z][a-z-]+)"_s, QRegularExpression::MultilineOption);
+        int commands = 0;
+        for (auto it = usage.globalMatch(help.output); it.hasNext(); ++commands) {
+            const QString command = it.next().captured(1);
+            QString escaped = command;
+            escaped.replace(u'-', u"\\-"_s);
+            QVERIFY2(page.contains(u".B "_s + escaped) || page.contains(u".BI "_s + escaped),
+                qPrintable(u"the man page has no entry for `"_s + command + u'`'));
+        }
+        QVERIFY(commands >= 8);
     }
 };
 
