@@ -79,7 +79,7 @@ private slots:
         QTest::newRow("unknown top-level key")
             << QByteArray(minimal() + "stagse: []\n") << 11 << 1
             << P({"unknown key `stagse` in the top level", "did you mean `stages`?",
-                   "allowed keys here: export, ledger, pipeline, recovery, sources, stages"});
+                   "allowed keys here: export, ledger, notifications, pipeline, recovery, sources, stages"});
         QTest::newRow("missing stages points at the top-level map")
             << QByteArray("sources:\n  prom: {kind: promql, url: 'http://h:1'}\n") << 1 << 1
             << P({"the top level is missing the required key `stages`", "add `stages:"});
