@@ -79,7 +79,7 @@ private slots:
         QTest::newRow("unknown top-level key")
             << QByteArray(minimal() + "stagse: []\n") << 11 << 1
             << P({"unknown key `stagse` in the top level", "did you mean `stages`?",
-                   "allowed keys here: export, ledger, pipeline, recovery, sources, stages"});
+                   "allowed keys here: export, ledger, notifications, pipeline, recovery, sources, stages"});
         QTest::newRow("missing stages points at the top-level map")
             << QByteArray("sources:\n  prom: {kind: promql, url: 'http://h:1'}\n") << 1 << 1
             << P({"the top level is missing the required key `stages`", "add `stages:"});
@@ -88,7 +88,15 @@ private slots:
                           "stages: []\n")
             << 5 << 5
             << P({"unknown key `intervall` in source `prom`", "did you mean `interval`?",
-                   "allowed keys here: auth, headers, interval, kind, max_body_bytes, timeout, tls, url"});
+                   "allowed keys here: auth, headers, interval, kind, max_body_bytes, proxy, timeout, tls, url"});
+        QTest::newRow("unknown fallback_format")
+            << QByteArray("sources:\n  t:\n    kind: scrape\n    url: http://127.0.0.1:9100/metrics\n"
+                          "    fallback_format: protobuf\nstages: []\n")
+            << 5 << 22 << P({"fallback format", "text, openmetrics"});
+        QTest::newRow("fallback_format is for scrape sources")
+            << QByteArray("sources:\n  prom:\n    kind: promql\n    url: http://127.0.0.1:9090\n"
+                          "    fallback_format: text\nstages: []\n")
+            << 5 << 5 << P({"unknown key `fallback_format` in source `prom`", "is a key of scrape sources"});
         QTest::newRow("key of another source kind")
             << QByteArray("sources:\n  prom:\n    kind: promql\n    url: http://127.0.0.1:9090\n    driver: QPSQL\n"
                           "stages: []\n")
@@ -338,8 +346,9 @@ private slots:
             QStringLiteral("pathwatch.yaml"));
         QVERIFY(!unknown);
         QCOMPARE(unknown.error().toString(),
-            QStringLiteral("pathwatch.yaml:7:5: unknown key `intervall` in source `prom` (did you mean `interval`? "
-                           "allowed keys here: auth, headers, interval, kind, max_body_bytes, timeout, tls, url)"));
+            QStringLiteral(
+                "pathwatch.yaml:7:5: unknown key `intervall` in source `prom` (did you mean `interval`? "
+                "allowed keys here: auth, headers, interval, kind, max_body_bytes, proxy, timeout, tls, url)"));
         const auto undefined = loadConfigText("sources:\n  prom:\n    kind: promql\n    url: http://127.0.0.1:9090\n"
                                               "  warehouse:\n    kind: sql\n    driver: QSQLITE\n"
                                               "    database: serving.db\nstages:\n  - id: sink\n    signals:\n"
