@@ -13,6 +13,7 @@ ApiVersionTable::ApiVersionTable()
         {int16_t(ApiKey::ApiVersions), 0, 3},
         {int16_t(ApiKey::CreateTopics), 0, 4},
         {int16_t(ApiKey::DeleteTopics), 0, 3},
+        {int16_t(ApiKey::CreatePartitions), 0, 1},
         {int16_t(ApiKey::DeleteRecords), 0, 1},
         {int16_t(ApiKey::InitProducerId), 0, 4},
         {int16_t(ApiKey::DescribeConfigs), 0, 4},
@@ -95,6 +96,8 @@ int16_t ApiVersionTable::flexibleFrom(int16_t apiKey)
     case ApiKey::SaslHandshake:
         return -1;
     case ApiKey::SaslAuthenticate:
+        return 2;
+    case ApiKey::CreatePartitions:
         return 2;
     }
     return -1;

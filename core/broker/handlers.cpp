@@ -109,6 +109,7 @@ struct RequestHandlers::Private : std::enable_shared_from_this<RequestHandlers::
     Server::Disposition listOffsets(const RequestContext& ctx, WireReader& r, Respond& respond);
     Server::Disposition createTopics(const RequestContext& ctx, WireReader& r, Respond& respond);
     Server::Disposition deleteTopics(const RequestContext& ctx, WireReader& r, Respond& respond);
+    Server::Disposition createPartitions(const RequestContext& ctx, WireReader& r, Respond& respond);
     Server::Disposition deleteRecords(const RequestContext& ctx, WireReader& r, Respond& respond);
     Server::Disposition initProducerId(const RequestContext& ctx, WireReader& r, Respond& respond);
     Server::Disposition describeConfigs(const RequestContext& ctx, WireReader& r, Respond& respond);
@@ -155,6 +156,8 @@ Server::Disposition RequestHandlers::handle(const RequestContext& ctx, WireReade
         return d->createTopics(ctx, body, respond);
     case ApiKey::DeleteTopics:
         return d->deleteTopics(ctx, body, respond);
+    case ApiKey::CreatePartitions:
+        return d->createPartitions(ctx, body, respond);
     case ApiKey::DeleteRecords:
         return d->deleteRecords(ctx, body, respond);
     case ApiKey::InitProducerId:
@@ -757,6 +760,59 @@ Server::Disposition RequestHandlers::Private::createTopics(const RequestContext&
         w.i16(code(error));
         if (v >= 1)
             w.nullableString(message);
+    }
+    respond(w.take());
+    return Server::Disposition::Responding;
+}
+
+Server::Disposition RequestHandlers::Private::createPartitions(const RequestContext&, WireReader& r, Respond& respond)
+{
+    struct Growth
+    {
+        std::string name;
+        int32_t count = 0;
+    };
+    std::vector<Growth> growths;
+    const int32_t topics = r.arrayLength(false);
+    for (int32_t i = 0; i < topics && !r.failed(); ++i) {
+        Growth g;
+        g.name = r.string();
+        g.count = r.i32();
+        const int32_t assignments = r.arrayLength(false); // -1: the broker places them (one node: here)
+        for (int32_t a = 0; a < assignments && !r.failed(); ++a) {
+            const int32_t brokers = r.arrayLength(false);
+            for (int32_t b = 0; b < brokers && !r.failed(); ++b)
+                r.i32();
+        }
+        growths.push_back(std::move(g));
+    }
+    r.i32(); // timeout
+    const bool validateOnly = r.boolean();
+    if (r.failed())
+        return Server::Disposition::Close;
+    WireWriter w;
+    w.i32(0); // throttle
+    w.arrayLength(int32_t(growths.size()), false);
+    for (const Growth& g : growths) {
+        std::optional<std::string> message;
+        KafkaError error = KafkaError::None;
+        const std::optional<int32_t> current = [&]() -> std::optional<int32_t> {
+            if (auto config = store.topicConfig(g.name))
+                return config->partitions;
+            return std::nullopt;
+        }();
+        if (!current) {
+            error = KafkaError::UnknownTopicOrPartition;
+        } else if (g.count <= *current) {
+            error = KafkaError::InvalidPartitions;
+            message = "topic currently has " + std::to_string(*current) + " partitions, which is not fewer than the "
+                + std::to_string(g.count) + " requested";
+        } else if (!validateOnly) {
+            error = store.addPartitions(g.name, g.count);
+        }
+        w.string(g.name);
+        w.i16(code(error));
+        w.nullableString(message);
     }
     respond(w.take());
     return Server::Disposition::Responding;

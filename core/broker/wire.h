@@ -135,6 +135,7 @@ enum class ApiKey : int16_t
     DescribeConfigs = 32,
     SaslHandshake = 17,
     SaslAuthenticate = 36,
+    CreatePartitions = 37,
     DeleteGroups = 42,
     OffsetDelete = 47,
 };

@@ -25,6 +25,9 @@ struct HttpOptions
     QString basicPassword; // secret
     std::vector<std::pair<QString, QString>> headers; // values may be secrets (resolved from ${ENV})
     qint64 maxBodyBytes = 0; // cap on decompressed bytes; 0 = the source kind's default
+    /// `proxy:` — http://[user:password@]host:port for this source alone (secret: may carry credentials); empty =
+    /// the environment's http_proxy / https_proxy / no_proxy.
+    QString proxy;
 };
 
 /// One source of the config's `sources:` map. Kind-specific keys that are not modelled here stay in `options`.
@@ -120,6 +123,21 @@ struct ReconcileConfig
     int line = 0;
 };
 
+/// `notifications: webhook:` — a JSON POST on each stage transition (see WebhookNotifier). `url` is a secret: it
+/// comes from `${ENV}` and is never shown (Slack and Mattermost put their token in it).
+struct WebhookConfig
+{
+    QString url; // secret; empty = no webhook
+    std::vector<std::pair<QString, QString>> headers; // values are secrets
+    qint64 timeoutMs = 5000;
+    int line = 0;
+};
+
+struct NotificationsConfig
+{
+    WebhookConfig webhook;
+};
+
 struct PipelineConfig
 {
     QString filePath; // where it was loaded from
@@ -129,6 +147,7 @@ struct PipelineConfig
     std::map<QString, SourceConfig> sources;
     ExportConfig exporter;
     LedgerConfig ledger;
+    NotificationsConfig notifications;
     std::vector<RecoveryConfig> recovery;
     ReadinessConfig readiness;
     std::vector<ReconcileConfig> reconcile;

@@ -4,6 +4,7 @@
 // yaml-cpp keeps duplicate map keys in iteration order, both of which a generic recursive walk would trip over.
 #include "config/config.h"
 #include "config/schema.h"
+#include "sources/httpproxy.h"
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
@@ -252,6 +253,8 @@ private:
     void parsePipeline(const MapView& top, PipelineConfig& config) const;
     void parseExport(const MapView& top, PipelineConfig& config) const;
     void parseLedger(const MapView& top, PipelineConfig& config) const;
+    void parseNotifications(const MapView& top, PipelineConfig& config) const;
+    void parseHeaders(const MapView& map, const Entry& e, std::vector<std::pair<QString, QString>>& out) const;
     void parseRecovery(const MapView& top, PipelineConfig& config) const;
     void parseReadiness(const MapView& top, PipelineConfig& config) const;
     void parseReconcile(const MapView& top, PipelineConfig& config) const;
@@ -619,6 +622,7 @@ PipelineConfig Loader::load(const QByteArray& yaml)
     parsePipeline(top, config);
     parseExport(top, config);
     parseLedger(top, config);
+    parseNotifications(top, config);
 
     const Entry& sourcesEntry = *top.find(QStringLiteral("sources"));
     if (sourcesEntry.value.IsSequence())
@@ -669,6 +673,42 @@ void Loader::parseExport(const MapView& top, PipelineConfig& config) const
                 QStringLiteral("write it like 127.0.0.1:9464; [::1]:9464 for IPv6"));
         config.exporter.listen = v.text.trimmed();
     }
+}
+
+void Loader::parseNotifications(const MapView& top, PipelineConfig& config) const
+{
+    const Entry* e = top.find(QStringLiteral("notifications"));
+    if (!e)
+        return;
+    const MapView map(*this, e->value, QStringLiteral("`notifications`"), e->keyPos);
+    map.allowOnly(schema::notificationKeys());
+    const Entry* hook = map.find(QStringLiteral("webhook"));
+    if (!hook)
+        return;
+    const MapView webhook(*this, hook->value, QStringLiteral("`notifications.webhook`"), hook->keyPos);
+    webhook.allowOnly(schema::webhookKeys());
+    const QString example = QStringLiteral("\"${PATHWATCH_WEBHOOK_URL}\"");
+    const Entry& urlEntry = webhook.require(QStringLiteral("url"), example);
+    // The URL is the secret (Slack and Mattermost put their token in the path): never echoed, never in the file.
+    const Value url = scalar(webhook, urlEntry, QStringLiteral("a URL"), true);
+    if (url.envVar.isEmpty())
+        fail(url.pos, QStringLiteral("the `url` of %1 is written in the file").arg(webhook.what()),
+            QStringLiteral("a webhook URL is a secret: take it from the environment, `url: %1`").arg(example));
+    const QString text = url.text.trimmed();
+    const QUrl parsed(text, QUrl::StrictMode);
+    const QString scheme = parsed.scheme().toLower();
+    if (!parsed.isValid() || parsed.host().isEmpty()
+        || (scheme != QLatin1String("http") && scheme != QLatin1String("https")))
+        fail(url.pos,
+            QStringLiteral("the `url` of %1 (from ${%2}) is not an http:// or https:// URL")
+                .arg(webhook.what(), url.envVar),
+            QStringLiteral("set %1 to the incoming-webhook URL your chat or alerting tool gives").arg(url.envVar));
+    config.notifications.webhook.url = text;
+    config.notifications.webhook.line = urlEntry.keyPos.line;
+    if (const Entry* h = webhook.find(QStringLiteral("headers")))
+        parseHeaders(webhook, *h, config.notifications.webhook.headers);
+    if (const Entry* t = webhook.find(QStringLiteral("timeout")))
+        config.notifications.webhook.timeoutMs = duration(webhook, *t, 100);
 }
 
 void Loader::parseLedger(const MapView& top, PipelineConfig& config) const
@@ -1069,26 +1109,51 @@ void Loader::parseHttp(const MapView& map, SourceConfig& source) const
         }
     }
 
-    if (const Entry* e = map.find(QStringLiteral("headers"))) {
-        const MapView headers(*this, e->value, QStringLiteral("`headers` of ") + map.what(), e->keyPos);
-        for (const Entry& h : headers.entries()) {
-            if (!reHeaderName().match(h.key).hasMatch())
-                fail(h.keyPos,
-                    QStringLiteral("invalid HTTP header name %1 in %2").arg(q(h.key.left(80)), headers.what()),
-                    QStringLiteral("header names are letters, digits and -, like X-Scope-OrgID"));
-            if (h.key.compare(QLatin1String("Host"), Qt::CaseInsensitive) == 0
-                || h.key.compare(QLatin1String("Content-Length"), Qt::CaseInsensitive) == 0)
-                fail(h.keyPos,
-                    QStringLiteral("header %1 in %2 is set by the HTTP client").arg(q(h.key), headers.what()),
-                    QStringLiteral("remove it"));
-            // Header values are secrets: they often carry API keys.
-            const QString value = string(headers, h, true, true);
-            if (value.contains(u'\r') || value.contains(u'\n'))
-                fail(h.valuePos,
-                    QStringLiteral("the value of header %1 in %2 contains a line break").arg(q(h.key), headers.what()),
-                    QStringLiteral("header values are one line"));
-            source.http.headers.emplace_back(h.key, value);
-        }
+    if (kind == QLatin1String("scrape"))
+        if (const Entry* e = map.find(QStringLiteral("fallback_format")))
+            source.options.insert(QStringLiteral("fallback_format"),
+                oneOf(map, *e, schema::fallbackFormats(), QStringLiteral("fallback format")));
+
+    if (const Entry* e = map.find(QStringLiteral("proxy"))) {
+        // Secret: a proxy URL may carry user:password@. Errors name the source and the key, never the value.
+        const Value v = scalar(map, *e, QStringLiteral("a proxy URL like http://proxy.example:3128"), true);
+        const QString text = v.text.trimmed();
+        auto proxy = parseHttpProxy(text);
+        if (text.isEmpty() || !proxy)
+            fail(v.pos,
+                QStringLiteral("invalid `proxy` of %1: %2")
+                    .arg(map.what(), text.isEmpty() ? QStringLiteral("it is empty") : proxy.error().message),
+                QStringLiteral("write it like http://proxy.example:3128, with credentials from the environment: "
+                               "\"http://${PROXY_USER}:${PROXY_PASSWORD}@proxy.example:3128\""));
+        if (proxy->hasCredentials() && v.envVar.isEmpty())
+            fail(v.pos, QStringLiteral("the `proxy` of %1 carries credentials written in the file").arg(map.what()),
+                QStringLiteral("take them from the environment: "
+                               "\"http://${PROXY_USER}:${PROXY_PASSWORD}@proxy.example:3128\""));
+        source.http.proxy = text;
+    }
+
+    if (const Entry* e = map.find(QStringLiteral("headers")))
+        parseHeaders(map, *e, source.http.headers);
+}
+
+void Loader::parseHeaders(const MapView& map, const Entry& e, std::vector<std::pair<QString, QString>>& out) const
+{
+    const MapView headers(*this, e.value, QStringLiteral("`headers` of ") + map.what(), e.keyPos);
+    for (const Entry& h : headers.entries()) {
+        if (!reHeaderName().match(h.key).hasMatch())
+            fail(h.keyPos, QStringLiteral("invalid HTTP header name %1 in %2").arg(q(h.key.left(80)), headers.what()),
+                QStringLiteral("header names are letters, digits and -, like X-Scope-OrgID"));
+        if (h.key.compare(QLatin1String("Host"), Qt::CaseInsensitive) == 0
+            || h.key.compare(QLatin1String("Content-Length"), Qt::CaseInsensitive) == 0)
+            fail(h.keyPos, QStringLiteral("header %1 in %2 is set by the HTTP client").arg(q(h.key), headers.what()),
+                QStringLiteral("remove it"));
+        // Header values are secrets: they often carry API keys.
+        const QString value = string(headers, h, true, true);
+        if (value.contains(u'\r') || value.contains(u'\n'))
+            fail(h.valuePos,
+                QStringLiteral("the value of header %1 in %2 contains a line break").arg(q(h.key), headers.what()),
+                QStringLiteral("header values are one line"));
+        out.emplace_back(h.key, value);
     }
 }
 

@@ -1,4 +1,5 @@
 #include "instance/instance.h"
+#include "instance/webhooknotifier.h"
 
 #include "demo/embeddedmode.h"
 #include "export/metricsexporter.h"
@@ -115,6 +116,12 @@ Result<void> Instance::start()
     if (m_options.logTransitions) {
         m_log = std::make_shared<TransitionLog>(TransitionLog::optionsForStderr(m_options.logFormat));
         m_observers.push_back(m_log);
+    }
+
+    if (!config->notifications.webhook.url.isEmpty()) {
+        WebhookNotifier::Options webhook;
+        webhook.webhook = config->notifications.webhook;
+        m_observers.push_back(std::make_shared<WebhookNotifier>(std::move(webhook)));
     }
 
     // The recovery ledger: monitoring goes on without it (the state says degraded); recovery needs it.

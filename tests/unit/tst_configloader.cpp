@@ -76,10 +76,11 @@ private slots:
             << QByteArray("sources: {}\n,\n") << 2 << 1 << P({"YAML syntax error"});
         QTest::newRow("two documents") << QByteArray(minimal() + "---\nsources: {}\n") << 12 << 1
                                        << P({"more than one YAML document", "---"});
-        QTest::newRow("unknown top-level key")
-            << QByteArray(minimal() + "stagse: []\n") << 11 << 1
-            << P({"unknown key `stagse` in the top level", "did you mean `stages`?",
-                   "allowed keys here: export, ledger, pipeline, readiness, reconcile, recovery, sources, stages"});
+        QTest::newRow("unknown top-level key") << QByteArray(minimal() + "stagse: []\n") << 11 << 1
+                                               << P({"unknown key `stagse` in the top level", "did you mean `stages`?",
+                                                      "allowed keys here: export, ledger, notifications, pipeline, "
+                                                      "readiness, reconcile, recovery, sources, "
+                                                      "stages"});
         QTest::newRow("readiness: not a duration") << QByteArray(minimal() + "readiness:\n  rehearsal_max_age: soon\n")
                                                    << 12 << 22 << P({"rehearsal_max_age"});
         QTest::newRow("readiness: unknown key") << QByteArray(minimal() + "readiness:\n  topic: [events]\n") << 12 << 3
@@ -105,7 +106,15 @@ private slots:
                           "stages: []\n")
             << 5 << 5
             << P({"unknown key `intervall` in source `prom`", "did you mean `interval`?",
-                   "allowed keys here: auth, headers, interval, kind, max_body_bytes, timeout, tls, url"});
+                   "allowed keys here: auth, headers, interval, kind, max_body_bytes, proxy, timeout, tls, url"});
+        QTest::newRow("unknown fallback_format")
+            << QByteArray("sources:\n  t:\n    kind: scrape\n    url: http://127.0.0.1:9100/metrics\n"
+                          "    fallback_format: protobuf\nstages: []\n")
+            << 5 << 22 << P({"fallback format", "text, openmetrics"});
+        QTest::newRow("fallback_format is for scrape sources")
+            << QByteArray("sources:\n  prom:\n    kind: promql\n    url: http://127.0.0.1:9090\n"
+                          "    fallback_format: text\nstages: []\n")
+            << 5 << 5 << P({"unknown key `fallback_format` in source `prom`", "is a key of scrape sources"});
         QTest::newRow("key of another source kind")
             << QByteArray("sources:\n  prom:\n    kind: promql\n    url: http://127.0.0.1:9090\n    driver: QPSQL\n"
                           "stages: []\n")
@@ -389,8 +398,9 @@ private slots:
             QStringLiteral("pathwatch.yaml"));
         QVERIFY(!unknown);
         QCOMPARE(unknown.error().toString(),
-            QStringLiteral("pathwatch.yaml:7:5: unknown key `intervall` in source `prom` (did you mean `interval`? "
-                           "allowed keys here: auth, headers, interval, kind, max_body_bytes, timeout, tls, url)"));
+            QStringLiteral(
+                "pathwatch.yaml:7:5: unknown key `intervall` in source `prom` (did you mean `interval`? "
+                "allowed keys here: auth, headers, interval, kind, max_body_bytes, proxy, timeout, tls, url)"));
         const auto undefined = loadConfigText("sources:\n  prom:\n    kind: promql\n    url: http://127.0.0.1:9090\n"
                                               "  warehouse:\n    kind: sql\n    driver: QSQLITE\n"
                                               "    database: serving.db\nstages:\n  - id: sink\n    signals:\n"
