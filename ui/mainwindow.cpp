@@ -1,6 +1,7 @@
 #include "mainwindow.h"
 
 #include "checkpointfeed.h"
+#include "desktopnotifier.h"
 #include "history/historyservice.h"
 #include "incidenttimeline.h"
 #include "ledger/ledger.h"
@@ -490,20 +491,13 @@ void MainWindow::createTray()
         return; // no tray on this desktop (nor offscreen): the window and notifications carry the status
     m_tray = new QSystemTrayIcon(this);
     auto* menu = new QMenu(this);
-    connect(menu->addAction(tr("&Show Pathwatch")), &QAction::triggered, this, [this] {
-        showNormal();
-        raise();
-        activateWindow();
-    });
+    connect(menu->addAction(tr("&Show Pathwatch")), &QAction::triggered, this, &MainWindow::bringToFront);
     menu->addSeparator();
     connect(menu->addAction(tr("&Quit")), &QAction::triggered, qApp, &QCoreApplication::quit, Qt::QueuedConnection);
     m_tray->setContextMenu(menu);
     connect(m_tray, &QSystemTrayIcon::activated, this, [this](QSystemTrayIcon::ActivationReason reason) {
-        if (reason == QSystemTrayIcon::Trigger) {
-            showNormal();
-            raise();
-            activateWindow();
-        }
+        if (reason == QSystemTrayIcon::Trigger)
+            bringToFront();
     });
     updateTray();
     m_tray->show();
@@ -605,6 +599,29 @@ QString MainWindow::recoverableGroupOfStage(const QString& stageId) const
                     return recovery.group;
     }
     return {};
+}
+
+void MainWindow::bringToFront()
+{
+    setWindowState(windowState() & ~Qt::WindowMinimized); // keeps maximized or full screen as they were
+    show();
+    raise();
+    activateWindow();
+}
+
+void MainWindow::setNotifier(DesktopNotifier* notifier)
+{
+    QPointer<MainWindow> window(this);
+    notifier->setRecoverableGroupResolver(
+        [window](const QString& stageId) { return window ? window->recoverableGroupOfStage(stageId) : QString(); });
+    connect(notifier, &DesktopNotifier::recoverRequested, this, [this](const QString& group) {
+        bringToFront();
+        openRecoveryWizard(group);
+    });
+    connect(notifier, &DesktopNotifier::stageRequested, this, [this](const QString& stageId) {
+        bringToFront();
+        openStage(stageId);
+    });
 }
 
 RecoveryWizard* MainWindow::openRecoveryWizard(const QString& group)
