@@ -30,12 +30,26 @@ constexpr int kMaxLineSeries = 48; // segments beyond this are drawn joined acro
 constexpr qint64 kMinSpanMs = 60 * 1000;
 constexpr qint64 kMaxSpanMs = 7LL * 24 * 3600 * 1000;
 
-QColor lineColor(int index)
+// The same hues for both themes; on a dark base the darker ones (navy, brown, grey) are lifted so every line reads.
+QColor lineColor(int index, bool dark)
 {
-    static const QColor colors[]
+    static const QColor light[]
         = {QColor(0x1f, 0x77, 0xb4), QColor(0x9c, 0x4d, 0xcc), QColor(0x17, 0xa2, 0xb8), QColor(0x8c, 0x56, 0x4b),
             QColor(0xe3, 0x77, 0xc2), QColor(0x7f, 0x7f, 0x7f), QColor(0x2c, 0x3e, 0x50), QColor(0x00, 0x96, 0x88)};
-    return colors[index % int(std::size(colors))];
+    static const QColor onDark[]
+        = {QColor(0x4d, 0xa3, 0xe8), QColor(0xbf, 0x8c, 0xf0), QColor(0x3c, 0xc8, 0xdc), QColor(0xc9, 0x9a, 0x86),
+            QColor(0xf0, 0x8c, 0xd2), QColor(0xb4, 0xb8, 0xbe), QColor(0x93, 0xaa, 0xc8), QColor(0x2e, 0xc8, 0xb4)};
+    return dark ? onDark[index % int(std::size(onDark))] : light[index % int(std::size(light))];
+}
+
+// `amount` (0..1) of the way from the base colour to the text colour: grid and axis lines that stay quieter than the
+// data on light and dark palettes alike.
+QColor between(const QPalette& palette, double amount)
+{
+    const QColor a = palette.color(QPalette::Base);
+    const QColor b = palette.color(QPalette::Text);
+    return QColor::fromRgbF(a.redF() + (b.redF() - a.redF()) * amount, a.greenF() + (b.greenF() - a.greenF()) * amount,
+        a.blueF() + (b.blueF() - a.blueF()) * amount);
 }
 
 QString timeFormatFor(qint64 spanMs)
@@ -73,16 +87,26 @@ HistoryChart::HistoryChart(QWidget* parent)
 
 void HistoryChart::applyPalette()
 {
+    // Colours are set one by one from the palette rather than with QChart::setTheme, which would also reset the
+    // lines' pens, the axes' tick counts and the nice numbers until the next answer arrives.
     QChart* c = chart();
-    const bool dark = StatusStyle::isDark(palette());
-    const QChart::ChartTheme theme = dark ? QChart::ChartThemeDark : QChart::ChartThemeLight;
-    if (c->theme() != theme)
-        c->setTheme(theme);
-    c->setBackgroundBrush(palette().base());
-    m_timeAxis->setLabelsColor(palette().text().color());
-    m_valueAxis->setLabelsColor(palette().text().color());
-    c->setTitleBrush(palette().text());
-    c->legend()->setLabelColor(palette().text().color());
+    const QPalette pal = palette();
+    c->setBackgroundBrush(pal.base());
+    c->setTitleBrush(pal.text());
+    c->legend()->setLabelColor(pal.color(QPalette::Text));
+    for (QAbstractAxis* axis : {static_cast<QAbstractAxis*>(m_timeAxis), static_cast<QAbstractAxis*>(m_valueAxis)}) {
+        axis->setLabelsColor(pal.color(QPalette::Text));
+        axis->setLinePenColor(between(pal, 0.45));
+        axis->setGridLineColor(between(pal, 0.14));
+        axis->setMinorGridLineColor(between(pal, 0.07));
+    }
+    const bool dark = StatusStyle::isDark(pal);
+    if (dark != m_darkLines && !m_lines.empty()) {
+        m_darkLines = dark;
+        auto lines = std::move(m_lines);
+        setLines(std::move(lines), m_fromMs, m_toMs); // the lines in the theme's colours
+    }
+    m_darkLines = dark;
 }
 
 void HistoryChart::changeEvent(QEvent* event)
@@ -149,7 +173,7 @@ void HistoryChart::setLines(std::vector<Line> lines, qint64 fromMs, qint64 toMs)
             const bool last = used == kMaxLineSeries - 1;
             if (!last || li + 1 == m_lines.size()) {
                 // Only what changed: each setter relayouts the chart.
-                QPen pen(lineColor(int(li)));
+                QPen pen(lineColor(int(li), m_darkLines));
                 pen.setWidthF(1.5);
                 if (s->pen() != pen)
                     s->setPen(pen);
@@ -230,6 +254,9 @@ void HistoryChart::updateAxes(double low, double high)
         low = 0.0;
     if (high <= low)
         high = low + 1.0;
+    // applyNiceNumbers() also changes the tick count: start from the same count every time, or each redraw of the
+    // same data would pick other ticks (0, 1.25, 2.5… after 0, 1, 2…).
+    m_valueAxis->setTickCount(5);
     m_valueAxis->setRange(low, high + (high - low) * 0.08);
     m_valueAxis->applyNiceNumbers();
 }

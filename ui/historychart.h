@@ -77,6 +77,7 @@ private:
     HistoryTier m_tier = HistoryTier::Raw;
     qint64 m_fromMs = 0;
     qint64 m_toMs = 0;
+    bool m_darkLines = false; // lines are drawn in the dark palette's colours
     bool m_dragging = false;
     QPoint m_dragOrigin;
     qint64 m_dragFromMs = 0;

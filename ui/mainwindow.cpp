@@ -185,10 +185,18 @@ MainWindow::MainWindow(QWidget* parent)
     auto* themeMenu = viewMenu->addMenu(tr("&Theme"));
     themeMenu->setObjectName(QStringLiteral("themeMenu"));
     auto* themeGroup = new QActionGroup(themeMenu);
-    for (const auto& [choice, text] : {std::pair {ThemeController::Choice::System, tr("Follow the &System")},
-             std::pair {ThemeController::Choice::Light, tr("&Light")},
-             std::pair {ThemeController::Choice::Dark, tr("&Dark")}}) {
+    struct ThemeEntry
+    {
+        ThemeController::Choice choice;
+        QString text;
+        QKeySequence keys;
+    };
+    for (const auto& [choice, text, keys] : {ThemeEntry {ThemeController::Choice::System, tr("Follow the &System"),
+                                                 QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S)},
+             ThemeEntry {ThemeController::Choice::Light, tr("&Light"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L)},
+             ThemeEntry {ThemeController::Choice::Dark, tr("&Dark"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D)}}) {
         auto* action = themeMenu->addAction(text);
+        action->setShortcut(keys);
         action->setObjectName(QStringLiteral("theme_%1").arg(ThemeController::choiceName(choice)));
         action->setCheckable(true);
         action->setChecked(choice == ThemeController::Choice::System);
@@ -643,26 +651,34 @@ RecoveryWizard* MainWindow::openRecoveryWizard(const QString& group)
     return m_wizard;
 }
 
+QString MainWindow::shortcutsMarkdown()
+{
+    return tr("| Keys | Does |\n|---|---|\n"
+              "| 1 … 9 | open the page of the nth stage |\n"
+              "| Tab, then Enter | open the page of the focused tile |\n"
+              "| Esc, Alt+Left, Alt+Home | back to the pipeline |\n"
+              "| mouse wheel, drag | zoom, pan a chart (all charts of a page follow) |\n"
+              "| double-click a series | chart that series alone |\n"
+              "| Ctrl+C | copy the selected series of a page as TSV |\n"
+              "| right-click a chart | save it as PNG, its series as CSV |\n"
+              "| Ctrl+F | filter signals |\n"
+              "| Ctrl+Shift+W | watch screen (Esc leaves it) |\n"
+              "| F11 | full screen |\n"
+              "| Ctrl+Shift+L, Ctrl+Shift+D | light, dark theme |\n"
+              "| Ctrl+Shift+S | theme follows the system |\n"
+              "| Ctrl+R | recover a consumer group (the recovery wizard) |\n"
+              "| Ctrl+Shift+R | reload the configuration |\n"
+              "| Ctrl+Alt+1 … 6 | turn a fault of the embedded demo on or off (Drills menu) |\n"
+              "| F1 | this list |\n"
+              "| Ctrl+Q | quit |");
+}
+
 void MainWindow::showShortcuts()
 {
     QMessageBox box(this);
     box.setWindowTitle(tr("Keyboard Shortcuts"));
     box.setTextFormat(Qt::MarkdownText);
-    box.setText(tr("| Keys | Does |\n|---|---|\n"
-                   "| 1 … 9 | open the page of the nth stage |\n"
-                   "| Tab, then Enter | open the page of the focused tile |\n"
-                   "| Esc, Alt+Left | back to the pipeline |\n"
-                   "| mouse wheel, drag | zoom, pan a chart (all charts of a page follow) |\n"
-                   "| double-click a series | chart that series alone |\n"
-                   "| Ctrl+C | copy the selected series of a page as TSV |\n"
-                   "| right-click a chart | save it as PNG, its series as CSV |\n"
-                   "| Ctrl+F | filter signals |\n"
-                   "| Ctrl+Shift+W | watch screen (Esc leaves it) |\n"
-                   "| F11 | full screen |\n"
-                   "| Ctrl+R | recover a consumer group (the recovery wizard) |\n"
-                   "| Ctrl+Shift+R | reload the configuration |\n"
-                   "| F1 | this list |\n"
-                   "| Ctrl+Q | quit |"));
+    box.setText(shortcutsMarkdown());
     box.exec();
 }
 

@@ -111,6 +111,8 @@ public:
     /// notification brings the window to the front on the stage's page. The notifier must outlive the window or be
     /// destroyed first (it asks the window which group a stage recovers).
     void setNotifier(DesktopNotifier* notifier);
+    /// What Help → Keyboard Shortcuts shows (a Markdown table).
+    static QString shortcutsMarkdown();
 
 Q_SIGNALS:
     /// Emitted after a snapshot has been put on screen.
