@@ -62,6 +62,15 @@ protected:
 private:
     void applyPalette();
     QLineSeries* lineAt(int index);
+    struct AxisRange
+    {
+        double min = 0.0;
+        double max = 1.0;
+        int ticks = 5;
+    };
+    /// The value axis for data in [low, high]: from 0 when all is positive, thresholds within reach, nice numbers.
+    AxisRange axisRangeFor(double low, double high) const;
+    bool axesWouldChange(double low, double high) const;
     void updateAxes(double low, double high);
     double valueAt(const QPointF& position) const;
 

@@ -429,14 +429,7 @@ void readBuckets(
 void readPoints(const GorillaChunkReader& chunk, qint64 from, qint64 to, std::vector<SeriesPoint>& out)
 {
     GorillaChunkReader rows = chunk;
-    while (rows.next()) {
-        const qint64 ts = rows.timestamp();
-        if (ts < from)
-            continue;
-        if (ts > to)
-            break;
-        out.push_back(SeriesPoint {ts, rows.value()});
-    }
+    rows.appendRows(from, to, out);
 }
 
 } // namespace
@@ -444,16 +437,24 @@ void readPoints(const GorillaChunkReader& chunk, qint64 from, qint64 to, std::ve
 SeriesRange SeriesStore::range(SeriesId id, qint64 fromMs, qint64 toMs, Resolution resolution) const
 {
     SeriesRange result;
+    rangeInto(result, id, fromMs, toMs, resolution);
+    return result;
+}
+
+void SeriesStore::rangeInto(SeriesRange& result, SeriesId id, qint64 fromMs, qint64 toMs, Resolution resolution) const
+{
+    result.buckets.clear();
+    result.points.clear();
     result.rawFromMs = std::numeric_limits<qint64>::max();
     if (fromMs > toMs)
-        return result;
+        return;
     std::shared_lock tableLock(m_tableLock);
     Series* s = lookup(id);
     if (!s)
-        return result;
+        return;
     std::lock_guard lock(s->mutex);
     if (!s->hasLast)
-        return result;
+        return;
 
     const qint64 bucketMs = m_limits.bucketMs;
     qint64 boundary = std::numeric_limits<qint64>::max();
@@ -500,6 +501,12 @@ SeriesRange SeriesStore::range(SeriesId id, qint64 fromMs, qint64 toMs, Resoluti
 
     if (boundary != std::numeric_limits<qint64>::max() && boundary <= toMs) {
         const qint64 from = std::max(fromMs, boundary);
+        // One allocation of the right size (at most the rows of the chunks that overlap), not a doubling series.
+        std::size_t rows = s->rawHead.count();
+        for (const GorillaChunk& chunk : s->raw)
+            if (chunk.lastTimestamp() >= from && chunk.firstTimestamp() <= toMs)
+                rows += std::size_t(chunk.count());
+        result.points.reserve(rows);
         for (const GorillaChunk& chunk : s->raw) {
             if (chunk.lastTimestamp() < from || chunk.firstTimestamp() > toMs)
                 continue;
@@ -508,7 +515,6 @@ SeriesRange SeriesStore::range(SeriesId id, qint64 fromMs, qint64 toMs, Resoluti
         if (!s->rawHead.isEmpty() && s->rawHead.lastTimestamp() >= from && s->rawHead.firstTimestamp() <= toMs)
             readPoints(s->rawHead.reader(), from, toMs, result.points);
     }
-    return result;
 }
 
 std::optional<SeriesStore::SeriesInfo> SeriesStore::info(SeriesId id) const

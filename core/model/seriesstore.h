@@ -1,5 +1,6 @@
 #pragma once
 
+#include "model/gorillachunk.h"
 #include "model/sample.h"
 
 #include <QString>
@@ -17,11 +18,7 @@ namespace pw {
 // SeriesId (model/sample.h): ids are never reused, so an id kept after its series was evicted simply stops matching
 // (append() answers UnknownSeries; intern again).
 
-struct SeriesPoint
-{
-    qint64 timestampMs = 0;
-    double value = 0.0;
-};
+using SeriesPoint = GorillaPoint; // {timestampMs, value}
 
 /// One aggregate bucket of the minute tier. NaN samples are left out of min/max/mean/count; a bucket that only saw
 /// NaN has count 0 and NaN min/max/mean.
@@ -140,6 +137,10 @@ public:
     std::optional<SeriesPoint> latest(SeriesId id) const;
     /// Points of [fromMs, toMs] (both inclusive) at the best resolution held; empty when the series is unknown.
     SeriesRange range(SeriesId id, qint64 fromMs, qint64 toMs, Resolution resolution = Resolution::Best) const;
+    /// The same into `out`, reusing its vectors' capacity: a reader that queries again and again (a live chart of a
+    /// million points) allocates and faults in its buffers once rather than on every query.
+    void rangeInto(
+        SeriesRange& out, SeriesId id, qint64 fromMs, qint64 toMs, Resolution resolution = Resolution::Best) const;
     std::optional<SeriesInfo> info(SeriesId id) const;
     std::vector<SeriesId> seriesIds() const;
 
