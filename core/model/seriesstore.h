@@ -133,6 +133,11 @@ public:
     AppendResult append(SeriesId id, qint64 timestampMs, double value);
     /// Interns sample.signalId + sample.labels, then appends.
     AppendResult append(const Sample& sample);
+    /// A whole minute bucket as it was (min, max, mean of `count` samples; count 0 for a minute that saw only NaN),
+    /// for history read back after a restart: its min and max stay what they were rather than collapsing to the mean.
+    /// Like append(), it must come after everything the series holds (startMs is aligned to the bucket width, and
+    /// later than the newest sample or bucket). The raw tier is left alone.
+    AppendResult appendBucket(SeriesId id, qint64 startMs, double min, double max, double mean, quint32 count);
 
     std::optional<SeriesPoint> latest(SeriesId id) const;
     /// Points of [fromMs, toMs] (both inclusive) at the best resolution held; empty when the series is unknown.
