@@ -1,6 +1,6 @@
 #include "desktopnotifier.h"
 
-#include "presentation/format.h"
+#include "presentation/stagenotification.h"
 
 #include <QDBusConnection>
 #include <QDBusConnectionInterface>
@@ -20,11 +20,6 @@ namespace {
 
 const QString kService = QStringLiteral("org.freedesktop.Notifications");
 const QString kPath = QStringLiteral("/org/freedesktop/Notifications");
-
-bool isBad(Severity s)
-{
-    return s == Severity::Warn || s == Severity::Crit || s == Severity::Stale;
-}
 
 class Forwarder : public EngineObserver
 {
@@ -85,19 +80,8 @@ std::shared_ptr<EngineObserver> DesktopNotifier::observer()
 
 DesktopNotifier::Message DesktopNotifier::messageFor(const Transition& t, const QString& stageTitle)
 {
-    Message m;
-    m.stageId = t.stageId.isEmpty() ? t.id : t.stageId;
-    const QString title = stageTitle.isEmpty() ? t.id : stageTitle;
-    if (isBad(t.to) && t.to != t.from) {
-        m.summary = tr("%1 is %2").arg(title, severityName(t.to));
-        m.body = t.reason.isEmpty() ? tr("was %1").arg(severityName(t.from))
-                                    : tr("%1 (was %2)").arg(t.reason, severityName(t.from));
-        m.urgent = t.to == Severity::Crit || t.to == Severity::Stale;
-    } else if (t.to == Severity::Ok && isBad(t.from)) {
-        m.summary = tr("%1 resolved").arg(title);
-        m.body = tr("OK again (was %1)").arg(severityName(t.from));
-    }
-    return m;
+    const StageNotification n = stageNotificationFor(t, stageTitle);
+    return Message {n.stageId, n.summary, n.body, n.urgent};
 }
 
 void DesktopNotifier::handleTransitions(const std::vector<Transition>& transitions, const SnapshotPtr& snapshot)
@@ -105,15 +89,11 @@ void DesktopNotifier::handleTransitions(const std::vector<Transition>& transitio
     for (const auto& t : transitions) {
         if (t.subject != Transition::Subject::Stage)
             continue;
-        QString title;
-        if (snapshot)
-            for (const auto& s : snapshot->stages)
-                if (s.stageId == t.id)
-                    title = s.title;
-        Message m = messageFor(t, title);
+        const StageNotification n = stageNotificationFor(t, snapshot.get());
+        Message m {n.stageId, n.summary, n.body, n.urgent};
         if (m.summary.isEmpty())
             continue;
-        if (isBad(t.to) && m_recoverableGroup)
+        if (!n.resolved && m_recoverableGroup)
             m.recoverGroup = m_recoverableGroup(m.stageId);
         send(m);
     }

@@ -45,6 +45,7 @@ public:
         bool urgent = false;
         QString recoverGroup; // non-empty: the notification offers "Recover…" for this consumer group
     };
+    /// The decision and the words are the core's (stageNotificationFor), shared with the webhook.
     static Message messageFor(const Transition& transition, const QString& stageTitle);
 
     /// Which consumer group a stage's "Recover…" action recovers (empty: none). Without a resolver no notification
@@ -57,6 +58,9 @@ public:
 
     /// Notifications sent so far (tests).
     int sentCount() const { return m_sent; }
+    /// Calls not answered yet by the notification service (tests: a stage's next message replaces this one only once
+    /// its id is known).
+    int unansweredCount() const { return int(m_inFlight.size()); }
 
 public Q_SLOTS:
     void handleTransitions(const std::vector<pw::Transition>& transitions, const pw::SnapshotPtr& snapshot);

@@ -7,6 +7,7 @@
 #include "ledger/ledger.h"
 #include "model/seriesstore.h"
 #include "pipelinestrip.h"
+#include "readinesspage.h"
 #include "stagepage.h"
 #include "stagetile.h"
 #include "theme.h"
@@ -125,6 +126,10 @@ MainWindow::MainWindow(QWidget* parent)
     m_stack->addWidget(m_consolePage);
     m_stack->addWidget(m_emptyPage);
     m_stack->addWidget(m_stagePage);
+    m_readinessPage = new ReadinessPage(this);
+    m_stack->addWidget(m_readinessPage);
+    connect(m_readinessPage, &ReadinessPage::backRequested, this, &MainWindow::showOverview);
+    connect(m_readinessPage, &ReadinessPage::refreshRequested, this, &MainWindow::readinessRefreshRequested);
     setCentralWidget(m_stack);
     connect(m_stagePage, &StagePage::backRequested, this, &MainWindow::showOverview);
     connect(m_strip, &PipelineStrip::stageActivated, this, &MainWindow::openStage);
@@ -139,7 +144,7 @@ MainWindow::MainWindow(QWidget* parent)
     for (const QKeySequence& key : {QKeySequence(Qt::Key_Escape), QKeySequence(Qt::ALT | Qt::Key_Left)}) {
         auto* back = new QShortcut(key, this);
         connect(back, &QShortcut::activated, this, [this] {
-            if (isStagePageShown())
+            if (isStagePageShown() || m_stack->currentWidget() == m_readinessPage)
                 showOverview();
         });
     }
@@ -170,6 +175,10 @@ MainWindow::MainWindow(QWidget* parent)
     auto* overview = viewMenu->addAction(tr("&Pipeline Overview"));
     overview->setShortcut(QKeySequence(Qt::ALT | Qt::Key_Home));
     connect(overview, &QAction::triggered, this, &MainWindow::showOverview);
+    auto* readiness = viewMenu->addAction(tr("&Readiness"));
+    readiness->setObjectName(QStringLiteral("readinessAction"));
+    readiness->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+    connect(readiness, &QAction::triggered, this, &MainWindow::showReadiness);
     auto* recoveryMenu = menuBar()->addMenu(tr("&Recovery"));
     m_recoverAction = recoveryMenu->addAction(tr("&Recover…"));
     m_recoverAction->setObjectName(QStringLiteral("recoverAction"));
@@ -462,11 +471,24 @@ void MainWindow::openStage(const QString& stageId)
         QSettings().setValue(QStringLiteral("view/page"), stageId);
 }
 
+void MainWindow::showReadiness()
+{
+    m_stack->setCurrentWidget(m_readinessPage);
+    m_readinessPage->setFocus();
+}
+
+void MainWindow::setReadiness(std::shared_ptr<const ReadinessReport> report)
+{
+    m_readinessPage->setReport(std::move(report));
+}
+
 void MainWindow::showOverview()
 {
     const QString from = m_stagePage->stageId();
     if (m_current)
         m_stack->setCurrentWidget(m_consolePage);
+    else if (m_stack->currentWidget() == m_readinessPage)
+        m_stack->setCurrentWidget(m_emptyPage);
     if (auto* tile = m_strip->tile(from))
         tile->setFocus(Qt::OtherFocusReason);
     updateTitle();
@@ -663,6 +685,7 @@ QString MainWindow::shortcutsMarkdown()
               "| right-click a chart | save it as PNG, its series as CSV |\n"
               "| Ctrl+F | filter signals |\n"
               "| Ctrl+Shift+W | watch screen (Esc leaves it) |\n"
+              "| Ctrl+Shift+E | readiness, layer by layer |\n"
               "| F11 | full screen |\n"
               "| Ctrl+Shift+L, Ctrl+Shift+D | light, dark theme |\n"
               "| Ctrl+Shift+S | theme follows the system |\n"

@@ -44,6 +44,8 @@ public:
 
     KafkaError createTopic(const std::string& name, TopicConfig config); // TopicAlreadyExists / InvalidTopicException
     KafkaError deleteTopic(const std::string& name); // removes files; UnknownTopicOrPartition if missing
+    /// Grows a topic to `total` partitions (CreatePartitions): InvalidPartitions unless more than it has.
+    KafkaError addPartitions(const std::string& name, int32_t total);
     struct TopicInfo
     {
         std::string name;

@@ -149,6 +149,7 @@ private Q_SLOTS:
         QCOMPARE(m_fake.shown[0].summary, QStringLiteral("Sink is WARN"));
         QCOMPARE(m_fake.shown[0].body, QStringLiteral("2.1 s ≥ warn 2 s (was OK)"));
         QCOMPARE(m_fake.shown[0].replacesId, 0u);
+        QTRY_COMPARE(notifier.unansweredCount(), 0); // the id to replace is known
 
         observer->transitions({stageChange(QStringLiteral("sink"), Severity::Warn, Severity::Crit),
                                   stageChange(QStringLiteral("compute"), Severity::Ok, Severity::Stale)},
@@ -159,6 +160,7 @@ private Q_SLOTS:
         QCOMPARE(m_fake.shown[1].urgency, uchar(2));
         QCOMPARE(m_fake.shown[2].summary, QStringLiteral("Stream job is STALE"));
         QCOMPARE(m_fake.shown[2].replacesId, 0u); // another stage, its own notification
+        QTRY_COMPARE(notifier.unansweredCount(), 0);
 
         // A first judgement (UNKNOWN → OK) is not news; OK after CRIT is.
         observer->transitions({stageChange(QStringLiteral("compute"), Severity::Unknown, Severity::Ok),
