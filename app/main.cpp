@@ -262,6 +262,7 @@ int runWindow(int argc, char** argv, bool watchMode = false)
     instance->addObserver(checkpoints);
     pw::DesktopNotifier notifier;
     instance->addObserver(notifier.observer());
+    window.setNotifier(&notifier);
     window.setHistory(instance->history());
     window.setCheckpointFeed(checkpoints);
     QSettings settings;

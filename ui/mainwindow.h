@@ -22,6 +22,7 @@ class QTableView;
 namespace pw {
 
 class CheckpointFeed;
+class DesktopNotifier;
 class HistoryService;
 class IncidentTimeline;
 class Ledger;
@@ -108,6 +109,17 @@ public Q_SLOTS:
     /// The group whose recovery a stage's "Recover…" button starts: the recovery entry whose kafka or flink source
     /// feeds one of the stage's signals; empty when none.
     QString recoverableGroupOfStage(const QString& stageId) const;
+    /// Un-minimizes, raises and activates the window (the tray, a notification's action).
+    void bringToFront();
+
+public:
+    /// Wires desktop notifications to the window: a notification about a stage that reads a recoverable group
+    /// offers "Recover…", which brings the window to the front and opens the wizard on that group; a click on a
+    /// notification brings the window to the front on the stage's page. The notifier must outlive the window or be
+    /// destroyed first (it asks the window which group a stage recovers).
+    void setNotifier(DesktopNotifier* notifier);
+    /// What Help → Keyboard Shortcuts shows (a Markdown table).
+    static QString shortcutsMarkdown();
 
 Q_SIGNALS:
     /// Emitted after a snapshot has been put on screen.
