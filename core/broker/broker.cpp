@@ -100,6 +100,9 @@ pw::Result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options)
     logOptions.retentionBytes = options.retentionBytes;
     logOptions.flushIntervalMs = options.flushIntervalMs;
     logOptions.defaultPartitions = options.defaultPartitions;
+    logOptions.maxTopics = options.maxTopics;
+    logOptions.maxPartitions = options.maxPartitions;
+    logOptions.maxOpenSegmentFiles = options.maxOpenFiles;
     auto store = LogStore::open(logOptions);
     if (!store)
         return std::unexpected(store.error());

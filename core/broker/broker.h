@@ -27,6 +27,9 @@ struct BrokerOptions
     int64_t flushIntervalMs = -1; // -1: leave flushing to the OS
     int64_t retentionCheckIntervalMs = 60000;
     size_t maxFrameBytes = 100u << 20;
+    int32_t maxTopics = 10000; // creating past these caps is refused with POLICY_VIOLATION
+    int32_t maxPartitions = 20000;
+    size_t maxOpenFiles = 0; // segment files held open at once; 0: half of RLIMIT_NOFILE
     int threads = 0; // 0: one per hardware thread, at least 2
     // SASL/PLAIN users (name → password); empty: no authentication.
     std::map<std::string, std::string> saslPlainUsers;

@@ -8,6 +8,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <limits>
 
 namespace pw::broker {
 
@@ -50,8 +51,14 @@ int runBrokerCommand(const QStringList& arguments)
         QStringLiteral("fsync period (default -1: leave it to the OS)."), QStringLiteral("MS"));
     const QCommandLineOption noAutoCreate(
         QStringLiteral("no-auto-create"), QStringLiteral("Do not create topics on Metadata requests."));
-    parser.addOptions(
-        {dataDir, listen, partitions, retentionMs, retentionBytes, segmentBytes, flushInterval, noAutoCreate});
+    const QCommandLineOption maxTopics(QStringLiteral("max-topics"),
+        QStringLiteral("Refuse to create topics past this many (default 10000)."), QStringLiteral("N"));
+    const QCommandLineOption maxPartitions(QStringLiteral("max-partitions"),
+        QStringLiteral("Refuse to create partitions past this many in all (default 20000)."), QStringLiteral("N"));
+    const QCommandLineOption maxOpenFiles(QStringLiteral("max-open-files"),
+        QStringLiteral("Segment files held open at once (default: half the descriptor limit)."), QStringLiteral("N"));
+    parser.addOptions({dataDir, listen, partitions, retentionMs, retentionBytes, segmentBytes, flushInterval,
+        noAutoCreate, maxTopics, maxPartitions, maxOpenFiles});
     if (!parser.parse(arguments)) {
         std::fprintf(stderr, "pathwatch broker: %s\n", qPrintable(parser.errorText()));
         return kExitUsage;
@@ -86,7 +93,11 @@ int runBrokerCommand(const QStringList& arguments)
         int64_t* target;
     };
     int64_t partitionCount = options.defaultPartitions;
+    int64_t topicCap = options.maxTopics, partitionCap = options.maxPartitions, openFiles = 0;
     const Numeric numerics[] = {
+        {maxTopics, 1, &topicCap},
+        {maxPartitions, 1, &partitionCap},
+        {maxOpenFiles, 0, &openFiles},
         {partitions, 1, &partitionCount},
         {retentionMs, -1, &options.retentionMs},
         {retentionBytes, -1, &options.retentionBytes},
@@ -103,6 +114,9 @@ int runBrokerCommand(const QStringList& arguments)
     }
     options.defaultPartitions = int32_t(std::min<int64_t>(partitionCount, 100000));
     options.autoCreateTopics = !parser.isSet(noAutoCreate);
+    options.maxTopics = int32_t(std::min<int64_t>(topicCap, std::numeric_limits<int32_t>::max()));
+    options.maxPartitions = int32_t(std::min<int64_t>(partitionCap, std::numeric_limits<int32_t>::max()));
+    options.maxOpenFiles = size_t(openFiles);
 
     // Block the termination signals before the broker's threads exist, so they inherit the mask and this thread
     // alone receives them with sigwait.

@@ -242,28 +242,38 @@ Server::Disposition RequestHandlers::Private::metadata(const RequestContext& ctx
             if (!denied(ctx.principal, t.name)) // as Kafka does, a listing leaves out what one may not describe
                 answers.push_back({t.name, KafkaError::None, t.partitions, t.internal});
     } else {
-        auto known = store.topics();
+        // One listing, kept up to date as names are created: asking it again per name costs O(topics) each.
+        std::unordered_map<std::string, LogStore::TopicInfo> known;
+        for (auto& t : store.topics())
+            known.emplace(t.name, std::move(t));
         for (const std::string& name : *requested) {
             if (denied(ctx.principal, name)) {
                 answers.push_back({name, KafkaError::TopicAuthorizationFailed, 0, false});
                 continue;
             }
-            auto it = std::find_if(known.begin(), known.end(), [&](const auto& t) { return t.name == name; });
+            auto it = known.find(name);
+            KafkaError refused = KafkaError::None;
             if (it == known.end() && opts.autoCreateTopics && allowAutoCreate && LogStore::isValidTopicName(name)) {
                 TopicConfig config;
                 config.partitions = opts.defaultPartitions;
-                KafkaError e = store.createTopic(name, config);
+                const KafkaError e = store.createTopic(name, config);
                 if (e == KafkaError::None || e == KafkaError::TopicAlreadyExists) {
-                    known = store.topics();
-                    it = std::find_if(known.begin(), known.end(), [&](const auto& t) { return t.name == name; });
+                    if (const auto created = store.topicConfig(name))
+                        it = known
+                                 .emplace(name, LogStore::TopicInfo {name, created->partitions, name.starts_with("__")})
+                                 .first;
+                } else {
+                    // Past the broker's caps (or a storage failure): say why rather than "unknown topic".
+                    refused = e;
                 }
             }
             if (it != known.end())
-                answers.push_back({it->name, KafkaError::None, it->partitions, it->internal});
+                answers.push_back({it->second.name, KafkaError::None, it->second.partitions, it->second.internal});
             else
                 answers.push_back({name,
-                    LogStore::isValidTopicName(name) ? KafkaError::UnknownTopicOrPartition
-                                                     : KafkaError::InvalidTopicException,
+                    refused != KafkaError::None            ? refused
+                        : LogStore::isValidTopicName(name) ? KafkaError::UnknownTopicOrPartition
+                                                           : KafkaError::InvalidTopicException,
                     0, false});
         }
     }
@@ -752,7 +762,10 @@ Server::Disposition RequestHandlers::Private::createTopics(const RequestContext&
             if (store.hasTopic(t.name))
                 error = KafkaError::TopicAlreadyExists;
         } else {
-            error = store.createTopic(t.name, config);
+            std::string why;
+            error = store.createTopic(t.name, config, &why);
+            if (error != KafkaError::None && !why.empty())
+                message = std::move(why);
         }
         if (error == KafkaError::TopicAlreadyExists && !message)
             message = "topic '" + t.name + "' already exists";

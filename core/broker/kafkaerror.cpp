@@ -33,6 +33,12 @@ std::string_view kafkaErrorName(KafkaError e)
         return "NON_EMPTY_GROUP";
     case KafkaError::GroupIdNotFound:
         return "GROUP_ID_NOT_FOUND";
+    case KafkaError::KafkaStorageError:
+        return "KAFKA_STORAGE_ERROR";
+    case KafkaError::PolicyViolation:
+        return "POLICY_VIOLATION";
+    case KafkaError::InvalidPartitions:
+        return "INVALID_PARTITIONS";
     default:
         return "KAFKA_ERROR";
     }

@@ -51,6 +51,7 @@ enum class KafkaError : int16_t
     InvalidTxnState = 48,
     InvalidProducerIdMapping = 49,
     InvalidTransactionTimeout = 50,
+    KafkaStorageError = 56,
     UnsupportedCompressionType = 76,
     UnknownProducerId = 59,
     NonEmptyGroup = 68,

@@ -57,8 +57,10 @@ struct LogStore::Private
     };
 
     LogOptions options;
-    mutable std::shared_mutex mutex; // guards topics
+    std::shared_ptr<SegmentFileCache> files;
+    mutable std::shared_mutex mutex; // guards topics and partitionTotal
     std::map<std::string, Topic> topics;
+    int32_t partitionTotal = 0;
 
     LogStore::RecoveryStats recovered;
 
@@ -193,8 +195,8 @@ pw::Result<std::unique_ptr<LogStore>> LogStore::open(LogOptions options)
         return pw::fail(pw::Error::Code::Io,
             QStringLiteral("cannot create %1: %2")
                 .arg(pathText(options.dataDir), QString::fromStdString(ec.message())));
-    // Every segment keeps its log file open for reads; raise the soft descriptor limit to the hard one, as Kafka's
-    // deployment guides ask, so many partitions or small segments do not run out.
+    // Segment files share a budget of descriptors (SegmentFileCache); raising the soft limit to the hard one, as
+    // Kafka's deployment guides ask, lets more of them stay open.
     struct rlimit limit
     {
     };
@@ -205,6 +207,8 @@ pw::Result<std::unique_ptr<LogStore>> LogStore::open(LogOptions options)
     std::unique_ptr<LogStore> store(new LogStore());
     Private& p = *store->d;
     p.options = std::move(options);
+    p.files = std::make_shared<SegmentFileCache>(
+        p.options.maxOpenSegmentFiles > 0 ? p.options.maxOpenSegmentFiles : SegmentFileCache::defaultMaxOpen());
     const auto& dataDir = p.options.dataDir;
 
     // Topics from the metadata file, then any partition directories it does not know (a crash between creating
@@ -264,9 +268,10 @@ pw::Result<std::unique_ptr<LogStore>> LogStore::open(LogOptions options)
     }
     for (auto& [name, topic] : p.topics) {
         for (int32_t i = 0; i < topic.config.partitions; ++i) {
-            auto log = PartitionLog::open(p.partitionDir(name, i), p.partitionConfig(topic.config));
+            auto log = PartitionLog::open(p.partitionDir(name, i), p.partitionConfig(topic.config), p.files);
             if (!log)
                 return std::unexpected(log.error());
+            ++p.partitionTotal;
             const auto stats = (*log)->recoveryStats();
             ++p.recovered.partitions;
             p.recovered.segments += stats.segments;
@@ -300,37 +305,56 @@ pw::Result<std::unique_ptr<LogStore>> LogStore::open(LogOptions options)
     return store;
 }
 
-KafkaError LogStore::createTopic(const std::string& name, TopicConfig config)
+KafkaError LogStore::createTopic(const std::string& name, TopicConfig config, std::string* message)
 {
+    auto refuse = [message](KafkaError e, std::string text) {
+        if (message)
+            *message = std::move(text);
+        return e;
+    };
     if (!isValidTopicName(name))
-        return KafkaError::InvalidTopicException;
+        return refuse(KafkaError::InvalidTopicException, "invalid topic name");
     if (config.partitions == -1)
         config.partitions = d->options.defaultPartitions;
-    if (config.partitions <= 0 || config.partitions > 100000)
-        return KafkaError::InvalidPartitions;
+    if (config.partitions <= 0)
+        return refuse(KafkaError::InvalidPartitions, "the number of partitions must be positive");
+    if (config.partitions > d->options.maxPartitions)
+        return refuse(KafkaError::InvalidPartitions,
+            "a topic cannot have more partitions than the broker holds (" + std::to_string(d->options.maxPartitions)
+                + ")");
     if ((config.retentionMs && *config.retentionMs < -1) || (config.retentionBytes && *config.retentionBytes < -1)
         || (config.segmentBytes && *config.segmentBytes < 14))
-        return KafkaError::InvalidConfig;
+        return refuse(KafkaError::InvalidConfig, "retention must be -1 or more, segment.bytes at least 14");
     std::unique_lock lock(d->mutex);
     if (d->topics.contains(name))
-        return KafkaError::TopicAlreadyExists;
+        return refuse(KafkaError::TopicAlreadyExists, "topic '" + name + "' already exists");
+    if (int64_t(d->topics.size()) >= d->options.maxTopics)
+        return refuse(KafkaError::PolicyViolation,
+            "this broker holds at most " + std::to_string(d->options.maxTopics) + " topics (max topics reached)");
+    if (int64_t(d->partitionTotal) + config.partitions > d->options.maxPartitions)
+        return refuse(KafkaError::PolicyViolation,
+            "this broker holds at most " + std::to_string(d->options.maxPartitions) + " partitions; "
+                + std::to_string(d->partitionTotal) + " exist and " + std::to_string(config.partitions)
+                + " more were asked for");
     Private::Topic topic;
     topic.config = config;
     for (int32_t i = 0; i < config.partitions; ++i) {
         const auto dir = d->partitionDir(name, i);
         std::error_code ec;
         std::filesystem::remove_all(dir, ec); // leftovers of an unregistered topic cannot exist: open() adopts them
-        auto log = PartitionLog::open(dir, d->partitionConfig(config));
+        auto log = PartitionLog::open(dir, d->partitionConfig(config), d->files);
         if (!log) {
             qCWarning(lcBrokerStorage).noquote() << log.error().message;
             for (auto& created : topic.partitions) {
                 created->close();
                 std::filesystem::remove_all(created->directory(), ec);
             }
-            return KafkaError::UnknownServerError;
+            std::filesystem::remove_all(dir, ec);
+            return refuse(KafkaError::KafkaStorageError, log.error().message.toStdString());
         }
         topic.partitions.push_back(std::move(*log));
     }
+    d->partitionTotal += config.partitions;
     d->topics.emplace(name, std::move(topic));
     if (auto r = d->writeTopics(); !r)
         qCWarning(lcBrokerStorage).noquote() << r.error().message; // the directories still bring it back
@@ -378,6 +402,7 @@ KafkaError LogStore::deleteTopic(const std::string& name)
     if (it == d->topics.end())
         return KafkaError::UnknownTopicOrPartition;
     auto partitions = std::move(it->second.partitions);
+    d->partitionTotal -= int32_t(partitions.size());
     d->topics.erase(it);
     // Mark the directories first (rename is atomic), so a crash before the metadata is written cannot resurrect
     // the topic; open() finishes the removal.
@@ -410,6 +435,17 @@ std::vector<LogStore::TopicInfo> LogStore::topics() const
     for (const auto& [name, topic] : d->topics)
         out.push_back({name, int32_t(topic.partitions.size()), name.starts_with("__")});
     return out;
+}
+
+int32_t LogStore::partitionCount() const
+{
+    std::shared_lock lock(d->mutex);
+    return d->partitionTotal;
+}
+
+size_t LogStore::openSegmentFiles() const
+{
+    return d->files->openCount();
 }
 
 bool LogStore::hasTopic(const std::string& name) const

@@ -23,6 +23,13 @@ struct LogOptions
     int32_t defaultPartitions = 1;
     /// How often a background thread applies retention (LogStore::enforceRetention); -1: only when called.
     int64_t retentionCheckIntervalMs = 5LL * 60 * 1000;
+    /// Caps that keep a client (e.g. Metadata asking for many new names with auto-create on) from exhausting the
+    /// broker: creating past them is refused with POLICY_VIOLATION. Topics and partitions found on disk at open are
+    /// always served.
+    int32_t maxTopics = 10000;
+    int32_t maxPartitions = 20000;
+    /// Segment log files held open at once (idle ones are closed and reopened on use); 0: half of RLIMIT_NOFILE.
+    size_t maxOpenSegmentFiles = 0;
 };
 
 struct TopicConfig
@@ -42,7 +49,9 @@ public:
     LogStore(const LogStore&) = delete;
     LogStore& operator=(const LogStore&) = delete;
 
-    KafkaError createTopic(const std::string& name, TopicConfig config); // TopicAlreadyExists / InvalidTopicException
+    /// TopicAlreadyExists / InvalidTopicException / InvalidPartitions, or PolicyViolation past maxTopics or
+    /// maxPartitions; `message` (when given) gets a sentence for the client.
+    KafkaError createTopic(const std::string& name, TopicConfig config, std::string* message = nullptr);
     KafkaError deleteTopic(const std::string& name); // removes files; UnknownTopicOrPartition if missing
     /// Grows a topic to `total` partitions (CreatePartitions): InvalidPartitions unless more than it has.
     KafkaError addPartitions(const std::string& name, int32_t total);
@@ -53,6 +62,8 @@ public:
         bool internal; // name starts with "__" (e.g. __consumer_offsets)
     };
     std::vector<TopicInfo> topics() const;
+    int32_t partitionCount() const; // over every topic
+    size_t openSegmentFiles() const; // segment log files held open now
     bool hasTopic(const std::string& name) const;
     std::optional<TopicConfig> topicConfig(const std::string& name) const;
     std::shared_ptr<PartitionLog> partition(const std::string& topic, int32_t partition) const; // nullptr if missing

@@ -60,6 +60,7 @@ struct PartitionLog::Private
 {
     std::filesystem::path dir;
     PartitionLogConfig config;
+    std::shared_ptr<SegmentFileCache> files;
     mutable std::mutex mutex;
     std::vector<std::shared_ptr<Segment>> segments; // by base offset; back() is the active segment
     std::atomic<int64_t> logStart {0};
@@ -69,7 +70,17 @@ struct PartitionLog::Private
     int64_t lastSnapshotOffset = -1;
     std::chrono::steady_clock::time_point lastSync = std::chrono::steady_clock::now();
     bool closed = false;
+    bool writesFailing = false; // the last append failed (a full disk, an I/O error): warn once, not per request
     PartitionLog::RecoveryStats recovered;
+
+    void noteWriteFailure(const QString& why)
+    {
+        if (!writesFailing)
+            qCWarning(lcBrokerStorage).noquote()
+                << QStringLiteral("%1: writes fail (answered KAFKA_STORAGE_ERROR until they succeed): %2")
+                       .arg(pathText(dir), why);
+        writesFailing = true;
+    }
 
     int32_t indexInterval() const { return std::max(1, config.indexIntervalBytes); }
     bool syncRequested() const { return config.flushIntervalMs >= 0; }
@@ -85,13 +96,12 @@ pw::Result<void> PartitionLog::Private::roll()
 {
     auto& old = segments.back();
     old->sealTimeIndex();
-    if (auto r = old->flushIndexes(); !r)
+    if (auto r = old->flushIndexes(syncRequested()); !r)
         return r;
     if (syncRequested())
         old->sync();
-    old->closeIndexFiles();
     const int64_t base = logEnd.load();
-    auto created = Segment::create(dir, base);
+    auto created = Segment::create(dir, base, files);
     if (!created)
         return std::unexpected(created.error());
     segments.push_back(std::move(*created));
@@ -159,7 +169,8 @@ PartitionLog::~PartitionLog()
     close();
 }
 
-pw::Result<std::shared_ptr<PartitionLog>> PartitionLog::open(std::filesystem::path dir, PartitionLogConfig config)
+pw::Result<std::shared_ptr<PartitionLog>> PartitionLog::open(
+    std::filesystem::path dir, PartitionLogConfig config, std::shared_ptr<SegmentFileCache> files)
 {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
@@ -171,6 +182,7 @@ pw::Result<std::shared_ptr<PartitionLog>> PartitionLog::open(std::filesystem::pa
     Private& p = *log->d;
     p.dir = dir;
     p.config = config;
+    p.files = files ? std::move(files) : std::make_shared<SegmentFileCache>();
 
     std::vector<int64_t> bases;
     std::vector<std::filesystem::path> indexFiles;
@@ -204,20 +216,19 @@ pw::Result<std::shared_ptr<PartitionLog>> PartitionLog::open(std::filesystem::pa
             << QStringLiteral("%1: log start offset checkpoint is damaged; using the first segment").arg(pathText(dir));
 
     if (bases.empty()) {
-        auto created = Segment::create(dir, checkpoint.value_or(0));
+        auto created = Segment::create(dir, checkpoint.value_or(0), p.files);
         if (!created)
             return std::unexpected(created.error());
         p.segments.push_back(std::move(*created));
     } else {
         for (size_t i = 0; i < bases.size(); ++i) {
-            auto opened = Segment::openExisting(dir, bases[i]);
+            auto opened = Segment::openExisting(dir, bases[i], p.files);
             if (!opened)
                 return std::unexpected(opened.error());
             auto& seg = *opened;
             if (i + 1 < bases.size()) {
                 if (auto r = seg->loadClosed(bases[i + 1], p.indexInterval()); !r)
                     return std::unexpected(r.error());
-                seg->closeIndexFiles();
             } else {
                 auto r = seg->recover(p.indexInterval(), {});
                 if (!r)
@@ -271,7 +282,10 @@ pw::Result<std::shared_ptr<PartitionLog>> PartitionLog::open(std::filesystem::pa
     for (const auto& seg : p.segments) {
         if (seg->nextOffset() <= replayFrom || seg->empty())
             continue;
-        SegmentScanner scanner(seg->fd(), seg->size(), seg->indexedPosition(replayFrom), 0, false);
+        const auto file = seg->file();
+        if (!file)
+            return std::unexpected(file.error());
+        SegmentScanner scanner((*file)->fd(), seg->size(), seg->indexedPosition(replayFrom), 0, false);
         while (scanner.next()) {
             if (scanner.batch().baseOffset >= replayFrom)
                 p.producers.replay(scanner.batch());
@@ -344,7 +358,8 @@ AppendResult PartitionLog::append(std::span<uint8_t> batches)
         && (active->size() + bytes > d->config.segmentBytes
             || next - 1 - active->baseOffset() > std::numeric_limits<int32_t>::max())) {
         if (auto r = d->roll(); !r) {
-            result.error = KafkaError::UnknownServerError;
+            d->noteWriteFailure(r.error().message);
+            result.error = KafkaError::KafkaStorageError;
             result.errorMessage = r.error().message.toStdString();
             return result;
         }
@@ -356,9 +371,16 @@ AppendResult PartitionLog::append(std::span<uint8_t> batches)
         pos += v.totalSize();
     }
     if (auto r = active->append(batches, views, d->indexInterval()); !r) {
-        result.error = KafkaError::UnknownServerError;
+        // The segment cut off whatever part of the batches reached the file, so it still ends at a batch boundary
+        // and nothing was acknowledged: the producer may retry once there is room.
+        d->noteWriteFailure(r.error().message);
+        result.error = KafkaError::KafkaStorageError;
         result.errorMessage = r.error().message.toStdString();
         return result;
+    }
+    if (d->writesFailing) {
+        d->writesFailing = false;
+        qCInfo(lcBrokerStorage).noquote() << QStringLiteral("%1: writes succeed again").arg(pathText(d->dir));
     }
     d->producers.commit(std::move(staged));
     result.baseOffset = d->logEnd.load();
@@ -380,6 +402,7 @@ ReadResult PartitionLog::read(int64_t fetchOffset, int32_t maxBytes, int64_t reg
 {
     ReadResult result;
     std::shared_ptr<Segment> seg;
+    std::shared_ptr<FileHandle> file;
     int64_t end = 0;
     std::optional<std::pair<int64_t, RecordBatchView>> found;
     {
@@ -401,6 +424,16 @@ ReadResult PartitionLog::read(int64_t fetchOffset, int32_t maxBytes, int64_t reg
             end = seg->size();
             found = seg->locate(fetchOffset, end);
         }
+        if (found) {
+            // Taken under the lock, so retention cannot unlink the file between finding the batch and reading it.
+            auto opened = seg->file();
+            if (!opened) {
+                qCWarning(lcBrokerStorage).noquote() << opened.error().message;
+                result.error = KafkaError::KafkaStorageError;
+                return result;
+            }
+            file = std::move(*opened);
+        }
         if (found && regionFrom > 0 && seg->verified()) {
             // Batch boundaries at hand: the end of the segment and the positions in its offset index (each the
             // start of a batch). The bytes between are whole batches, checked when they were written or opened.
@@ -415,7 +448,7 @@ ReadResult PartitionLog::read(int64_t fetchOffset, int32_t maxBytes, int64_t reg
                 regionEnd = it == index.begin() ? firstEnd : std::max(firstEnd, std::prev(it)->position);
             }
             if (regionEnd - position >= regionFrom) {
-                result.region = FileRegion {seg, seg->fd(), position, size_t(regionEnd - position)};
+                result.region = FileRegion {file, file->fd(), position, size_t(regionEnd - position)};
                 return result;
             }
         }
@@ -426,10 +459,10 @@ ReadResult PartitionLog::read(int64_t fetchOffset, int32_t maxBytes, int64_t reg
     const int64_t firstSize = int64_t(found->second.totalSize());
     const int64_t want = std::min(end - position, std::max<int64_t>(maxBytes, firstSize));
     result.records.resize(size_t(want));
-    const int64_t got = fileio::readAt(seg->fd(), result.records.data(), size_t(want), position);
+    const int64_t got = fileio::readAt(file->fd(), result.records.data(), size_t(want), position);
     if (got < firstSize) {
         result.records.clear();
-        result.error = KafkaError::UnknownServerError;
+        result.error = KafkaError::KafkaStorageError;
         return result;
     }
     // Keep whole batches only: the first always, then as many as fit. Offsets must keep rising: a damaged closed
@@ -475,9 +508,10 @@ std::optional<std::pair<int64_t, int64_t>> PartitionLog::offsetForTimestamp(int6
         if (!hit)
             continue;
         const auto& v = hit->second;
-        if (v.compression() == 0) {
+        const auto file = v.compression() == 0 ? seg->file() : pw::Result<std::shared_ptr<FileHandle>> {};
+        if (v.compression() == 0 && file && *file) {
             std::vector<uint8_t> bytes(v.totalSize());
-            if (fileio::readAt(seg->fd(), bytes.data(), bytes.size(), hit->first) == int64_t(bytes.size())) {
+            if (fileio::readAt((*file)->fd(), bytes.data(), bytes.size(), hit->first) == int64_t(bytes.size())) {
                 if (auto records = decodeRecords(bytes)) {
                     for (const auto& r : *records) {
                         if (r.offset >= logStart && r.timestampMs >= timestampMs)
@@ -507,7 +541,7 @@ KafkaError PartitionLog::deleteRecordsBefore(int64_t offset)
     if (auto r = d->writeCheckpoint(); !r) {
         d->logStart = previous;
         qCWarning(lcBrokerStorage).noquote() << r.error().message;
-        return KafkaError::UnknownServerError;
+        return KafkaError::KafkaStorageError;
     }
     // Everything deleted: start a fresh segment so the old one's disk space is freed too.
     if (offset == logEnd && !d->segments.back()->empty()) {
@@ -524,7 +558,7 @@ void PartitionLog::flush()
     if (d->closed)
         return;
     auto& active = d->segments.back();
-    if (auto r = active->flushIndexes(); !r)
+    if (auto r = active->flushIndexes(true); !r)
         qCWarning(lcBrokerStorage).noquote() << r.error().message;
     active->sync();
     d->lastSync = std::chrono::steady_clock::now();
@@ -640,7 +674,7 @@ void PartitionLog::close()
         return;
     d->closed = true;
     if (!d->segments.empty()) {
-        if (auto r = d->segments.back()->flushIndexes(); !r)
+        if (auto r = d->segments.back()->flushIndexes(d->syncRequested()); !r)
             qCWarning(lcBrokerStorage).noquote() << r.error().message;
         if (d->syncRequested())
             d->segments.back()->sync();

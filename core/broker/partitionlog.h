@@ -15,6 +15,8 @@
 
 namespace pw::broker {
 
+class SegmentFileCache;
+
 struct AppendResult
 {
     KafkaError error = KafkaError::None;
@@ -56,7 +58,9 @@ public:
     /// segment by size, offset and CRC-32C, truncates at the first bad one (torn write), rewrites its indexes from
     /// that scan, checks closed segments' indexes (rebuilding them when damaged), and rebuilds the producer state
     /// from the newest intact snapshot plus the batches after it.
-    static pw::Result<std::shared_ptr<PartitionLog>> open(std::filesystem::path dir, PartitionLogConfig config);
+    /// `files` bounds the open segment files, shared by every partition of a store (nullptr: one of its own).
+    static pw::Result<std::shared_ptr<PartitionLog>> open(
+        std::filesystem::path dir, PartitionLogConfig config, std::shared_ptr<SegmentFileCache> files = nullptr);
     ~PartitionLog();
     PartitionLog(const PartitionLog&) = delete;
     PartitionLog& operator=(const PartitionLog&) = delete;

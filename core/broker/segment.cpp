@@ -9,6 +9,7 @@
 #include <limits>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -268,13 +269,67 @@ bool SegmentScanner::next()
     return true;
 }
 
+// --- FileHandle, SegmentFileCache ---
+
+FileHandle::~FileHandle()
+{
+    if (m_fd >= 0)
+        ::close(m_fd);
+}
+
+SegmentFileCache::SegmentFileCache(size_t maxOpen)
+    : m_maxOpen(std::max<size_t>(1, maxOpen))
+{ }
+
+size_t SegmentFileCache::defaultMaxOpen()
+{
+    struct rlimit limit
+    {
+    };
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+        return 4096;
+    return std::max<size_t>(16, size_t(limit.rlim_cur / 2));
+}
+
+void SegmentFileCache::setMaxOpen(size_t maxOpen)
+{
+    std::lock_guard lock(m_mutex);
+    m_maxOpen = std::max<size_t>(1, maxOpen);
+    evictLocked(nullptr);
+}
+
+size_t SegmentFileCache::maxOpen() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_maxOpen;
+}
+
+size_t SegmentFileCache::openCount() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_lru.size();
+}
+
+void SegmentFileCache::evictLocked(const Segment* keep)
+{
+    while (m_lru.size() > m_maxOpen) {
+        Segment* victim = m_lru.back();
+        if (victim == keep)
+            break;
+        m_lru.pop_back();
+        victim->m_file.reset(); // closes unless a reader still holds the handle
+        victim->m_lruPosition = {};
+    }
+}
+
 // --- Segment ---
 
-Segment::Segment(const std::filesystem::path& dir, int64_t baseOffset)
+Segment::Segment(const std::filesystem::path& dir, int64_t baseOffset, std::shared_ptr<SegmentFileCache> cache)
     : m_logPath(dir / fileio::offsetFileName(baseOffset, ".log"))
     , m_indexPath(dir / fileio::offsetFileName(baseOffset, ".index"))
     , m_timeIndexPath(dir / fileio::offsetFileName(baseOffset, ".timeindex"))
     , m_base(baseOffset)
+    , m_cache(cache ? std::move(cache) : std::make_shared<SegmentFileCache>())
     , m_nextOffset(baseOffset)
 { }
 
@@ -285,49 +340,75 @@ Segment::~Segment()
 
 void Segment::closeFiles()
 {
-    for (int* fd : {&m_fd, &m_indexFd, &m_timeFd}) {
-        if (*fd >= 0)
-            ::close(*fd);
-        *fd = -1;
+    std::lock_guard lock(m_cache->m_mutex);
+    if (m_file) {
+        m_cache->m_lru.erase(m_lruPosition);
+        m_lruPosition = {};
+        m_file.reset();
     }
 }
 
-pw::Result<void> Segment::openFiles(bool truncate)
+pw::Result<std::shared_ptr<FileHandle>> Segment::openFile(int extraFlags) const
 {
-    const int flags = O_RDWR | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0);
-    m_fd = ::open(m_logPath.c_str(), flags, 0644);
-    if (m_fd < 0)
+    std::lock_guard lock(m_cache->m_mutex);
+    if (m_file) {
+        m_cache->m_lru.splice(m_cache->m_lru.begin(), m_cache->m_lru, m_lruPosition);
+        return m_file;
+    }
+    if (m_removed)
+        return pw::fail(pw::Error::Code::Io, QStringLiteral("%1 was deleted").arg(pathText(m_logPath)));
+    int fd = ::open(m_logPath.c_str(), O_RDWR | O_CLOEXEC | extraFlags, 0644);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && !m_cache->m_lru.empty()) {
+        // Others in the process hold more descriptors than the budget assumed: give back a share and retry.
+        const size_t keep = m_cache->m_lru.size() / 2;
+        while (m_cache->m_lru.size() > keep) {
+            Segment* victim = m_cache->m_lru.back();
+            m_cache->m_lru.pop_back();
+            victim->m_file.reset();
+            victim->m_lruPosition = {};
+        }
+        fd = ::open(m_logPath.c_str(), O_RDWR | O_CLOEXEC | extraFlags, 0644);
+    }
+    if (fd < 0)
         return pw::fail(
             pw::Error::Code::Io, QStringLiteral("cannot open %1: %2").arg(pathText(m_logPath), errnoText()));
-    m_indexFd = ::open(m_indexPath.c_str(), flags, 0644);
-    m_timeFd = ::open(m_timeIndexPath.c_str(), flags, 0644);
-    if (m_indexFd < 0 || m_timeFd < 0)
-        return pw::fail(pw::Error::Code::Io,
-            QStringLiteral("cannot open the indexes of %1: %2").arg(pathText(m_logPath), errnoText()));
-    struct stat st
-    {
-    };
-    if (::fstat(m_fd, &st) != 0)
-        return pw::fail(
-            pw::Error::Code::Io, QStringLiteral("cannot stat %1: %2").arg(pathText(m_logPath), errnoText()));
-    m_size = st.st_size;
-    return {};
+    m_file = std::make_shared<FileHandle>(fd);
+    m_cache->m_lru.push_front(const_cast<Segment*>(this));
+    m_lruPosition = m_cache->m_lru.begin();
+    m_cache->evictLocked(this);
+    return m_file;
 }
 
-pw::Result<std::shared_ptr<Segment>> Segment::create(const std::filesystem::path& dir, int64_t baseOffset)
+pw::Result<std::shared_ptr<FileHandle>> Segment::file() const
 {
-    std::shared_ptr<Segment> s(new Segment(dir, baseOffset));
-    if (auto r = s->openFiles(true); !r)
+    return openFile(0);
+}
+
+pw::Result<std::shared_ptr<Segment>> Segment::create(
+    const std::filesystem::path& dir, int64_t baseOffset, std::shared_ptr<SegmentFileCache> cache)
+{
+    std::shared_ptr<Segment> s(new Segment(dir, baseOffset, std::move(cache)));
+    // Index files of an earlier segment at this offset would be stale: they are written afresh at the first flush.
+    ::unlink(s->m_indexPath.c_str());
+    ::unlink(s->m_timeIndexPath.c_str());
+    if (auto r = s->openFile(O_CREAT | O_TRUNC); !r)
         return std::unexpected(r.error());
     s->m_verified = true;
     return s;
 }
 
-pw::Result<std::shared_ptr<Segment>> Segment::openExisting(const std::filesystem::path& dir, int64_t baseOffset)
+pw::Result<std::shared_ptr<Segment>> Segment::openExisting(
+    const std::filesystem::path& dir, int64_t baseOffset, std::shared_ptr<SegmentFileCache> cache)
 {
-    std::shared_ptr<Segment> s(new Segment(dir, baseOffset));
-    if (auto r = s->openFiles(false); !r)
-        return std::unexpected(r.error());
+    std::shared_ptr<Segment> s(new Segment(dir, baseOffset, std::move(cache)));
+    struct stat st
+    {
+    };
+    if (::stat(s->m_logPath.c_str(), &st) != 0)
+        return pw::fail(
+            pw::Error::Code::Io, QStringLiteral("cannot stat %1: %2").arg(pathText(s->m_logPath), errnoText()));
+    s->m_size = st.st_size;
+    s->m_indexFilesExist = true; // or not: loading finds out, and a rewrite creates them
     return s;
 }
 
@@ -336,7 +417,7 @@ int64_t Segment::lastModifiedMs() const
     struct stat st
     {
     };
-    if (m_fd < 0 || ::fstat(m_fd, &st) != 0)
+    if (::stat(m_logPath.c_str(), &st) != 0)
         return fileio::wallClockMs();
     return int64_t(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
 }
@@ -362,14 +443,15 @@ pw::Result<void> Segment::rewriteIndexes()
     // Overwrite from the start, then cut whatever the old files had beyond the new content.
     m_indexOnDisk = 0;
     m_timeIndexOnDisk = 0;
+    m_indexFilesExist = false;
     if (auto r = flushIndexes(); !r)
         return r;
-    for (auto [fd, length] : {std::pair {m_indexFd, int64_t(m_index.size() * OffsetEntrySize)},
-             std::pair {m_timeFd, int64_t(m_timeIndex.size() * TimeEntrySize)}}) {
+    for (const auto& [path, length] : {std::pair {m_indexPath, int64_t(m_index.size() * OffsetEntrySize)},
+             std::pair {m_timeIndexPath, int64_t(m_timeIndex.size() * TimeEntrySize)}}) {
         struct stat st
         {
         };
-        if (::fstat(fd, &st) == 0 && st.st_size > length && ::ftruncate(fd, length) != 0)
+        if (::stat(path.c_str(), &st) == 0 && st.st_size > length && ::truncate(path.c_str(), length) != 0)
             return pw::fail(pw::Error::Code::Io,
                 QStringLiteral("cannot truncate the indexes of %1: %2").arg(pathText(m_logPath), errnoText()));
     }
@@ -390,7 +472,10 @@ pw::Result<int64_t> Segment::recover(int32_t indexInterval, const std::function<
 {
     clearIndexes();
     const int64_t fileSize = m_size;
-    SegmentScanner scanner(m_fd, fileSize, 0, m_base, true);
+    auto file = this->file();
+    if (!file)
+        return std::unexpected(file.error());
+    SegmentScanner scanner((*file)->fd(), fileSize, 0, m_base, true);
     while (scanner.next()) {
         indexBatch(scanner.batch(), scanner.position(), indexInterval);
         if (onBatch)
@@ -406,7 +491,7 @@ pw::Result<int64_t> Segment::recover(int32_t indexInterval, const std::function<
                    .arg(validEnd)
                    .arg(m_base)
                    .arg(m_nextOffset - 1);
-        if (::ftruncate(m_fd, validEnd) != 0)
+        if (::ftruncate((*file)->fd(), validEnd) != 0)
             return pw::fail(
                 pw::Error::Code::Io, QStringLiteral("cannot truncate %1: %2").arg(pathText(m_logPath), errnoText()));
     }
@@ -445,7 +530,8 @@ bool Segment::loadIndexFiles(int64_t nextSegmentBase)
     if (!m_index.empty()) {
         uint8_t header[batchlayout::HeaderSize];
         const auto& last = m_index.back();
-        if (fileio::readAt(m_fd, header, sizeof header, last.position) != int64_t(sizeof header))
+        const auto file = this->file();
+        if (!file || fileio::readAt((*file)->fd(), header, sizeof header, last.position) != int64_t(sizeof header))
             return false;
         const auto view = decodeBatchHeader(header);
         if (!view || view->baseOffset != last.offset)
@@ -464,7 +550,12 @@ bool Segment::loadIndexFiles(int64_t nextSegmentBase)
 void Segment::rebuildByScan(int32_t indexInterval)
 {
     clearIndexes();
-    SegmentScanner scanner(m_fd, m_size, 0, m_base, false);
+    const auto file = this->file();
+    if (!file) {
+        qCWarning(lcBrokerStorage).noquote() << file.error().message;
+        return;
+    }
+    SegmentScanner scanner((*file)->fd(), m_size, 0, m_base, false);
     while (scanner.next())
         indexBatch(scanner.batch(), scanner.position(), indexInterval);
     if (!scanner.stopReason().isEmpty())
@@ -498,9 +589,12 @@ pw::Result<void> Segment::loadClosed(int64_t nextSegmentBase, int32_t indexInter
 pw::Result<void> Segment::append(
     std::span<const uint8_t> bytes, std::span<const RecordBatchView> views, int32_t indexInterval)
 {
-    if (auto r = fileio::writeAt(m_fd, bytes, m_size, m_logPath.string()); !r) {
+    const auto file = this->file();
+    if (!file)
+        return std::unexpected(file.error());
+    if (auto r = fileio::writeAt((*file)->fd(), bytes, m_size, m_logPath.string()); !r) {
         // Drop a partial write so the file ends at a batch boundary again.
-        (void)::ftruncate(m_fd, m_size);
+        (void)::ftruncate((*file)->fd(), m_size);
         return r;
     }
     int64_t position = m_size;
@@ -532,8 +626,13 @@ void Segment::forEachHeader(
     int64_t position, int64_t end, const std::function<bool(int64_t, const RecordBatchView&)>& fn) const
 {
     uint8_t header[batchlayout::HeaderSize];
+    if (position + int64_t(sizeof header) > end)
+        return;
+    const auto file = this->file();
+    if (!file)
+        return;
     while (position + int64_t(sizeof header) <= end) {
-        if (fileio::readAt(m_fd, header, sizeof header, position) != int64_t(sizeof header))
+        if (fileio::readAt((*file)->fd(), header, sizeof header, position) != int64_t(sizeof header))
             return;
         const auto view = decodeBatchHeader(header);
         if (!view || int64_t(view->totalSize()) > end - position || view->lastOffsetDelta < 0)
@@ -590,58 +689,56 @@ void Segment::sealTimeIndex()
             std::max(m_offsetOfMaxTimestamp, m_timeIndex.empty() ? m_base : m_timeIndex.back().offset)});
 }
 
-pw::Result<void> Segment::flushIndexes()
+pw::Result<void> Segment::flushIndexes(bool sync)
 {
-    if (m_indexOnDisk < m_index.size()) {
-        std::vector<uint8_t> out((m_index.size() - m_indexOnDisk) * OffsetEntrySize);
-        for (size_t i = m_indexOnDisk, at = 0; i < m_index.size(); ++i, at += OffsetEntrySize) {
-            putU32(out.data() + at, uint32_t(m_index[i].offset - m_base));
-            putU32(out.data() + at + 4, uint32_t(m_index[i].position));
-        }
-        if (auto r = fileio::writeAt(m_indexFd, out, int64_t(m_indexOnDisk * OffsetEntrySize), m_indexPath.string());
-            !r)
-            return r;
-        m_indexOnDisk = m_index.size();
+    const bool offsetPending = m_indexOnDisk < m_index.size();
+    const bool timePending = m_timeIndexOnDisk < m_timeIndex.size();
+    if (m_indexFilesExist && !offsetPending && !timePending)
+        return {};
+    auto writeTail
+        = [&](const std::filesystem::path& path, std::span<const uint8_t> bytes, int64_t position) -> pw::Result<void> {
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return pw::fail(pw::Error::Code::Io, QStringLiteral("cannot open %1: %2").arg(pathText(path), errnoText()));
+        auto written = bytes.empty() ? pw::Result<void> {} : fileio::writeAt(fd, bytes, position, path.string());
+        if (written && sync)
+            ::fdatasync(fd);
+        ::close(fd);
+        return written;
+    };
+    std::vector<uint8_t> out((m_index.size() - m_indexOnDisk) * OffsetEntrySize);
+    for (size_t i = m_indexOnDisk, at = 0; i < m_index.size(); ++i, at += OffsetEntrySize) {
+        putU32(out.data() + at, uint32_t(m_index[i].offset - m_base));
+        putU32(out.data() + at + 4, uint32_t(m_index[i].position));
     }
-    if (m_timeIndexOnDisk < m_timeIndex.size()) {
-        std::vector<uint8_t> out((m_timeIndex.size() - m_timeIndexOnDisk) * TimeEntrySize);
-        for (size_t i = m_timeIndexOnDisk, at = 0; i < m_timeIndex.size(); ++i, at += TimeEntrySize) {
-            putI64(out.data() + at, m_timeIndex[i].timestamp);
-            putU32(out.data() + at + 8, uint32_t(m_timeIndex[i].offset - m_base));
-        }
-        if (auto r
-            = fileio::writeAt(m_timeFd, out, int64_t(m_timeIndexOnDisk * TimeEntrySize), m_timeIndexPath.string());
-            !r)
-            return r;
-        m_timeIndexOnDisk = m_timeIndex.size();
+    if (auto r = writeTail(m_indexPath, out, int64_t(m_indexOnDisk * OffsetEntrySize)); !r)
+        return r;
+    m_indexOnDisk = m_index.size();
+    out.assign((m_timeIndex.size() - m_timeIndexOnDisk) * TimeEntrySize, 0);
+    for (size_t i = m_timeIndexOnDisk, at = 0; i < m_timeIndex.size(); ++i, at += TimeEntrySize) {
+        putI64(out.data() + at, m_timeIndex[i].timestamp);
+        putU32(out.data() + at + 8, uint32_t(m_timeIndex[i].offset - m_base));
     }
+    if (auto r = writeTail(m_timeIndexPath, out, int64_t(m_timeIndexOnDisk * TimeEntrySize)); !r)
+        return r;
+    m_timeIndexOnDisk = m_timeIndex.size();
+    m_indexFilesExist = true;
     return {};
 }
 
 void Segment::sync()
 {
-    if (m_fd < 0)
+    if (!m_dirty)
         return;
-    if (m_dirty)
-        ::fdatasync(m_fd);
-    if (m_indexFd >= 0)
-        ::fdatasync(m_indexFd);
-    if (m_timeFd >= 0)
-        ::fdatasync(m_timeFd);
+    // fdatasync works on the file, not the descriptor: a reopened one flushes what an evicted one wrote.
+    if (const auto file = this->file())
+        ::fdatasync((*file)->fd());
     m_dirty = false;
-}
-
-void Segment::closeIndexFiles()
-{
-    for (int* fd : {&m_indexFd, &m_timeFd}) {
-        if (*fd >= 0)
-            ::close(*fd);
-        *fd = -1;
-    }
 }
 
 void Segment::removeFiles()
 {
+    m_removed = true;
     std::error_code ec;
     std::filesystem::remove(m_logPath, ec);
     std::filesystem::remove(m_indexPath, ec);

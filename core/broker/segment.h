@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <list>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -50,6 +52,48 @@ struct TimeIndexEntry
     int64_t offset;
 };
 
+/// One open file descriptor shared by whoever uses it: the last owner to let go closes it, so a reader or a
+/// sendfile in flight keeps its descriptor even after the cache below has dropped it.
+class FileHandle
+{
+public:
+    explicit FileHandle(int fd)
+        : m_fd(fd)
+    { }
+    ~FileHandle();
+    FileHandle(const FileHandle&) = delete;
+    FileHandle& operator=(const FileHandle&) = delete;
+    int fd() const { return m_fd; }
+
+private:
+    int m_fd;
+};
+
+class Segment;
+
+/// Bounds how many segment log files the broker holds open at once: a segment opens its file on first use and the
+/// least recently used ones are closed past the bound, so the number of partitions is not limited by the process's
+/// descriptor limit. Index files are never kept open (their entries live in memory). Thread-safe; segments register
+/// and unregister themselves.
+class SegmentFileCache
+{
+public:
+    explicit SegmentFileCache(size_t maxOpen = defaultMaxOpen());
+    /// Half of the soft RLIMIT_NOFILE (at least 16): the rest is for sockets, the ledger, and files opened briefly.
+    static size_t defaultMaxOpen();
+    void setMaxOpen(size_t maxOpen);
+    size_t maxOpen() const;
+    size_t openCount() const;
+
+private:
+    friend class Segment;
+    void evictLocked(const Segment* keep);
+
+    mutable std::mutex m_mutex;
+    std::list<Segment*> m_lru; // front: most recently used; every segment listed holds an open file
+    size_t m_maxOpen;
+};
+
 /// Reads the batches of a segment file sequentially in large chunks, checking each is complete, plausible (offsets
 /// increasing) and, optionally, that its CRC-32C matches. Stops at the first batch that is not.
 class SegmentScanner
@@ -82,13 +126,19 @@ private:
 /// One segment: `<base>.log` with its sparse offset index `<base>.index` (relative offset u32, position u32) and
 /// time index `<base>.timeindex` (timestamp i64, relative offset u32), big-endian like Kafka's. Index entries are
 /// kept in memory and written at flush, roll and close; on disk they are only hints, checked before use.
-/// Not thread-safe: PartitionLog's mutex guards the mutable state. Bytes below size() never change, so readers
-/// holding a shared_ptr may pread them without the lock; removeFiles() unlinks but keeps the descriptors open.
+/// The log file is opened on first use through the SegmentFileCache and may be closed again when idle.
+/// Not thread-safe: PartitionLog's mutex guards the mutable state (the open file is guarded by the cache). Bytes
+/// below size() never change, so readers holding a file() handle may pread them without the lock; removeFiles()
+/// unlinks the files, and handles already taken stay valid.
 class Segment
 {
+    friend class SegmentFileCache;
+
 public:
-    static pw::Result<std::shared_ptr<Segment>> create(const std::filesystem::path& dir, int64_t baseOffset);
-    static pw::Result<std::shared_ptr<Segment>> openExisting(const std::filesystem::path& dir, int64_t baseOffset);
+    static pw::Result<std::shared_ptr<Segment>> create(
+        const std::filesystem::path& dir, int64_t baseOffset, std::shared_ptr<SegmentFileCache> cache);
+    static pw::Result<std::shared_ptr<Segment>> openExisting(
+        const std::filesystem::path& dir, int64_t baseOffset, std::shared_ptr<SegmentFileCache> cache);
     ~Segment();
     Segment(const Segment&) = delete;
     Segment& operator=(const Segment&) = delete;
@@ -102,7 +152,8 @@ public:
     /// Every byte was written by this process or checked by CRC at open (recover()); a closed segment loaded at
     /// open had only its indexes checked.
     bool verified() const { return m_verified; }
-    int fd() const { return m_fd; }
+    /// The open log file, opening it if the cache closed it. Hold the handle while using the descriptor.
+    pw::Result<std::shared_ptr<FileHandle>> file() const;
     const std::filesystem::path& logPath() const { return m_logPath; }
 
     /// Active segment at open: validates every batch by size and CRC from the start, truncates the file at the
@@ -130,19 +181,20 @@ public:
 
     /// Adds the final time index entry (the segment's largest timestamp), at roll.
     void sealTimeIndex();
-    pw::Result<void> flushIndexes();
+    /// Writes the index entries not yet on disk (opening and closing the index files); with `sync`, fdatasyncs them.
+    pw::Result<void> flushIndexes(bool sync = false);
+    /// fdatasyncs the log file if it was written since the last sync.
     void sync();
-    /// Unlinks the three files; the descriptors stay open until the last reader lets go.
+    /// Unlinks the three files; handles already taken stay valid until the last reader lets go.
     void removeFiles();
+    /// Gives the log file back to the cache's budget now (it reopens on the next use).
     void closeFiles();
-    /// A closed segment's indexes live in memory; closing their files keeps one descriptor per segment.
-    void closeIndexFiles();
     const std::vector<OffsetIndexEntry>& offsetIndex() const { return m_index; }
     const std::vector<TimeIndexEntry>& timeIndex() const { return m_timeIndex; }
 
 private:
-    Segment(const std::filesystem::path& dir, int64_t baseOffset);
-    pw::Result<void> openFiles(bool truncate);
+    Segment(const std::filesystem::path& dir, int64_t baseOffset, std::shared_ptr<SegmentFileCache> cache);
+    pw::Result<std::shared_ptr<FileHandle>> openFile(int extraFlags) const;
     void indexBatch(const RecordBatchView& view, int64_t position, int32_t indexInterval);
     bool loadIndexFiles(int64_t nextSegmentBase);
     void rebuildByScan(int32_t indexInterval);
@@ -152,7 +204,11 @@ private:
 
     std::filesystem::path m_logPath, m_indexPath, m_timeIndexPath;
     int64_t m_base;
-    int m_fd = -1, m_indexFd = -1, m_timeFd = -1;
+    std::shared_ptr<SegmentFileCache> m_cache;
+    // Guarded by m_cache->m_mutex: the cache closes idle files from any thread.
+    mutable std::shared_ptr<FileHandle> m_file;
+    mutable std::list<Segment*>::iterator m_lruPosition;
+    bool m_removed = false;
     int64_t m_size = 0;
     bool m_verified = false;
     int64_t m_nextOffset;
@@ -162,6 +218,7 @@ private:
     std::vector<OffsetIndexEntry> m_index;
     std::vector<TimeIndexEntry> m_timeIndex;
     size_t m_indexOnDisk = 0, m_timeIndexOnDisk = 0;
+    bool m_indexFilesExist = false; // both index files are on disk (possibly empty)
     bool m_dirty = false; // written since the last fsync
 };
 

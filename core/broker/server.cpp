@@ -85,6 +85,8 @@ struct Connection : std::enable_shared_from_this<Connection>
     // Reads the next frame: its 4-byte size, then the body, each by as many reads as it takes.
     void readSize()
     {
+        // The read about to start holds the connection from now on; the caller holds it until then.
+        pausedSelf.reset();
         if (closed)
             return;
         reading = true;
@@ -209,6 +211,8 @@ struct Connection : std::enable_shared_from_this<Connection>
             std::vector<uint8_t>().swap(frame); // do not keep a huge buffer for an idle connection
         if (pending.size() < server->options.maxInFlightPerConnection)
             readSize();
+        else
+            pausedSelf = shared_from_this();
     }
 
     void onFrame()
@@ -473,6 +477,7 @@ struct Connection : std::enable_shared_from_this<Connection>
         if (closed)
             return;
         closed = true;
+        const auto keepUntilReturn = std::move(pausedSelf);
         if (!reason.empty())
             qCWarning(lcBroker).noquote() << QStringLiteral("closing connection from %1: %2")
                                                  .arg(QString::fromStdString(address), QString::fromStdString(reason));
@@ -520,6 +525,10 @@ struct Connection : std::enable_shared_from_this<Connection>
     bool reading = false;
     bool batching = false; // answers wait in `outgoing` until handleFrames() sends them
     bool closed = false;
+    // While reading is paused for unanswered requests no read or write is in flight, and the answers to come only
+    // hold the connection weakly (a closed one must be free to go): this keeps it alive until reading resumes or it
+    // closes. Without it, a client with many requests in flight lost its connection without a word.
+    std::shared_ptr<Connection> pausedSelf;
 };
 
 } // namespace

@@ -68,16 +68,16 @@ Result<std::vector<PartitionTarget>> undoTargets(const AuditEntry& entry)
     for (const auto& v : parts) {
         const QJsonObject p = v.toObject();
         const QString state = p.value(QStringLiteral("state")).toString();
-        const qint64 before = p.value(QStringLiteral("before")).toInteger(-1);
-        if (state == QLatin1String("not-attempted") || before < 0)
+        const qint64 before = std::max<qint64>(-1, p.value(QStringLiteral("before")).toInteger(-1));
+        // before -1: the partition had no committed offset, and undo deletes the one the replay gave it.
+        if (state == QLatin1String("not-attempted"))
             continue;
         targets.push_back({p.value(QStringLiteral("topic")).toString(),
             int32_t(p.value(QStringLiteral("partition")).toInt()), before});
     }
     if (targets.empty())
         return fail(Error::Code::Refused,
-            QStringLiteral("audit entry %1 (%2) changed no partition that had a committed offset before: nothing to "
-                           "undo")
+            QStringLiteral("audit entry %1 (%2) changed no partition: nothing to undo")
                 .arg(entry.id)
                 .arg(entry.outcome));
     return targets;

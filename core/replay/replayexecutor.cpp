@@ -112,13 +112,16 @@ ExecutionReport executeReplayPlan(KafkaAdmin& admin, const ReplayPlan& plan, con
             break;
         }
         const qint64 end = std::min<qint64>(start + batchSize, total);
-        std::vector<KafkaAdmin::PartitionOffset> batch;
+        std::vector<KafkaAdmin::PartitionOffset> batch, deletions;
         batch.reserve(size_t(end - start));
         for (qint64 i = start; i < end; ++i) {
             const auto& p = plan.partitions[size_t(i)];
-            batch.push_back({p.topic, p.partition, p.target, {}});
+            // A target of -1 is "no committed offset" (undoing a replay that gave the partition one): OffsetDelete.
+            (p.target < 0 ? deletions : batch).push_back({p.topic, p.partition, p.target, {}});
         }
         auto altered = admin.alterGroupOffsets(plan.group, batch);
+        if (altered && !deletions.empty())
+            altered = admin.deleteGroupOffsets(plan.group, deletions);
         for (qint64 i = start; i < end; ++i)
             report.partitions[size_t(i)].state
                 = altered ? PartitionOutcome::State::Applied : PartitionOutcome::State::Unknown;

@@ -13,6 +13,12 @@ namespace {
 
 void computeCounts(PartitionPlan& p)
 {
+    if (p.target < 0) {
+        // No committed offset (the undo of a replay that gave the partition its first one): where the consumer
+        // starts is its auto.offset.reset's choice, so nothing can be counted.
+        p.recordsLost = p.recordsToReplay = p.recordsToSkip = p.recordsToCatchUp = 0;
+        return;
+    }
     const int64_t effective = std::max(p.target, p.logStart);
     p.recordsLost = p.logStart >= 0 && p.target < p.logStart ? p.logStart - p.target : 0;
     if (p.committed >= 0) {
@@ -100,7 +106,7 @@ ReplayPlan clampedToLogStart(const ReplayPlan& plan)
 {
     ReplayPlan clamped = plan;
     for (auto& p : clamped.partitions) {
-        if (p.logStart >= 0 && p.target < p.logStart) {
+        if (p.target >= 0 && p.logStart >= 0 && p.target < p.logStart) {
             const int64_t lost = p.logStart - p.target;
             p.target = p.logStart;
             computeCounts(p);

@@ -437,6 +437,40 @@ Result<void> KafkaAdmin::alterGroupOffsets(const QString& groupId, const std::ve
     return {};
 }
 
+Result<void> KafkaAdmin::deleteGroupOffsets(const QString& groupId, const std::vector<PartitionOffset>& partitions)
+{
+    const QString what = QStringLiteral("delete offsets of consumer group %1").arg(groupId);
+    if (partitions.empty())
+        return {};
+    ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+    for (const auto& o : partitions)
+        rd_kafka_topic_partition_list_add(list.get(), o.topic.toUtf8().constData(), o.partition);
+    const QByteArray id = groupId.toUtf8();
+    rd_kafka_DeleteConsumerGroupOffsets_t* request
+        = rd_kafka_DeleteConsumerGroupOffsets_new(id.constData(), list.get());
+    auto ev = d->run(what, RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS,
+        [&](auto* options, auto* queue) { rd_kafka_DeleteConsumerGroupOffsets(d->rk, &request, 1, options, queue); });
+    rd_kafka_DeleteConsumerGroupOffsets_destroy(request);
+    if (!ev)
+        return std::unexpected(ev.error());
+    size_t count = 0;
+    const auto** groups = rd_kafka_DeleteConsumerGroupOffsets_result_groups(
+        rd_kafka_event_DeleteConsumerGroupOffsets_result(ev->get()), &count);
+    if (count != 1)
+        return fail(Error::Code::Protocol, what + QStringLiteral(": %1 results instead of one").arg(count));
+    if (const rd_kafka_error_t* error = rd_kafka_group_result_error(groups[0]))
+        return kafkaFail(rd_kafka_error_code(error), what, rd_kafka_error_string(error));
+    if (const auto* parts = rd_kafka_group_result_partitions(groups[0]))
+        for (int i = 0; i < parts->cnt; ++i)
+            if (parts->elems[i].err)
+                return kafkaFail(parts->elems[i].err,
+                    what
+                        + QStringLiteral(" (%1 [%2])")
+                              .arg(fromC(parts->elems[i].topic))
+                              .arg(parts->elems[i].partition));
+    return {};
+}
+
 Result<int64_t> KafkaAdmin::deleteRecords(const QString& topic, int32_t partition, int64_t beforeOffset)
 {
     const QString what = QStringLiteral("delete records of %1 [%2]").arg(topic).arg(partition);

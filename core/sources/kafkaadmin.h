@@ -130,6 +130,9 @@ public:
     /// Sets committed offsets (what `kafka-consumer-groups --reset-offsets` does). Kafka refuses it while the group
     /// has active members; that refusal, or any partition's error, is the returned error.
     Result<void> alterGroupOffsets(const QString& groupId, const std::vector<PartitionOffset>& offsets);
+    /// Deletes the group's committed offsets of these partitions (OffsetDelete), so they have none again. Refused by
+    /// the broker (GROUP_SUBSCRIBED_TO_TOPIC) while a member of the group consumes the topic.
+    Result<void> deleteGroupOffsets(const QString& groupId, const std::vector<PartitionOffset>& partitions);
     /// Deletes records before `beforeOffset` (-1: up to the high watermark); returns the new low watermark.
     Result<int64_t> deleteRecords(const QString& topic, int32_t partition, int64_t beforeOffset);
     Result<Watermarks> watermarks(const QString& topic, int32_t partition);

@@ -20,8 +20,6 @@
 #include <QProcess>
 #include <QTemporaryDir>
 
-#include <sys/resource.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -161,21 +159,11 @@ int main(int argc, char** argv)
     auto admin = must(pw::KafkaAdmin::create(config), "admin client");
     auto ledger = must(pw::Ledger::open(dir.filePath(QStringLiteral("ledger.sqlite"))), "open the ledger");
 
-    // The embedded broker holds three descriptors per partition (log, offset index, time index): a descriptor
-    // limit below 30,000 cannot hold 10,000 partitions, so the wide shape shrinks to what fits and says so.
+    // Segment files open on use within a budget of descriptors, so 10,000 partitions fit any descriptor limit.
     int32_t wide = quick ? 1000 : 10000;
     for (int i = 1; i + 1 < argc; ++i)
         if (std::strcmp(argv[i], "--partitions") == 0)
             wide = std::atoi(argv[i + 1]);
-    rlimit limit {};
-    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
-        const auto fits = int32_t((qint64(limit.rlim_cur) - 2000) / 3 / 1000 * 1000);
-        if (fits < wide) {
-            std::printf("note: the descriptor limit (%llu) holds %d partitions on the embedded broker, not %d\n",
-                static_cast<unsigned long long>(limit.rlim_cur), fits, wide);
-            wide = fits;
-        }
-    }
     const Shape shapes[] = {
         {"replay_execute", 1, wide},
         {"replay_execute_many_groups", quick ? 10 : 100, quick ? 20 : 100},

@@ -33,6 +33,10 @@ struct Fixture
         LogOptions options;
         options.dataDir = dir;
         options.segmentBytes = 1 << 20;
+        // Low caps so CreateTopics inputs reach the refusals, and a small file budget so eviction runs too.
+        options.maxTopics = 64;
+        options.maxPartitions = 256;
+        options.maxOpenSegmentFiles = 32;
         store = std::move(*LogStore::open(options));
         store->createTopic("t", TopicConfig {2, {}, {}, {}});
         RequestHandlers::Options o;

@@ -211,6 +211,15 @@ private slots:
         auto offsets = a->listGroupOffsets(kGroup);
         QVERIFY(offsets);
         QCOMPARE(byPartition(*offsets, kTopic), (std::map<int32_t, int64_t> {{0, 7}, {1, 8}, {2, 9}}));
+
+        // OffsetDelete (librdkafka's DeleteConsumerGroupOffsets): partition 1 has no committed offset again.
+        auto deleted = a->deleteGroupOffsets(kGroup, {{kTopic, 1, -1, {}}});
+        QVERIFY2(deleted, qPrintable(deleted ? QString() : deleted.error().toString()));
+        offsets = a->listGroupOffsets(kGroup);
+        QVERIFY(offsets);
+        QCOMPARE(byPartition(*offsets, kTopic), (std::map<int32_t, int64_t> {{0, 7}, {2, 9}}));
+        altered = a->alterGroupOffsets(kGroup, target); // the tests after this one start from 7, 8, 9
+        QVERIFY(altered);
     }
 
     void crashedMemberExpiresAfterItsSessionTimeout()

@@ -294,6 +294,39 @@ private slots:
         }
     }
 
+    void moreRequestsInFlightThanTheBrokerReads()
+    {
+        // 200 long-polling Fetches sent at once: past 128 unanswered requests the broker stops reading this
+        // connection until answers go out. Nothing else holds the connection then, and it must still answer every one
+        // in order rather than drop the client.
+        QCOMPARE(kcat({QStringLiteral("-L"), QStringLiteral("-t"), QStringLiteral("in-flight")}).exitCode, 0);
+        RawKafkaClient c(m_broker->port());
+        QVERIFY(c.connected());
+        constexpr int32_t Requests = 200;
+        std::vector<uint8_t> all;
+        for (int32_t i = 1; i <= Requests; ++i) {
+            WireWriter f;
+            f.i32(-1);
+            f.i32(200); // max wait 200 ms
+            f.i32(1 << 20); // min bytes far more than there is
+            f.arrayLength(1, false);
+            f.string("in-flight");
+            f.arrayLength(1, false);
+            f.i32(0);
+            f.i64(0);
+            f.i32(1024);
+            const auto frame = RawKafkaClient::frame(int16_t(ApiKey::Fetch), 0, i, f.take());
+            all.insert(all.end(), frame.begin(), frame.end());
+        }
+        QVERIFY(c.sendRaw(all));
+        for (int32_t expected = 1; expected <= Requests; ++expected) {
+            auto response = c.receive(10000);
+            QVERIFY2(response.has_value(), qPrintable(QStringLiteral("no answer to request %1").arg(expected)));
+            WireReader r(*response);
+            QCOMPARE(r.i32(), expected);
+        }
+    }
+
     void metadataEveryVersion_data()
     {
         QTest::addColumn<int>("version");

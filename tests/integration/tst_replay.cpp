@@ -543,6 +543,44 @@ private slots:
         QCOMPARE((*undoEntry)->undoOf, executed->auditId);
     }
 
+    void undoRestoresNoCommittedOffset()
+    {
+        // The group had committed only partition 0; the replay gives partitions 1 and 2 their first offsets.
+        const QString group = QStringLiteral("billing-first-commit");
+        commitWithAdmin(group, kOrders, {{0, 8}});
+        auto r = request(group, kind(ReplayTarget::Kind::Offset, 2));
+        r.scope = *pw::parseReplayScope({QStringLiteral("orders")});
+        auto p = preview(r);
+        QVERIFY(p && p->preflight.passed);
+        pw::AuditEntry entry;
+        entry.actor = pw::replayActor();
+        entry.sourceId = kSource;
+        entry.reason = QStringLiteral("first commit");
+        auto executed = pw::executeAudited(*m_admin, *m_ledger, entry, p->plan, p->preflight);
+        QVERIFY(executed);
+        QCOMPARE(executed->report.outcome, QStringLiteral("executed-verified"));
+        QCOMPARE(committed(group).size(), size_t(3));
+
+        // Undo: partition 0 back to 8, partitions 1 and 2 to no committed offset at all (OffsetDelete).
+        auto stored = m_ledger->auditEntry(executed->auditId);
+        QVERIFY(stored && *stored);
+        auto undo = pw::undoTargets(**stored);
+        QVERIFY(undo);
+        auto back = request(group, kind(ReplayTarget::Kind::FromFile));
+        for (const auto& t : *undo)
+            back.target.fileRows.push_back({t.topic, t.partition, t.offset});
+        auto plan = preview(back);
+        QVERIFY2(plan && plan->preflight.passed, plan ? qPrintable(plan->preflight.refusal()) : "no preview");
+        QCOMPARE(targetsOf(plan->plan), (std::vector<int64_t> {8, -1, -1}));
+        entry.undoOf = executed->auditId;
+        auto undone = pw::executeAudited(*m_admin, *m_ledger, entry, plan->plan, plan->preflight);
+        QVERIFY(undone);
+        QCOMPARE(undone->report.outcome, QStringLiteral("executed-verified"));
+        const auto now = committed(group);
+        QCOMPARE(now.size(), size_t(1));
+        QCOMPARE(now.at({kOrders, 0}), 8);
+    }
+
     void flinkJobCheckFromTheLedger()
     {
         const qint64 now = QDateTime::currentMSecsSinceEpoch();

@@ -9,6 +9,9 @@
 #include <fstream>
 #include <set>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 using namespace pw::broker;
 namespace fs = std::filesystem;
 
@@ -79,6 +82,30 @@ private slots:
         QCOMPARE(store->partition("orders", 0)->config().retentionMs, LogOptions {}.retentionMs);
         QCOMPARE(store->partition("orders", 1)->logEndOffset(), 2);
         QCOMPARE(appendTo(*store, "orders", 1, "c"), 2);
+    }
+
+    void capsRefuseWithPolicyViolation()
+    {
+        QTemporaryDir tmp;
+        LogOptions options;
+        options.maxTopics = 3;
+        options.maxPartitions = 10;
+        auto store = openStore(tmp, options);
+        std::string why;
+        QCOMPARE(store->createTopic("a", {4, {}, {}, {}}), KafkaError::None);
+        QCOMPARE(store->createTopic("b", {11, {}, {}, {}}, &why), KafkaError::InvalidPartitions);
+        QCOMPARE(store->createTopic("b", {7, {}, {}, {}}, &why), KafkaError::PolicyViolation);
+        QVERIFY2(why.find("at most 10 partitions; 4 exist and 7 more") != std::string::npos, why.c_str());
+        QVERIFY(!fs::exists(fs::path(tmp.path().toStdString()) / "b-0"));
+        QCOMPARE(store->createTopic("b", {6, {}, {}, {}}), KafkaError::None);
+        QCOMPARE(store->partitionCount(), 10);
+        QCOMPARE(store->createTopic("c", {1, {}, {}, {}}, &why), KafkaError::PolicyViolation);
+        QCOMPARE(store->deleteTopic("b"), KafkaError::None);
+        QCOMPARE(store->createTopic("c", {1, {}, {}, {}}), KafkaError::None);
+        QCOMPARE(store->createTopic("d", {1, {}, {}, {}}), KafkaError::None);
+        QCOMPARE(store->createTopic("e", {1, {}, {}, {}}, &why), KafkaError::PolicyViolation);
+        QVERIFY2(why.find("at most 3 topics") != std::string::npos, why.c_str());
+        QCOMPARE(appendTo(*store, "a", 3, "still served"), 0);
     }
 
     void createTopicValidation_data()
@@ -227,6 +254,39 @@ private slots:
         QCOMPARE(store->partition("big", 0)->logStartOffset(), 0);
         store->flushAll();
         QCOMPARE(store->options().segmentBytes, 300);
+    }
+
+    // Last: it lowers this process's descriptor limit for good.
+    void morePartitionsThanDescriptors()
+    {
+        constexpr int Partitions = 600;
+        struct rlimit limit
+        {
+            256, 256
+        };
+        QCOMPARE(::setrlimit(RLIMIT_NOFILE, &limit), 0);
+        QTemporaryDir tmp;
+        {
+            auto store = openStore(tmp); // the default budget: half the limit
+            QCOMPARE(store->createTopic("wide", {Partitions, {}, {}, {}}), KafkaError::None);
+            for (int round = 0; round < 2; ++round)
+                for (int p = 0; p < Partitions; ++p)
+                    QCOMPARE(appendTo(*store, "wide", p, "r" + std::to_string(round)), int64_t(round));
+            QVERIFY(store->openSegmentFiles() <= 128);
+            for (int p = 0; p < Partitions; ++p) {
+                const auto read = store->partition("wide", p)->read(0, 1 << 20);
+                QCOMPARE(int(read.error), 0);
+                QVERIFY(!read.records.empty());
+                const auto region = store->partition("wide", p)->read(0, 1 << 20, 1);
+                QVERIFY(region.region.has_value());
+            }
+        }
+        auto store = openStore(tmp);
+        for (int p = 0; p < Partitions; ++p) {
+            QCOMPARE(store->partition("wide", p)->logEndOffset(), 2);
+            QCOMPARE(appendTo(*store, "wide", p, "after reopen"), 2);
+        }
+        QVERIFY(store->openSegmentFiles() <= 128);
     }
 };
 
