@@ -2,6 +2,7 @@
 #include "commands.h"
 #include "desktopnotifier.h"
 #include "mainwindow.h"
+#include "readinesscommands.h"
 #include "rehearsecommand.h"
 #include "replaycommands.h"
 #include "unixsignals.h"
@@ -50,6 +51,8 @@ const char* const kUsage
        pathwatch groups [--config FILE | --bootstrap HOST:PORT] [--json]
        pathwatch audit [--data-dir DIR] [--json]
        pathwatch rehearse [--data-dir DIR] [--fault NAME] [--report FILE.md]
+       pathwatch readiness [--config FILE] [--data-dir DIR] [--json | --markdown]
+       pathwatch reconcile [--config FILE] [--data-dir DIR] [--name NAME] [--from T --to T] [--json]
        pathwatch broker [--data-dir DIR] [--listen HOST:PORT] ...
        pathwatch --version | --help
 Each command has its own --help.
@@ -259,6 +262,7 @@ int runWindow(int argc, char** argv, bool watchMode = false)
     instance->addObserver(checkpoints);
     pw::DesktopNotifier notifier;
     instance->addObserver(notifier.observer());
+    window.setNotifier(&notifier);
     window.setHistory(instance->history());
     window.setCheckpointFeed(checkpoints);
     QSettings settings;
@@ -268,6 +272,9 @@ int runWindow(int argc, char** argv, bool watchMode = false)
     QObject::connect(&app, &QCoreApplication::aboutToQuit, &window,
         [&window] { QSettings().setValue(QStringLiteral("window/geometry"), window.saveGeometry()); });
     QObject::connect(instance.get(), &pw::Instance::snapshotReady, &window, &pw::MainWindow::setSnapshot);
+    QObject::connect(instance.get(), &pw::Instance::readinessReady, &window, &pw::MainWindow::setReadiness);
+    QObject::connect(&window, &pw::MainWindow::readinessRefreshRequested, instance.get(),
+        [instance] { instance->refreshReadiness(); });
     const QString dataDir = pw::DataDir::at(options.dataDir).path();
     window.setEmptyState(options.configPath.isEmpty()
             ? QStringLiteral("Starting the embedded demo: a Kafka-protocol broker and a demo metrics pipeline in "
@@ -358,6 +365,8 @@ int main(int argc, char** argv)
         {"groups", pw::runGroups},
         {"audit", pw::runAudit},
         {"rehearse", pw::runRehearse},
+        {"readiness", pw::runReadiness},
+        {"reconcile", pw::runReconcile},
     };
     for (const auto& c : commands) {
         if (command == c.name) {

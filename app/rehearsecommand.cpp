@@ -57,6 +57,8 @@ public:
 
     int run();
     QString markdown() const;
+    /// The ledger's row for this rehearsal, whatever its outcome: readiness judges how recently one passed.
+    VerificationRecord verification(int exitCode) const;
 
 private:
     void step(const QString& line)
@@ -294,6 +296,30 @@ QString Rehearsal::markdown() const
     return report.markdown();
 }
 
+VerificationRecord Rehearsal::verification(int exitCode) const
+{
+    VerificationRecord record;
+    record.kind = VerificationRecord::Kind::Rehearsal;
+    record.name = m_settings.fault;
+    record.passed = exitCode == kExitOk;
+    if (m_reconciliation) {
+        record.matched = m_reconciliation->matched;
+        record.mismatched = int(m_reconciliation->mismatched.size());
+        record.missing = int(m_reconciliation->missing.size());
+        record.unexpected = int(m_reconciliation->unexpected.size());
+    }
+    if (m_audit)
+        record.auditId = m_audit->id;
+    if (record.passed)
+        record.summary
+            = QStringLiteral("fault %1 detected in %2 s, reconciled %3 s after injection: %4 windows match")
+                  .arg(m_settings.fault, seconds(m_detectedMs - m_injectedMs), seconds(m_reconciledMs - m_injectedMs))
+                  .arg(record.matched);
+    else
+        record.summary = m_failure.isEmpty() ? QStringLiteral("interrupted") : m_failure;
+    return record;
+}
+
 } // namespace
 
 int runRehearse(const QStringList& arguments)
@@ -347,6 +373,7 @@ int runRehearse(const QStringList& arguments)
     options.dataDir = parser.value(QStringLiteral("data-dir"));
     options.serveMetrics = false;
     options.commandName = QStringLiteral("pathwatch rehearse");
+    options.judgeReadiness = false;
     Instance instance(options);
     if (auto started = instance.start(); !started) {
         err() << "pathwatch rehearse: " << started.error().toString() << '\n';
@@ -371,6 +398,15 @@ int runRehearse(const QStringList& arguments)
     worker->wait();
     delete worker;
     std::signal(SIGINT, previous);
+
+    if (const std::shared_ptr<Ledger> ledger = instance.ledger()) {
+        if (auto recorded = ledger->appendVerification(rehearsal.verification(code)); !recorded)
+            err() << "pathwatch rehearse: the result could not be recorded in the ledger: "
+                  << recorded.error().toString() << '\n';
+    } else {
+        err() << "pathwatch rehearse: the result could not be recorded in the ledger: " << instance.ledgerState()
+              << '\n';
+    }
 
     if (parser.isSet(QStringLiteral("report"))) {
         QFile file(parser.value(QStringLiteral("report")));

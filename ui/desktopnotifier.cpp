@@ -1,9 +1,10 @@
 #include "desktopnotifier.h"
 
-#include "presentation/format.h"
+#include "presentation/stagenotification.h"
 
 #include <QDBusConnection>
 #include <QDBusConnectionInterface>
+#include <QDBusError>
 #include <QDBusMessage>
 #include <QDBusPendingCallWatcher>
 #include <QDBusPendingReply>
@@ -19,11 +20,6 @@ namespace {
 
 const QString kService = QStringLiteral("org.freedesktop.Notifications");
 const QString kPath = QStringLiteral("/org/freedesktop/Notifications");
-
-bool isBad(Severity s)
-{
-    return s == Severity::Warn || s == Severity::Crit || s == Severity::Stale;
-}
 
 class Forwarder : public EngineObserver
 {
@@ -60,6 +56,21 @@ DesktopNotifier::DesktopNotifier(QObject* parent)
 
 DesktopNotifier::~DesktopNotifier() = default;
 
+void DesktopNotifier::setRecoverableGroupResolver(std::function<QString(const QString&)> resolver)
+{
+    m_recoverableGroup = std::move(resolver);
+}
+
+QString DesktopNotifier::recoverActionKey()
+{
+    return QStringLiteral("recover");
+}
+
+QString DesktopNotifier::defaultActionKey()
+{
+    return QStringLiteral("default");
+}
+
 std::shared_ptr<EngineObserver> DesktopNotifier::observer()
 {
     if (!m_observer)
@@ -69,19 +80,8 @@ std::shared_ptr<EngineObserver> DesktopNotifier::observer()
 
 DesktopNotifier::Message DesktopNotifier::messageFor(const Transition& t, const QString& stageTitle)
 {
-    Message m;
-    m.stageId = t.stageId.isEmpty() ? t.id : t.stageId;
-    const QString title = stageTitle.isEmpty() ? t.id : stageTitle;
-    if (isBad(t.to) && t.to != t.from) {
-        m.summary = tr("%1 is %2").arg(title, severityName(t.to));
-        m.body = t.reason.isEmpty() ? tr("was %1").arg(severityName(t.from))
-                                    : tr("%1 (was %2)").arg(t.reason, severityName(t.from));
-        m.urgent = t.to == Severity::Crit || t.to == Severity::Stale;
-    } else if (t.to == Severity::Ok && isBad(t.from)) {
-        m.summary = tr("%1 resolved").arg(title);
-        m.body = tr("OK again (was %1)").arg(severityName(t.from));
-    }
-    return m;
+    const StageNotification n = stageNotificationFor(t, stageTitle);
+    return Message {n.stageId, n.summary, n.body, n.urgent};
 }
 
 void DesktopNotifier::handleTransitions(const std::vector<Transition>& transitions, const SnapshotPtr& snapshot)
@@ -89,14 +89,13 @@ void DesktopNotifier::handleTransitions(const std::vector<Transition>& transitio
     for (const auto& t : transitions) {
         if (t.subject != Transition::Subject::Stage)
             continue;
-        QString title;
-        if (snapshot)
-            for (const auto& s : snapshot->stages)
-                if (s.stageId == t.id)
-                    title = s.title;
-        const Message m = messageFor(t, title);
-        if (!m.summary.isEmpty())
-            send(m);
+        const StageNotification n = stageNotificationFor(t, snapshot.get());
+        Message m {n.stageId, n.summary, n.body, n.urgent};
+        if (m.summary.isEmpty())
+            continue;
+        if (!n.resolved && m_recoverableGroup)
+            m.recoverGroup = m_recoverableGroup(m.stageId);
+        send(m);
     }
 }
 
@@ -113,29 +112,66 @@ void DesktopNotifier::send(const Message& message)
         m_waiting.insert(message.stageId, message);
         return;
     }
+    listenForActions(bus);
     m_inFlight.insert(message.stageId);
     QDBusMessage call = QDBusMessage::createMethodCall(kService, kPath, kService, QStringLiteral("Notify"));
+    // Pairs of key and label; servers without the "actions" capability ignore them.
+    QStringList actions {defaultActionKey(), tr("Show")};
+    if (!message.recoverGroup.isEmpty())
+        actions << recoverActionKey() << tr("Recover…");
     QVariantMap hints;
     hints.insert(QStringLiteral("urgency"), QVariant::fromValue(uchar(message.urgent ? 2 : 1)));
     hints.insert(QStringLiteral("category"), QStringLiteral("device"));
     hints.insert(QStringLiteral("desktop-entry"), QStringLiteral("io.pathwatch.Pathwatch"));
     call << QStringLiteral("Pathwatch") << m_lastIdByStage.value(message.stageId, 0u) << QStringLiteral("pathwatch")
-         << message.summary << message.body << QStringList() << hints << int(message.urgent ? 0 : -1);
+         << message.summary << message.body << actions << hints << int(message.urgent ? 0 : -1);
     ++m_sent;
     auto* watcher = new QDBusPendingCallWatcher(bus.asyncCall(call), this);
     const QString stageId = message.stageId;
-    connect(watcher, &QDBusPendingCallWatcher::finished, this, [this, watcher, stageId] {
+    const QString recoverGroup = message.recoverGroup;
+    connect(watcher, &QDBusPendingCallWatcher::finished, this, [this, watcher, stageId, recoverGroup] {
         QDBusPendingReply<uint> reply = *watcher;
-        if (reply.isError())
+        if (reply.isError()) {
             qCWarning(lcNotify) << "notification not shown:" << reply.error().message();
-        else
+        } else {
             m_lastIdByStage.insert(stageId, reply.value());
+            m_shownById.insert(reply.value(), Shown {stageId, recoverGroup});
+        }
         watcher->deleteLater();
         m_inFlight.remove(stageId);
         if (const auto waiting = m_waiting.take(stageId); !waiting.summary.isEmpty())
             send(waiting);
     });
     Q_EMIT notified(message.stageId, message.summary);
+}
+
+void DesktopNotifier::listenForActions(QDBusConnection& bus)
+{
+    if (m_listening)
+        return;
+    m_listening = bus.connect(kService, kPath, kService, QStringLiteral("ActionInvoked"), this,
+                      SLOT(handleActionInvoked(uint, QString)))
+        && bus.connect(kService, kPath, kService, QStringLiteral("NotificationClosed"), this,
+            SLOT(handleNotificationClosed(uint, uint)));
+    if (!m_listening)
+        qCWarning(lcNotify) << "cannot listen for notification actions:" << bus.lastError().message();
+}
+
+void DesktopNotifier::handleActionInvoked(uint id, const QString& actionKey)
+{
+    // The signal is broadcast for every application's notifications: only ids this notifier was given count.
+    const auto shown = m_shownById.constFind(id);
+    if (shown == m_shownById.cend())
+        return;
+    if (actionKey == recoverActionKey() && !shown->recoverGroup.isEmpty())
+        Q_EMIT recoverRequested(shown->recoverGroup);
+    else if (actionKey == defaultActionKey())
+        Q_EMIT stageRequested(shown->stageId);
+}
+
+void DesktopNotifier::handleNotificationClosed(uint id, uint /*reason*/)
+{
+    m_shownById.remove(id);
 }
 
 } // namespace pw

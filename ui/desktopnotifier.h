@@ -8,7 +8,11 @@
 #include <QSet>
 #include <QString>
 
+#include <functional>
+
 #include <memory>
+
+class QDBusConnection;
 
 namespace pw {
 
@@ -16,6 +20,9 @@ namespace pw {
 /// to WARN, CRIT or STALE and a "resolved" one when it is OK again. It listens to the engine's stage transitions,
 /// which come after `for:` and hysteresis, so a value flapping around a threshold notifies nothing. Grouped per
 /// stage: a stage's newer notification replaces its older one (replaces_id), so a bad hour is one bubble per stage.
+/// A notification about a stage that reads a recoverable group (see setRecoverableGroupResolver) carries a
+/// "Recover…" action; every notification's default action (a click on it) asks for the stage's page. Actions come back
+/// as the service's ActionInvoked signal and leave as recoverRequested() and stageRequested().
 /// Without a notification service (no session bus) it does nothing and says so once in the log.
 ///
 /// Thread-safety: GUI (or main) thread; observer() hands transitions over from engine threads through a queued call.
@@ -36,20 +43,52 @@ public:
         QString summary; // "Sink is CRIT", "Sink resolved"
         QString body;
         bool urgent = false;
+        QString recoverGroup; // non-empty: the notification offers "Recover…" for this consumer group
     };
+    /// The decision and the words are the core's (stageNotificationFor), shared with the webhook.
     static Message messageFor(const Transition& transition, const QString& stageTitle);
+
+    /// Which consumer group a stage's "Recover…" action recovers (empty: none). Without a resolver no notification
+    /// offers it.
+    void setRecoverableGroupResolver(std::function<QString(const QString& stageId)> resolver);
+
+    /// The D-Bus action keys: `recover` ("Recover…") and the freedesktop `default` (a click on the bubble).
+    static QString recoverActionKey();
+    static QString defaultActionKey();
 
     /// Notifications sent so far (tests).
     int sentCount() const { return m_sent; }
+    /// Calls not answered yet by the notification service (tests: a stage's next message replaces this one only once
+    /// its id is known).
+    int unansweredCount() const { return int(m_inFlight.size()); }
 
 public Q_SLOTS:
     void handleTransitions(const std::vector<pw::Transition>& transitions, const pw::SnapshotPtr& snapshot);
 
 Q_SIGNALS:
     void notified(const QString& stageId, const QString& summary);
+    /// The user chose "Recover…" on a notification: open the recovery wizard on `group`.
+    void recoverRequested(const QString& group);
+    /// The user clicked a notification: show the stage's page.
+    void stageRequested(const QString& stageId);
+
+private Q_SLOTS:
+    // The org.freedesktop.Notifications signals (string-based connect: Qt D-Bus matches slots by signature).
+    void handleActionInvoked(uint id, const QString& actionKey);
+    void handleNotificationClosed(uint id, uint reason);
 
 private:
     void send(const Message& message);
+    void listenForActions(QDBusConnection& bus);
+
+    struct Shown
+    {
+        QString stageId;
+        QString recoverGroup;
+    };
+    std::function<QString(const QString&)> m_recoverableGroup;
+    QHash<uint, Shown> m_shownById; // what an action on a notification refers to
+    bool m_listening = false;
 
     QHash<QString, uint> m_lastIdByStage; // for replaces_id
     // While a stage's call is unanswered its id is unknown: the next message waits (only the newest is kept).

@@ -30,12 +30,26 @@ constexpr int kMaxLineSeries = 48; // segments beyond this are drawn joined acro
 constexpr qint64 kMinSpanMs = 60 * 1000;
 constexpr qint64 kMaxSpanMs = 7LL * 24 * 3600 * 1000;
 
-QColor lineColor(int index)
+// The same hues for both themes; on a dark base the darker ones (navy, brown, grey) are lifted so every line reads.
+QColor lineColor(int index, bool dark)
 {
-    static const QColor colors[]
+    static const QColor light[]
         = {QColor(0x1f, 0x77, 0xb4), QColor(0x9c, 0x4d, 0xcc), QColor(0x17, 0xa2, 0xb8), QColor(0x8c, 0x56, 0x4b),
             QColor(0xe3, 0x77, 0xc2), QColor(0x7f, 0x7f, 0x7f), QColor(0x2c, 0x3e, 0x50), QColor(0x00, 0x96, 0x88)};
-    return colors[index % int(std::size(colors))];
+    static const QColor onDark[]
+        = {QColor(0x4d, 0xa3, 0xe8), QColor(0xbf, 0x8c, 0xf0), QColor(0x3c, 0xc8, 0xdc), QColor(0xc9, 0x9a, 0x86),
+            QColor(0xf0, 0x8c, 0xd2), QColor(0xb4, 0xb8, 0xbe), QColor(0x93, 0xaa, 0xc8), QColor(0x2e, 0xc8, 0xb4)};
+    return dark ? onDark[index % int(std::size(onDark))] : light[index % int(std::size(light))];
+}
+
+// `amount` (0..1) of the way from the base colour to the text colour: grid and axis lines that stay quieter than the
+// data on light and dark palettes alike.
+QColor between(const QPalette& palette, double amount)
+{
+    const QColor a = palette.color(QPalette::Base);
+    const QColor b = palette.color(QPalette::Text);
+    return QColor::fromRgbF(a.redF() + (b.redF() - a.redF()) * amount, a.greenF() + (b.greenF() - a.greenF()) * amount,
+        a.blueF() + (b.blueF() - a.blueF()) * amount);
 }
 
 QString timeFormatFor(qint64 spanMs)
@@ -73,16 +87,26 @@ HistoryChart::HistoryChart(QWidget* parent)
 
 void HistoryChart::applyPalette()
 {
+    // Colours are set one by one from the palette rather than with QChart::setTheme, which would also reset the
+    // lines' pens, the axes' tick counts and the nice numbers until the next answer arrives.
     QChart* c = chart();
-    const bool dark = StatusStyle::isDark(palette());
-    const QChart::ChartTheme theme = dark ? QChart::ChartThemeDark : QChart::ChartThemeLight;
-    if (c->theme() != theme)
-        c->setTheme(theme);
-    c->setBackgroundBrush(palette().base());
-    m_timeAxis->setLabelsColor(palette().text().color());
-    m_valueAxis->setLabelsColor(palette().text().color());
-    c->setTitleBrush(palette().text());
-    c->legend()->setLabelColor(palette().text().color());
+    const QPalette pal = palette();
+    c->setBackgroundBrush(pal.base());
+    c->setTitleBrush(pal.text());
+    c->legend()->setLabelColor(pal.color(QPalette::Text));
+    for (QAbstractAxis* axis : {static_cast<QAbstractAxis*>(m_timeAxis), static_cast<QAbstractAxis*>(m_valueAxis)}) {
+        axis->setLabelsColor(pal.color(QPalette::Text));
+        axis->setLinePenColor(between(pal, 0.45));
+        axis->setGridLineColor(between(pal, 0.14));
+        axis->setMinorGridLineColor(between(pal, 0.07));
+    }
+    const bool dark = StatusStyle::isDark(pal);
+    if (dark != m_darkLines && !m_lines.empty()) {
+        m_darkLines = dark;
+        auto lines = std::move(m_lines);
+        setLines(std::move(lines), m_fromMs, m_toMs); // the lines in the theme's colours
+    }
+    m_darkLines = dark;
 }
 
 void HistoryChart::changeEvent(QEvent* event)
@@ -130,49 +154,38 @@ void HistoryChart::setLines(std::vector<Line> lines, qint64 fromMs, qint64 toMs)
     m_gaps.clear();
     m_tier = m_lines.empty() ? History::tierForSpan(toMs - fromMs) : m_lines.front().history.tier;
 
+    // The segments to draw first, split at gaps so no line is drawn across a period without data; the chart is
+    // touched only afterwards (see below).
+    struct Segment
+    {
+        int line = 0;
+        bool first = true; // the line's first segment carries its legend marker
+        QList<QPointF> points;
+    };
+    std::vector<Segment> segments;
     double low = std::numeric_limits<double>::infinity();
     double high = -std::numeric_limits<double>::infinity();
-    int used = 0;
-    bool legend = m_lines.size() > 1;
     for (std::size_t li = 0; li < m_lines.size(); ++li) {
         const HistorySeries& h = m_lines[li].history;
         for (const auto& g : h.gaps)
             m_gaps.push_back(g);
-        // Split at gaps so no line is drawn across a period without data.
         std::size_t gi = 0;
-        QList<QPointF> points;
         bool firstSegment = true;
+        QList<QPointF> points;
+        points.reserve(qsizetype(h.points.size()) * 2);
         auto flush = [&] {
             if (points.isEmpty())
                 return;
-            QLineSeries* s = lineAt(used);
-            const bool last = used == kMaxLineSeries - 1;
-            if (!last || li + 1 == m_lines.size()) {
-                // Only what changed: each setter relayouts the chart.
-                QPen pen(lineColor(int(li)));
-                pen.setWidthF(1.5);
-                if (s->pen() != pen)
-                    s->setPen(pen);
-                if (s->name() != m_lines[li].name)
-                    s->setName(m_lines[li].name);
-                s->replace(points);
-                if (!s->isVisible())
-                    s->setVisible(true);
-                if (legend) {
-                    const auto markers = chart()->legend()->markers(s);
-                    for (auto* m : markers)
-                        if (m->isVisible() != firstSegment)
-                            m->setVisible(firstSegment);
-                }
-                firstSegment = false;
-                points.clear();
-                ++used;
-            }
+            if (int(segments.size()) == kMaxLineSeries - 1 && li + 1 != m_lines.size())
+                return; // the last series is kept for the last line: this line's rest joins across its gaps
+            segments.push_back(Segment {int(li), firstSegment, std::move(points)});
+            points = QList<QPointF>();
+            firstSegment = false;
         };
         for (const HistoryPoint& p : h.points) {
             while (gi < h.gaps.size() && h.gaps[gi].toMs <= p.timestampMs) {
                 if (h.gaps[gi].fromMs >= (points.isEmpty() ? fromMs : qint64(points.back().x()))
-                    && used < kMaxLineSeries - 1)
+                    && int(segments.size()) < kMaxLineSeries - 1)
                     flush();
                 ++gi;
             }
@@ -186,16 +199,43 @@ void HistoryChart::setLines(std::vector<Line> lines, qint64 fromMs, qint64 toMs)
         }
         flush();
     }
-    for (int i = used; i < m_series.size(); ++i) {
-        if (m_series[i]->count() > 0)
-            m_series[i]->clear();
-        if (m_series[i]->isVisible())
-            m_series[i]->setVisible(false);
+
+    // Every change of an axis range and every replace() makes Qt Charts rebuild the geometry of every series it
+    // touches, stroking its whole outline for hit testing: the costly part of a redraw. So series about to get new
+    // points are emptied before the axes move, and each is filled exactly once after.
+    const bool axesMove = axesWouldChange(low, high);
+    const bool legend = m_lines.size() > 1;
+    for (int i = 0; i < m_series.size(); ++i) {
+        QLineSeries* s = m_series[i];
+        if (i >= int(segments.size()) || axesMove) {
+            if (s->count() > 0)
+                s->clear();
+        }
+        if (i >= int(segments.size()) && s->isVisible())
+            s->setVisible(false);
+    }
+    updateAxes(low, high);
+    for (std::size_t i = 0; i < segments.size(); ++i) {
+        const Segment& segment = segments[i];
+        QLineSeries* s = lineAt(int(i));
+        // Only what changed: each setter relayouts the chart.
+        QPen pen(lineColor(segment.line, m_darkLines));
+        pen.setWidthF(1.5);
+        if (s->pen() != pen)
+            s->setPen(pen);
+        if (s->name() != m_lines[std::size_t(segment.line)].name)
+            s->setName(m_lines[std::size_t(segment.line)].name);
+        s->replace(segment.points);
+        if (!s->isVisible())
+            s->setVisible(true);
+        if (legend)
+            for (auto* m : chart()->legend()->markers(s))
+                if (m->isVisible() != segment.first)
+                    m->setVisible(segment.first);
     }
     if (chart()->legend()->isVisible() != legend)
         chart()->legend()->setVisible(legend);
     std::sort(m_gaps.begin(), m_gaps.end(), [](const auto& a, const auto& b) { return a.fromMs < b.fromMs; });
-    updateAxes(low, high);
     viewport()->update();
 }
 
@@ -214,10 +254,8 @@ void HistoryChart::setIncidentMarks(std::vector<std::pair<qint64, Severity>> mar
     viewport()->update();
 }
 
-void HistoryChart::updateAxes(double low, double high)
+HistoryChart::AxisRange HistoryChart::axisRangeFor(double low, double high) const
 {
-    m_timeAxis->setFormat(timeFormatFor(m_toMs - m_fromMs));
-    m_timeAxis->setRange(QDateTime::fromMSecsSinceEpoch(m_fromMs), QDateTime::fromMSecsSinceEpoch(m_toMs));
     if (!std::isfinite(low) || !std::isfinite(high)) {
         low = 0.0;
         high = 1.0;
@@ -230,8 +268,33 @@ void HistoryChart::updateAxes(double low, double high)
         low = 0.0;
     if (high <= low)
         high = low + 1.0;
-    m_valueAxis->setRange(low, high + (high - low) * 0.08);
-    m_valueAxis->applyNiceNumbers();
+    // Nice numbers on a detached axis, so that the shown one moves at most once per redraw. applyNiceNumbers() also
+    // changes the tick count: starting from the same count every time keeps the same data on the same ticks.
+    QValueAxis nice;
+    nice.setTickCount(5);
+    nice.setRange(low, high + (high - low) * 0.08);
+    nice.applyNiceNumbers();
+    return AxisRange {nice.min(), nice.max(), nice.tickCount()};
+}
+
+bool HistoryChart::axesWouldChange(double low, double high) const
+{
+    const AxisRange value = axisRangeFor(low, high);
+    return m_timeAxis->min() != QDateTime::fromMSecsSinceEpoch(m_fromMs)
+        || m_timeAxis->max() != QDateTime::fromMSecsSinceEpoch(m_toMs) || m_valueAxis->min() != value.min
+        || m_valueAxis->max() != value.max || m_valueAxis->tickCount() != value.ticks;
+}
+
+void HistoryChart::updateAxes(double low, double high)
+{
+    const QString format = timeFormatFor(m_toMs - m_fromMs);
+    if (m_timeAxis->format() != format)
+        m_timeAxis->setFormat(format);
+    m_timeAxis->setRange(QDateTime::fromMSecsSinceEpoch(m_fromMs), QDateTime::fromMSecsSinceEpoch(m_toMs));
+    const AxisRange value = axisRangeFor(low, high);
+    if (m_valueAxis->tickCount() != value.ticks)
+        m_valueAxis->setTickCount(value.ticks);
+    m_valueAxis->setRange(value.min, value.max);
 }
 
 void HistoryChart::drawForeground(QPainter* painter, const QRectF& rect)

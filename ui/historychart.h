@@ -62,6 +62,15 @@ protected:
 private:
     void applyPalette();
     QLineSeries* lineAt(int index);
+    struct AxisRange
+    {
+        double min = 0.0;
+        double max = 1.0;
+        int ticks = 5;
+    };
+    /// The value axis for data in [low, high]: from 0 when all is positive, thresholds within reach, nice numbers.
+    AxisRange axisRangeFor(double low, double high) const;
+    bool axesWouldChange(double low, double high) const;
     void updateAxes(double low, double high);
     double valueAt(const QPointF& position) const;
 
@@ -77,6 +86,7 @@ private:
     HistoryTier m_tier = HistoryTier::Raw;
     qint64 m_fromMs = 0;
     qint64 m_toMs = 0;
+    bool m_darkLines = false; // lines are drawn in the dark palette's colours
     bool m_dragging = false;
     QPoint m_dragOrigin;
     qint64 m_dragFromMs = 0;

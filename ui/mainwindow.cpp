@@ -1,11 +1,13 @@
 #include "mainwindow.h"
 
 #include "checkpointfeed.h"
+#include "desktopnotifier.h"
 #include "history/historyservice.h"
 #include "incidenttimeline.h"
 #include "ledger/ledger.h"
 #include "model/seriesstore.h"
 #include "pipelinestrip.h"
+#include "readinesspage.h"
 #include "stagepage.h"
 #include "stagetile.h"
 #include "theme.h"
@@ -124,6 +126,10 @@ MainWindow::MainWindow(QWidget* parent)
     m_stack->addWidget(m_consolePage);
     m_stack->addWidget(m_emptyPage);
     m_stack->addWidget(m_stagePage);
+    m_readinessPage = new ReadinessPage(this);
+    m_stack->addWidget(m_readinessPage);
+    connect(m_readinessPage, &ReadinessPage::backRequested, this, &MainWindow::showOverview);
+    connect(m_readinessPage, &ReadinessPage::refreshRequested, this, &MainWindow::readinessRefreshRequested);
     setCentralWidget(m_stack);
     connect(m_stagePage, &StagePage::backRequested, this, &MainWindow::showOverview);
     connect(m_strip, &PipelineStrip::stageActivated, this, &MainWindow::openStage);
@@ -138,7 +144,7 @@ MainWindow::MainWindow(QWidget* parent)
     for (const QKeySequence& key : {QKeySequence(Qt::Key_Escape), QKeySequence(Qt::ALT | Qt::Key_Left)}) {
         auto* back = new QShortcut(key, this);
         connect(back, &QShortcut::activated, this, [this] {
-            if (isStagePageShown())
+            if (isStagePageShown() || m_stack->currentWidget() == m_readinessPage)
                 showOverview();
         });
     }
@@ -169,6 +175,10 @@ MainWindow::MainWindow(QWidget* parent)
     auto* overview = viewMenu->addAction(tr("&Pipeline Overview"));
     overview->setShortcut(QKeySequence(Qt::ALT | Qt::Key_Home));
     connect(overview, &QAction::triggered, this, &MainWindow::showOverview);
+    auto* readiness = viewMenu->addAction(tr("&Readiness"));
+    readiness->setObjectName(QStringLiteral("readinessAction"));
+    readiness->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+    connect(readiness, &QAction::triggered, this, &MainWindow::showReadiness);
     auto* recoveryMenu = menuBar()->addMenu(tr("&Recovery"));
     m_recoverAction = recoveryMenu->addAction(tr("&Recover…"));
     m_recoverAction->setObjectName(QStringLiteral("recoverAction"));
@@ -184,10 +194,18 @@ MainWindow::MainWindow(QWidget* parent)
     auto* themeMenu = viewMenu->addMenu(tr("&Theme"));
     themeMenu->setObjectName(QStringLiteral("themeMenu"));
     auto* themeGroup = new QActionGroup(themeMenu);
-    for (const auto& [choice, text] : {std::pair {ThemeController::Choice::System, tr("Follow the &System")},
-             std::pair {ThemeController::Choice::Light, tr("&Light")},
-             std::pair {ThemeController::Choice::Dark, tr("&Dark")}}) {
+    struct ThemeEntry
+    {
+        ThemeController::Choice choice;
+        QString text;
+        QKeySequence keys;
+    };
+    for (const auto& [choice, text, keys] : {ThemeEntry {ThemeController::Choice::System, tr("Follow the &System"),
+                                                 QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S)},
+             ThemeEntry {ThemeController::Choice::Light, tr("&Light"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L)},
+             ThemeEntry {ThemeController::Choice::Dark, tr("&Dark"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D)}}) {
         auto* action = themeMenu->addAction(text);
+        action->setShortcut(keys);
         action->setObjectName(QStringLiteral("theme_%1").arg(ThemeController::choiceName(choice)));
         action->setCheckable(true);
         action->setChecked(choice == ThemeController::Choice::System);
@@ -453,11 +471,24 @@ void MainWindow::openStage(const QString& stageId)
         QSettings().setValue(QStringLiteral("view/page"), stageId);
 }
 
+void MainWindow::showReadiness()
+{
+    m_stack->setCurrentWidget(m_readinessPage);
+    m_readinessPage->setFocus();
+}
+
+void MainWindow::setReadiness(std::shared_ptr<const ReadinessReport> report)
+{
+    m_readinessPage->setReport(std::move(report));
+}
+
 void MainWindow::showOverview()
 {
     const QString from = m_stagePage->stageId();
     if (m_current)
         m_stack->setCurrentWidget(m_consolePage);
+    else if (m_stack->currentWidget() == m_readinessPage)
+        m_stack->setCurrentWidget(m_emptyPage);
     if (auto* tile = m_strip->tile(from))
         tile->setFocus(Qt::OtherFocusReason);
     updateTitle();
@@ -490,20 +521,13 @@ void MainWindow::createTray()
         return; // no tray on this desktop (nor offscreen): the window and notifications carry the status
     m_tray = new QSystemTrayIcon(this);
     auto* menu = new QMenu(this);
-    connect(menu->addAction(tr("&Show Pathwatch")), &QAction::triggered, this, [this] {
-        showNormal();
-        raise();
-        activateWindow();
-    });
+    connect(menu->addAction(tr("&Show Pathwatch")), &QAction::triggered, this, &MainWindow::bringToFront);
     menu->addSeparator();
     connect(menu->addAction(tr("&Quit")), &QAction::triggered, qApp, &QCoreApplication::quit, Qt::QueuedConnection);
     m_tray->setContextMenu(menu);
     connect(m_tray, &QSystemTrayIcon::activated, this, [this](QSystemTrayIcon::ActivationReason reason) {
-        if (reason == QSystemTrayIcon::Trigger) {
-            showNormal();
-            raise();
-            activateWindow();
-        }
+        if (reason == QSystemTrayIcon::Trigger)
+            bringToFront();
     });
     updateTray();
     m_tray->show();
@@ -607,6 +631,29 @@ QString MainWindow::recoverableGroupOfStage(const QString& stageId) const
     return {};
 }
 
+void MainWindow::bringToFront()
+{
+    setWindowState(windowState() & ~Qt::WindowMinimized); // keeps maximized or full screen as they were
+    show();
+    raise();
+    activateWindow();
+}
+
+void MainWindow::setNotifier(DesktopNotifier* notifier)
+{
+    QPointer<MainWindow> window(this);
+    notifier->setRecoverableGroupResolver(
+        [window](const QString& stageId) { return window ? window->recoverableGroupOfStage(stageId) : QString(); });
+    connect(notifier, &DesktopNotifier::recoverRequested, this, [this](const QString& group) {
+        bringToFront();
+        openRecoveryWizard(group);
+    });
+    connect(notifier, &DesktopNotifier::stageRequested, this, [this](const QString& stageId) {
+        bringToFront();
+        openStage(stageId);
+    });
+}
+
 RecoveryWizard* MainWindow::openRecoveryWizard(const QString& group)
 {
     if (!m_recovery.isValid()) {
@@ -626,26 +673,35 @@ RecoveryWizard* MainWindow::openRecoveryWizard(const QString& group)
     return m_wizard;
 }
 
+QString MainWindow::shortcutsMarkdown()
+{
+    return tr("| Keys | Does |\n|---|---|\n"
+              "| 1 … 9 | open the page of the nth stage |\n"
+              "| Tab, then Enter | open the page of the focused tile |\n"
+              "| Esc, Alt+Left, Alt+Home | back to the pipeline |\n"
+              "| mouse wheel, drag | zoom, pan a chart (all charts of a page follow) |\n"
+              "| double-click a series | chart that series alone |\n"
+              "| Ctrl+C | copy the selected series of a page as TSV |\n"
+              "| right-click a chart | save it as PNG, its series as CSV |\n"
+              "| Ctrl+F | filter signals |\n"
+              "| Ctrl+Shift+W | watch screen (Esc leaves it) |\n"
+              "| Ctrl+Shift+E | readiness, layer by layer |\n"
+              "| F11 | full screen |\n"
+              "| Ctrl+Shift+L, Ctrl+Shift+D | light, dark theme |\n"
+              "| Ctrl+Shift+S | theme follows the system |\n"
+              "| Ctrl+R | recover a consumer group (the recovery wizard) |\n"
+              "| Ctrl+Shift+R | reload the configuration |\n"
+              "| Ctrl+Alt+1 … 6 | turn a fault of the embedded demo on or off (Drills menu) |\n"
+              "| F1 | this list |\n"
+              "| Ctrl+Q | quit |");
+}
+
 void MainWindow::showShortcuts()
 {
     QMessageBox box(this);
     box.setWindowTitle(tr("Keyboard Shortcuts"));
     box.setTextFormat(Qt::MarkdownText);
-    box.setText(tr("| Keys | Does |\n|---|---|\n"
-                   "| 1 … 9 | open the page of the nth stage |\n"
-                   "| Tab, then Enter | open the page of the focused tile |\n"
-                   "| Esc, Alt+Left | back to the pipeline |\n"
-                   "| mouse wheel, drag | zoom, pan a chart (all charts of a page follow) |\n"
-                   "| double-click a series | chart that series alone |\n"
-                   "| Ctrl+C | copy the selected series of a page as TSV |\n"
-                   "| right-click a chart | save it as PNG, its series as CSV |\n"
-                   "| Ctrl+F | filter signals |\n"
-                   "| Ctrl+Shift+W | watch screen (Esc leaves it) |\n"
-                   "| F11 | full screen |\n"
-                   "| Ctrl+R | recover a consumer group (the recovery wizard) |\n"
-                   "| Ctrl+Shift+R | reload the configuration |\n"
-                   "| F1 | this list |\n"
-                   "| Ctrl+Q | quit |"));
+    box.setText(shortcutsMarkdown());
     box.exec();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "model/snapshot.h"
+#include "readiness/readiness.h"
 #include "recoverywizard.h"
 
 #include <QElapsedTimer>
@@ -21,10 +22,12 @@ class QTableView;
 namespace pw {
 
 class CheckpointFeed;
+class DesktopNotifier;
 class HistoryService;
 class IncidentTimeline;
 class Ledger;
 class PipelineStrip;
+class ReadinessPage;
 class SeriesStore;
 class StagePage;
 class ThemeController;
@@ -61,6 +64,7 @@ public:
     /// The watch screen window, created on first use (null before).
     WatchScreen* watchScreen() const { return m_watch; }
     bool isStagePageShown() const;
+    ReadinessPage* readinessPage() const { return m_readinessPage; }
     ThemeController* theme() const { return m_theme; }
     /// The tray icon, or null where the desktop has no tray.
     QSystemTrayIcon* trayIcon() const { return m_tray; }
@@ -96,15 +100,32 @@ public Q_SLOTS:
     /// Full-screen dark watch screen on screen `screen` (-1: the window's screen); Esc closes it.
     void showWatchScreen(int screen = -1);
     void closeWatchScreen();
+    /// The Readiness page (View → Readiness, Ctrl+Shift+E).
+    void showReadiness();
+    /// A readiness report judged off the GUI thread; shown on the Readiness page.
+    void setReadiness(std::shared_ptr<const pw::ReadinessReport> report);
     /// Opens the recovery wizard (or raises the open one), for `group` or the group of a stage (empty: the first).
     RecoveryWizard* openRecoveryWizard(const QString& group = {});
     /// The group whose recovery a stage's "Recover…" button starts: the recovery entry whose kafka or flink source
     /// feeds one of the stage's signals; empty when none.
     QString recoverableGroupOfStage(const QString& stageId) const;
+    /// Un-minimizes, raises and activates the window (the tray, a notification's action).
+    void bringToFront();
+
+public:
+    /// Wires desktop notifications to the window: a notification about a stage that reads a recoverable group
+    /// offers "Recover…", which brings the window to the front and opens the wizard on that group; a click on a
+    /// notification brings the window to the front on the stage's page. The notifier must outlive the window or be
+    /// destroyed first (it asks the window which group a stage recovers).
+    void setNotifier(DesktopNotifier* notifier);
+    /// What Help → Keyboard Shortcuts shows (a Markdown table).
+    static QString shortcutsMarkdown();
 
 Q_SIGNALS:
     /// Emitted after a snapshot has been put on screen.
     void snapshotApplied(quint64 sequence);
+    /// The Readiness page asks for a new judgement (wire it to Instance::refreshReadiness).
+    void readinessRefreshRequested();
 
 private:
     void applyPendingSnapshot();
@@ -149,6 +170,7 @@ private:
     QLabel* m_snapshotLabel = nullptr;
     QLabel* m_updateAgeLabel = nullptr;
     StagePage* m_stagePage = nullptr;
+    ReadinessPage* m_readinessPage = nullptr;
     IncidentTimeline* m_timeline = nullptr;
     WatchScreen* m_watch = nullptr;
     std::unique_ptr<HistoryService> m_history;

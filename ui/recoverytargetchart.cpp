@@ -14,6 +14,7 @@ namespace pw {
 namespace {
 
 const QColor kCommitted(0x2f, 0x6f, 0xd6);
+const QColor kCommittedOnDark(0x5e, 0x9e, 0xf4); // the same blue lifted: the darker one sinks into a dark base
 const QColor kLag(0xe8, 0x8a, 0x1e);
 const QColor kPicked(0x2e, 0x9e, 0x5b);
 
@@ -135,6 +136,7 @@ void RecoveryTargetChart::paintEvent(QPaintEvent*)
     QColor hatch = pal.color(QPalette::Text);
     hatch.setAlphaF(0.07);
     const QColor muted = pal.color(QPalette::PlaceholderText);
+    const QColor committedColor = StatusStyle::isDark(pal) ? kCommittedOnDark : kCommitted;
     QFont small = font();
     small.setPointSizeF(small.pointSizeF() * 0.85);
     p.setFont(small);
@@ -195,7 +197,7 @@ void RecoveryTargetChart::paintEvent(QPaintEvent*)
         p.drawText(QRectF(0, y - 8, plot.left() - 6, 16), Qt::AlignRight | Qt::AlignVCenter,
             shortNumber(double(maxLag) * (4 - i) / 4.0));
         if (!m_lagOnly) {
-            p.setPen(kCommitted);
+            p.setPen(committedColor);
             p.drawText(QRectF(plot.right() + 6, y - 8, 62, 16), Qt::AlignLeft | Qt::AlignVCenter,
                 shortNumber(double(minCommitted) + double(maxCommitted - minCommitted) * (4 - i) / 4.0));
         }
@@ -246,7 +248,7 @@ void RecoveryTargetChart::paintEvent(QPaintEvent*)
                 committed.lineTo(pt);
             }
         }
-        p.strokePath(committed, QPen(kCommitted, 2));
+        p.strokePath(committed, QPen(committedColor, 2));
     }
 
     // The picked point.
@@ -280,7 +282,7 @@ void RecoveryTargetChart::paintEvent(QPaintEvent*)
     };
     legend(kLag, m_lagOnly ? tr("lag (records behind the end of the log)") : tr("lag (records behind, left axis)"));
     if (!m_lagOnly) {
-        legend(kCommitted, tr("committed offset, summed (right axis)"));
+        legend(committedColor, tr("committed offset, summed (right axis)"));
         legend(StatusStyle::color(Severity::Crit), tr("incident"));
     }
     p.setPen(QPen(grid, 1));

@@ -11,6 +11,7 @@
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QFileDialog>
+#include <QFontDatabase>
 #include <QFrame>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -77,15 +78,31 @@ QLabel* banner(QWidget* parent)
     return label;
 }
 
-void showBanner(QLabel* label, Severity severity, const QString& html)
+const char* const kBannerSeverity = "bannerSeverity";
+
+/// The banner's colours from the palette now in use; the text colour is spelled out because a style sheet freezes
+/// the palette the label had when it was polished (the wizard restyles them when the theme changes).
+void styleBanner(QLabel* label, Severity severity, const QPalette& pal)
 {
     const QColor c = StatusStyle::color(severity);
-    const QColor bg = StatusStyle::tint(severity, label->palette());
-    label->setStyleSheet(QStringLiteral("QLabel { background: %1; border: 1px solid %2; border-left: 5px solid %2; "
-                                        "border-radius: 4px; }")
-                             .arg(bg.name(), c.name()));
+    const QColor bg = StatusStyle::tint(severity, pal);
+    label->setStyleSheet(
+        QStringLiteral("QLabel { background: %1; color: %3; border: 1px solid %2; border-left: 5px solid %2; "
+                       "border-radius: 4px; }")
+            .arg(bg.name(), c.name(), pal.color(QPalette::Text).name()));
+}
+
+void showBanner(QLabel* label, Severity severity, const QString& html)
+{
+    label->setProperty(kBannerSeverity, int(severity));
+    styleBanner(label, severity, label->window()->palette());
     label->setText(html);
     label->setVisible(!html.isEmpty());
+}
+
+QFont fixedFont()
+{
+    return QFontDatabase::systemFont(QFontDatabase::FixedFont);
 }
 
 QString mark(bool ok)
@@ -534,7 +551,6 @@ public:
         setSubTitle(tr("Run live, every two seconds, and once more when the recovery executes."));
         m_checks = wrapped({}, this);
         m_checks->setObjectName(QStringLiteral("preflightChecks"));
-        m_checks->setStyleSheet(QStringLiteral("QLabel { line-height: 150%; }"));
         m_layout->addWidget(m_checks);
         m_membersTitle = new QLabel(tr("<b>Still in the group:</b>"), this);
         m_membersTitle->hide();
@@ -590,7 +606,8 @@ private:
                 for (const auto& c : preview->replay.preflight.checks)
                     lines << QStringLiteral("%1&nbsp;&nbsp;<b>%2</b> — %3")
                                  .arg(mark(c.passed), c.name, c.sentence.toHtmlEscaped());
-                m_checks->setText(lines.join(QStringLiteral("<br>")));
+                m_checks->setText(
+                    QStringLiteral("<div style='line-height:150%'>%1</div>").arg(lines.join(QStringLiteral("<br>"))));
                 const auto& members = preview->replay.group.members;
                 m_members->setRowCount(int(members.size()));
                 for (int i = 0; i < int(members.size()); ++i)
@@ -723,7 +740,7 @@ public:
         m_log = wrapped({}, this);
         m_log->setObjectName(QStringLiteral("progressLog"));
         m_log->setTextFormat(Qt::PlainText);
-        m_log->setStyleSheet(QStringLiteral("QLabel { font-family: monospace; }"));
+        m_log->setFont(fixedFont());
         m_log->setAlignment(Qt::AlignTop | Qt::AlignLeft);
         m_layout->addWidget(m_log, 1);
         m_status = banner(this);
@@ -1114,7 +1131,7 @@ public:
         m_timeline->setTextFormat(Qt::PlainText);
         m_timeline->setWordWrap(true);
         m_timeline->setTextInteractionFlags(Qt::TextSelectableByMouse);
-        m_timeline->setStyleSheet(QStringLiteral("QLabel { font-family: monospace; }"));
+        m_timeline->setFont(fixedFont());
         m_layout->addWidget(m_timeline);
         m_layout->addStretch();
         auto* row = new QHBoxLayout;
@@ -1203,6 +1220,17 @@ private:
 };
 
 // ---------------------------------------------------------------------------------------------------------------
+void RecoveryWizard::changeEvent(QEvent* event)
+{
+    QWizard::changeEvent(event);
+    // Light and dark switch at run time: banners carry colours of their own. The wizard hears of a new palette
+    // before its children have it, so its own palette is the one to use.
+    if (event->type() == QEvent::PaletteChange)
+        for (QLabel* label : findChildren<QLabel*>())
+            if (const QVariant severity = label->property(kBannerSeverity); severity.isValid())
+                styleBanner(label, Severity(severity.toInt()), palette());
+}
+
 RecoveryWizard::RecoveryWizard(RecoveryEnvironment environment, QWidget* parent)
     : QWizard(parent)
     , m_env(std::move(environment))

@@ -85,6 +85,9 @@ public:
 
     void reject() override;
 
+protected:
+    void changeEvent(QEvent* event) override;
+
 Q_SIGNALS:
     /// A step finished its background work (loaded, checked, executed…): `page` is a PageId.
     void stepReady(int page);

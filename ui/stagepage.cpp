@@ -123,6 +123,7 @@ StagePage::StagePage(QWidget* parent)
         b->setToolTip(tr("The last %1, following now").arg(QString::fromLatin1(kRanges[i].text)));
         m_rangeButtons->addButton(b, i);
         header->addWidget(b);
+        connect(b, &QPushButton::toggled, this, [this, b] { styleRangeButton(b); });
     }
     m_rangeButtons->button(1)->setChecked(true);
     connect(m_rangeButtons, &QButtonGroup::idClicked, this, [this](int id) {
@@ -342,6 +343,31 @@ void StagePage::setSnapshot(const SnapshotPtr& snapshot)
                 m_queryTimer.start();
         }
     }
+}
+
+void StagePage::styleRangeButton(QAbstractButton* button)
+{
+    // A pressed push button barely differs from a raised one in a dark palette: the chosen range wears the
+    // selection colours, and bold type says it without colour too.
+    QFont font = button->font();
+    font.setBold(button->isChecked());
+    button->setFont(font);
+    if (button->isChecked()) {
+        QPalette pal = palette();
+        pal.setColor(QPalette::Button, pal.color(QPalette::Highlight));
+        pal.setColor(QPalette::ButtonText, pal.color(QPalette::HighlightedText));
+        button->setPalette(pal);
+    } else {
+        button->setPalette(QPalette());
+    }
+}
+
+void StagePage::changeEvent(QEvent* event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange && m_rangeButtons)
+        for (auto* b : m_rangeButtons->buttons())
+            styleRangeButton(b);
 }
 
 void StagePage::setSpan(qint64 spanMs)

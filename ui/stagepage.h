@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 
+class QAbstractButton;
 class QButtonGroup;
 class QGridLayout;
 class QLabel;
@@ -89,7 +90,11 @@ Q_SIGNALS:
     /// The user picked another range button (remembered across restarts).
     void spanChosen(qint64 spanMs);
 
+protected:
+    void changeEvent(QEvent* event) override;
+
 private:
+    void styleRangeButton(QAbstractButton* button);
     void rebuildCharts();
     void requestHistory();
     void applyHistory(const HistoryResultPtr& result);
@@ -124,7 +129,7 @@ private:
     QPushButton* m_showAll;
     QPushButton* m_recover = nullptr;
     QStringList m_recoverableStages;
-    QButtonGroup* m_rangeButtons;
+    QButtonGroup* m_rangeButtons = nullptr;
     QWidget* m_chartArea;
     QGridLayout* m_chartLayout;
     int m_chartColumns = 1;

@@ -13,8 +13,10 @@ ApiVersionTable::ApiVersionTable()
         {int16_t(ApiKey::ApiVersions), 0, 3},
         {int16_t(ApiKey::CreateTopics), 0, 4},
         {int16_t(ApiKey::DeleteTopics), 0, 3},
+        {int16_t(ApiKey::CreatePartitions), 0, 1},
         {int16_t(ApiKey::DeleteRecords), 0, 1},
         {int16_t(ApiKey::InitProducerId), 0, 4},
+        {int16_t(ApiKey::DescribeConfigs), 0, 4},
     }
 { }
 
@@ -85,6 +87,8 @@ int16_t ApiVersionTable::flexibleFrom(int16_t apiKey)
         return 2;
     case ApiKey::InitProducerId:
         return 2;
+    case ApiKey::DescribeConfigs:
+        return 4;
     case ApiKey::DeleteGroups:
         return 2;
     case ApiKey::OffsetDelete:
@@ -92,6 +96,8 @@ int16_t ApiVersionTable::flexibleFrom(int16_t apiKey)
     case ApiKey::SaslHandshake:
         return -1;
     case ApiKey::SaslAuthenticate:
+        return 2;
+    case ApiKey::CreatePartitions:
         return 2;
     }
     return -1;

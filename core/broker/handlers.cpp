@@ -7,6 +7,7 @@
 
 #include <boost/asio.hpp>
 
+#include <algorithm>
 #include <climits>
 #include <mutex>
 #include <unordered_map>
@@ -108,8 +109,10 @@ struct RequestHandlers::Private : std::enable_shared_from_this<RequestHandlers::
     Server::Disposition listOffsets(const RequestContext& ctx, WireReader& r, Respond& respond);
     Server::Disposition createTopics(const RequestContext& ctx, WireReader& r, Respond& respond);
     Server::Disposition deleteTopics(const RequestContext& ctx, WireReader& r, Respond& respond);
+    Server::Disposition createPartitions(const RequestContext& ctx, WireReader& r, Respond& respond);
     Server::Disposition deleteRecords(const RequestContext& ctx, WireReader& r, Respond& respond);
     Server::Disposition initProducerId(const RequestContext& ctx, WireReader& r, Respond& respond);
+    Server::Disposition describeConfigs(const RequestContext& ctx, WireReader& r, Respond& respond);
 
     FetchOutcome evaluate(const FetchRequest& req);
     void wake(const std::string& key);
@@ -153,10 +156,14 @@ Server::Disposition RequestHandlers::handle(const RequestContext& ctx, WireReade
         return d->createTopics(ctx, body, respond);
     case ApiKey::DeleteTopics:
         return d->deleteTopics(ctx, body, respond);
+    case ApiKey::CreatePartitions:
+        return d->createPartitions(ctx, body, respond);
     case ApiKey::DeleteRecords:
         return d->deleteRecords(ctx, body, respond);
     case ApiKey::InitProducerId:
         return d->initProducerId(ctx, body, respond);
+    case ApiKey::DescribeConfigs:
+        return d->describeConfigs(ctx, body, respond);
     default:
         break;
     }
@@ -771,6 +778,59 @@ Server::Disposition RequestHandlers::Private::createTopics(const RequestContext&
     return Server::Disposition::Responding;
 }
 
+Server::Disposition RequestHandlers::Private::createPartitions(const RequestContext&, WireReader& r, Respond& respond)
+{
+    struct Growth
+    {
+        std::string name;
+        int32_t count = 0;
+    };
+    std::vector<Growth> growths;
+    const int32_t topics = r.arrayLength(false);
+    for (int32_t i = 0; i < topics && !r.failed(); ++i) {
+        Growth g;
+        g.name = r.string();
+        g.count = r.i32();
+        const int32_t assignments = r.arrayLength(false); // -1: the broker places them (one node: here)
+        for (int32_t a = 0; a < assignments && !r.failed(); ++a) {
+            const int32_t brokers = r.arrayLength(false);
+            for (int32_t b = 0; b < brokers && !r.failed(); ++b)
+                r.i32();
+        }
+        growths.push_back(std::move(g));
+    }
+    r.i32(); // timeout
+    const bool validateOnly = r.boolean();
+    if (r.failed())
+        return Server::Disposition::Close;
+    WireWriter w;
+    w.i32(0); // throttle
+    w.arrayLength(int32_t(growths.size()), false);
+    for (const Growth& g : growths) {
+        std::optional<std::string> message;
+        KafkaError error = KafkaError::None;
+        const std::optional<int32_t> current = [&]() -> std::optional<int32_t> {
+            if (auto config = store.topicConfig(g.name))
+                return config->partitions;
+            return std::nullopt;
+        }();
+        if (!current) {
+            error = KafkaError::UnknownTopicOrPartition;
+        } else if (g.count <= *current) {
+            error = KafkaError::InvalidPartitions;
+            message = "topic currently has " + std::to_string(*current) + " partitions, which is not fewer than the "
+                + std::to_string(g.count) + " requested";
+        } else if (!validateOnly) {
+            error = store.addPartitions(g.name, g.count);
+        }
+        w.string(g.name);
+        w.i16(code(error));
+        w.nullableString(message);
+    }
+    respond(w.take());
+    return Server::Disposition::Responding;
+}
+
 Server::Disposition RequestHandlers::Private::deleteTopics(const RequestContext& ctx, WireReader& r, Respond& respond)
 {
     std::vector<std::string> names;
@@ -862,6 +922,189 @@ Server::Disposition RequestHandlers::Private::initProducerId(const RequestContex
         w.i16(0);
         w.i64(store.allocateProducerId());
         w.i16(0);
+    }
+    w.tags(flexible);
+    respond(w.take());
+    return Server::Disposition::Responding;
+}
+
+namespace {
+
+// Kafka's ConfigResource types, ConfigSource and ConfigType values (DescribeConfigsResponse.json).
+constexpr int8_t ResourceTopic = 2;
+constexpr int8_t ResourceBroker = 4;
+constexpr int8_t SourceTopicOverride = 1; // DYNAMIC_TOPIC_CONFIG
+constexpr int8_t SourceStaticBroker = 4; // STATIC_BROKER_CONFIG: set when the broker was started
+constexpr int8_t SourceDefault = 5; // DEFAULT_CONFIG
+constexpr int8_t TypeBoolean = 1;
+constexpr int8_t TypeString = 2;
+constexpr int8_t TypeInt = 3;
+constexpr int8_t TypeLong = 5;
+constexpr int8_t TypeList = 7;
+
+struct ConfigEntry
+{
+    std::string name;
+    std::string value;
+    int8_t source = SourceDefault;
+    int8_t type = TypeString;
+    std::string brokerSynonym; // the broker-wide setting a topic value falls back to, empty when none
+    int8_t brokerSource = SourceDefault;
+    std::string brokerValue;
+};
+
+/// What the broker really does, named as Kafka names it: one replica per partition (a single node), retention by
+/// time and size, deletion (never compaction), batches stored as the producer sent them.
+std::vector<ConfigEntry> topicConfigEntries(const LogOptions& log, const TopicConfig& topic)
+{
+    auto pick = [](const std::optional<int64_t>& own, int64_t broker) {
+        return std::pair {own.value_or(broker), own ? SourceTopicOverride : SourceStaticBroker};
+    };
+    const auto [retentionMs, retentionMsSource] = pick(topic.retentionMs, log.retentionMs);
+    const auto [retentionBytes, retentionBytesSource] = pick(topic.retentionBytes, log.retentionBytes);
+    const auto [segmentBytes, segmentBytesSource] = pick(topic.segmentBytes, log.segmentBytes);
+    return {
+        {"cleanup.policy", "delete", SourceDefault, TypeList, "log.cleanup.policy", SourceDefault},
+        {"compression.type", "producer", SourceDefault, TypeString, "compression.type", SourceDefault},
+        {"message.timestamp.type", "CreateTime", SourceDefault, TypeString, "log.message.timestamp.type",
+            SourceDefault},
+        {"min.insync.replicas", "1", SourceDefault, TypeInt, "min.insync.replicas", SourceDefault},
+        {"retention.bytes", std::to_string(retentionBytes), retentionBytesSource, TypeLong, "log.retention.bytes",
+            SourceStaticBroker, std::to_string(log.retentionBytes)},
+        {"retention.ms", std::to_string(retentionMs), retentionMsSource, TypeLong, "log.retention.ms",
+            SourceStaticBroker, std::to_string(log.retentionMs)},
+        {"segment.bytes", std::to_string(segmentBytes), segmentBytesSource, TypeInt, "log.segment.bytes",
+            SourceStaticBroker, std::to_string(log.segmentBytes)},
+        {"unclean.leader.election.enable", "false", SourceDefault, TypeBoolean, "unclean.leader.election.enable",
+            SourceDefault},
+    };
+}
+
+std::vector<ConfigEntry> brokerConfigEntries(const LogOptions& log, const RequestHandlers::Options& options)
+{
+    return {
+        {"auto.create.topics.enable", options.autoCreateTopics ? "true" : "false", SourceStaticBroker, TypeBoolean},
+        {"broker.id", std::to_string(options.nodeId), SourceStaticBroker, TypeInt},
+        {"default.replication.factor", "1", SourceDefault, TypeInt},
+        {"log.cleanup.policy", "delete", SourceDefault, TypeList},
+        {"log.retention.bytes", std::to_string(log.retentionBytes), SourceStaticBroker, TypeLong},
+        {"log.retention.ms", std::to_string(log.retentionMs), SourceStaticBroker, TypeLong},
+        {"log.segment.bytes", std::to_string(log.segmentBytes), SourceStaticBroker, TypeInt},
+        {"min.insync.replicas", "1", SourceDefault, TypeInt},
+        {"num.partitions", std::to_string(options.defaultPartitions), SourceStaticBroker, TypeInt},
+        {"unclean.leader.election.enable", "false", SourceDefault, TypeBoolean},
+    };
+}
+
+} // namespace
+
+Server::Disposition RequestHandlers::Private::describeConfigs(
+    const RequestContext& ctx, WireReader& r, Respond& respond)
+{
+    const int16_t v = ctx.apiVersion;
+    const bool flexible = ctx.flexible;
+    struct Resource
+    {
+        int8_t type = 0;
+        std::string name;
+        std::optional<std::vector<std::string>> keys; // null: every key
+    };
+    std::vector<Resource> resources;
+    const int32_t count = r.arrayLength(flexible);
+    for (int32_t i = 0; i < count && !r.failed(); ++i) {
+        Resource res;
+        res.type = r.i8();
+        res.name = flexible ? r.compactString() : r.string();
+        const int32_t keyCount = r.arrayLength(flexible);
+        if (keyCount >= 0) {
+            res.keys.emplace();
+            for (int32_t k = 0; k < keyCount && !r.failed(); ++k)
+                res.keys->push_back(flexible ? r.compactString() : r.string());
+        }
+        if (flexible)
+            r.skipTaggedFields();
+        resources.push_back(std::move(res));
+    }
+    const bool includeSynonyms = v >= 1 ? r.boolean() : false;
+    if (v >= 3)
+        r.boolean(); // include documentation: there is none to give
+    if (flexible)
+        r.skipTaggedFields();
+    if (r.failed())
+        return Server::Disposition::Close;
+
+    const Options opts = currentOptions();
+    WireWriter w;
+    w.i32(0); // throttle_time_ms
+    w.arrayLength(int32_t(resources.size()), flexible);
+    for (const Resource& res : resources) {
+        KafkaError error = KafkaError::None;
+        std::optional<std::string> message;
+        std::vector<ConfigEntry> entries;
+        if (res.type == ResourceTopic) {
+            if (auto topic = store.topicConfig(res.name))
+                entries = topicConfigEntries(store.options(), *topic);
+            else {
+                error = KafkaError::UnknownTopicOrPartition;
+                message = "This server does not host this topic: " + res.name;
+            }
+        } else if (res.type == ResourceBroker) {
+            // "" asks for the cluster-wide defaults, which on a single node are the broker's own.
+            if (res.name.empty() || res.name == std::to_string(opts.nodeId))
+                entries = brokerConfigEntries(store.options(), opts);
+            else {
+                error = KafkaError::InvalidRequest;
+                message = "Unexpected broker id, expected " + std::to_string(opts.nodeId) + " but received " + res.name;
+            }
+        } else {
+            error = KafkaError::InvalidRequest;
+            message = "Unsupported resource type " + std::to_string(res.type) + ": topics (2) and brokers (4) only";
+        }
+        if (res.keys && !res.keys->empty())
+            std::erase_if(entries, [&](const ConfigEntry& e) {
+                return std::find(res.keys->begin(), res.keys->end(), e.name) == res.keys->end();
+            });
+        w.i16(code(error));
+        w.nstr(message, flexible);
+        w.i8(res.type);
+        w.str(res.name, flexible);
+        w.arrayLength(int32_t(entries.size()), flexible);
+        for (const ConfigEntry& e : entries) {
+            w.str(e.name, flexible);
+            w.nstr(e.value, flexible);
+            w.boolean(res.type == ResourceBroker); // a broker's settings change only with a restart
+            if (v == 0)
+                w.boolean(e.source == SourceDefault);
+            else
+                w.i8(e.source);
+            w.boolean(false); // sensitive: none of these is
+            if (v >= 1) {
+                struct Synonym
+                {
+                    std::string name, value;
+                    int8_t source;
+                };
+                std::vector<Synonym> synonyms;
+                if (includeSynonyms) {
+                    synonyms.push_back({e.name, e.value, e.source});
+                    if (!e.brokerValue.empty() && e.source == SourceTopicOverride)
+                        synonyms.push_back({e.brokerSynonym, e.brokerValue, e.brokerSource});
+                }
+                w.arrayLength(int32_t(synonyms.size()), flexible);
+                for (const Synonym& s : synonyms) {
+                    w.str(s.name, flexible);
+                    w.nstr(s.value, flexible);
+                    w.i8(s.source);
+                    w.tags(flexible);
+                }
+            }
+            if (v >= 3) {
+                w.i8(e.type);
+                w.nstr(std::nullopt, flexible); // documentation
+            }
+            w.tags(flexible);
+        }
+        w.tags(flexible);
     }
     w.tags(flexible);
     respond(w.take());

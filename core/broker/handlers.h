@@ -21,9 +21,9 @@ class LogStore;
 class ApiVersionTable;
 
 /// The data-plane request handlers (ApiVersions, Metadata, Produce, Fetch, ListOffsets, CreateTopics, DeleteTopics,
-/// DeleteRecords, InitProducerId); group APIs go to `groupHandler`. Fetch long-polls wait on per-partition waiters
-/// woken by appends and by a timer, so idle consumers cost nothing. Thread-safe: handle() runs concurrently for
-/// different connections.
+/// DeleteRecords, InitProducerId, DescribeConfigs); group APIs go to `groupHandler`. Fetch long-polls wait on
+/// per-partition waiters woken by appends and by a timer, so idle consumers cost nothing. Thread-safe: handle() runs
+/// concurrently for different connections.
 class RequestHandlers
 {
 public:

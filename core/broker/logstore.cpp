@@ -361,6 +361,40 @@ KafkaError LogStore::createTopic(const std::string& name, TopicConfig config, st
     return KafkaError::None;
 }
 
+KafkaError LogStore::addPartitions(const std::string& name, int32_t total)
+{
+    std::unique_lock lock(d->mutex);
+    auto it = d->topics.find(name);
+    if (it == d->topics.end())
+        return KafkaError::UnknownTopicOrPartition;
+    Private::Topic& topic = it->second;
+    const auto current = int32_t(topic.partitions.size());
+    if (total <= current || total > 100000)
+        return KafkaError::InvalidPartitions;
+    std::vector<std::shared_ptr<PartitionLog>> added;
+    for (int32_t i = current; i < total; ++i) {
+        const auto dir = d->partitionDir(name, i);
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+        auto log = PartitionLog::open(dir, d->partitionConfig(topic.config));
+        if (!log) {
+            qCWarning(lcBrokerStorage).noquote() << log.error().message;
+            for (auto& created : added) {
+                created->close();
+                std::filesystem::remove_all(created->directory(), ec);
+            }
+            return KafkaError::UnknownServerError;
+        }
+        added.push_back(std::move(*log));
+    }
+    for (auto& log : added)
+        topic.partitions.push_back(std::move(log));
+    topic.config.partitions = total;
+    if (auto r = d->writeTopics(); !r)
+        qCWarning(lcBrokerStorage).noquote() << r.error().message; // the directories still bring them back
+    return KafkaError::None;
+}
+
 KafkaError LogStore::deleteTopic(const std::string& name)
 {
     std::unique_lock lock(d->mutex);

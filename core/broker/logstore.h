@@ -53,6 +53,8 @@ public:
     /// maxPartitions; `message` (when given) gets a sentence for the client.
     KafkaError createTopic(const std::string& name, TopicConfig config, std::string* message = nullptr);
     KafkaError deleteTopic(const std::string& name); // removes files; UnknownTopicOrPartition if missing
+    /// Grows a topic to `total` partitions (CreatePartitions): InvalidPartitions unless more than it has.
+    KafkaError addPartitions(const std::string& name, int32_t total);
     struct TopicInfo
     {
         std::string name;

@@ -132,8 +132,10 @@ enum class ApiKey : int16_t
     DeleteTopics = 20,
     DeleteRecords = 21,
     InitProducerId = 22,
+    DescribeConfigs = 32,
     SaslHandshake = 17,
     SaslAuthenticate = 36,
+    CreatePartitions = 37,
     DeleteGroups = 42,
     OffsetDelete = 47,
 };

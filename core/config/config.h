@@ -25,6 +25,9 @@ struct HttpOptions
     QString basicPassword; // secret
     std::vector<std::pair<QString, QString>> headers; // values may be secrets (resolved from ${ENV})
     qint64 maxBodyBytes = 0; // cap on decompressed bytes; 0 = the source kind's default
+    /// `proxy:` — http://[user:password@]host:port for this source alone (secret: may carry credentials); empty =
+    /// the environment's http_proxy / https_proxy / no_proxy.
+    QString proxy;
 };
 
 /// One source of the config's `sources:` map. Kind-specific keys that are not modelled here stay in `options`.
@@ -88,6 +91,53 @@ struct RecoveryConfig
     int line = 0;
 };
 
+/// How readiness judges its evidence (`readiness:`): how recent a proof must be to count, which topics hold the
+/// recoverable history, and whether that history lives on the brokers (replicated) or in shared/tiered storage.
+struct ReadinessConfig
+{
+    qint64 rehearsalMaxAgeMs = 30LL * 24 * 3600 * 1000;
+    qint64 savepointMaxAgeMs = 7LL * 24 * 3600 * 1000;
+    qint64 checkpointMaxAgeMs = 10LL * 60 * 1000;
+    qint64 reconciliationMaxAgeMs = 7LL * 24 * 3600 * 1000;
+    qint64 auditWindowMs = 30LL * 24 * 3600 * 1000; // recoveries older than this are not judged
+    qint64 refreshMs = 5LL * 60 * 1000; // how often a running instance collects the evidence again
+    QStringList topics; // empty: the topics the kafka signals and recovery groups name
+    bool sharedStorage = false; // `storage: shared`: the history survives a broker by architecture
+    int minReplicationFactor = 3;
+    int minInsyncReplicas = 2;
+    QStringList completenessSignals; // signal ids; empty: signals named *completeness*
+    int line = 0; // 0: the section is absent (defaults)
+};
+
+/// One `reconcile:` entry: the dual-run comparison of two SQL queries keyed by window, a source of truth and the
+/// serving store. Each query yields rows (minute, key, events, total); `:from` and `:to` (Unix seconds) are bound
+/// when the query names them.
+struct ReconcileConfig
+{
+    QString name;
+    QString truthSourceId; // a `sql` source
+    QString truthQuery;
+    QString servingSourceId; // a `sql` source
+    QString servingQuery;
+    qint64 rangeMs = 3600LL * 1000; // the closed minutes before now compared by default
+    int line = 0;
+};
+
+/// `notifications: webhook:` — a JSON POST on each stage transition (see WebhookNotifier). `url` is a secret: it
+/// comes from `${ENV}` and is never shown (Slack and Mattermost put their token in it).
+struct WebhookConfig
+{
+    QString url; // secret; empty = no webhook
+    std::vector<std::pair<QString, QString>> headers; // values are secrets
+    qint64 timeoutMs = 5000;
+    int line = 0;
+};
+
+struct NotificationsConfig
+{
+    WebhookConfig webhook;
+};
+
 struct PipelineConfig
 {
     QString filePath; // where it was loaded from
@@ -97,7 +147,10 @@ struct PipelineConfig
     std::map<QString, SourceConfig> sources;
     ExportConfig exporter;
     LedgerConfig ledger;
+    NotificationsConfig notifications;
     std::vector<RecoveryConfig> recovery;
+    ReadinessConfig readiness;
+    std::vector<ReconcileConfig> reconcile;
     const RecoveryConfig* findRecovery(const QString& group) const;
 
     const SourceConfig* findSource(const QString& id) const;

@@ -4,6 +4,7 @@
 // yaml-cpp keeps duplicate map keys in iteration order, both of which a generic recursive walk would trip over.
 #include "config/config.h"
 #include "config/schema.h"
+#include "sources/httpproxy.h"
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
@@ -252,7 +253,12 @@ private:
     void parsePipeline(const MapView& top, PipelineConfig& config) const;
     void parseExport(const MapView& top, PipelineConfig& config) const;
     void parseLedger(const MapView& top, PipelineConfig& config) const;
+    void parseNotifications(const MapView& top, PipelineConfig& config) const;
+    void parseHeaders(const MapView& map, const Entry& e, std::vector<std::pair<QString, QString>>& out) const;
     void parseRecovery(const MapView& top, PipelineConfig& config) const;
+    void parseReadiness(const MapView& top, PipelineConfig& config) const;
+    void parseReconcile(const MapView& top, PipelineConfig& config) const;
+    QStringList scalarList(const MapView& map, const Entry& e, const QString& example) const;
     void judgeHeadroomByRecoveryWindow(PipelineConfig& config) const;
     SourceConfig parseSource(const Entry& entry) const;
     QString httpUrl(const MapView& map, const Entry& e, const QString& example) const;
@@ -616,6 +622,7 @@ PipelineConfig Loader::load(const QByteArray& yaml)
     parsePipeline(top, config);
     parseExport(top, config);
     parseLedger(top, config);
+    parseNotifications(top, config);
 
     const Entry& sourcesEntry = *top.find(QStringLiteral("sources"));
     if (sourcesEntry.value.IsSequence())
@@ -630,6 +637,8 @@ PipelineConfig Loader::load(const QByteArray& yaml)
     }
     parseStages(top, config);
     parseRecovery(top, config);
+    parseReadiness(top, config);
+    parseReconcile(top, config);
     judgeHeadroomByRecoveryWindow(config);
     return config;
 }
@@ -664,6 +673,42 @@ void Loader::parseExport(const MapView& top, PipelineConfig& config) const
                 QStringLiteral("write it like 127.0.0.1:9464; [::1]:9464 for IPv6"));
         config.exporter.listen = v.text.trimmed();
     }
+}
+
+void Loader::parseNotifications(const MapView& top, PipelineConfig& config) const
+{
+    const Entry* e = top.find(QStringLiteral("notifications"));
+    if (!e)
+        return;
+    const MapView map(*this, e->value, QStringLiteral("`notifications`"), e->keyPos);
+    map.allowOnly(schema::notificationKeys());
+    const Entry* hook = map.find(QStringLiteral("webhook"));
+    if (!hook)
+        return;
+    const MapView webhook(*this, hook->value, QStringLiteral("`notifications.webhook`"), hook->keyPos);
+    webhook.allowOnly(schema::webhookKeys());
+    const QString example = QStringLiteral("\"${PATHWATCH_WEBHOOK_URL}\"");
+    const Entry& urlEntry = webhook.require(QStringLiteral("url"), example);
+    // The URL is the secret (Slack and Mattermost put their token in the path): never echoed, never in the file.
+    const Value url = scalar(webhook, urlEntry, QStringLiteral("a URL"), true);
+    if (url.envVar.isEmpty())
+        fail(url.pos, QStringLiteral("the `url` of %1 is written in the file").arg(webhook.what()),
+            QStringLiteral("a webhook URL is a secret: take it from the environment, `url: %1`").arg(example));
+    const QString text = url.text.trimmed();
+    const QUrl parsed(text, QUrl::StrictMode);
+    const QString scheme = parsed.scheme().toLower();
+    if (!parsed.isValid() || parsed.host().isEmpty()
+        || (scheme != QLatin1String("http") && scheme != QLatin1String("https")))
+        fail(url.pos,
+            QStringLiteral("the `url` of %1 (from ${%2}) is not an http:// or https:// URL")
+                .arg(webhook.what(), url.envVar),
+            QStringLiteral("set %1 to the incoming-webhook URL your chat or alerting tool gives").arg(url.envVar));
+    config.notifications.webhook.url = text;
+    config.notifications.webhook.line = urlEntry.keyPos.line;
+    if (const Entry* h = webhook.find(QStringLiteral("headers")))
+        parseHeaders(webhook, *h, config.notifications.webhook.headers);
+    if (const Entry* t = webhook.find(QStringLiteral("timeout")))
+        config.notifications.webhook.timeoutMs = duration(webhook, *t, 100);
 }
 
 void Loader::parseLedger(const MapView& top, PipelineConfig& config) const
@@ -763,6 +808,139 @@ void Loader::parseRecovery(const MapView& top, PipelineConfig& config) const
         if (const Entry* production = map.find(QStringLiteral("production")))
             r.production = boolean(map, *production);
         config.recovery.push_back(std::move(r));
+    }
+}
+
+QStringList Loader::scalarList(const MapView& map, const Entry& e, const QString& example) const
+{
+    if (!e.value.IsSequence())
+        fail(e.value.IsNull() ? e.keyPos : e.valuePos,
+            QStringLiteral("expected a list for `%1` in %2, got %3").arg(e.key, map.what(), shapeName(e.value)),
+            QStringLiteral("write it like `%1: %2`").arg(e.key, example));
+    QStringList out;
+    for (auto it = e.value.begin(); it != e.value.end(); ++it) {
+        if (!it->IsScalar() || fromStd(it->Scalar()).trimmed().isEmpty())
+            fail(toPos(it->Mark()),
+                QStringLiteral("expected a name in `%1` of %2, got %3").arg(e.key, map.what(), shapeName(*it)),
+                QStringLiteral("write it like `%1: %2`").arg(e.key, example));
+        out << fromStd(it->Scalar()).trimmed();
+    }
+    return out;
+}
+
+void Loader::parseReadiness(const MapView& top, PipelineConfig& config) const
+{
+    const Entry* e = top.find(QStringLiteral("readiness"));
+    if (!e)
+        return;
+    const MapView map(*this, e->value, QStringLiteral("`readiness`"), e->keyPos);
+    map.allowOnly(schema::readinessKeys());
+    ReadinessConfig& r = config.readiness;
+    r.line = e->keyPos.line;
+    const std::pair<const char*, qint64*> ages[] = {
+        {"rehearsal_max_age", &r.rehearsalMaxAgeMs},
+        {"savepoint_max_age", &r.savepointMaxAgeMs},
+        {"checkpoint_max_age", &r.checkpointMaxAgeMs},
+        {"reconciliation_max_age", &r.reconciliationMaxAgeMs},
+        {"audit_window", &r.auditWindowMs},
+    };
+    for (const auto& [key, target] : ages)
+        if (const Entry* age = map.find(QString::fromLatin1(key)))
+            *target = duration(map, *age, 1000);
+    if (const Entry* refresh = map.find(QStringLiteral("refresh"))) {
+        r.refreshMs = duration(map, *refresh, 1000);
+        if (r.refreshMs < 10 * 1000)
+            fail(refresh->valuePos,
+                QStringLiteral("`refresh` in `readiness` must be at least 10s, got %1")
+                    .arg(formatDurationMs(r.refreshMs)),
+                QStringLiteral("the evidence (topic configs, the ledger) changes slowly; the default is 5m"));
+    }
+    if (const Entry* topics = map.find(QStringLiteral("topics")))
+        r.topics = scalarList(map, *topics, QStringLiteral("[events, orders]"));
+    if (const Entry* storage = map.find(QStringLiteral("storage")))
+        r.sharedStorage = oneOf(map, *storage, {QStringLiteral("replicated"), QStringLiteral("shared")},
+                              QStringLiteral("storage architecture"))
+            == QLatin1String("shared");
+    if (const Entry* factor = map.find(QStringLiteral("min_replication_factor")))
+        r.minReplicationFactor = int(integer(map, *factor, 1, 32));
+    if (const Entry* isr = map.find(QStringLiteral("min_insync_replicas")))
+        r.minInsyncReplicas = int(integer(map, *isr, 1, 32));
+    if (r.minInsyncReplicas > r.minReplicationFactor) {
+        const Entry* isr = map.find(QStringLiteral("min_insync_replicas"));
+        fail(isr ? isr->valuePos : map.find(QStringLiteral("min_replication_factor"))->valuePos,
+            QStringLiteral("`min_insync_replicas` (%1) in `readiness` is larger than `min_replication_factor` (%2)")
+                .arg(r.minInsyncReplicas)
+                .arg(r.minReplicationFactor),
+            QStringLiteral("no topic could pass: a partition cannot have more in-sync replicas than replicas"));
+    }
+    if (const Entry* listed = map.find(QStringLiteral("completeness_signals"))) {
+        r.completenessSignals = scalarList(map, *listed, QStringLiteral("[serving/completeness]"));
+        int index = 0;
+        for (const QString& id : r.completenessSignals) {
+            if (!config.findSignal(id))
+                fail(toPos(listed->value[index].Mark()),
+                    QStringLiteral("`completeness_signals` in `readiness` names %1, which is not a signal").arg(q(id)),
+                    QStringLiteral("name a signal as stage/name, e.g. serving/completeness"));
+            ++index;
+        }
+    }
+}
+
+void Loader::parseReconcile(const MapView& top, PipelineConfig& config) const
+{
+    const Entry* e = top.find(QStringLiteral("reconcile"));
+    if (!e || e->value.IsNull())
+        return;
+    if (!e->value.IsSequence())
+        fail(e->valuePos, QStringLiteral("expected a list for `reconcile`, got %1").arg(shapeName(e->value)),
+            QStringLiteral("write one `- name: ...` item per pair of stores to compare"));
+    int index = 0;
+    for (auto it = e->value.begin(); it != e->value.end(); ++it, ++index) {
+        const MapView map(*this, *it, QStringLiteral("reconcile #%1").arg(index + 1), e->valuePos);
+        map.allowOnly(schema::reconcileKeys());
+        ReconcileConfig r;
+        const Entry& name = map.require(QStringLiteral("name"), QStringLiteral("dual-run"));
+        r.name = string(map, name).trimmed();
+        r.line = name.keyPos.line;
+        for (const ReconcileConfig& other : config.reconcile)
+            if (other.name == r.name)
+                fail(name.valuePos, QStringLiteral("two `reconcile` entries are named %1").arg(q(r.name)),
+                    QStringLiteral("give each entry its own name"));
+        auto sqlSource = [&](const char* key, QString* id) {
+            const Entry& source = map.require(QString::fromLatin1(key), QStringLiteral("warehouse"));
+            *id = string(map, source).trimmed();
+            const SourceConfig* found = config.findSource(*id);
+            if (!found || found->kind != QLatin1String("sql"))
+                fail(source.valuePos,
+                    QStringLiteral("`%1` %2 of reconcile %3 is not a sql source")
+                        .arg(QString::fromLatin1(key), q(*id), q(r.name)),
+                    QStringLiteral("name a source of kind sql defined under `sources`"));
+        };
+        auto query = [&](const char* key, QString* text) {
+            const Entry& entry = map.require(QString::fromLatin1(key),
+                QStringLiteral("\"select minute_ts, key, events, total from aggregates where minute_ts >= :from and "
+                               "minute_ts < :to\""));
+            *text = string(map, entry).trimmed();
+            if (!text->startsWith(QLatin1String("select"), Qt::CaseInsensitive)
+                && !text->startsWith(QLatin1String("with"), Qt::CaseInsensitive))
+                fail(entry.valuePos,
+                    QStringLiteral("`%1` of reconcile %2 is not a SELECT").arg(QString::fromLatin1(key), q(r.name)),
+                    QStringLiteral("a reconciliation only reads: write a query that yields minute, key, events, "
+                                   "total"));
+        };
+        sqlSource("truth_source", &r.truthSourceId);
+        query("truth_query", &r.truthQuery);
+        sqlSource("serving_source", &r.servingSourceId);
+        query("serving_query", &r.servingQuery);
+        if (const Entry* range = map.find(QStringLiteral("range"))) {
+            r.rangeMs = duration(map, *range, 60 * 1000);
+            if (r.rangeMs % (60 * 1000) != 0)
+                fail(range->valuePos,
+                    QStringLiteral("`range` of reconcile %1 must be whole minutes, got %2")
+                        .arg(q(r.name), formatDurationMs(r.rangeMs)),
+                    QStringLiteral("windows are minutes: write 1h, 90m, 1d"));
+        }
+        config.reconcile.push_back(std::move(r));
     }
 }
 
@@ -931,26 +1109,51 @@ void Loader::parseHttp(const MapView& map, SourceConfig& source) const
         }
     }
 
-    if (const Entry* e = map.find(QStringLiteral("headers"))) {
-        const MapView headers(*this, e->value, QStringLiteral("`headers` of ") + map.what(), e->keyPos);
-        for (const Entry& h : headers.entries()) {
-            if (!reHeaderName().match(h.key).hasMatch())
-                fail(h.keyPos,
-                    QStringLiteral("invalid HTTP header name %1 in %2").arg(q(h.key.left(80)), headers.what()),
-                    QStringLiteral("header names are letters, digits and -, like X-Scope-OrgID"));
-            if (h.key.compare(QLatin1String("Host"), Qt::CaseInsensitive) == 0
-                || h.key.compare(QLatin1String("Content-Length"), Qt::CaseInsensitive) == 0)
-                fail(h.keyPos,
-                    QStringLiteral("header %1 in %2 is set by the HTTP client").arg(q(h.key), headers.what()),
-                    QStringLiteral("remove it"));
-            // Header values are secrets: they often carry API keys.
-            const QString value = string(headers, h, true, true);
-            if (value.contains(u'\r') || value.contains(u'\n'))
-                fail(h.valuePos,
-                    QStringLiteral("the value of header %1 in %2 contains a line break").arg(q(h.key), headers.what()),
-                    QStringLiteral("header values are one line"));
-            source.http.headers.emplace_back(h.key, value);
-        }
+    if (kind == QLatin1String("scrape"))
+        if (const Entry* e = map.find(QStringLiteral("fallback_format")))
+            source.options.insert(QStringLiteral("fallback_format"),
+                oneOf(map, *e, schema::fallbackFormats(), QStringLiteral("fallback format")));
+
+    if (const Entry* e = map.find(QStringLiteral("proxy"))) {
+        // Secret: a proxy URL may carry user:password@. Errors name the source and the key, never the value.
+        const Value v = scalar(map, *e, QStringLiteral("a proxy URL like http://proxy.example:3128"), true);
+        const QString text = v.text.trimmed();
+        auto proxy = parseHttpProxy(text);
+        if (text.isEmpty() || !proxy)
+            fail(v.pos,
+                QStringLiteral("invalid `proxy` of %1: %2")
+                    .arg(map.what(), text.isEmpty() ? QStringLiteral("it is empty") : proxy.error().message),
+                QStringLiteral("write it like http://proxy.example:3128, with credentials from the environment: "
+                               "\"http://${PROXY_USER}:${PROXY_PASSWORD}@proxy.example:3128\""));
+        if (proxy->hasCredentials() && v.envVar.isEmpty())
+            fail(v.pos, QStringLiteral("the `proxy` of %1 carries credentials written in the file").arg(map.what()),
+                QStringLiteral("take them from the environment: "
+                               "\"http://${PROXY_USER}:${PROXY_PASSWORD}@proxy.example:3128\""));
+        source.http.proxy = text;
+    }
+
+    if (const Entry* e = map.find(QStringLiteral("headers")))
+        parseHeaders(map, *e, source.http.headers);
+}
+
+void Loader::parseHeaders(const MapView& map, const Entry& e, std::vector<std::pair<QString, QString>>& out) const
+{
+    const MapView headers(*this, e.value, QStringLiteral("`headers` of ") + map.what(), e.keyPos);
+    for (const Entry& h : headers.entries()) {
+        if (!reHeaderName().match(h.key).hasMatch())
+            fail(h.keyPos, QStringLiteral("invalid HTTP header name %1 in %2").arg(q(h.key.left(80)), headers.what()),
+                QStringLiteral("header names are letters, digits and -, like X-Scope-OrgID"));
+        if (h.key.compare(QLatin1String("Host"), Qt::CaseInsensitive) == 0
+            || h.key.compare(QLatin1String("Content-Length"), Qt::CaseInsensitive) == 0)
+            fail(h.keyPos, QStringLiteral("header %1 in %2 is set by the HTTP client").arg(q(h.key), headers.what()),
+                QStringLiteral("remove it"));
+        // Header values are secrets: they often carry API keys.
+        const QString value = string(headers, h, true, true);
+        if (value.contains(u'\r') || value.contains(u'\n'))
+            fail(h.valuePos,
+                QStringLiteral("the value of header %1 in %2 contains a line break").arg(q(h.key), headers.what()),
+                QStringLiteral("header values are one line"));
+        out.emplace_back(h.key, value);
     }
 }
 

@@ -1,6 +1,7 @@
 // Value syntax shared by the loader and by whoever shows a config: durations and secret-free descriptions.
 #include "config/config.h"
 #include "config/schema.h"
+#include "sources/httpproxy.h"
 
 #include <QUrl>
 #include <QUrlQuery>
@@ -168,6 +169,10 @@ QString redactedSourceDescription(const SourceConfig& source)
             extras << QStringLiteral("CA file ") + source.http.caFile;
         if (source.http.insecureSkipVerify)
             extras << QStringLiteral("TLS verification OFF");
+        if (!source.http.proxy.isEmpty()) {
+            const auto proxy = parseHttpProxy(source.http.proxy);
+            extras << QStringLiteral("proxy ") + (proxy ? proxy->shown() : QStringLiteral("***"));
+        }
         if (source.http.maxBodyBytes > 0)
             extras << QStringLiteral("body cap %1 MiB")
                           .arg(QString::number(double(source.http.maxBodyBytes) / 1048576.0, 'g', 4));

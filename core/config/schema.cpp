@@ -41,11 +41,20 @@ bool isHttpKind(QStringView kind)
 
 QStringList topLevelKeys()
 {
-    return list({"pipeline", "export", "sources", "stages", "ledger", "recovery"});
+    return list(
+        {"pipeline", "export", "sources", "stages", "ledger", "recovery", "notifications", "readiness", "reconcile"});
 }
 QStringList pipelineKeys()
 {
     return list({"name", "recovery_window"});
+}
+QStringList notificationKeys()
+{
+    return list({"webhook"});
+}
+QStringList webhookKeys()
+{
+    return list({"url", "headers", "timeout"});
 }
 QStringList ledgerKeys()
 {
@@ -55,6 +64,16 @@ QStringList recoveryKeys()
 {
     return list(
         {"group", "kafka_source", "flink_source", "job_name", "job_id", "jar_id", "program_args", "production"});
+}
+QStringList readinessKeys()
+{
+    return list(
+        {"rehearsal_max_age", "savepoint_max_age", "checkpoint_max_age", "reconciliation_max_age", "audit_window",
+            "refresh", "topics", "storage", "min_replication_factor", "min_insync_replicas", "completeness_signals"});
+}
+QStringList reconcileKeys()
+{
+    return list({"name", "truth_source", "truth_query", "serving_source", "serving_query", "range"});
 }
 QStringList exportKeys()
 {
@@ -67,8 +86,11 @@ QStringList commonSourceKeys()
 
 QStringList sourceKeys(QStringView kind)
 {
+    if (kind == u"scrape")
+        return sortedUnion(
+            commonSourceKeys(), list({"url", "max_body_bytes", "tls", "auth", "headers", "proxy", "fallback_format"}));
     if (isHttpKind(kind))
-        return sortedUnion(commonSourceKeys(), list({"url", "max_body_bytes", "tls", "auth", "headers"}));
+        return sortedUnion(commonSourceKeys(), list({"url", "max_body_bytes", "tls", "auth", "headers", "proxy"}));
     if (kind == u"sql")
         return sortedUnion(
             commonSourceKeys(), list({"driver", "database", "host", "port", "user", "password", "timestamp_timezone"}));
@@ -130,6 +152,11 @@ std::optional<QStringList> signalKindsFor(QStringView sourceKind)
     if (sourceKind == u"kafka")
         return list({"consumer_lag", "time_lag", "replay_headroom", "data_age"});
     return std::nullopt;
+}
+
+QStringList fallbackFormats()
+{
+    return list({"text", "openmetrics"});
 }
 
 QStringList sqlDrivers()

@@ -15,11 +15,15 @@ bool isSourceKind(QStringView kind);
 /// Kinds read over HTTP: their settings land in SourceConfig::http.
 bool isHttpKind(QStringView kind);
 
-QStringList topLevelKeys(); // pipeline, export, sources, stages, ledger
+QStringList topLevelKeys(); // pipeline, export, sources, stages, ledger, recovery, notifications, readiness, reconcile
 QStringList pipelineKeys();
 QStringList exportKeys();
 QStringList ledgerKeys(); // retention, max_bytes
+QStringList notificationKeys(); // webhook
+QStringList webhookKeys(); // url, headers, timeout
 QStringList recoveryKeys(); // one entry of `recovery:`
+QStringList readinessKeys();
+QStringList reconcileKeys(); // one entry of `reconcile:`
 QStringList commonSourceKeys(); // kind, interval, timeout
 /// Every key a source of this kind accepts (common keys included), sorted; empty for an unknown kind.
 QStringList sourceKeys(QStringView kind);
@@ -35,6 +39,9 @@ QStringList thresholdKeys();
 std::optional<QStringList> signalKindsFor(QStringView sourceKind);
 
 QStringList sqlDrivers(); // QPSQL, QSQLITE
+/// scrape `fallback_format`: how a body with a missing or unknown Content-Type is parsed (Prometheus 3's
+/// fallback_scrape_protocol).
+QStringList fallbackFormats(); // text, openmetrics
 QStringList timeFormats(); // auto, epoch_s, epoch_ms, rfc3339
 QStringList directions(); // higher_is_worse, lower_is_worse
 QStringList aggregations(); // sum, max, none: how a scrape signal combines the series its selector matches

@@ -81,7 +81,7 @@ MetricFamily family(const char* name, const char* help)
     return f;
 }
 
-std::vector<MetricFamily> collect(const Snapshot& snapshot)
+std::vector<MetricFamily> collect(const Snapshot& snapshot, const ReadinessReport* readiness)
 {
     MetricFamily value = family("pathwatch_signal_value", "Current value of a signal; absent while STALE or UNKNOWN");
     MetricFamily status
@@ -126,6 +126,18 @@ std::vector<MetricFamily> collect(const Snapshot& snapshot)
     std::vector<MetricFamily> families;
     for (auto* f : {&value, &status, &updated, &stage, &dataAge, &dataStop, &up, &lastSuccess, &build})
         families.push_back(std::move(*f));
+    if (readiness) {
+        MetricFamily layer = family("pathwatch_readiness_layer_status",
+            "Production readiness of a layer: 0 PASS, 1 WARN, 2 FAIL, 3 UNKNOWN (evidence missing)");
+        for (const LayerReadiness& l : readiness->layers)
+            layer.metric.push_back(
+                gauge({{"layer", readinessLayerId(l.layer).toStdString()}}, double(static_cast<int>(l.verdict))));
+        MetricFamily judged = family(
+            "pathwatch_readiness_evaluated_timestamp_seconds", "When readiness was last judged (Unix seconds)");
+        judged.metric.push_back(gauge({}, double(readiness->atMs) / 1000.0));
+        families.push_back(std::move(layer));
+        families.push_back(std::move(judged));
+    }
     return families;
 }
 
@@ -138,8 +150,10 @@ public:
     std::vector<MetricFamily> Collect() const override
     {
         SnapshotPtr snapshot = m_provider();
-        return snapshot ? collect(*snapshot) : collect(Snapshot {});
+        const std::shared_ptr<const ReadinessReport> readiness = m_readinessProvider ? m_readinessProvider() : nullptr;
+        return collect(snapshot ? *snapshot : Snapshot {}, readiness.get());
     }
+    MetricsExporter::ReadinessProvider m_readinessProvider; // set before the exposer serves
 
 private:
     std::function<SnapshotPtr()> m_provider;
@@ -160,6 +174,11 @@ MetricsExporter::MetricsExporter(std::function<SnapshotPtr()> snapshotProvider)
 }
 
 MetricsExporter::~MetricsExporter() = default;
+
+void MetricsExporter::setReadinessProvider(ReadinessProvider provider)
+{
+    d->collectable->m_readinessProvider = std::move(provider);
+}
 
 Result<void> MetricsExporter::listen(const QString& hostPort)
 {
@@ -191,11 +210,11 @@ quint16 MetricsExporter::port() const
     return ports.empty() ? 0 : quint16(ports.front());
 }
 
-QByteArray MetricsExporter::render(const Snapshot& snapshot)
+QByteArray MetricsExporter::render(const Snapshot& snapshot, const ReadinessReport* readiness)
 {
     std::ostringstream out;
     prometheus::TextSerializer serializer;
-    serializer.Serialize(out, collect(snapshot));
+    serializer.Serialize(out, collect(snapshot, readiness));
     return QByteArray::fromStdString(out.str());
 }
 

@@ -2,6 +2,7 @@
 
 #include "model/error.h"
 #include "model/snapshot.h"
+#include "readiness/readiness.h"
 
 #include <QByteArray>
 #include <QString>
@@ -22,12 +23,17 @@ public:
     MetricsExporter(const MetricsExporter&) = delete;
     MetricsExporter& operator=(const MetricsExporter&) = delete;
 
+    using ReadinessProvider = std::function<std::shared_ptr<const ReadinessReport>()>;
+    /// Adds `pathwatch_readiness_layer_status{layer}` from the provider's newest report (none while it returns
+    /// null). Call before listen(); the provider must be thread-safe.
+    void setReadinessProvider(ReadinessProvider provider);
+
     /// Binds `host:port` (port 0 = any free port). Loopback unless the caller asks otherwise.
     Result<void> listen(const QString& hostPort);
     quint16 port() const;
 
     /// The exposition text for one snapshot (what a scrape of that snapshot returns).
-    static QByteArray render(const Snapshot& snapshot);
+    static QByteArray render(const Snapshot& snapshot, const ReadinessReport* readiness = nullptr);
 
 private:
     struct Impl;

@@ -179,8 +179,23 @@ HistorySeries query(const SeriesStore& store, const HistoryRequest& request)
     out.fromMs = request.fromMs;
     out.toMs = request.toMs;
     out.tier = tierForSpan(request.toMs - request.fromMs);
-    const SeriesRange range = store.range(request.id, request.fromMs, request.toMs,
+    // A page asks again every few seconds for up to a million points: the buffers are kept per thread (the
+    // HistoryService pool's), so they are allocated and faulted in once. Given back when they grew huge.
+    thread_local SeriesRange range;
+    store.rangeInto(range, request.id, request.fromMs, request.toMs,
         out.tier == HistoryTier::Raw ? SeriesStore::Resolution::Best : SeriesStore::Resolution::Minute);
+    struct Trim
+    {
+        SeriesRange& range;
+        ~Trim()
+        {
+            constexpr std::size_t kKeepPoints = std::size_t(2) << 20; // 32 MiB of SeriesPoint
+            if (range.points.capacity() > kKeepPoints)
+                range.points = {};
+            if (range.buckets.capacity() > kKeepPoints / 2)
+                range.buckets = {};
+        }
+    } trim {range};
 
     // Buckets first (older), then raw points, as one list; NaN and empty buckets become gaps.
     const qint64 minuteMs = store.limits().bucketMs;

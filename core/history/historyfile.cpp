@@ -17,7 +17,8 @@ namespace pw {
 
 namespace {
 constexpr quint32 kMagic = 0x50574831; // "PWH1"
-constexpr quint32 kVersion = 1;
+// 1: minutes before the raw hour as (start, mean); 2: as (start, min, max, mean, count). Both are read.
+constexpr quint32 kVersion = 2;
 } // namespace
 
 HistoryFile::HistoryFile(QString path, std::shared_ptr<SeriesStore> store)
@@ -90,9 +91,10 @@ Result<void> HistoryFile::write() const
         out << info->signalId << quint32(info->labels.size());
         for (const auto& [name, value] : info->labels)
             out << name << value;
-        out << quint32(range.buckets.size() + range.points.size());
+        out << quint32(range.buckets.size());
         for (const SeriesBucket& b : range.buckets)
-            out << b.startMs << (b.count ? b.mean : std::numeric_limits<double>::quiet_NaN());
+            out << b.startMs << b.min << b.max << b.mean << b.count;
+        out << quint32(range.points.size());
         for (const SeriesPoint& p : range.points)
             out << p.timestampMs << p.value;
     }
@@ -121,7 +123,7 @@ Result<int> HistoryFile::load()
     in.setVersion(QDataStream::Qt_6_4);
     quint32 magic = 0, version = 0, count = 0;
     in >> magic >> version >> count;
-    if (magic != kMagic || version != kVersion)
+    if (magic != kMagic || version < 1 || version > kVersion)
         return fail(
             Error::Code::Parse, QStringLiteral("%1 is not a Pathwatch history file of this version").arg(m_path));
     int loaded = 0;
@@ -135,9 +137,21 @@ Result<int> HistoryFile::load()
             in >> name >> value;
             labels.emplace_back(std::move(name), std::move(value));
         }
+        const SeriesId id = signalId.isEmpty() ? 0 : m_store->intern(signalId, labels);
+        if (version >= 2) {
+            quint32 buckets = 0;
+            in >> buckets;
+            for (quint32 b = 0; b < buckets && in.status() == QDataStream::Ok; ++b) {
+                qint64 start = 0;
+                double min = 0.0, max = 0.0, mean = 0.0;
+                quint32 samples = 0;
+                in >> start >> min >> max >> mean >> samples;
+                if (id != 0 && in.status() == QDataStream::Ok)
+                    m_store->appendBucket(id, start, min, max, mean, samples);
+            }
+        }
         quint32 points = 0;
         in >> points;
-        const SeriesId id = signalId.isEmpty() ? 0 : m_store->intern(signalId, labels);
         for (quint32 p = 0; p < points && in.status() == QDataStream::Ok; ++p) {
             qint64 ts = 0;
             double value = 0.0;

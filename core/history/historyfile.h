@@ -15,8 +15,8 @@ class SeriesStore;
 
 /// History that survives a restart: `history.bin` in the data dir, written whole (atomically, QSaveFile) every few
 /// minutes and at stop, read back into the store at start. It keeps the raw hour as it is (gaps included) and, before
-/// it, one value per minute (the bucket's mean: after a restart, minutes older than the raw hour keep their shape but
-/// their min and max collapse to the mean). A crash loses at most one interval.
+/// it, each minute bucket whole (min, max, mean, count), so charts after a restart look as they did before. Files of
+/// the first version (one mean per minute) are still read. A crash loses at most one interval.
 ///
 /// Thread-safety: save() and load() may run on any thread (the store is thread-safe); start()/stop() from one thread.
 class HistoryFile

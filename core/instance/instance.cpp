@@ -1,4 +1,5 @@
 #include "instance/instance.h"
+#include "instance/webhooknotifier.h"
 
 #include "demo/embeddedmode.h"
 #include "export/metricsexporter.h"
@@ -9,6 +10,7 @@
 #include "ledger/ledgerrecorder.h"
 #include "model/seriesstore.h"
 #include "presentation/snapshotjson.h"
+#include "readiness/readinessmonitor.h"
 #include "sources/kafkasource.h"
 #include "sources/source.h"
 
@@ -87,6 +89,7 @@ Result<void> Instance::start()
     // instead of after the demo has started.
     if (m_options.serveMetrics && !m_options.listen.isEmpty()) {
         m_exporter = std::make_unique<MetricsExporter>([this] { return latestSnapshot(); });
+        m_exporter->setReadinessProvider([this] { return readiness(); });
         if (auto listening = m_exporter->listen(m_options.listen); !listening)
             return std::unexpected(listening.error());
     }
@@ -113,6 +116,12 @@ Result<void> Instance::start()
     if (m_options.logTransitions) {
         m_log = std::make_shared<TransitionLog>(TransitionLog::optionsForStderr(m_options.logFormat));
         m_observers.push_back(m_log);
+    }
+
+    if (!config->notifications.webhook.url.isEmpty()) {
+        WebhookNotifier::Options webhook;
+        webhook.webhook = config->notifications.webhook;
+        m_observers.push_back(std::make_shared<WebhookNotifier>(std::move(webhook)));
     }
 
     // The recovery ledger: monitoring goes on without it (the state says degraded); recovery needs it.
@@ -143,6 +152,7 @@ Result<void> Instance::start()
 
     if (m_options.serveMetrics && !m_exporter) {
         m_exporter = std::make_unique<MetricsExporter>([this] { return latestSnapshot(); });
+        m_exporter->setReadinessProvider([this] { return readiness(); });
         if (auto listening = m_exporter->listen(config->exporter.listen); !listening)
             return std::unexpected(listening.error());
     }
@@ -153,6 +163,12 @@ Result<void> Instance::start()
     {
         std::lock_guard lock(m_engineMutex);
         m_engine = std::move(*engine);
+    }
+    if (m_options.judgeReadiness) {
+        auto monitor = std::make_unique<ReadinessMonitor>(*config, m_ledger, m_ledgerError,
+            [this](std::shared_ptr<const ReadinessReport> report) { Q_EMIT readinessReady(std::move(report)); });
+        std::lock_guard lock(m_engineMutex);
+        m_readiness = std::move(monitor);
     }
 
     m_control = std::make_unique<ControlServer>();
@@ -226,6 +242,11 @@ Result<void> Instance::reload()
     }
     old->stop();
     old.reset();
+    {
+        std::lock_guard lock(m_engineMutex);
+        if (m_readiness)
+            m_readiness->setConfig(*config);
+    }
     if (m_log)
         m_log->message(QStringLiteral("info"),
             QStringLiteral("reloaded %1: pipeline `%2`, %3 sources")
@@ -247,6 +268,12 @@ void Instance::stop()
     if (engine)
         engine->stop();
     m_exporter.reset();
+    std::unique_ptr<ReadinessMonitor> readinessMonitor;
+    {
+        std::lock_guard lock(m_engineMutex);
+        readinessMonitor = std::move(m_readiness);
+    }
+    readinessMonitor.reset(); // waits for a judgement under way: it reads the ledger and the demo's broker
     if (m_embedded)
         m_embedded->stop();
     m_control.reset();
@@ -268,6 +295,19 @@ SnapshotPtr Instance::latestSnapshot() const
     if (m_engine)
         return m_engine->latestSnapshot();
     return std::make_shared<Snapshot>();
+}
+
+std::shared_ptr<const ReadinessReport> Instance::readiness() const
+{
+    std::lock_guard lock(m_engineMutex);
+    return m_readiness ? m_readiness->latest() : nullptr;
+}
+
+void Instance::refreshReadiness()
+{
+    std::lock_guard lock(m_engineMutex);
+    if (m_readiness)
+        m_readiness->refreshNow();
 }
 
 QString Instance::ledgerState() const

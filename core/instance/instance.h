@@ -5,6 +5,7 @@
 #include "engine/transitionlog.h"
 #include "instance/datadir.h"
 #include "model/error.h"
+#include "readiness/readiness.h"
 
 #include <QObject>
 #include <QString>
@@ -21,6 +22,7 @@ class HistoryFile;
 class Ledger;
 class SeriesStore;
 class MetricsExporter;
+class ReadinessMonitor;
 namespace demo {
 class EmbeddedMode;
 }
@@ -45,6 +47,7 @@ public:
         bool logTransitions = true;
         QString commandName = QStringLiteral("pathwatch"); // for messages: "start pathwatch headless with …"
         qint64 historySaveIntervalMs = 2 * 60 * 1000; // how often the history is written to the data dir
+        bool judgeReadiness = true; // judge readiness every `readiness.refresh` (for /metrics and the console)
     };
 
     explicit Instance(Options options, QObject* parent = nullptr);
@@ -70,6 +73,10 @@ public:
     void addObserver(std::shared_ptr<EngineObserver> observer) { m_extraObservers.push_back(std::move(observer)); }
     /// The recovery ledger, or null when it could not be opened (see ledgerState()).
     std::shared_ptr<Ledger> ledger() const { return m_ledger; }
+    /// The newest readiness report, null before the first (or when judgeReadiness is off). Thread-safe.
+    std::shared_ptr<const ReadinessReport> readiness() const;
+    /// Judges readiness again now, off the calling thread; readinessReady follows.
+    void refreshReadiness();
     /// "ok", or "degraded: why" (cannot be opened, a write failed).
     QString ledgerState() const;
     /// The parts of the data dir that cannot be written now (the ledger, the saved history): empty when all can.
@@ -82,6 +89,8 @@ public:
 Q_SIGNALS:
     void snapshotReady(pw::SnapshotPtr snapshot);
     void reloaded(const QString& configPath);
+    /// A new readiness report; emitted from the readiness thread (connect with a receiver).
+    void readinessReady(std::shared_ptr<const pw::ReadinessReport> report);
 
 private:
     Result<std::unique_ptr<Engine>> makeEngine(const PipelineConfig& config);
@@ -103,6 +112,7 @@ private:
     std::unique_ptr<Engine> m_engine;
     std::unique_ptr<MetricsExporter> m_exporter;
     std::unique_ptr<ControlServer> m_control;
+    std::unique_ptr<ReadinessMonitor> m_readiness; // guarded by m_engineMutex for readiness()
 };
 
 } // namespace pw

@@ -252,6 +252,10 @@ const char* const kSchema[] = {
     "CREATE TABLE IF NOT EXISTS audit(id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, actor TEXT NOT "
     "NULL, source_id TEXT NOT NULL, cluster_id TEXT NOT NULL, group_id TEXT NOT NULL, target TEXT NOT NULL, reason "
     "TEXT NOT NULL, plan_hash TEXT NOT NULL, outcome TEXT NOT NULL, details TEXT NOT NULL, undo_of INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS verifications(id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, kind TEXT "
+    "NOT NULL, name TEXT NOT NULL, passed INTEGER NOT NULL, summary TEXT NOT NULL, matched INTEGER NOT NULL, "
+    "mismatched INTEGER NOT NULL, missing INTEGER NOT NULL, unexpected INTEGER NOT NULL, audit_id INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS verifications_kind ON verifications(kind, at_ms)",
     // Append-only, enforced by the file itself so no tool that opens it can rewrite history.
     "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is "
     "append-only'); END",
@@ -1413,6 +1417,27 @@ Result<std::vector<LedgerCheckpointRow>> Ledger::checkpointsBefore(
     return out;
 }
 
+Result<std::vector<LedgerCheckpointRow>> Ledger::checkpointsSince(qint64 fromMs, int limit, bool savepointsOnly)
+{
+    auto connection = d->reader();
+    if (!connection)
+        return std::unexpected(connection.error());
+    QSqlQuery q((*connection)->db());
+    q.setForwardOnly(true);
+    q.prepare(
+        QStringLiteral("SELECT %1 FROM checkpoints WHERE status IN ('COMPLETED', 'FAILED') AND ended_ms >= ? %2 "
+                       "ORDER BY ended_ms DESC, checkpoint_id DESC LIMIT ?")
+            .arg(QLatin1String(kCheckpointColumns), savepointsOnly ? QStringLiteral("AND savepoint = 1") : QString()));
+    q.addBindValue(fromMs);
+    q.addBindValue(std::max(limit, 0));
+    if (!q.exec())
+        return std::unexpected(d->queryError(q));
+    std::vector<LedgerCheckpointRow> out;
+    while (q.next())
+        out.push_back(checkpointRow(q));
+    return out;
+}
+
 Result<std::optional<LedgerCheckpointRow>> Ledger::checkpoint(const QString& sourceId, const QString& jobId, qint64 id)
 {
     auto connection = d->reader();
@@ -1605,6 +1630,72 @@ Result<std::optional<AuditEntry>> Ledger::auditEntry(qint64 id)
     if (!q.next())
         return std::optional<AuditEntry> {};
     return std::optional<AuditEntry>(auditRow(q));
+}
+
+namespace {
+
+QString verificationKindText(VerificationRecord::Kind kind)
+{
+    return kind == VerificationRecord::Kind::Rehearsal ? QStringLiteral("rehearsal") : QStringLiteral("reconciliation");
+}
+
+} // namespace
+
+Result<qint64> Ledger::appendVerification(const VerificationRecord& record)
+{
+    auto connection = d->reader();
+    if (!connection)
+        return std::unexpected(connection.error());
+    QSqlQuery q((*connection)->db());
+    q.exec(QStringLiteral("PRAGMA synchronous=FULL"));
+    q.prepare(QStringLiteral("INSERT INTO verifications(at_ms, kind, name, passed, summary, matched, mismatched, "
+                             "missing, unexpected, audit_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    q.addBindValue(record.atMs > 0 ? record.atMs : nowMs());
+    q.addBindValue(verificationKindText(record.kind));
+    q.addBindValue(text(record.name));
+    q.addBindValue(record.passed ? 1 : 0);
+    q.addBindValue(text(record.summary));
+    q.addBindValue(record.matched);
+    q.addBindValue(record.mismatched);
+    q.addBindValue(record.missing);
+    q.addBindValue(record.unexpected);
+    q.addBindValue(record.auditId);
+    if (!q.exec())
+        return std::unexpected(
+            d->ioError(QStringLiteral("cannot record the verification in the ledger"), sqlText(q.lastError())));
+    return q.lastInsertId().toLongLong();
+}
+
+Result<std::vector<VerificationRecord>> Ledger::verifications(VerificationRecord::Kind kind, int limit)
+{
+    auto connection = d->reader();
+    if (!connection)
+        return std::unexpected(connection.error());
+    QSqlQuery q((*connection)->db());
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT id, at_ms, name, passed, summary, matched, mismatched, missing, unexpected, "
+                             "audit_id FROM verifications WHERE kind = ? ORDER BY at_ms DESC, id DESC LIMIT ?"));
+    q.addBindValue(verificationKindText(kind));
+    q.addBindValue(std::max(limit, 0));
+    if (!q.exec())
+        return std::unexpected(d->queryError(q));
+    std::vector<VerificationRecord> out;
+    while (q.next()) {
+        VerificationRecord r;
+        r.kind = kind;
+        r.id = q.value(0).toLongLong();
+        r.atMs = q.value(1).toLongLong();
+        r.name = q.value(2).toString();
+        r.passed = q.value(3).toInt() != 0;
+        r.summary = q.value(4).toString();
+        r.matched = q.value(5).toInt();
+        r.mismatched = q.value(6).toInt();
+        r.missing = q.value(7).toInt();
+        r.unexpected = q.value(8).toInt();
+        r.auditId = q.value(9).toLongLong();
+        out.push_back(std::move(r));
+    }
+    return out;
 }
 
 qint64 Ledger::sizeBytes() const

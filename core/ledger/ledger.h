@@ -63,6 +63,29 @@ struct AuditEntry
     qint64 undoOf = 0; // the entry this one undid, 0 when none
 };
 
+/// The outcome of a check that proves recovery works, kept so readiness can judge how recent the proof is: a
+/// rehearsal (`pathwatch rehearse`, named by its fault) or a reconciliation of two stores (`pathwatch reconcile`,
+/// named by its `reconcile:` entry). Append-only.
+struct VerificationRecord
+{
+    enum class Kind
+    {
+        Rehearsal,
+        Reconciliation,
+    };
+    qint64 id = 0;
+    qint64 atMs = 0;
+    Kind kind = Kind::Rehearsal;
+    QString name;
+    bool passed = false;
+    QString summary; // one line: what was found
+    int matched = 0; // windows of the reconciliation
+    int mismatched = 0;
+    int missing = 0;
+    int unexpected = 0;
+    qint64 auditId = 0; // the replay's audit entry, 0 when none
+};
+
 /// The recovery ledger: `ledger.sqlite` in the data dir (SQLite in WAL mode through Qt Sql). The engine writes
 /// offsets, checkpoints and incidents; any process may read it and append audit rows (with a busy timeout).
 ///
@@ -122,6 +145,8 @@ public:
     /// Checkpoints of a job completed or failed before `atMs`, newest first, at most `limit`.
     Result<std::vector<LedgerCheckpointRow>> checkpointsBefore(
         const QString& sourceId, const QString& jobId, qint64 atMs, int limit);
+    /// Checkpoints (or only savepoints) of every job that ended at or after `fromMs`, newest first, at most `limit`.
+    Result<std::vector<LedgerCheckpointRow>> checkpointsSince(qint64 fromMs, int limit, bool savepointsOnly = false);
     Result<std::optional<LedgerCheckpointRow>> checkpoint(const QString& sourceId, const QString& jobId, qint64 id);
     Result<std::vector<Incident>> incidents(qint64 fromMs, qint64 toMs);
     Result<std::optional<Incident>> incident(qint64 id);
@@ -135,6 +160,11 @@ public:
     Result<void> updateAuditOutcome(qint64 id, const QString& outcome, const QByteArray& details);
     Result<std::vector<AuditEntry>> auditEntries(qint64 fromMs = 0, qint64 toMs = 0);
     Result<std::optional<AuditEntry>> auditEntry(qint64 id);
+
+    /// Rehearsals and reconciliations: written synchronously, like the audit log.
+    Result<qint64> appendVerification(const VerificationRecord& record);
+    /// Those of one kind, newest first, at most `limit`.
+    Result<std::vector<VerificationRecord>> verifications(VerificationRecord::Kind kind, int limit = 20);
 
     /// Bytes of the database file and its WAL.
     qint64 sizeBytes() const;

@@ -2,8 +2,10 @@
 
 #include <QtGlobal>
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <vector>
@@ -11,6 +13,13 @@
 namespace pw {
 
 class GorillaChunkReader;
+
+/// One row of a one-column chunk, as readers collect them (SeriesStore calls it SeriesPoint).
+struct GorillaPoint
+{
+    qint64 timestampMs = 0;
+    double value = 0.0;
+};
 
 /// Gorilla compression (Pelkonen et al., "Gorilla: A Fast, Scalable, In-Memory Time Series Database", VLDB 2015)
 /// for rows of one timestamp and 1..kMaxColumns doubles, in one bit stream.
@@ -161,8 +170,11 @@ public:
 
     /// Decodes the next row; false at the end (or when the stream is shorter than announced).
     bool next();
+    /// Decodes the remaining rows and appends those with timestamps in [fromMs, toMs] (column 0) to `out`, stopping
+    /// after toMs: what next() does row by row, in one call per chunk so the decoder inlines into the loop.
+    void appendRows(qint64 fromMs, qint64 toMs, std::vector<GorillaPoint>& out);
     qint64 timestamp() const { return m_ts; }
-    double value(int column = 0) const;
+    double value(int column = 0) const { return std::bit_cast<double>(m_values[column]); }
     std::uint64_t valueBits(int column = 0) const { return m_values[column]; }
     int remaining() const { return m_count - m_index; }
 
@@ -185,14 +197,33 @@ private:
         quint8 gapWidth = 0;
     };
 
-    std::uint64_t readBits(int bits);
-    std::uint64_t readBitsAt(quint32& pos, int bits);
+    std::uint64_t readBits(int bits) { return readBitsAt(m_pos, bits); }
+    // The fast path inline: decoding calls it several times per row.
+    std::uint64_t readBitsAt(quint32& pos, int bits)
+    {
+        // One unaligned big-endian load covers any field up to 57 bits when 8 bytes remain in the buffer.
+        const quint32 byte = pos >> 3;
+        if (bits >= 0 && bits <= 57 && pos + quint32(bits) <= m_bitCount
+            && std::size_t(byte) + 8 <= (std::size_t(m_bitCount) + 7) / 8) {
+            std::uint64_t word;
+            std::memcpy(&word, m_bits + byte, 8);
+            if constexpr (std::endian::native == std::endian::little)
+                word = __builtin_bswap64(word);
+            const int shift = int(pos & 7);
+            pos += quint32(bits);
+            return bits == 0 ? 0 : (word << shift) >> (64 - bits);
+        }
+        return readBitsSlow(pos, bits);
+    }
+    std::uint64_t readBitsSlow(quint32& pos, int bits);
     qint64 readDeltaOfDelta();
-    std::uint64_t readValue(int column);
+    // Inlined into advance(), the per-row decoder (defined in gorillachunk.cpp, the only caller).
+    [[gnu::always_inline]] inline std::uint64_t readValue(int column);
     qint64 readSigned();
     bool readPackedHeader();
     bool readIntStream(IntStream& stream);
-    qint64 nextInt(IntStream& stream, int row);
+    [[gnu::always_inline]] inline qint64 nextInt(IntStream& stream, int row);
+    [[gnu::always_inline]] inline bool advance();
 
     const std::uint8_t* m_bits = nullptr;
     quint32 m_bitCount = 0;

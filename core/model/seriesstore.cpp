@@ -323,6 +323,53 @@ SeriesStore::AppendResult SeriesStore::append(SeriesId id, qint64 timestampMs, d
     return AppendResult::Appended;
 }
 
+SeriesStore::AppendResult SeriesStore::appendBucket(
+    SeriesId id, qint64 startMs, double min, double max, double mean, quint32 count)
+{
+    {
+        std::shared_lock tableLock(m_tableLock);
+        Series* s = lookup(id);
+        if (!s) {
+            m_droppedUnknown.fetch_add(1, std::memory_order_relaxed);
+            return AppendResult::UnknownSeries;
+        }
+        std::lock_guard lock(s->mutex);
+        const qint64 bucketMs = m_limits.bucketMs;
+        startMs = floorTo(startMs, bucketMs);
+        const qint64 endMs = startMs + bucketMs - 1; // the bucket's last instant stands for its newest sample
+        if (s->hasLast && startMs <= s->lastTs) {
+            m_droppedOutOfOrder.fetch_add(1, std::memory_order_relaxed);
+            return AppendResult::OutOfOrder;
+        }
+        const int bucketsBefore = s->buckets;
+        s->closeBucket();
+        s->bucketOpen = true;
+        s->bucketStart = startMs;
+        s->bucketCount = count;
+        s->bucketMin = min;
+        s->bucketMax = max;
+        s->bucketSum = count ? mean * double(count) : 0.0;
+        s->closeBucket();
+        s->hasLast = true;
+        s->lastTs = endMs;
+        s->lastValue = count ? mean : std::numeric_limits<double>::quiet_NaN();
+        s->trim(endMs, m_limits);
+        s->touch.store(++m_touch, std::memory_order_relaxed);
+
+        const std::size_t now = s->bytes();
+        m_bytes.fetch_add(now - s->accountedBytes, std::memory_order_relaxed);
+        s->accountedBytes = now;
+        m_buckets.fetch_add(quint64(s->buckets - bucketsBefore), std::memory_order_relaxed);
+        m_appended.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (m_bytes.load(std::memory_order_relaxed) > m_limits.maxBytes && !m_evicting.exchange(true)) {
+        std::unique_lock lock(m_tableLock);
+        evictLocked(0);
+        m_evicting.store(false);
+    }
+    return AppendResult::Appended;
+}
+
 void SeriesStore::evictLocked(std::size_t incomingSeries)
 {
     const std::size_t maxSeries = std::size_t(std::max<qsizetype>(m_limits.maxSeries, 1));
@@ -429,14 +476,7 @@ void readBuckets(
 void readPoints(const GorillaChunkReader& chunk, qint64 from, qint64 to, std::vector<SeriesPoint>& out)
 {
     GorillaChunkReader rows = chunk;
-    while (rows.next()) {
-        const qint64 ts = rows.timestamp();
-        if (ts < from)
-            continue;
-        if (ts > to)
-            break;
-        out.push_back(SeriesPoint {ts, rows.value()});
-    }
+    rows.appendRows(from, to, out);
 }
 
 } // namespace
@@ -444,16 +484,24 @@ void readPoints(const GorillaChunkReader& chunk, qint64 from, qint64 to, std::ve
 SeriesRange SeriesStore::range(SeriesId id, qint64 fromMs, qint64 toMs, Resolution resolution) const
 {
     SeriesRange result;
+    rangeInto(result, id, fromMs, toMs, resolution);
+    return result;
+}
+
+void SeriesStore::rangeInto(SeriesRange& result, SeriesId id, qint64 fromMs, qint64 toMs, Resolution resolution) const
+{
+    result.buckets.clear();
+    result.points.clear();
     result.rawFromMs = std::numeric_limits<qint64>::max();
     if (fromMs > toMs)
-        return result;
+        return;
     std::shared_lock tableLock(m_tableLock);
     Series* s = lookup(id);
     if (!s)
-        return result;
+        return;
     std::lock_guard lock(s->mutex);
     if (!s->hasLast)
-        return result;
+        return;
 
     const qint64 bucketMs = m_limits.bucketMs;
     qint64 boundary = std::numeric_limits<qint64>::max();
@@ -500,6 +548,12 @@ SeriesRange SeriesStore::range(SeriesId id, qint64 fromMs, qint64 toMs, Resoluti
 
     if (boundary != std::numeric_limits<qint64>::max() && boundary <= toMs) {
         const qint64 from = std::max(fromMs, boundary);
+        // One allocation of the right size (at most the rows of the chunks that overlap), not a doubling series.
+        std::size_t rows = s->rawHead.count();
+        for (const GorillaChunk& chunk : s->raw)
+            if (chunk.lastTimestamp() >= from && chunk.firstTimestamp() <= toMs)
+                rows += std::size_t(chunk.count());
+        result.points.reserve(rows);
         for (const GorillaChunk& chunk : s->raw) {
             if (chunk.lastTimestamp() < from || chunk.firstTimestamp() > toMs)
                 continue;
@@ -508,7 +562,6 @@ SeriesRange SeriesStore::range(SeriesId id, qint64 fromMs, qint64 toMs, Resoluti
         if (!s->rawHead.isEmpty() && s->rawHead.lastTimestamp() >= from && s->rawHead.firstTimestamp() <= toMs)
             readPoints(s->rawHead.reader(), from, toMs, result.points);
     }
-    return result;
 }
 
 std::optional<SeriesStore::SeriesInfo> SeriesStore::info(SeriesId id) const

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "model/gorillachunk.h"
 #include "model/sample.h"
 
 #include <QString>
@@ -17,11 +18,7 @@ namespace pw {
 // SeriesId (model/sample.h): ids are never reused, so an id kept after its series was evicted simply stops matching
 // (append() answers UnknownSeries; intern again).
 
-struct SeriesPoint
-{
-    qint64 timestampMs = 0;
-    double value = 0.0;
-};
+using SeriesPoint = GorillaPoint; // {timestampMs, value}
 
 /// One aggregate bucket of the minute tier. NaN samples are left out of min/max/mean/count; a bucket that only saw
 /// NaN has count 0 and NaN min/max/mean.
@@ -136,10 +133,19 @@ public:
     AppendResult append(SeriesId id, qint64 timestampMs, double value);
     /// Interns sample.signalId + sample.labels, then appends.
     AppendResult append(const Sample& sample);
+    /// A whole minute bucket as it was (min, max, mean of `count` samples; count 0 for a minute that saw only NaN),
+    /// for history read back after a restart: its min and max stay what they were rather than collapsing to the mean.
+    /// Like append(), it must come after everything the series holds (startMs is aligned to the bucket width, and
+    /// later than the newest sample or bucket). The raw tier is left alone.
+    AppendResult appendBucket(SeriesId id, qint64 startMs, double min, double max, double mean, quint32 count);
 
     std::optional<SeriesPoint> latest(SeriesId id) const;
     /// Points of [fromMs, toMs] (both inclusive) at the best resolution held; empty when the series is unknown.
     SeriesRange range(SeriesId id, qint64 fromMs, qint64 toMs, Resolution resolution = Resolution::Best) const;
+    /// The same into `out`, reusing its vectors' capacity: a reader that queries again and again (a live chart of a
+    /// million points) allocates and faults in its buffers once rather than on every query.
+    void rangeInto(
+        SeriesRange& out, SeriesId id, qint64 fromMs, qint64 toMs, Resolution resolution = Resolution::Best) const;
     std::optional<SeriesInfo> info(SeriesId id) const;
     std::vector<SeriesId> seriesIds() const;
 

@@ -1,15 +1,13 @@
 #include "replay/flinkclient.h"
 
+#include "sources/httpclient.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QUrl>
 
-#include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 #include <thread>
 
@@ -18,11 +16,8 @@ namespace pw::replay {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
 
-constexpr std::uint64_t kMaxBodyBytes = 16 * 1024 * 1024;
+constexpr qint64 kMaxBodyBytes = 16 * 1024 * 1024;
 constexpr qsizetype kMaxErrorChars = 500;
 
 // "HTTP 404: Job x not found; ..." from Flink's {"errors": [...]}; the body itself when it is not that shape.
@@ -75,78 +70,48 @@ Result<FlinkClient::Response> FlinkClient::request(
 {
     const QString what = QString::fromLatin1(method) + QLatin1Char(' ') + path;
     const QUrl base(m_options.baseUrl);
-    if (!base.isValid() || base.scheme() != QLatin1String("http") || base.host().isEmpty())
-        return fail(
-            Error::Code::Config, QStringLiteral("Flink REST URL %1: expected http://host:port").arg(m_options.baseUrl));
-    const std::string host = base.host().toStdString();
-    const std::string port = std::to_string(base.port(80));
-    QString prefix = base.path();
+    if (!base.isValid() || (base.scheme() != QLatin1String("http") && base.scheme() != QLatin1String("https"))
+        || base.host().isEmpty())
+        return fail(Error::Code::Config,
+            QStringLiteral("Flink REST URL %1: expected http://host:port").arg(redactedUrl(m_options.baseUrl)));
+    QString prefix = m_options.baseUrl;
     while (prefix.endsWith(QLatin1Char('/')))
         prefix.chop(1);
 
-    http::request<http::string_body> request {
-        http::string_to_verb(method.toStdString()), QString(prefix + path).toStdString(), 11};
-    request.set(http::field::host, base.port() > 0 ? host + ":" + port : host);
-    request.set(http::field::accept, "application/json");
-    request.set(http::field::user_agent, "pathwatch");
+    HttpRequest request;
+    request.url = prefix + path;
+    request.method = method;
+    request.accept = "application/json";
+    request.timeoutMs = m_options.requestTimeout.count();
+    request.defaultMaxBodyBytes = kMaxBodyBytes;
+    request.allowErrorStatus = true;
+    request.options = m_options.http;
     for (const auto& [name, value] : m_options.headers)
-        request.set(name.toStdString(), value.toStdString());
+        request.options.headers.emplace_back(QString::fromLatin1(name), QString::fromUtf8(value));
     if (method != "GET") {
-        request.set(http::field::content_type, "application/json");
-        request.body() = jsonBody.isEmpty() ? std::string("{}") : jsonBody.toStdString();
+        request.contentType = "application/json";
+        request.body = jsonBody.isEmpty() ? QByteArray("{}") : jsonBody;
     }
-    request.keep_alive(false);
-    request.prepare_payload();
 
+    // A blocking call: its own io_context, run on this thread until the one exchange is over.
     asio::io_context io;
-    tcp::resolver resolver(io);
-    beast::tcp_stream stream(io);
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(kMaxBodyBytes);
-    beast::error_code failure;
-    const char* step = "resolve";
-    bool done = false;
-
-    stream.expires_after(m_options.requestTimeout);
-    resolver.async_resolve(host, port, [&](beast::error_code ec, tcp::resolver::results_type results) {
-        if (ec) {
-            failure = ec;
-            return;
-        }
-        step = "connect";
-        stream.async_connect(results, [&](beast::error_code ec, const tcp::endpoint&) {
-            if (ec) {
-                failure = ec;
-                return;
-            }
-            step = "send";
-            http::async_write(stream, request, [&](beast::error_code ec, std::size_t) {
-                if (ec) {
-                    failure = ec;
-                    return;
-                }
-                step = "read the answer";
-                http::async_read(stream, buffer, parser, [&](beast::error_code ec, std::size_t) {
-                    failure = ec;
-                    done = !ec;
-                });
-            });
-        });
-    });
-    io.run_for(m_options.requestTimeout + std::chrono::seconds(1));
-    if (!done) {
-        const bool timedOut = failure == beast::error::timeout || !failure;
-        return fail(timedOut ? Error::Code::Timeout : Error::Code::Network,
-            QStringLiteral("Flink REST %1 at %2: cannot %3: %4")
-                .arg(what, m_options.baseUrl, QLatin1String(step),
-                    timedOut ? QStringLiteral("no answer within %1 ms").arg(m_options.requestTimeout.count())
-                             : QString::fromStdString(failure.message())));
+    std::optional<Result<HttpResponse>> answer;
+    {
+        HttpClient client(io);
+        client.request(std::move(request), [&answer](Result<HttpResponse> r) { answer = std::move(r); });
+        io.run();
     }
-    beast::error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    const auto& response = parser.get();
-    return Response {int(response.result_int()), QByteArray::fromStdString(response.body())};
+    if (!answer)
+        return fail(Error::Code::Generic, QStringLiteral("Flink REST %1: no answer").arg(what));
+    if (!*answer) {
+        Error e = answer->error();
+        // Refused here means a 409 from Flink; a connection that could not be made is a network failure.
+        if (e.code == Error::Code::Refused)
+            e.code = Error::Code::Network;
+        e.message = QStringLiteral("Flink REST %1 at %2: %3").arg(what, redactedUrl(m_options.baseUrl), e.message);
+        return std::unexpected(e);
+    }
+    return Response {(*answer)->status, (*answer)->body};
 }
 
 Result<QByteArray> FlinkClient::call(const QByteArray& method, const QString& path, const QByteArray& jsonBody) const

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "config/config.h"
 #include "model/error.h"
 
 #include <QByteArray>
@@ -42,11 +43,12 @@ struct SavepointStatus
 };
 
 /// A small blocking client of Flink's REST API for the steps of a recovery: read the jobs, stop one with a savepoint
-/// (and wait for it), list the jars, run a jar without state or from a savepoint. Plain HTTP (`http://host:port`,
-/// optionally with a path prefix). Each call opens its own connection on its own io_context: call it off the GUI
-/// thread; one instance may be used from several threads. Errors are pw::Error values whose message names the call,
-/// the HTTP status and the entries of Flink's `errors` array (Code::NotFound for a 404, Code::Refused for a 409,
-/// Code::Timeout when the server or a savepoint took too long, else Code::Http / Network / Parse).
+/// (and wait for it), list the jars, run a jar without state or from a savepoint. HTTP or HTTPS (`http://host:port`,
+/// optionally with a path prefix) through the shared HttpClient, so TLS settings, auth and proxies (`proxy:` or the
+/// environment's) work as for the flink source. Each call runs on its own io_context: call it off the GUI thread; one
+/// instance may be used from several threads. Errors are pw::Error values whose message names the call, the HTTP status
+/// and the entries of Flink's `errors` array (Code::NotFound for a 404, Code::Refused for a 409, Code::Timeout when the
+/// server or a savepoint took too long, else Code::Http / Network / Parse).
 class FlinkClient
 {
 public:
@@ -57,6 +59,7 @@ public:
         std::chrono::milliseconds pollInterval {500}; // between polls of a savepoint trigger
         std::chrono::milliseconds savepointTimeout {std::chrono::minutes(5)};
         std::vector<std::pair<QByteArray, QByteArray>> headers; // e.g. Authorization, sent with every request
+        HttpOptions http; // TLS, auth, headers and proxy of the flink source (its `url` is ignored: baseUrl is used)
     };
 
     explicit FlinkClient(Options options);

@@ -16,13 +16,8 @@ Result<FlinkRecovery> FlinkRecovery::create(const PipelineConfig& config, const 
     replay::FlinkClient::Options options;
     options.baseUrl = source->http.url;
     options.requestTimeout = std::chrono::milliseconds(std::max<qint64>(source->timeoutMs, 5000));
-    if (!source->http.bearerToken.isEmpty())
-        options.headers.emplace_back("Authorization", "Bearer " + source->http.bearerToken.toUtf8());
-    else if (!source->http.basicUser.isEmpty())
-        options.headers.emplace_back("Authorization",
-            "Basic " + (source->http.basicUser + QLatin1Char(':') + source->http.basicPassword).toUtf8().toBase64());
-    for (const auto& [name, value] : source->http.headers)
-        options.headers.emplace_back(name.toUtf8(), value.toUtf8());
+    // Auth, custom headers, TLS and the proxy all come with the source's HTTP options.
+    options.http = source->http;
     return FlinkRecovery(replay::FlinkClient(options), recovery);
 }
 

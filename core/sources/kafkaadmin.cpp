@@ -674,4 +674,102 @@ Result<int32_t> KafkaAdmin::partitionCount(const QString& topic)
     return fail(Error::Code::NotFound, QStringLiteral("topic %1 does not exist").arg(topic));
 }
 
+const KafkaAdmin::ConfigValue* KafkaAdmin::TopicConfigs::find(const QString& name) const
+{
+    for (const ConfigValue& v : values)
+        if (v.name == name)
+            return &v;
+    return nullptr;
+}
+
+std::vector<Result<KafkaAdmin::TopicConfigs>> KafkaAdmin::describeTopicConfigs(const std::vector<QString>& topics)
+{
+    std::vector<Result<TopicConfigs>> out;
+    if (topics.empty())
+        return out;
+    const QString what = QStringLiteral("describe the configs of %1 topic(s)").arg(topics.size());
+    std::vector<rd_kafka_ConfigResource_t*> resources;
+    for (const QString& topic : topics)
+        resources.push_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.toUtf8().constData()));
+    auto ev = d->run(what, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, [&](auto* options, auto* queue) {
+        rd_kafka_DescribeConfigs(d->rk, resources.data(), resources.size(), options, queue);
+    });
+    rd_kafka_ConfigResource_destroy_array(resources.data(), resources.size());
+    if (!ev) {
+        for (size_t i = 0; i < topics.size(); ++i)
+            out.push_back(std::unexpected(ev.error()));
+        return out;
+    }
+    size_t count = 0;
+    const rd_kafka_ConfigResource_t** results
+        = rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev->get()), &count);
+    for (const QString& topic : topics) {
+        const rd_kafka_ConfigResource_t* match = nullptr;
+        for (size_t i = 0; i < count && !match; ++i)
+            if (rd_kafka_ConfigResource_type(results[i]) == RD_KAFKA_RESOURCE_TOPIC
+                && fromC(rd_kafka_ConfigResource_name(results[i])) == topic)
+                match = results[i];
+        if (!match) {
+            out.push_back(fail(Error::Code::Protocol,
+                QStringLiteral("describe the configs of topic %1: the broker did not answer for it").arg(topic)));
+            continue;
+        }
+        if (const rd_kafka_resp_err_t err = rd_kafka_ConfigResource_error(match)) {
+            out.push_back(kafkaFail(err, QStringLiteral("describe the configs of topic %1").arg(topic),
+                rd_kafka_ConfigResource_error_string(match)));
+            continue;
+        }
+        TopicConfigs configs;
+        configs.topic = topic;
+        size_t entryCount = 0;
+        const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(match, &entryCount);
+        for (size_t i = 0; i < entryCount; ++i) {
+            ConfigValue v;
+            v.name = fromC(rd_kafka_ConfigEntry_name(entries[i]));
+            v.sensitive = rd_kafka_ConfigEntry_is_sensitive(entries[i]);
+            if (!v.sensitive)
+                v.value = fromC(rd_kafka_ConfigEntry_value(entries[i]));
+            v.isDefault = rd_kafka_ConfigEntry_is_default(entries[i]);
+            v.readOnly = rd_kafka_ConfigEntry_is_read_only(entries[i]);
+            configs.values.push_back(std::move(v));
+        }
+        out.push_back(std::move(configs));
+    }
+    return out;
+}
+
+std::vector<Result<KafkaAdmin::TopicReplication>> KafkaAdmin::topicReplication(const std::vector<QString>& topics)
+{
+    std::vector<Result<TopicReplication>> out;
+    const rd_kafka_metadata_t* md = nullptr;
+    if (const rd_kafka_resp_err_t err = rd_kafka_metadata(d->rk, 1, nullptr, &md, d->timeoutMs())) {
+        for (size_t i = 0; i < topics.size(); ++i)
+            out.push_back(kafkaFail(err, QStringLiteral("read the metadata of the cluster")));
+        return out;
+    }
+    for (const QString& topic : topics) {
+        const rd_kafka_metadata_topic_t* found = nullptr;
+        for (int i = 0; i < md->topic_cnt && !found; ++i)
+            if (fromC(md->topics[i].topic) == topic)
+                found = &md->topics[i];
+        if (!found || found->err) {
+            out.push_back(kafkaFail(found ? found->err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+                QStringLiteral("read the metadata of topic %1").arg(topic)));
+            continue;
+        }
+        TopicReplication r;
+        r.topic = topic;
+        r.partitions = found->partition_cnt;
+        r.brokers = md->broker_cnt;
+        for (int p = 0; p < found->partition_cnt; ++p) {
+            const auto& partition = found->partitions[p];
+            r.minReplicas = p == 0 ? partition.replica_cnt : std::min(r.minReplicas, partition.replica_cnt);
+            r.minInSyncReplicas = p == 0 ? partition.isr_cnt : std::min(r.minInSyncReplicas, partition.isr_cnt);
+        }
+        out.push_back(r);
+    }
+    rd_kafka_metadata_destroy(md);
+    return out;
+}
+
 } // namespace pw

@@ -77,6 +77,31 @@ public:
         QString name;
         int32_t partitions = 0;
     };
+    /// One setting of a topic or broker as DescribeConfigs reports it.
+    struct ConfigValue
+    {
+        QString name;
+        QString value; // empty when the broker reports none (or it is sensitive)
+        bool isDefault = false; // neither set on the resource nor on the broker
+        bool readOnly = false;
+        bool sensitive = false;
+    };
+    /// The settings of one topic: every one the broker reports, by name.
+    struct TopicConfigs
+    {
+        QString topic;
+        std::vector<ConfigValue> values;
+        const ConfigValue* find(const QString& name) const;
+    };
+    /// Replicas of a topic's partitions from the cluster's metadata, and how many brokers that metadata names.
+    struct TopicReplication
+    {
+        QString topic;
+        int32_t partitions = 0;
+        int32_t minReplicas = 0; // the smallest replica count of its partitions
+        int32_t minInSyncReplicas = 0; // the smallest in-sync replica count of its partitions
+        int32_t brokers = 0;
+    };
 
     static Result<std::unique_ptr<KafkaAdmin>> create(const KafkaAdminConfig& config);
     ~KafkaAdmin();
@@ -117,6 +142,11 @@ public:
     Result<std::vector<TopicInfo>> listTopics();
     /// Creates a topic (replication factor 1 unless given); an existing topic is an error.
     Result<void> createTopic(const QString& topic, int32_t partitions, int16_t replicationFactor = 1);
+    /// The configs of each topic (DescribeConfigs, one request for all of them). A topic that fails (unknown) is an
+    /// error of its own; the others still answer.
+    std::vector<Result<TopicConfigs>> describeTopicConfigs(const std::vector<QString>& topics);
+    /// Replication of each topic from one metadata request; a topic the cluster does not know is an error.
+    std::vector<Result<TopicReplication>> topicReplication(const std::vector<QString>& topics);
     /// The id the cluster reports in its metadata (empty from a broker too old to have one).
     Result<QString> clusterId();
     Result<int32_t> partitionCount(const QString& topic);

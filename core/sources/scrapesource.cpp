@@ -227,6 +227,7 @@ struct ScrapeSource::Impl
 {
     QString sourceId;
     std::vector<Spec> specs;
+    std::optional<ExpositionFormat> fallback; // `fallback_format`
 
     std::mutex mutex; // guards everything below
     ExpositionParser parser;
@@ -241,13 +242,17 @@ struct ScrapeSource::Impl
             result.error = std::move(e);
             return result;
         };
-        const auto format
-            = expositionFormatFromContentType(std::string_view(contentType.constData(), contentType.size()));
+        auto format = expositionFormatFromContentType(std::string_view(contentType.constData(), contentType.size()));
+        // As Prometheus 3's fallback_scrape_protocol: a missing or unknown Content-Type is parsed as configured.
+        if (!format)
+            format = fallback;
         if (!format) {
             Error e = Error::make(Error::Code::Protocol,
                 QStringLiteral("unexpected Content-Type '%1'; a metrics endpoint answers text/plain; "
-                               "version=0.0.4 or application/openmetrics-text")
-                    .arg(QString::fromLatin1(contentType.left(100))));
+                               "version=0.0.4 or application/openmetrics-text; if this target is right and only its "
+                               "Content-Type is wrong, set `fallback_format: text` (or `openmetrics`) on the source")
+                    .arg(contentType.trimmed().isEmpty() ? QStringLiteral("(none)")
+                                                         : QString::fromLatin1(contentType.left(100))));
             e.hint = QStringLiteral("check that the URL is the target's /metrics endpoint");
             return fail(e);
         }
@@ -423,6 +428,14 @@ Result<std::unique_ptr<Source>> ScrapeSource::create(
             nullptr);
     auto impl = std::make_shared<Impl>();
     impl->sourceId = config.id;
+    const QString fallback = config.options.value(QStringLiteral("fallback_format")).toString();
+    if (fallback == QLatin1String("text"))
+        impl->fallback = ExpositionFormat::PrometheusText;
+    else if (fallback == QLatin1String("openmetrics"))
+        impl->fallback = ExpositionFormat::OpenMetrics;
+    else if (!fallback.isEmpty())
+        return configError(
+            QStringLiteral("`fallback_format` must be text or openmetrics, got '%1'").arg(fallback.left(40)), nullptr);
     for (const SignalConfig& signal : signalConfigs) {
         Spec spec;
         spec.signalId = signal.id;

@@ -11,7 +11,8 @@ namespace pw {
 
 /// Reads a target's /metrics directly (no Prometheus server): GET with
 /// `Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5`, the body capped at
-/// `max_body_bytes` decompressed (default 64 MiB), parsed by ExpositionParser as the Content-Type says.
+/// `max_body_bytes` decompressed (default 64 MiB), parsed by ExpositionParser as the Content-Type says (a missing or
+/// unknown one as the source's `fallback_format` option says, else refused).
 ///
 /// Each signal selects series with params `metric` (family or sample name) and `matchers` (label → value; a value
 /// may start with `=~` or `!~` for a fully anchored regex, `!=` for inequality, `=` or nothing for equality; a missing

@@ -7,12 +7,21 @@
 //   for the day), against 16 bytes a sample for the day's raw samples, what a plain in-memory history would hold;
 // - launch_to_strip / launch_to_values: `pathwatch` in embedded mode from exec to the pipeline strip on screen and to
 //   the first values on it (from its pathwatch.startup log lines), against the 1.5 s goal.
-// --quick (CTest): 100 groups, 1,000 series for 1 h, one launch.
+// - gui_lateness: the worst lateness of the GUI thread's event loop (a 10 ms timer) while an engine polls three
+//   sources, one of them hung for the whole run (30 s timeout), and the window shows a stage page charting 1,000,000
+//   points of the last hour (queried again while it follows now), against the 50 ms goal (no peer does this). The
+//   slowest events handled on the GUI thread are named, to say what the worst case was made of.
+// --quick (CTest): 100 groups, 1,000 series for 1 h, one launch, 3 s of lateness.
 
 #include "consumerlagtreemodel.h"
 #include "consumerlagview.h"
+#include "engine/engine.h"
+#include "fakesource.h"
+#include "historychart.h"
 #include "lagsnapshot.h"
+#include "mainwindow.h"
 #include "model/seriesstore.h"
+#include "stagepage.h"
 
 #include <QApplication>
 #include <QDir>
@@ -22,7 +31,12 @@
 #include <QRegularExpression>
 #include <QStandardItemModel>
 #include <QTemporaryDir>
+#include <QThread>
+#include <QTimer>
 #include <QTreeView>
+
+#include <algorithm>
+#include <map>
 
 #include <cmath>
 #include <cstdio>
@@ -254,12 +268,172 @@ void benchLaunch(bool quick)
     bench("launch_to_values", bestValues, "ms", "goal", 1500, 1500 / bestValues);
 }
 
+/// Times every event delivered on the GUI thread (while `timing` is on) and keeps the slowest, by receiver class and
+/// event type: what a lateness spike was spent on.
+class TimingApplication : public QApplication
+{
+public:
+    using QApplication::QApplication;
+    struct Slow
+    {
+        double ms = 0.0;
+        QString what;
+    };
+    bool timing = false;
+    std::vector<Slow> slowest; // the 5 slowest, slowest first
+
+    bool notify(QObject* receiver, QEvent* event) override
+    {
+        if (!timing || QThread::currentThread() != thread())
+            return QApplication::notify(receiver, event);
+        // The receiver may be gone afterwards (a deferred delete): what to name it is taken before.
+        const char* className = receiver->metaObject()->className();
+        const QString objectName = receiver->objectName();
+        const int type = int(event->type());
+        QElapsedTimer t;
+        t.start();
+        const bool result = QApplication::notify(receiver, event);
+        const double ms = double(t.nsecsElapsed()) / 1e6;
+        if (slowest.size() < 5 || ms > slowest.back().ms) {
+            slowest.push_back(Slow {
+                ms, QStringLiteral("%1 to %2 (%3)").arg(eventName(type), QString::fromLatin1(className), objectName)});
+            std::sort(slowest.begin(), slowest.end(), [](const Slow& a, const Slow& b) { return a.ms > b.ms; });
+            if (slowest.size() > 5)
+                slowest.pop_back();
+        }
+        return result;
+    }
+
+private:
+    static QString eventName(int type)
+    {
+        switch (type) {
+        case QEvent::MetaCall:
+            return QStringLiteral("queued call");
+        case QEvent::Timer:
+            return QStringLiteral("timer");
+        case QEvent::UpdateRequest:
+            return QStringLiteral("paint");
+        case QEvent::LayoutRequest:
+            return QStringLiteral("layout");
+        default:
+            return QStringLiteral("event %1").arg(type);
+        }
+    }
+};
+
+void benchLateness(bool quick, TimingApplication& app)
+{
+    using test::FakeSource;
+    const int seconds = quick ? 3 : 30;
+    std::map<QString, std::shared_ptr<FakeSource::Script>> scripts;
+    for (int i = 0; i < 3; ++i)
+        scripts[QStringLiteral("src%1").arg(i)] = std::make_shared<FakeSource::Script>();
+    scripts[QStringLiteral("src0")]->mode = FakeSource::Mode::Hang;
+    auto config = test::fakePipeline(3, 200, 30'000);
+
+    auto store = std::make_shared<SeriesStore>();
+    const SeriesId id = store->intern(QStringLiteral("compute/value"), {});
+    const qint64 start = nowMs() - 3'590'000;
+    constexpr int kPoints = 1'000'000;
+    for (int i = 0; i < kPoints; ++i)
+        store->append(id, start + qint64(i) * 3'580'000 / kPoints, 1.0 + 0.5 * std::sin(i / 2000.0));
+
+    Engine::Options options;
+    options.history = store;
+    Engine engine(config, options,
+        [&](const SourceConfig& c, const std::vector<SignalConfig>& s) -> Result<std::unique_ptr<Source>> {
+            return std::make_unique<FakeSource>(c, s, scripts[c.id]);
+        });
+    int applied = 0;
+    int drawn = 0;
+    {
+        MainWindow window;
+        window.resize(1400, 900);
+        window.setHistory(store);
+        QObject::connect(&engine, &Engine::snapshotReady, &window, &MainWindow::setSnapshot);
+        QObject::connect(&window, &MainWindow::snapshotApplied, [&] { ++applied; });
+        QObject::connect(window.stagePage(), &StagePage::historyDrawn, [&] { ++drawn; });
+        window.show();
+        if (!engine.start()) {
+            std::fprintf(stderr, "bench_console: the engine did not start\n");
+            std::exit(1);
+        }
+        QElapsedTimer wait;
+        wait.start();
+        while (applied == 0 && wait.elapsed() < 10'000)
+            QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+        window.openStage(QStringLiteral("compute"));
+        while (drawn == 0 && wait.elapsed() < 20'000)
+            QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+        if (drawn == 0 || window.stagePage()->charts().empty()
+            || window.stagePage()->charts().front()->drawnPointCount() < 1000) {
+            std::fprintf(stderr, "bench_console: the page did not draw its million points\n");
+            std::exit(1);
+        }
+
+        std::vector<qint64> lateness;
+        QElapsedTimer clock;
+        clock.start();
+        qint64 last = clock.elapsed();
+        QTimer tick;
+        tick.setTimerType(Qt::PreciseTimer);
+        tick.setInterval(10);
+        QObject::connect(&tick, &QTimer::timeout, [&] {
+            const qint64 t = clock.elapsed();
+            lateness.push_back(std::max<qint64>(0, t - last - 10));
+            last = t;
+        });
+        QTimer changer; // the other sources' values change every second
+        changer.setInterval(1000);
+        double value = 1.0;
+        QObject::connect(&changer, &QTimer::timeout, [&] {
+            value = value > 6 ? 1.0 : value + 1.5;
+            for (const char* src : {"src1", "src2"}) {
+                std::lock_guard lock(scripts[QString::fromLatin1(src)]->mutex);
+                scripts[QString::fromLatin1(src)]->value = value;
+            }
+        });
+        const int appliedBefore = applied;
+        const int drawnBefore = drawn;
+        app.timing = true;
+        tick.start();
+        changer.start();
+        QEventLoop loop;
+        QTimer::singleShot(seconds * 1000, &loop, &QEventLoop::quit);
+        loop.exec();
+        tick.stop();
+        changer.stop();
+        app.timing = false;
+
+        std::sort(lateness.begin(), lateness.end());
+        const qint64 worst = lateness.empty() ? 0 : lateness.back();
+        const qint64 p99 = lateness.empty() ? 0 : lateness[lateness.size() * 99 / 100];
+        std::printf("# lateness: one source hung for %d s, a page of %d points redrawn %d times, %d snapshots "
+                    "applied; p99 %lld ms over %zu ticks of 10 ms\n",
+            seconds, kPoints, drawn - drawnBefore, applied - appliedBefore, static_cast<long long>(p99),
+            lateness.size());
+        for (const auto& slow : app.slowest)
+            std::printf("# slow on the GUI thread: %.1f ms, %s\n", slow.ms, qPrintable(slow.what));
+        bench("gui_lateness", double(worst), "ms", "goal", 50, 50.0 / std::max<double>(1.0, double(worst)));
+        if (applied - appliedBefore < seconds || drawn == drawnBefore
+            || scripts[QStringLiteral("src0")]->polls.load() != 1) {
+            std::fprintf(stderr, "bench_console: the window stopped updating while a source hung\n");
+            std::exit(1);
+        }
+    }
+    engine.stop();
+    std::lock_guard lock(scripts[QStringLiteral("src0")]->mutex);
+    for (auto& cb : scripts[QStringLiteral("src0")]->parked)
+        cb(PollResult {});
+}
+
 } // namespace
 
 int main(int argc, char** argv)
 {
     qputenv("QT_QPA_PLATFORM", "offscreen");
-    QApplication app(argc, argv);
+    TimingApplication app(argc, argv);
     const bool quick = app.arguments().contains(QStringLiteral("--quick"));
     const QStringList only = app.arguments().filter(QRegularExpression(QStringLiteral("^--only=")));
     auto wanted = [&](const char* name) {
@@ -271,5 +445,7 @@ int main(int argc, char** argv)
         benchTree(quick);
     if (wanted("launch"))
         benchLaunch(quick);
+    if (wanted("lateness"))
+        benchLateness(quick, app);
     return 0;
 }

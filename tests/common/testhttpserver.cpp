@@ -196,6 +196,7 @@ struct TestHttpServer::Impl
     Options options;
     // Declared before `io` so connections destroyed with the io_context can still count themselves out.
     std::atomic<int> open {0};
+    std::atomic<int> accepted {0};
     mutable std::mutex mutex;
     std::map<QByteArray, TestResponse> responses;
     std::function<TestResponse(const TestRequest&)> handler;
@@ -220,6 +221,7 @@ public:
         : m_server(server)
         , m_tcp(std::move(socket))
         , m_timer(m_tcp.get_executor())
+        , m_number(++m_server.accepted)
     {
         ++m_server.open;
     }
@@ -258,6 +260,14 @@ private:
 
     void read()
     {
+        m_request = {};
+        if (m_served > 0 && m_server.options.idleCloseMs > 0) {
+            m_timer.expires_after(std::chrono::milliseconds(m_server.options.idleCloseMs));
+            m_timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+                if (!ec)
+                    self->close();
+            });
+        }
         withStream([this](auto& stream) {
             http::async_read(stream, m_buffer, m_request,
                 [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onRead(ec); });
@@ -266,9 +276,12 @@ private:
 
     void onRead(beast::error_code ec)
     {
+        m_timer.cancel();
         if (ec)
             return close();
         TestRequest r;
+        r.connection = m_number;
+        r.body = QByteArray::fromStdString(m_request.body());
         r.method = QByteArray::fromStdString(std::string(m_request.method_string()));
         r.target = QByteArray::fromStdString(std::string(m_request.target()));
         const auto q = r.target.indexOf('?');
@@ -341,14 +354,21 @@ private:
         for (const auto& [name, value] : a.headers)
             m_response.set(name.toStdString(), value.toStdString());
         m_response.body() = body.toStdString();
-        m_response.keep_alive(false);
+        const bool keepAlive = m_server.options.keepAlive && !a.closeAfter;
+        m_response.keep_alive(keepAlive);
         if (a.chunked)
             m_response.chunked(true);
         else
             m_response.prepare_payload();
-        withStream([this](auto& stream) {
+        withStream([this, keepAlive](auto& stream) {
             http::async_write(
-                stream, m_response, [self = shared_from_this()](beast::error_code, std::size_t) { self->close(); });
+                stream, m_response, [self = shared_from_this(), keepAlive](beast::error_code ec, std::size_t) {
+                    if (ec || !keepAlive)
+                        return self->close();
+                    ++self->m_served;
+                    self->m_response = {};
+                    self->read();
+                });
         });
     }
 
@@ -361,6 +381,8 @@ private:
     http::response<http::string_body> m_response;
     TestResponse m_answer;
     std::array<char, 256> m_scratch {};
+    int m_number = 0;
+    int m_served = 0;
 };
 
 void TestHttpServer::Impl::accept()
@@ -504,6 +526,11 @@ TestRequest TestHttpServer::lastRequest() const
 int TestHttpServer::openConnections() const
 {
     return m_impl->open.load();
+}
+
+int TestHttpServer::acceptedConnections() const
+{
+    return m_impl->accepted.load();
 }
 
 // ---------------------------------------------------------------------------------------------------------------

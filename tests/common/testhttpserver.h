@@ -40,6 +40,7 @@ struct TestResponse
     int delayMs = 0; // wait this long before answering
     bool hang = false; // read the request, never answer; the connection stays open until the client or server closes
     bool closeWithoutAnswer = false; // read the request and close the connection
+    bool closeAfter = false; // with Options::keepAlive: answer with Connection: close and close
 
     static TestResponse json(QByteArray body, int status = 200);
     static TestResponse text(QByteArray body, int status = 200);
@@ -53,6 +54,8 @@ struct TestRequest
     QByteArray path; // without the query
     QByteArray query; // without '?', still percent-encoded
     std::vector<std::pair<QByteArray, QByteArray>> headers;
+    QByteArray body;
+    int connection = 0; // 1-based number of the accepted connection that carried it
 
     QByteArray header(const QByteArray& name) const; // case-insensitive; empty when absent
     QString queryItem(const QString& name) const; // decoded value of one query parameter
@@ -60,8 +63,8 @@ struct TestRequest
 
 /// HTTP/1.1 server on Boost.Beast for tests: plain or TLS, on 127.0.0.1 and a free port, with its own thread.
 /// Serves canned responses per path (or from a handler), can delay, hang, close early, compress and chunk.
-/// Every connection is closed after one exchange. Thread-safe: configure and inspect from any thread while it runs;
-/// the handler runs on the server thread.
+/// Every connection is closed after one exchange unless Options::keepAlive. Thread-safe: configure and inspect from any
+/// thread while it runs; the handler runs on the server thread.
 class TestHttpServer
 {
 public:
@@ -70,6 +73,8 @@ public:
         bool tls = false;
         QString certFile; // PEM, for tls (see makeSelfSignedCertificate)
         QString keyFile;
+        bool keepAlive = false; // answer without Connection: close and read the next request on the same connection
+        int idleCloseMs = 0; // with keepAlive: close a connection idle this long (0 = never)
     };
 
     TestHttpServer();
@@ -94,6 +99,7 @@ public:
     int requestCount() const;
     TestRequest lastRequest() const; // empty when none
     int openConnections() const; // accepted and not yet closed
+    int acceptedConnections() const; // accepted since start (TCP handshakes; TLS ones too for a TLS server)
 
 private:
     friend class TestHttpConnection;

@@ -1,7 +1,7 @@
 // Feeds arbitrary frames (request header + body, without the size prefix) through the broker's request header
 // decoder and the data-plane handlers (ApiVersions, Metadata, Produce, Fetch, ListOffsets, CreateTopics, DeleteTopics,
-// DeleteRecords, InitProducerId). A malformed body must be reported (the server then closes the connection), never
-// crash; an accepted request is answered exactly once (a long-polling Fetch may answer later).
+// DeleteRecords, InitProducerId, DescribeConfigs). A malformed body must be reported (the server then closes the
+// connection), never crash; an accepted request is answered exactly once (a long-polling Fetch may answer later).
 //
 // UBSan "invalid vptr" reports (in QDebug's QTextStream, in shared_ptr control blocks) appear only when the process
 // has run out of descriptors: the sanitizer tests whether it may read the object through a pipe(2), and without a free

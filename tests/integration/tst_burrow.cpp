@@ -195,7 +195,14 @@ private slots:
         qint64 lastLag = -1;
         QByteArray lastBody;
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        auto nextCommit = std::chrono::steady_clock::now() + std::chrono::seconds(5);
         while (std::chrono::steady_clock::now() < deadline) {
+            // Burrow drops a commit it reads before its cluster module knows the partition's end offset, and it reads
+            // each commit once: the same offsets are committed again now and then, as a live consumer would.
+            if (std::chrono::steady_clock::now() > nextCommit) {
+                QVERIFY((*admin)->alterGroupOffsets(kGroup, *committed));
+                nextCommit = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+            }
             QVERIFY2(m_burrow.state() == QProcess::Running,
                 qPrintable(QStringLiteral("Burrow exited: ") + logTail(QStringLiteral("burrow/burrow.log"))
                     + logTail(QStringLiteral("burrow.out"))));

@@ -736,7 +736,7 @@ private Q_SLOTS:
         QVERIFY(!down);
         QCOMPARE(down.error().code, Error::Code::Network);
         QVERIFY2(down.error().message.contains(QStringLiteral("connect")), qPrintable(down.error().message));
-        QCOMPARE(replay::FlinkClient({QStringLiteral("https://x")}).jobs().error().code, Error::Code::Config);
+        QCOMPARE(replay::FlinkClient({QStringLiteral("ftp://x")}).jobs().error().code, Error::Code::Config);
 
         TestResponse hang;
         hang.hang = true;

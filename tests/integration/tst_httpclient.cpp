@@ -1,5 +1,6 @@
 #include "sources/httpclient.h"
 #include "sources/promqlsource.h"
+#include "sources/source.h"
 #include "testhttpserver.h"
 
 #include <pathwatch/version.h>
@@ -113,7 +114,7 @@ private slots:
         QCOMPARE(seen.header("User-Agent"), QByteArray("pathwatch/") + kVersion);
         QCOMPARE(seen.header("Accept"), QByteArray("application/json"));
         QCOMPARE(seen.header("Accept-Encoding"), QByteArray("gzip, deflate"));
-        QCOMPARE(seen.header("Connection"), QByteArray("close"));
+        QVERIFY(seen.header("Connection").isEmpty()); // HTTP/1.1: kept alive unless one side says close
         QCOMPARE(seen.header("Host"), QStringLiteral("127.0.0.1:%1").arg(m_server->port()).toLatin1());
         QVERIFY(seen.header("Authorization").isEmpty());
     }
@@ -667,6 +668,145 @@ private slots:
         QVERIFY2(result.error->message.startsWith(QLatin1String("timed out after 400 ms")),
             qPrintable(result.error->message));
         QVERIFY2(elapsed < 2000, qPrintable(QString::number(elapsed)));
+    }
+    // One TCP (and TLS) handshake for 100 polls of a scrape source: the connection is kept alive and reused.
+    void keptAliveConnectionServesEveryPoll_data()
+    {
+        QTest::addColumn<bool>("tls");
+        QTest::newRow("http") << false;
+        QTest::newRow("https") << true;
+    }
+
+    void keptAliveConnectionServesEveryPoll()
+    {
+        QFETCH(bool, tls);
+        TestHttpServer::Options options {tls, m_cert.certFile, m_cert.keyFile};
+        options.keepAlive = true;
+        TestHttpServer server(options);
+        QVERIFY(server.start().has_value());
+        server.setResponse("/metrics", TestResponse::text("up 1\nrequests_total 7\n"));
+        SourceConfig config;
+        config.id = QStringLiteral("target");
+        config.kind = QStringLiteral("scrape");
+        config.timeoutMs = 10000;
+        config.http.url = server.url(QStringLiteral("/metrics"));
+        config.http.caFile = m_cert.certFile;
+        SignalConfig signal;
+        signal.id = QStringLiteral("sink/up");
+        signal.stageId = QStringLiteral("sink");
+        signal.name = QStringLiteral("up");
+        signal.sourceId = config.id;
+        signal.params.insert(QStringLiteral("metric"), QStringLiteral("up"));
+        auto source = createSource(config, {signal});
+        QVERIFY(source.has_value());
+        HttpClient client(m_io->io());
+        constexpr int kPolls = 100;
+        for (int i = 0; i < kPolls; ++i) {
+            const PollResult r = pollSync(**source, *m_io, client);
+            QVERIFY2(!r.error, qPrintable(r.error ? r.error->message : QString()));
+        }
+        QCOMPARE(server.requestCount(), kPolls);
+        qInfo("%d polls over %s: %d connection(s) accepted by the server, %llu opened by the client", kPolls,
+            tls ? "https" : "http", server.acceptedConnections(), client.connectionsOpened());
+        QCOMPARE(server.acceptedConnections(), 1);
+        QCOMPARE(client.connectionsOpened(), quint64(1));
+    }
+
+    // Without keep-alive (the server says Connection: close) every request has its own connection, and none fails.
+    void connectionCloseIsHonoured()
+    {
+        TestHttpServer::Options options;
+        options.keepAlive = true;
+        TestHttpServer server(options);
+        QVERIFY(server.start().has_value());
+        TestResponse closing = TestResponse::json("{}");
+        closing.closeAfter = true;
+        server.setResponse("/close", closing);
+        HttpClient client(m_io->io());
+        for (int i = 0; i < 10; ++i) {
+            auto r = getSync(client, request(server.url(QStringLiteral("/close"))));
+            QVERIFY2(r.has_value(), qPrintable(describe(r)));
+        }
+        QCOMPARE(server.acceptedConnections(), 10);
+    }
+
+    // A server that closes idle connections: the next poll notices and connects again, without failing.
+    void serverClosingIdleConnectionsFailsNoPoll()
+    {
+        TestHttpServer::Options options;
+        options.keepAlive = true;
+        options.idleCloseMs = 50;
+        TestHttpServer server(options);
+        QVERIFY(server.start().has_value());
+        server.setResponse("/ok", TestResponse::json("{}"));
+        HttpClient client(m_io->io());
+        for (int i = 0; i < 5; ++i) {
+            auto r = getSync(client, request(server.url(QStringLiteral("/ok"))));
+            QVERIFY2(r.has_value(), qPrintable(describe(r)));
+            QTRY_COMPARE_WITH_TIMEOUT(server.openConnections(), 0, 5000); // closed while idle
+        }
+        QCOMPARE(server.acceptedConnections(), 5);
+    }
+
+    // The close races the next request: the server reads it and closes without a byte of answer. The request is
+    // sent again once on a fresh connection, so the poll still succeeds.
+    void reusedConnectionClosedUnderTheRequestIsRetriedOnce_data()
+    {
+        QTest::addColumn<bool>("tls");
+        QTest::newRow("http") << false;
+        QTest::newRow("https") << true;
+    }
+
+    void reusedConnectionClosedUnderTheRequestIsRetriedOnce()
+    {
+        QFETCH(bool, tls);
+        TestHttpServer::Options options {tls, m_cert.certFile, m_cert.keyFile};
+        options.keepAlive = true;
+        TestHttpServer server(options);
+        QVERIFY(server.start().has_value());
+        std::atomic<int> seen {0};
+        server.setHandler([&seen](const TestRequest&) {
+            TestResponse r = TestResponse::json("{}");
+            r.closeWithoutAnswer = ++seen == 2;
+            return r;
+        });
+        HttpClient client(m_io->io());
+        HttpRequest r = request(server.url(QStringLiteral("/x")));
+        r.options.caFile = m_cert.certFile;
+        for (int i = 0; i < 3; ++i) {
+            auto response = getSync(client, r);
+            QVERIFY2(response.has_value(), qPrintable(describe(response)));
+        }
+        const auto requests = server.requests();
+        QCOMPARE(int(requests.size()), 4);
+        QCOMPARE(requests[0].connection, 1);
+        QCOMPARE(requests[1].connection, 1); // closed without an answer
+        QCOMPARE(requests[2].connection, 2); // the same request again, on a fresh connection
+        QCOMPARE(requests[3].connection, 2); // and that one is kept
+        QCOMPARE(server.acceptedConnections(), 2);
+
+        // A fresh connection that closes without an answer is the endpoint's failure: no second try.
+        seen = 1;
+        HttpClient fresh(m_io->io());
+        auto failed = getSync(fresh, r);
+        QVERIFY(!failed.has_value());
+        QVERIFY2(failed.error().message.contains(QLatin1String("closed the connection")), qPrintable(describe(failed)));
+    }
+
+    // POST with a body (the webhook and the Flink REST calls use it).
+    void postsABody()
+    {
+        HttpRequest r = request(m_server->url(QStringLiteral("/ok")));
+        r.method = "POST";
+        r.contentType = "application/json";
+        r.body = R"({"text":"hello"})";
+        auto response = getSync(*m_client, r);
+        QVERIFY2(response.has_value(), qPrintable(describe(response)));
+        const TestRequest seen = m_server->lastRequest();
+        QCOMPARE(seen.method, QByteArray("POST"));
+        QCOMPARE(seen.body, QByteArray(R"({"text":"hello"})"));
+        QCOMPARE(seen.header("Content-Type"), QByteArray("application/json"));
+        QCOMPARE(seen.header("Content-Length"), QByteArray("16"));
     }
 };
 

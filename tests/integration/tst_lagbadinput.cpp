@@ -73,7 +73,7 @@ class TestLagBadInput : public QObject
         return rd_kafka_new(type, conf, err, sizeof err);
     }
 
-    bool produce(const QString& topic, int count)
+    bool produce(const QString& topic, int count, int32_t partition = 0)
     {
         rd_kafka_t* producer = client(RD_KAFKA_PRODUCER);
         if (!producer)
@@ -81,7 +81,7 @@ class TestLagBadInput : public QObject
         const std::string t = topic.toStdString();
         for (int i = 0; i < count; ++i) {
             const std::string value = "v" + std::to_string(i);
-            rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(t.c_str()), RD_KAFKA_V_PARTITION(0),
+            rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(t.c_str()), RD_KAFKA_V_PARTITION(partition),
                 RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         }
@@ -90,14 +90,14 @@ class TestLagBadInput : public QObject
         return flushed;
     }
 
-    bool commit(const QString& group, const QString& topic, int64_t offset)
+    bool commit(const QString& group, const QString& topic, int64_t offset, int32_t partition = 0)
     {
         const std::string g = group.toStdString();
         rd_kafka_t* consumer = client(RD_KAFKA_CONSUMER, g.c_str());
         if (!consumer)
             return false;
         rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
-        rd_kafka_topic_partition_list_add(list, topic.toStdString().c_str(), 0)->offset = offset;
+        rd_kafka_topic_partition_list_add(list, topic.toStdString().c_str(), partition)->offset = offset;
         const bool ok = rd_kafka_commit(consumer, list, 0) == RD_KAFKA_RESP_ERR_NO_ERROR && !list->elems[0].err;
         rd_kafka_topic_partition_list_destroy(list);
         rd_kafka_consumer_close(consumer);
@@ -278,6 +278,71 @@ private Q_SLOTS:
         }
         QVERIFY2(recovered, qPrintable(r.error ? r.error->toString() : QString()));
         QCOMPARE(find(r, kGroup)->totalLag, int64_t(40));
+    }
+
+    // A topic that gains partitions (CreatePartitions): the source follows at the next poll, counting the records of
+    // a partition the group never committed on as lag, then the lag from the group's first commit there.
+    void partitionCountGrows()
+    {
+        const QString topic = QStringLiteral("t-grow");
+        const QString group = QStringLiteral("g-grow");
+        QVERIFY(produce(topic, 10));
+        QVERIFY(commit(group, topic, 4));
+        auto source = watcher(QStringLiteral("watcher"), QStringLiteral("watcher-secret"));
+        QVERIFY(source);
+        pw::PollResult r = poll(*source);
+        QVERIFY(!r.error);
+        QCOMPARE(find(r, group)->partitions.size(), size_t(1));
+        QCOMPARE(find(r, group)->totalLag, int64_t(6));
+
+        rd_kafka_t* admin = client(RD_KAFKA_PRODUCER);
+        QVERIFY(admin);
+        const std::string name = topic.toStdString();
+        char err[256];
+        rd_kafka_NewPartitions_t* grow = rd_kafka_NewPartitions_new(name.c_str(), 3, err, sizeof err);
+        QVERIFY2(grow, err);
+        rd_kafka_queue_t* queue = rd_kafka_queue_new(admin);
+        rd_kafka_CreatePartitions(admin, &grow, 1, nullptr, queue);
+        rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, 30000);
+        QVERIFY(ev);
+        QCOMPARE(rd_kafka_event_error(ev), RD_KAFKA_RESP_ERR_NO_ERROR);
+        size_t results = 0;
+        const rd_kafka_topic_result_t** topics
+            = rd_kafka_CreatePartitions_result_topics(rd_kafka_event_CreatePartitions_result(ev), &results);
+        QCOMPARE(results, size_t(1));
+        QCOMPARE(rd_kafka_topic_result_error(topics[0]), RD_KAFKA_RESP_ERR_NO_ERROR);
+        rd_kafka_event_destroy(ev);
+        // Shrinking is refused, as Kafka refuses it.
+        rd_kafka_NewPartitions_t* shrink = rd_kafka_NewPartitions_new(name.c_str(), 2, err, sizeof err);
+        rd_kafka_CreatePartitions(admin, &shrink, 1, nullptr, queue);
+        ev = rd_kafka_queue_poll(queue, 30000);
+        QVERIFY(ev);
+        topics = rd_kafka_CreatePartitions_result_topics(rd_kafka_event_CreatePartitions_result(ev), &results);
+        QCOMPARE(rd_kafka_topic_result_error(topics[0]), RD_KAFKA_RESP_ERR_INVALID_PARTITIONS);
+        rd_kafka_event_destroy(ev);
+        rd_kafka_queue_destroy(queue);
+        rd_kafka_NewPartitions_destroy(grow);
+        rd_kafka_NewPartitions_destroy(shrink);
+        rd_kafka_destroy(admin);
+
+        QVERIFY(produce(topic, 7, 2));
+        r = poll(*source);
+        QVERIFY2(!r.error, qPrintable(r.error ? r.error->toString() : QString()));
+        QVERIFY2(find(r, group)->error.isEmpty(), qPrintable(find(r, group)->error));
+        // The new partitions show at once; with nothing committed there yet, all their records count as lag.
+        QCOMPARE(find(r, group)->partitions.size(), size_t(3));
+        QCOMPARE(find(r, group)->totalLag, int64_t(6 + 0 + 7));
+        QVERIFY(commit(group, topic, 2, 2));
+        r = poll(*source);
+        QVERIFY(!r.error);
+        const GroupLag* g = find(r, group);
+        QVERIFY(g);
+        QCOMPARE(g->partitions.size(), size_t(3));
+        auto grown
+            = std::find_if(g->partitions.begin(), g->partitions.end(), [](const auto& p) { return p.partition == 2; });
+        QVERIFY(grown != g->partitions.end());
+        QCOMPARE(grown->lag, int64_t(5));
+        QCOMPARE(g->totalLag, int64_t(6 + 0 + 5));
     }
 
     // A topic deleted while a poll is under way: that poll ends (with or without the topic), and the next one shows

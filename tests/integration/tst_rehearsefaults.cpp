@@ -3,6 +3,7 @@
 // are rehearsed here with the fault cleared before the recovery, the case that must reconcile.
 #include "rehearserun.h"
 
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -36,6 +37,39 @@ private Q_SLOTS:
         const qsizetype bench = r.out.indexOf(QStringLiteral("BENCH name=rehearse_fault_to_reconciled"));
         QVERIFY2(bench >= 0, qPrintable(r.text()));
         qInfo().noquote() << r.out.mid(bench, r.out.indexOf(u'\n', bench) - bench);
+    }
+
+    // A rehearsal killed (SIGKILL) after its recovery was audited leaves its data dir behind: the next rehearsal on
+    // that dir recovers it (lock, socket, broker log, ledger) instead of wiping it, and the first one's audit entry
+    // is still there.
+    void dataDirOfACrashedRehearsalIsRecovered()
+    {
+        const QString dataDir = m_dir.filePath(QStringLiteral("crashed"));
+        QProcess crashed;
+        crashed.setProcessChannelMode(QProcess::MergedChannels);
+        crashed.start(QStringLiteral(PATHWATCH_BINARY_DIR "/app/pathwatch"),
+            {QStringLiteral("rehearse"), QStringLiteral("--data-dir"), dataDir});
+        QVERIFY(crashed.waitForStarted());
+        QByteArray out;
+        while (!out.contains("audit entry 1:") && crashed.state() == QProcess::Running) {
+            crashed.waitForReadyRead(1000);
+            out += crashed.readAll();
+        }
+        QVERIFY2(out.contains("audit entry 1:"), out.constData());
+        crashed.kill();
+        QVERIFY(crashed.waitForFinished(10000));
+
+        const pw::test::RehearseRun r = pw::test::rehearse({QStringLiteral("--data-dir"), dataDir});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.text()));
+        QVERIFY2(r.out.contains(QStringLiteral("audit entry 2: executed-verified")), qPrintable(r.text()));
+
+        QProcess audit;
+        audit.start(QStringLiteral(PATHWATCH_BINARY_DIR "/app/pathwatch"),
+            {QStringLiteral("audit"), QStringLiteral("--data-dir"), dataDir, QStringLiteral("--json")});
+        QVERIFY(audit.waitForFinished(30000));
+        const QByteArray entries = audit.readAllStandardOutput();
+        QVERIFY2(audit.exitCode() == 0, entries.constData());
+        QVERIFY2(entries.count("\"executed-verified\"") >= 2, entries.constData());
     }
 };
 

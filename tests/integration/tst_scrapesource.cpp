@@ -472,6 +472,63 @@ private slots:
             QByteArray(scrapeAcceptHeader.data(), qsizetype(scrapeAcceptHeader.size())));
     }
 
+    // Prometheus 3's fallback_scrape_protocol: a target that labels its metrics application/octet-stream (or not at
+    // all) is refused, with the way out named, unless the source says how to read it.
+    void testFallbackFormat_data()
+    {
+        QTest::addColumn<QByteArray>("contentType");
+        QTest::addColumn<QString>("fallback");
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<QString>("outcome"); // "12" = the value read, else part of the error
+        const QByteArray text = "# TYPE backlog_items gauge\nbacklog_items 12\n";
+        const QByteArray om = "# TYPE backlog_items gauge\nbacklog_items 12\n# EOF\n";
+        QTest::newRow("octet-stream refused") << QByteArray("application/octet-stream") << QString() << text
+                                              << QStringLiteral("set `fallback_format: text` (or `openmetrics`)");
+        QTest::newRow("no Content-Type refused")
+            << QByteArray() << QString() << text << QStringLiteral("unexpected Content-Type '(none)'");
+        QTest::newRow("octet-stream as text")
+            << QByteArray("application/octet-stream") << QStringLiteral("text") << text << QStringLiteral("12");
+        QTest::newRow("no Content-Type as text")
+            << QByteArray() << QStringLiteral("text") << text << QStringLiteral("12");
+        QTest::newRow("octet-stream as OpenMetrics")
+            << QByteArray("application/octet-stream") << QStringLiteral("openmetrics") << om << QStringLiteral("12");
+        QTest::newRow("OpenMetrics fallback still wants # EOF")
+            << QByteArray("application/octet-stream") << QStringLiteral("openmetrics") << text
+            << QStringLiteral("malformed OpenMetrics exposition");
+        // A known Content-Type is obeyed: the fallback is only for missing or unknown ones.
+        QTest::newRow("declared text wins over the fallback")
+            << textType << QStringLiteral("openmetrics") << text << QStringLiteral("12");
+    }
+
+    void testFallbackFormat()
+    {
+        QFETCH(QByteArray, contentType);
+        QFETCH(QString, fallback);
+        QFETCH(QByteArray, body);
+        QFETCH(QString, outcome);
+        test::TestHttpServer server;
+        QVERIFY(server.start());
+        test::TestResponse r = test::TestResponse::text(body);
+        r.contentType = contentType;
+        server.setResponse("/metrics", r);
+        SourceConfig config = scrapeConfig(server.url(QStringLiteral("/metrics")));
+        if (!fallback.isEmpty())
+            config.options.insert(QStringLiteral("fallback_format"), fallback);
+        auto created = createSource(config,
+            {signal(QStringLiteral("s/backlog"), {{QStringLiteral("metric"), QStringLiteral("backlog_items")}})});
+        QVERIFY(created.has_value());
+        test::IoThreads io;
+        HttpClient client(io.io());
+        const PollResult result = test::pollSync(**created, io, client);
+        if (outcome == QLatin1String("12")) {
+            QVERIFY2(!result.error, qPrintable(errorText(result)));
+            QCOMPARE(find(result, QStringLiteral("s/backlog"))->value, 12.0);
+        } else {
+            QVERIFY(result.error);
+            QVERIFY2(result.error->message.contains(outcome), qPrintable(result.error->message));
+        }
+    }
+
     void testGzipAndOpenMetricsAnswer()
     {
         test::TestHttpServer server;

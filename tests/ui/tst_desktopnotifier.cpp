@@ -1,14 +1,20 @@
 // Desktop notifications over D-Bus: a fake org.freedesktop.Notifications service on a private session bus
 // (dbus-run-session) records what Pathwatch asks it to show.
 
+#include "config/config.h"
 #include "desktopnotifier.h"
+#include "mainwindow.h"
 #include "model/snapshot.h"
 #include "model/thresholds.h"
+#include "stagepage.h"
 
 #include <QApplication>
 #include <QDBusConnection>
 #include <QDBusConnectionInterface>
+#include <QDBusMessage>
+#include <QSignalSpy>
 #include <QTest>
+#include <QThreadPool>
 
 #include <cstdio>
 #include <unistd.h>
@@ -24,6 +30,8 @@ struct Shown
     QString summary;
     QString body;
     uchar urgency = 0;
+    QStringList actions;
+    uint id = 0;
 };
 
 class FakeNotifications : public QObject
@@ -35,12 +43,14 @@ public:
 
 public Q_SLOTS:
     uint Notify(const QString& /*app*/, uint replacesId, const QString& /*icon*/, const QString& summary,
-        const QString& body, const QStringList& /*actions*/, const QVariantMap& hints, int /*timeout*/)
+        const QString& body, const QStringList& actions, const QVariantMap& hints, int /*timeout*/)
     {
-        shown.push_back(Shown {replacesId, summary, body, hints.value(QStringLiteral("urgency")).value<uchar>()});
-        return replacesId != 0 ? replacesId : ++m_next;
+        const uint id = replacesId != 0 ? replacesId : ++m_next;
+        shown.push_back(
+            Shown {replacesId, summary, body, hints.value(QStringLiteral("urgency")).value<uchar>(), actions, id});
+        return id;
     }
-    QStringList GetCapabilities() { return {QStringLiteral("body")}; }
+    QStringList GetCapabilities() { return {QStringLiteral("body"), QStringLiteral("actions")}; }
 
 private:
     uint m_next = 100;
@@ -73,6 +83,37 @@ SnapshotPtr stagesSnapshot(quint64 sequence, Severity sink)
     compute.severity = Severity::Ok;
     s->stages.push_back(compute);
     return s;
+}
+
+/// A configuration whose source log reads the kafka source of group `aggregator`'s recovery entry; the sink stage
+/// reads nothing recoverable.
+RecoveryEnvironment recoverableEnvironment()
+{
+    auto config = std::make_shared<PipelineConfig>();
+    StageConfig sourceLog;
+    sourceLog.id = QStringLiteral("source_log");
+    sourceLog.title = QStringLiteral("Source log");
+    SignalConfig lag;
+    lag.id = QStringLiteral("source_log/consumer_lag");
+    lag.stageId = sourceLog.id;
+    lag.sourceId = QStringLiteral("kafka");
+    sourceLog.signalConfigs.push_back(lag);
+    StageConfig sink;
+    sink.id = QStringLiteral("sink");
+    sink.title = QStringLiteral("Sink");
+    SignalConfig p99;
+    p99.id = QStringLiteral("sink/p99");
+    p99.stageId = sink.id;
+    p99.sourceId = QStringLiteral("prometheus");
+    sink.signalConfigs.push_back(p99);
+    config->stages = {sourceLog, sink};
+    RecoveryConfig recovery;
+    recovery.group = QStringLiteral("aggregator");
+    recovery.kafkaSourceId = QStringLiteral("kafka");
+    config->recovery.push_back(recovery);
+    RecoveryEnvironment env;
+    env.config = config;
+    return env;
 }
 
 } // namespace
@@ -108,6 +149,7 @@ private Q_SLOTS:
         QCOMPARE(m_fake.shown[0].summary, QStringLiteral("Sink is WARN"));
         QCOMPARE(m_fake.shown[0].body, QStringLiteral("2.1 s ≥ warn 2 s (was OK)"));
         QCOMPARE(m_fake.shown[0].replacesId, 0u);
+        QTRY_COMPARE(notifier.unansweredCount(), 0); // the id to replace is known
 
         observer->transitions({stageChange(QStringLiteral("sink"), Severity::Warn, Severity::Crit),
                                   stageChange(QStringLiteral("compute"), Severity::Ok, Severity::Stale)},
@@ -118,6 +160,7 @@ private Q_SLOTS:
         QCOMPARE(m_fake.shown[1].urgency, uchar(2));
         QCOMPARE(m_fake.shown[2].summary, QStringLiteral("Stream job is STALE"));
         QCOMPARE(m_fake.shown[2].replacesId, 0u); // another stage, its own notification
+        QTRY_COMPARE(notifier.unansweredCount(), 0);
 
         // A first judgement (UNKNOWN → OK) is not news; OK after CRIT is.
         observer->transitions({stageChange(QStringLiteral("compute"), Severity::Unknown, Severity::Ok),
@@ -153,7 +196,94 @@ private Q_SLOTS:
         QCOMPARE(m_fake.shown[0].summary, QStringLiteral("Sink is WARN"));
     }
 
+    void recoverFromANotificationOpensTheWizardOnItsGroup()
+    {
+        MainWindow window;
+        window.setRecoveryEnvironment(recoverableEnvironment());
+        DesktopNotifier notifier;
+        window.setNotifier(&notifier);
+        QSignalSpy recoverSpy(&notifier, &DesktopNotifier::recoverRequested);
+        window.resize(900, 600);
+        window.showMinimized();
+        QVERIFY(window.isMinimized());
+
+        auto snap = stagesSnapshot(1, Severity::Crit);
+        StageState sourceLog;
+        sourceLog.stageId = QStringLiteral("source_log");
+        sourceLog.title = QStringLiteral("Source log");
+        sourceLog.severity = Severity::Crit;
+        std::const_pointer_cast<Snapshot>(snap)->stages.push_back(sourceLog);
+        notifier.observer()->transitions(
+            {stageChange(QStringLiteral("source_log"), Severity::Ok, Severity::Crit, QStringLiteral("lag STOPPED")),
+                stageChange(QStringLiteral("sink"), Severity::Ok, Severity::Warn)},
+            snap);
+        QTRY_COMPARE(m_fake.shown.size(), std::size_t(2));
+        const Shown recoverable = m_fake.shown[0];
+        QCOMPARE(recoverable.summary, QStringLiteral("Source log is CRIT"));
+        QCOMPARE(recoverable.actions,
+            QStringList({QStringLiteral("default"), QStringLiteral("Show"), QStringLiteral("recover"),
+                QStringLiteral("Recover…")}));
+        QCOMPARE(m_fake.shown[1].summary, QStringLiteral("Sink is WARN"));
+        QCOMPARE(m_fake.shown[1].actions, QStringList({QStringLiteral("default"), QStringLiteral("Show")}));
+        QTest::qWait(100); // the replies (notification ids) come back
+
+        // Actions on notifications that are not ours, or that offer no recovery, do nothing.
+        emitActionInvoked(4242, QStringLiteral("recover"));
+        emitActionInvoked(m_fake.shown[1].id, QStringLiteral("recover"));
+        QTest::qWait(200);
+        QCOMPARE(recoverSpy.size(), 0);
+        QVERIFY(!window.recoveryWizard());
+        QVERIFY(window.isMinimized());
+
+        emitActionInvoked(recoverable.id, QStringLiteral("recover"));
+        QTRY_VERIFY(window.recoveryWizard());
+        QCOMPARE(recoverSpy.size(), 1);
+        QCOMPARE(window.recoveryWizard()->group(), QStringLiteral("aggregator"));
+        QVERIFY(window.recoveryWizard()->isVisible());
+        QVERIFY(!window.isMinimized());
+        QVERIFY(window.isVisible());
+
+        // A resolved stage offers no recovery any more.
+        notifier.observer()->transitions(
+            {stageChange(QStringLiteral("source_log"), Severity::Crit, Severity::Ok)}, snap);
+        QTRY_COMPARE(m_fake.shown.size(), std::size_t(3));
+        QCOMPARE(m_fake.shown[2].replacesId, recoverable.id);
+        QCOMPARE(m_fake.shown[2].actions, QStringList({QStringLiteral("default"), QStringLiteral("Show")}));
+        window.recoveryWizard()->close();
+        QThreadPool::globalInstance()->waitForDone();
+    }
+
+    void clickingANotificationShowsTheStagePage()
+    {
+        MainWindow window;
+        DesktopNotifier notifier;
+        window.setNotifier(&notifier);
+        QSignalSpy applied(&window, &MainWindow::snapshotApplied);
+        const auto snap = stagesSnapshot(1, Severity::Crit);
+        window.setSnapshot(snap);
+        QVERIFY(applied.wait(2000));
+        window.showMinimized();
+        notifier.observer()->transitions({stageChange(QStringLiteral("sink"), Severity::Ok, Severity::Crit)}, snap);
+        QTRY_COMPARE(m_fake.shown.size(), std::size_t(1));
+        QTest::qWait(100);
+        QVERIFY(!window.isStagePageShown());
+        emitActionInvoked(m_fake.shown[0].id, QStringLiteral("default"));
+        QTRY_VERIFY(window.isStagePageShown());
+        QVERIFY(!window.isMinimized());
+        QCOMPARE(window.stagePage()->stageId(), QStringLiteral("sink"));
+        QThreadPool::globalInstance()->waitForDone();
+    }
+
 private:
+    /// What a notification server sends when the user picks an action of notification `id`.
+    void emitActionInvoked(uint id, const QString& key)
+    {
+        QDBusMessage signal = QDBusMessage::createSignal(QStringLiteral("/org/freedesktop/Notifications"),
+            QStringLiteral("org.freedesktop.Notifications"), QStringLiteral("ActionInvoked"));
+        signal << id << key;
+        QVERIFY(m_bus.send(signal));
+    }
+
     QDBusConnection m_bus {QString()};
     FakeNotifications m_fake;
 };

@@ -19,6 +19,7 @@
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
+#include <QSet>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
@@ -416,6 +417,26 @@ private Q_SLOTS:
             view->model()->index(0, SignalTableModel::StageColumn).data().toString(), QStringLiteral("Source log"));
         QCOMPARE(view->model()->index(view->model()->rowCount() - 1, SignalTableModel::StageColumn).data().toString(),
             QStringLiteral("Serving"));
+    }
+
+    void everyShortcutIsListedUnderHelp()
+    {
+        MainWindow w;
+        const QString listed = MainWindow::shortcutsMarkdown();
+        QSet<QString> seen;
+        int themeShortcuts = 0;
+        for (QAction* action : w.findChildren<QAction*>()) {
+            if (action->shortcut().isEmpty())
+                continue;
+            const QString keys = action->shortcut().toString(QKeySequence::PortableText);
+            QVERIFY2(listed.contains(keys), qPrintable(keys + QStringLiteral(" (") + action->text() + u')'));
+            QVERIFY2(!seen.contains(keys), qPrintable(keys + QStringLiteral(" is used twice")));
+            seen.insert(keys);
+            themeShortcuts += action->objectName().startsWith(QLatin1String("theme_"));
+        }
+        QCOMPARE(themeShortcuts, 3);
+        QCOMPARE(w.findChild<QAction*>(QStringLiteral("theme_dark"))->shortcut(),
+            QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
     }
 
     // Renders the realistic console (all five stages, one WARN, one STALE, one CRIT). With PATHWATCH_SCREENSHOT=path

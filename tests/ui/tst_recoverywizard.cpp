@@ -14,6 +14,7 @@
 #include "recoverywizard.h"
 #include "replay/flinkrecovery.h"
 #include "stagepage.h"
+#include "theme.h"
 
 #include <QAbstractButton>
 #include <QApplication>
@@ -47,10 +48,22 @@ QString screenshotPath(const QString& name)
     return QDir(dir).filePath(name);
 }
 
+/// Every step in the light theme (`name`) and the dark one (`name` with -dark before the suffix).
 void shoot(QWidget* widget, const QString& name)
 {
     QTest::qWait(150); // let labels and tables lay out
     QVERIFY(widget->grab().save(screenshotPath(name)));
+    ThemeController::applyPalette(true);
+    QTest::qWait(100);
+    // Banners follow the theme (their colours are their own, in a style sheet).
+    const QString darkText = ThemeController::darkPalette().color(QPalette::Text).name();
+    for (QLabel* label : widget->findChildren<QLabel*>())
+        if (label->isVisible() && label->property("bannerSeverity").isValid())
+            QVERIFY2(label->styleSheet().contains(darkText), qPrintable(label->styleSheet()));
+    QVERIFY(widget->grab().save(
+        screenshotPath(QString(name).replace(QStringLiteral(".png"), QStringLiteral("-dark.png")))));
+    ThemeController::applyPalette(false);
+    QTest::qWait(50);
 }
 
 RecoveryEnvironment environmentOf(Instance& instance)

@@ -21,11 +21,13 @@
 #include <QClipboard>
 #include <QDir>
 #include <QLabel>
+#include <QLineSeries>
 #include <QSignalSpy>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTest>
 #include <QTreeView>
+#include <QValueAxis>
 #include <QWheelEvent>
 
 #include <cmath>
@@ -69,6 +71,14 @@ std::shared_ptr<Snapshot> withHistory(std::shared_ptr<Snapshot> snap, SeriesStor
     return snap;
 }
 
+/// The first chart's value axis (ticks, top) and its first line's colour.
+std::tuple<int, double, QColor> valueAxisAndPen(HistoryChart* chart)
+{
+    auto* axis = qobject_cast<QValueAxis*>(chart->chart()->axes(Qt::Vertical).front());
+    auto* line = qobject_cast<QLineSeries*>(chart->chart()->series().front());
+    return std::tuple {axis->tickCount(), axis->max(), line->pen().color()};
+}
+
 } // namespace
 
 class TestStagePage : public QObject
@@ -101,6 +111,11 @@ private Q_SLOTS:
         w.incidentTimeline()->setIncidents(incidents);
         QTest::qWait(100); // let the header's labels lay out before the picture
         QVERIFY(w.grab().save(screenshotPath(QStringLiteral("overview.png"))));
+        ThemeController::applyPalette(true);
+        QTest::qWait(100);
+        QVERIFY(w.grab().save(screenshotPath(QStringLiteral("overview-dark.png"))));
+        ThemeController::applyPalette(false);
+        QTest::qWait(50);
 
         StagePage* page = w.stagePage();
         QSignalSpy drawn(page, &StagePage::historyDrawn);
@@ -137,6 +152,15 @@ private Q_SLOTS:
         QVERIFY(copied[0].startsWith(QStringLiteral("Signal\tLabels\tValue")));
         QVERIFY(copied[1].contains(QStringLiteral("quantile=0.99\t7.24 s\tCRIT")));
         QVERIFY(w.grab().save(screenshotPath(QStringLiteral("page-sink.png"))));
+        const auto sinkLight = valueAxisAndPen(charts[0]);
+        ThemeController::applyPalette(true);
+        QTest::qWait(100);
+        QVERIFY(w.grab().save(screenshotPath(QStringLiteral("page-sink-dark.png"))));
+        const auto sinkDark = valueAxisAndPen(charts[0]);
+        QCOMPARE(std::get<0>(sinkDark), std::get<0>(sinkLight));
+        QCOMPARE(std::get<1>(sinkDark), std::get<1>(sinkLight));
+        ThemeController::applyPalette(false);
+        QTest::qWait(50);
 
         // The range buttons pick the tier; so does the wheel, which leaves "live".
         page->setSpan(24 * kHour);
@@ -281,9 +305,17 @@ private Q_SLOTS:
         QVERIFY(headline->text().contains(QStringLiteral("3.10 s")));
         QVERIFY(headline->text().contains(QStringLiteral("OK")));
         QVERIFY(w.grab().save(screenshotPath(QStringLiteral("page-serving-dark.png"))));
+        // A theme switch recolours the lines and keeps the axis as it was.
+        auto axisAndPen = [&] { return valueAxisAndPen(page->charts().front()); };
+        const auto dark = axisAndPen();
         ThemeController::applyPalette(false);
         QTest::qWait(50);
         QVERIFY(w.grab().save(screenshotPath(QStringLiteral("page-serving.png"))));
+        const auto light = axisAndPen();
+        QCOMPARE(std::get<0>(dark), std::get<0>(light));
+        QCOMPARE(std::get<1>(dark), std::get<1>(light));
+        QVERIFY(std::get<2>(dark) != std::get<2>(light));
+        QVERIFY(std::get<2>(dark).lightness() > std::get<2>(light).lightness());
     }
 
     void timelineDrawsLedgerIncidentsPerStage()
@@ -328,6 +360,11 @@ private Q_SLOTS:
         QVERIFY(screen.staleBanner().contains(QStringLiteral("serving-db")));
         QVERIFY(screen.topSentence().contains(QStringLiteral("Serving")));
         QVERIFY(screen.grab().save(screenshotPath(QStringLiteral("watch-screen.png"))));
+        // The watch screen is dark whatever the window's theme.
+        ThemeController::applyPalette(true);
+        QTest::qWait(50);
+        QVERIFY(screen.grab().save(screenshotPath(QStringLiteral("watch-screen-dark-theme.png"))));
+        ThemeController::applyPalette(false);
     }
 };
 

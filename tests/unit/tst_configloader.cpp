@@ -76,10 +76,28 @@ private slots:
             << QByteArray("sources: {}\n,\n") << 2 << 1 << P({"YAML syntax error"});
         QTest::newRow("two documents") << QByteArray(minimal() + "---\nsources: {}\n") << 12 << 1
                                        << P({"more than one YAML document", "---"});
-        QTest::newRow("unknown top-level key")
-            << QByteArray(minimal() + "stagse: []\n") << 11 << 1
-            << P({"unknown key `stagse` in the top level", "did you mean `stages`?",
-                   "allowed keys here: export, ledger, pipeline, recovery, sources, stages"});
+        QTest::newRow("unknown top-level key") << QByteArray(minimal() + "stagse: []\n") << 11 << 1
+                                               << P({"unknown key `stagse` in the top level", "did you mean `stages`?",
+                                                      "allowed keys here: export, ledger, notifications, pipeline, "
+                                                      "readiness, reconcile, recovery, sources, "
+                                                      "stages"});
+        QTest::newRow("readiness: not a duration") << QByteArray(minimal() + "readiness:\n  rehearsal_max_age: soon\n")
+                                                   << 12 << 22 << P({"rehearsal_max_age"});
+        QTest::newRow("readiness: unknown key") << QByteArray(minimal() + "readiness:\n  topic: [events]\n") << 12 << 3
+                                                << P({"unknown key `topic` in `readiness`", "did you mean `topics`?"});
+        QTest::newRow("readiness: unknown storage") << QByteArray(minimal() + "readiness:\n  storage: tiered\n") << 12
+                                                    << 12 << P({"`tiered`", "replicated, shared"});
+        QTest::newRow("readiness: more in-sync replicas than replicas")
+            << QByteArray(minimal() + "readiness:\n  min_replication_factor: 2\n  min_insync_replicas: 3\n") << 13 << 24
+            << P({"`min_insync_replicas` (3) in `readiness` is larger than `min_replication_factor` (2)"});
+        QTest::newRow("readiness: completeness signal that does not exist")
+            << QByteArray(minimal() + "readiness:\n  completeness_signals: [serving/nope]\n") << 12 << 26
+            << P({"names `serving/nope`, which is not a signal"});
+        QTest::newRow("reconcile: truth is not a sql source")
+            << QByteArray(minimal()
+                   + "reconcile:\n  - name: dual\n    truth_source: prom\n    truth_query: select 1\n"
+                     "    serving_source: prom\n    serving_query: select 1\n")
+            << 13 << 19 << P({"`truth_source` `prom` of reconcile `dual` is not a sql source"});
         QTest::newRow("missing stages points at the top-level map")
             << QByteArray("sources:\n  prom: {kind: promql, url: 'http://h:1'}\n") << 1 << 1
             << P({"the top level is missing the required key `stages`", "add `stages:"});
@@ -88,7 +106,15 @@ private slots:
                           "stages: []\n")
             << 5 << 5
             << P({"unknown key `intervall` in source `prom`", "did you mean `interval`?",
-                   "allowed keys here: auth, headers, interval, kind, max_body_bytes, timeout, tls, url"});
+                   "allowed keys here: auth, headers, interval, kind, max_body_bytes, proxy, timeout, tls, url"});
+        QTest::newRow("unknown fallback_format")
+            << QByteArray("sources:\n  t:\n    kind: scrape\n    url: http://127.0.0.1:9100/metrics\n"
+                          "    fallback_format: protobuf\nstages: []\n")
+            << 5 << 22 << P({"fallback format", "text, openmetrics"});
+        QTest::newRow("fallback_format is for scrape sources")
+            << QByteArray("sources:\n  prom:\n    kind: promql\n    url: http://127.0.0.1:9090\n"
+                          "    fallback_format: text\nstages: []\n")
+            << 5 << 5 << P({"unknown key `fallback_format` in source `prom`", "is a key of scrape sources"});
         QTest::newRow("key of another source kind")
             << QByteArray("sources:\n  prom:\n    kind: promql\n    url: http://127.0.0.1:9090\n    driver: QPSQL\n"
                           "stages: []\n")
@@ -310,6 +336,40 @@ private slots:
             qPrintable(strayJar.error().toString()));
     }
 
+    void readinessAndReconcile()
+    {
+        const QByteArray yaml = minimal()
+            + "  - id: serving\n    signals:\n      - {kind: custom, name: rows_ok, source: db, sql: 'select 0'}\n"
+              "readiness:\n  rehearsal_max_age: 14d\n  topics: [events, orders]\n  storage: shared\n"
+              "  completeness_signals: [serving/rows_ok]\n  refresh: 1m\n"
+              "reconcile:\n  - name: dual-run\n    truth_source: db\n"
+              "    truth_query: select minute_ts, key, events, total from truth where minute_ts >= :from\n"
+              "    serving_source: db\n    serving_query: select minute_ts, key, events, total from aggregates\n"
+              "    range: 2h\n";
+        QByteArray withDb = yaml;
+        withDb.replace("stages:\n", "  db: {kind: sql, driver: QSQLITE, database: /tmp/x.db}\nstages:\n");
+        const auto config = loadConfigText(withDb, QStringLiteral("r.yaml"));
+        QVERIFY2(config, qPrintable(config ? QString() : config.error().toString()));
+        QCOMPARE(config->readiness.rehearsalMaxAgeMs, 14LL * 24 * 3600 * 1000);
+        QCOMPARE(config->readiness.topics, (QStringList {QStringLiteral("events"), QStringLiteral("orders")}));
+        QVERIFY(config->readiness.sharedStorage);
+        QCOMPARE(config->readiness.completenessSignals, QStringList {QStringLiteral("serving/rows_ok")});
+        QCOMPARE(config->readiness.refreshMs, 60000);
+        QCOMPARE(config->readiness.savepointMaxAgeMs, 7LL * 24 * 3600 * 1000); // the default stays
+        QCOMPARE(int(config->reconcile.size()), 1);
+        QCOMPARE(config->reconcile[0].name, QStringLiteral("dual-run"));
+        QCOMPARE(config->reconcile[0].truthSourceId, QStringLiteral("db"));
+        QCOMPARE(config->reconcile[0].rangeMs, 2LL * 3600 * 1000);
+        QVERIFY(config->reconcile[0].truthQuery.contains(QStringLiteral(":from")));
+
+        QByteArray update = withDb;
+        update.replace("serving_query: select", "serving_query: delete");
+        const auto writes = loadConfigText(update, QStringLiteral("r.yaml"));
+        QVERIFY(!writes);
+        QVERIFY2(
+            writes.error().message.contains(QStringLiteral("is not a SELECT")), qPrintable(writes.error().toString()));
+    }
+
     void brokenConfigs()
     {
         QFETCH(QByteArray, yaml);
@@ -338,8 +398,9 @@ private slots:
             QStringLiteral("pathwatch.yaml"));
         QVERIFY(!unknown);
         QCOMPARE(unknown.error().toString(),
-            QStringLiteral("pathwatch.yaml:7:5: unknown key `intervall` in source `prom` (did you mean `interval`? "
-                           "allowed keys here: auth, headers, interval, kind, max_body_bytes, timeout, tls, url)"));
+            QStringLiteral(
+                "pathwatch.yaml:7:5: unknown key `intervall` in source `prom` (did you mean `interval`? "
+                "allowed keys here: auth, headers, interval, kind, max_body_bytes, proxy, timeout, tls, url)"));
         const auto undefined = loadConfigText("sources:\n  prom:\n    kind: promql\n    url: http://127.0.0.1:9090\n"
                                               "  warehouse:\n    kind: sql\n    driver: QSQLITE\n"
                                               "    database: serving.db\nstages:\n  - id: sink\n    signals:\n"

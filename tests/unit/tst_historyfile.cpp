@@ -2,6 +2,7 @@
 #include "history/historyfile.h"
 #include "model/seriesstore.h"
 
+#include <QDataStream>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
@@ -57,10 +58,46 @@ private Q_SLOTS:
         QCOMPARE(b.gaps.size(), std::size_t(1));
         QCOMPARE(b.gaps[0].fromMs, kT0 + 150 * kMinute);
 
-        // Older minutes keep one value each.
+        // Older minutes come back whole: the same min, max and mean as before the restart, so a chart over the three
+        // hours looks the same.
         const HistorySeries older = History::query(*after, HistoryRequest {again, kT0, kT0 + 3 * kHour});
+        const HistorySeries olderWas = History::query(*before, HistoryRequest {id, kT0, kT0 + 3 * kHour});
         QCOMPARE(older.tier, HistoryTier::Minute);
         QVERIFY(older.points.size() >= 160);
+        QCOMPARE(older.points.size(), olderWas.points.size());
+        int spread = 0;
+        for (std::size_t i = 0; i < older.points.size(); ++i) {
+            QCOMPARE(older.points[i].timestampMs, olderWas.points[i].timestampMs);
+            QCOMPARE(older.points[i].min, olderWas.points[i].min);
+            QCOMPARE(older.points[i].max, olderWas.points[i].max);
+            QVERIFY(std::abs(older.points[i].mean - olderWas.points[i].mean) < 1e-9);
+            spread += older.points[i].max > older.points[i].min;
+        }
+        QVERIFY(spread > 100); // minutes of twelve different samples: min below max, not collapsed to the mean
+        QCOMPARE(older.gaps.size(), olderWas.gaps.size());
+    }
+
+    void aFileOfTheFirstVersionIsStillRead()
+    {
+        // Version 1 kept one mean per minute before the raw hour, in one list with the raw points.
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("history.bin"));
+        {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            QDataStream out(&f);
+            out.setVersion(QDataStream::Qt_6_4);
+            out << quint32(0x50574831) << quint32(1) << quint32(1) << QStringLiteral("sink/p99") << quint32(0)
+                << quint32(3);
+            out << kT0 << 1.5 << kT0 + kMinute << 2.5 << kT0 + kMinute + 5000 << 3.5;
+        }
+        auto store = std::make_shared<SeriesStore>();
+        const auto loaded = HistoryFile(path, store).load();
+        QVERIFY(loaded);
+        QCOMPARE(*loaded, 1);
+        const SeriesId id = store->find(QStringLiteral("sink/p99"), {});
+        QVERIFY(id != 0);
+        QCOMPARE(store->latest(id)->value, 3.5);
     }
 
     void aMissingFileIsAnEmptyHistoryAndAForeignOneIsRefused()

@@ -80,6 +80,21 @@ private Q_SLOTS:
         QVERIFY(text.contains("pathwatch_build_info{version="));
     }
 
+    void rendersReadinessPerLayer()
+    {
+        QVERIFY(!MetricsExporter::render(sampleSnapshot()).contains("pathwatch_readiness"));
+        ReadinessReport report;
+        report.atMs = 1'800'000'000'000;
+        report.layers = {{ReadinessLayer::KafkaSource, ReadinessVerdict::Pass, {}},
+            {ReadinessLayer::Storage, ReadinessVerdict::Fail, {}},
+            {ReadinessLayer::Migration, ReadinessVerdict::Unknown, {}}};
+        const QByteArray text = MetricsExporter::render(sampleSnapshot(), &report);
+        QVERIFY2(text.contains("pathwatch_readiness_layer_status{layer=\"kafka_source\"} 0\n"), text.constData());
+        QVERIFY(text.contains("pathwatch_readiness_layer_status{layer=\"storage\"} 2\n"));
+        QVERIFY(text.contains("pathwatch_readiness_layer_status{layer=\"migration\"} 3\n"));
+        QVERIFY(text.contains("pathwatch_readiness_evaluated_timestamp_seconds "));
+    }
+
     void promtoolAcceptsTheScrape()
     {
         const QString promtool = QStandardPaths::findExecutable(QStringLiteral("promtool"));

@@ -153,6 +153,29 @@ private slots:
 
     // 25 h of 5 s samples on synthetic timestamps: the raw tier keeps the last hour (plus at most one chunk held in
     // memory, never returned), the minute tier keeps exact min/max/mean/count for 24 h and nothing older.
+    void wholeBucketsComeBackAsTheyWere()
+    {
+        SeriesStore store;
+        const SeriesId id = store.intern(QStringLiteral("sink/p99"), {});
+        QCOMPARE(store.appendBucket(id, kT0, 1.0, 9.0, 4.0, 12), SeriesStore::AppendResult::Appended);
+        QCOMPARE(store.appendBucket(id, kT0 + kMinute, 0.0, 0.0, 0.0, 0), SeriesStore::AppendResult::Appended);
+        QCOMPARE(store.appendBucket(id, kT0 + kMinute, 1.0, 2.0, 1.5, 2), SeriesStore::AppendResult::OutOfOrder);
+        // Raw samples follow the buckets (the raw hour after the minutes before it).
+        QCOMPARE(store.append(id, kT0 + kMinute + 30 * kSecond, 5.0), SeriesStore::AppendResult::OutOfOrder);
+        QCOMPARE(store.append(id, kT0 + 2 * kMinute, 5.0), SeriesStore::AppendResult::Appended);
+        const pw::SeriesRange r = store.range(id, kT0, kT0 + 3 * kMinute, SeriesStore::Resolution::Minute);
+        QCOMPARE(r.buckets.size(), std::size_t(3));
+        QCOMPARE(r.buckets[0].startMs, kT0);
+        QCOMPARE(r.buckets[0].min, 1.0);
+        QCOMPARE(r.buckets[0].max, 9.0);
+        QCOMPARE(r.buckets[0].mean, 4.0);
+        QCOMPARE(r.buckets[0].count, 12u);
+        QCOMPARE(r.buckets[1].count, 0u); // a minute of NaN only: a gap
+        QVERIFY(std::isnan(r.buckets[1].mean));
+        QCOMPARE(r.buckets[2].mean, 5.0);
+        QCOMPARE(store.appendBucket(SeriesId(9999), kT0, 1, 1, 1, 1), SeriesStore::AppendResult::UnknownSeries);
+    }
+
     void tierRollOver()
     {
         SeriesStore store;

@@ -1,0 +1,41 @@
+// Feeds arbitrary text to the proxy URL and NO_PROXY parsers (they read the environment and `proxy:`): never a crash,
+// an error never quotes what came before '@' (credentials), and a parsed proxy has a host and a valid port.
+// Input: the first line is a proxy URL, the second a NO_PROXY list, the third a host to match against it.
+#include "sources/httpproxy.h"
+
+#include <QStringList>
+
+#include <cstdint>
+#include <cstdlib>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
+{
+    if (size > 64 * 1024)
+        return 0;
+    const QString text = QString::fromUtf8(reinterpret_cast<const char*>(data), qsizetype(size));
+    const QStringList lines = text.split(QLatin1Char('\n'));
+    const QString proxyText = lines.value(0);
+    const auto proxy = pw::parseHttpProxy(proxyText);
+    if (proxy) {
+        if (proxy->host.empty() || proxy->port < 1 || proxy->port > 65535)
+            std::abort();
+        if (proxy->hasCredentials() && !proxy->shown().startsWith(QLatin1String("***@")))
+            std::abort();
+        (void)proxy->authorization();
+        (void)proxy->key();
+    } else {
+        const qsizetype at = proxyText.lastIndexOf(QLatin1Char('@'));
+        const qsizetype schemeEnd = proxyText.indexOf(QLatin1String("://"));
+        const QString secret = at < 0 ? QString() : proxyText.mid(schemeEnd < 0 ? 0 : schemeEnd + 3).left(at);
+        // Only credentials long enough not to appear by chance in the sentence itself are checked.
+        if (secret.size() >= 12 && proxy.error().message.contains(secret))
+            std::abort();
+    }
+    const pw::NoProxyList list = pw::NoProxyList::parse(lines.value(1));
+    const QString host = lines.value(2);
+    (void)list.matches(host, 443);
+    (void)list.matches(host, -1);
+    if (pw::NoProxyList::parse(QStringLiteral("*")).matches(host, 80) != true)
+        std::abort();
+    return 0;
+}
