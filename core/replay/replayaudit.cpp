@@ -33,8 +33,12 @@ Result<AuditedExecution> executeAudited(KafkaAdmin& admin, Ledger& ledger, Audit
         text.chop(1); // the closing brace: the partitions follow, written directly
         return text + ",\"partitions\":" + partitionOutcomesJson(partitions) + '}';
     };
-    entry.details = compose(QJsonObject {{QStringLiteral("outcome"), entry.outcome}}, pending);
-    auto id = ledger.appendAudit(entry);
+    Result<qint64> id;
+    {
+        ReplayPhaseTimer t(options.timings, "audit: started entry");
+        entry.details = compose(QJsonObject {{QStringLiteral("outcome"), entry.outcome}}, pending);
+        id = ledger.appendAudit(entry);
+    }
     if (!id)
         return fail(id.error().code,
             QStringLiteral("the audit log cannot be written, so nothing was executed: %1").arg(id.error().message));
@@ -49,6 +53,7 @@ Result<AuditedExecution> executeAudited(KafkaAdmin& admin, Ledger& ledger, Audit
         {QStringLiteral("batches_done"), result.report.batchesDone},
         {QStringLiteral("recheck"), result.report.recheck.sentence},
     };
+    ReplayPhaseTimer t(options.timings, "audit: outcome");
     auto updated = ledger.updateAuditOutcome(*id, result.report.outcome, compose(execution, result.report.partitions));
     if (!updated)
         result.auditError = updated.error().toString();

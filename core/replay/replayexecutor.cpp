@@ -81,13 +81,18 @@ int ExecutionReport::exitCode() const
 
 ExecutionReport executeReplayPlan(KafkaAdmin& admin, const ReplayPlan& plan, const ExecuteOptions& options)
 {
+    ReplayPhaseTimes* timings = options.timings;
     ExecutionReport report;
     for (const auto& p : plan.partitions)
         report.partitions.push_back(
             {p.topic, p.partition, p.committed, p.target, -1, PartitionOutcome::State::NotAttempted, false});
 
     // A consumer that came back since the preview would be refused by Kafka, or worse, commit over the reset.
-    auto group = admin.describeGroup(plan.group);
+    Result<KafkaAdmin::GroupDescription> group;
+    {
+        ReplayPhaseTimer t(timings, "describe group again");
+        group = admin.describeGroup(plan.group);
+    }
     if (!group) {
         report.outcome = QStringLiteral("failed");
         report.error = QStringLiteral("could not check the group again before executing: %1 — nothing was changed")
@@ -119,9 +124,13 @@ ExecutionReport executeReplayPlan(KafkaAdmin& admin, const ReplayPlan& plan, con
             // A target of -1 is "no committed offset" (undoing a replay that gave the partition one): OffsetDelete.
             (p.target < 0 ? deletions : batch).push_back({p.topic, p.partition, p.target, {}});
         }
-        auto altered = admin.alterGroupOffsets(plan.group, batch);
-        if (altered && !deletions.empty())
-            altered = admin.deleteGroupOffsets(plan.group, deletions);
+        Result<void> altered;
+        {
+            ReplayPhaseTimer t(timings, "alter offsets");
+            altered = admin.alterGroupOffsets(plan.group, batch);
+            if (altered && !deletions.empty())
+                altered = admin.deleteGroupOffsets(plan.group, deletions);
+        }
         for (qint64 i = start; i < end; ++i)
             report.partitions[size_t(i)].state
                 = altered ? PartitionOutcome::State::Applied : PartitionOutcome::State::Unknown;
@@ -145,7 +154,12 @@ ExecutionReport executeReplayPlan(KafkaAdmin& admin, const ReplayPlan& plan, con
     planned.reserve(plan.partitions.size());
     for (const auto& p : plan.partitions)
         planned.push_back({p.topic, p.partition});
-    auto readBack = admin.listGroupOffsets(plan.group, planned);
+    Result<std::vector<KafkaAdmin::PartitionOffset>> readBack;
+    {
+        ReplayPhaseTimer t(timings, "read back");
+        readBack = admin.listGroupOffsets(plan.group, planned);
+    }
+    ReplayPhaseTimer compareTimer(timings, "compare");
     int verified = 0, applied = 0, unknown = 0, changed = 0;
     if (readBack) {
         std::map<std::pair<QString, int32_t>, int64_t> now;

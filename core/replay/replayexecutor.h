@@ -1,6 +1,7 @@
 #pragma once
 
 #include "replay/preflight.h"
+#include "replay/replayphasetimes.h"
 #include "replay/replayplan.h"
 
 #include <QByteArray>
@@ -61,6 +62,7 @@ struct ExecuteOptions
     std::function<void(qint64 done, qint64 total)> progress;
     /// Asked before each batch; true stops the run there.
     std::function<bool()> cancelRequested;
+    ReplayPhaseTimes* timings = nullptr; // when set, execution adds the time of each of its steps
 };
 
 /// Executes a plan that passed preflight: checks again that no consumer is in the group (else refused, nothing

@@ -35,19 +35,38 @@ Result<void> fillRecentCommits(
 Result<ReplayPreview> previewReplay(KafkaAdmin& admin, Ledger* ledger, const ReplayRequest& request)
 {
     const QString& group = request.context.group;
+    ReplayPhaseTimes* timings = request.timings;
     ReplayPreview preview;
-    auto description = admin.describeGroup(group);
+    Result<KafkaAdmin::GroupDescription> description;
+    {
+        ReplayPhaseTimer t(timings, "describe group");
+        description = admin.describeGroup(group);
+    }
     if (!description)
         return std::unexpected(description.error());
     preview.group = *description;
-    auto committed = admin.listGroupOffsets(group);
-    if (!committed)
-        return std::unexpected(committed.error());
-    auto topics = admin.listTopics();
+    Result<std::vector<KafkaAdmin::TopicInfo>> topics;
+    {
+        ReplayPhaseTimer t(timings, "topic metadata");
+        topics = admin.listTopics();
+    }
     if (!topics)
         return std::unexpected(topics.error());
+    Result<std::vector<KafkaAdmin::PartitionOffset>> committed;
+    {
+        // Kafka keeps committed offsets only for partitions that exist, so asking by the cluster's partitions finds
+        // the same ones as a listing of everything, without its cost in librdkafka at thousands of partitions.
+        ReplayPhaseTimer t(timings, "group offsets");
+        committed = admin.listGroupOffsetsAmong(group, *topics);
+    }
+    if (!committed)
+        return std::unexpected(committed.error());
 
-    std::vector<ScopePartition> partitions = scopePartitions(request.scope, request.target, *committed, *topics);
+    std::vector<ScopePartition> partitions;
+    {
+        ReplayPhaseTimer t(timings, "scope");
+        partitions = scopePartitions(request.scope, request.target, *committed, *topics);
+    }
     std::map<QString, int32_t> counts;
     for (const auto& t : *topics)
         counts[t.name] = t.partitions;
@@ -55,14 +74,17 @@ Result<ReplayPreview> previewReplay(KafkaAdmin& admin, Ledger* ledger, const Rep
     for (const auto& p : partitions)
         if (p.exists)
             scopeTopics.insert(p.topic);
-    for (const QString& topic : scopeTopics) {
-        auto marks = admin.topicWatermarks(topic, counts.at(topic));
-        if (!marks)
-            return std::unexpected(marks.error());
-        for (auto& p : partitions) {
-            if (p.exists && p.topic == topic) {
-                p.logStart = (*marks)[size_t(p.partition)].low;
-                p.highWatermark = (*marks)[size_t(p.partition)].high;
+    {
+        ReplayPhaseTimer t(timings, "watermarks");
+        for (const QString& topic : scopeTopics) {
+            auto marks = admin.topicWatermarks(topic, counts.at(topic));
+            if (!marks)
+                return std::unexpected(marks.error());
+            for (auto& p : partitions) {
+                if (p.exists && p.topic == topic) {
+                    p.logStart = (*marks)[size_t(p.partition)].low;
+                    p.highWatermark = (*marks)[size_t(p.partition)].high;
+                }
             }
         }
     }
@@ -71,15 +93,25 @@ Result<ReplayPreview> previewReplay(KafkaAdmin& admin, Ledger* ledger, const Rep
     inputs.group = group;
     inputs.target = request.target.text;
     inputs.partitions = partitions;
-    auto targets = resolveReplayTarget(request.target, request.context, partitions, admin, ledger);
-    if (!targets)
-        return std::unexpected(targets.error());
-    inputs.targets = std::move(*targets);
-    if (ledger)
+    {
+        ReplayPhaseTimer t(timings, "resolve target");
+        auto targets = resolveReplayTarget(request.target, request.context, partitions, admin, ledger);
+        if (!targets)
+            return std::unexpected(targets.error());
+        inputs.targets = std::move(*targets);
+    }
+    if (ledger) {
+        ReplayPhaseTimer t(timings, "ledger consume rate");
         if (auto rate = ledger->bestConsumeRate(request.context.sourceId, group))
             inputs.consumeRate = *rate;
-    const ReplayPlan plan = buildReplayPlan(inputs);
+    }
+    ReplayPlan plan;
+    {
+        ReplayPhaseTimer t(timings, "plan");
+        plan = buildReplayPlan(inputs);
+    }
 
+    ReplayPhaseTimer t(timings, "preflight");
     PreflightInputs checks;
     checks.groupExists = groupExists(preview.group, committed->size());
     checks.group = preview.group;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "replay/preflight.h"
+#include "replay/replayphasetimes.h"
 #include "replay/replayplan.h"
 #include "replay/replaytarget.h"
 
@@ -19,6 +20,7 @@ struct ReplayRequest
     ReplayScope scope;
     bool allowClamp = false;
     std::optional<FlinkJobCheck> flink;
+    ReplayPhaseTimes* timings = nullptr; // when set, the preview adds the time of each of its steps
 };
 
 /// A dry run: the plan, its preflight, and the group as it was seen.

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 Q_LOGGING_CATEGORY(lcKafkaAdmin, "pathwatch.kafka.admin", QtWarningMsg)
 
@@ -303,21 +304,95 @@ Result<std::vector<KafkaAdmin::PartitionOffset>> KafkaAdmin::listGroupOffsets(
     const QString& groupId, const std::vector<TopicPartition>& partitions)
 {
     constexpr size_t kChunk = 500;
-    std::vector<PartitionOffset> result;
-    result.reserve(partitions.size());
-    for (size_t begin = 0; begin < partitions.size(); begin += kChunk) {
+    const size_t chunks = (partitions.size() + kChunk - 1) / kChunk;
+    if (chunks <= 1) {
+        ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+        for (const auto& p : partitions)
+            rd_kafka_topic_partition_list_add(list.get(), p.topic.toUtf8().constData(), p.partition);
+        return listGroupOffsetsOf(groupId, list.get());
+    }
+    // Every chunk is in flight at once on one queue: the answers come in about one round trip instead of one per
+    // chunk. Each chunk's answer goes to its own slot, so the result keeps the order asked for.
+    const QString what = QStringLiteral("list offsets of consumer group %1").arg(groupId);
+    const QByteArray id = groupId.toUtf8();
+    const int timeoutMs = d->timeoutMs();
+    std::vector<Result<std::vector<PartitionOffset>>> answers(
+        chunks, fail(Error::Code::Timeout, what + QStringLiteral(": no answer within %1 ms").arg(timeoutMs)));
+    std::vector<bool> answered(chunks, false);
+    rd_kafka_queue_t* queue = rd_kafka_queue_new(d->rk);
+    char errstr[512] = {0};
+    QByteArray lastTopic;
+    QString lastTopicName;
+    for (size_t c = 0; c < chunks; ++c) {
+        const size_t begin = c * kChunk;
         const size_t end = std::min(partitions.size(), begin + kChunk);
         ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(end - begin)));
-        for (size_t i = begin; i < end; ++i)
-            rd_kafka_topic_partition_list_add(
-                list.get(), partitions[i].topic.toUtf8().constData(), partitions[i].partition);
-        auto chunk = listGroupOffsetsOf(groupId, list.get());
+        for (size_t i = begin; i < end; ++i) {
+            if (partitions[i].topic != lastTopicName || lastTopic.isNull()) {
+                lastTopicName = partitions[i].topic;
+                lastTopic = lastTopicName.toUtf8();
+            }
+            rd_kafka_topic_partition_list_add(list.get(), lastTopic.constData(), partitions[i].partition);
+        }
+        rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(d->rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
+        rd_kafka_AdminOptions_set_request_timeout(options, timeoutMs, errstr, sizeof errstr);
+        rd_kafka_AdminOptions_set_opaque(options, reinterpret_cast<void*>(static_cast<uintptr_t>(c)));
+        rd_kafka_ListConsumerGroupOffsets_t* request
+            = rd_kafka_ListConsumerGroupOffsets_new(id.constData(), list.get());
+        rd_kafka_ListConsumerGroupOffsets(d->rk, &request, 1, options, queue);
+        rd_kafka_ListConsumerGroupOffsets_destroy(request);
+        rd_kafka_AdminOptions_destroy(options);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs + 2000);
+    size_t done = 0;
+    while (done < chunks) {
+        const auto left
+            = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0)
+            break;
+        rd_kafka_event_t* raw = rd_kafka_queue_poll(queue, int(std::min<qint64>(left.count(), 200)));
+        if (!raw)
+            continue;
+        EventPtr ev(raw);
+        if (rd_kafka_event_type(raw) != RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT)
+            continue;
+        const size_t c = static_cast<size_t>(reinterpret_cast<uintptr_t>(rd_kafka_event_opaque(raw)));
+        if (c >= chunks || answered[c])
+            continue;
+        answered[c] = true;
+        ++done;
+        if (const rd_kafka_resp_err_t err = rd_kafka_event_error(raw))
+            answers[c] = kafkaFail(err, what, rd_kafka_event_error_string(raw));
+        else
+            answers[c] = groupOffsetsFrom(raw, what);
+    }
+    // Chunks still outstanding answer into the destroyed queue, which librdkafka allows: their results are dropped.
+    rd_kafka_queue_destroy(queue);
+    std::vector<PartitionOffset> result;
+    result.reserve(partitions.size());
+    for (auto& chunk : answers) {
         if (!chunk)
             return std::unexpected(chunk.error());
         for (auto& o : *chunk)
             result.push_back(std::move(o));
     }
     return result;
+}
+
+Result<std::vector<KafkaAdmin::PartitionOffset>> KafkaAdmin::listGroupOffsetsAmong(
+    const QString& groupId, const std::vector<TopicInfo>& topics)
+{
+    std::vector<TopicPartition> partitions;
+    for (const auto& t : topics)
+        for (int32_t p = 0; p < t.partitions; ++p)
+            partitions.push_back({t.name, p});
+    if (partitions.empty())
+        return std::vector<PartitionOffset> {};
+    auto offsets = listGroupOffsets(groupId, partitions);
+    if (!offsets)
+        return offsets;
+    std::erase_if(*offsets, [](const PartitionOffset& o) { return o.offset < 0; });
+    return offsets;
 }
 
 Result<std::vector<KafkaAdmin::PartitionOffset>> KafkaAdmin::listGroupOffsetsOf(
@@ -593,25 +668,57 @@ Result<std::vector<KafkaAdmin::PartitionOffset>> KafkaAdmin::offsetsForTimes(
     const QString what = QStringLiteral("offsets by time of %1").arg(topic);
     const QByteArray name = topic.toUtf8();
     // librdkafka matches each answer to its request by a linear search of the list, so one call costs the square
-    // of its partitions: chunks keep 10,000 partitions at a few extra round trips instead of seconds of CPU.
+    // of its partitions: chunks keep 10,000 partitions at a few extra round trips instead of seconds of CPU. The
+    // call blocks and serves its answer on the calling thread, so chunks run on a few threads at once.
     constexpr size_t kChunk = 500;
-    std::vector<PartitionOffset> result;
-    result.reserve(timestamps.size());
-    for (size_t begin = 0; begin < timestamps.size(); begin += kChunk) {
+    constexpr size_t kMaxThreads = 4;
+    const size_t chunks = (timestamps.size() + kChunk - 1) / kChunk;
+    std::vector<Result<std::vector<PartitionOffset>>> answers(chunks);
+    auto runChunk = [&](size_t c) {
+        const size_t begin = c * kChunk;
         const size_t end = std::min(timestamps.size(), begin + kChunk);
         ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(end - begin)));
         for (size_t i = begin; i < end; ++i)
             rd_kafka_topic_partition_list_add(list.get(), name.constData(), timestamps[i].first)->offset
                 = timestamps[i].second;
-        const rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(d->rk, list.get(), d->timeoutMs());
-        if (err)
-            return kafkaFail(err, what);
+        if (const rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(d->rk, list.get(), d->timeoutMs())) {
+            answers[c] = kafkaFail(err, what);
+            return;
+        }
+        std::vector<PartitionOffset> offsets;
+        offsets.reserve(size_t(list->cnt));
         for (int i = 0; i < list->cnt; ++i) {
             const auto& p = list->elems[i];
-            if (p.err)
-                return kafkaFail(p.err, what + QStringLiteral(" [%1]").arg(p.partition));
-            result.push_back({fromC(p.topic), p.partition, p.offset >= 0 ? p.offset : -1, {}});
+            if (p.err) {
+                answers[c] = kafkaFail(p.err, what + QStringLiteral(" [%1]").arg(p.partition));
+                return;
+            }
+            offsets.push_back({topic, p.partition, p.offset >= 0 ? p.offset : -1, {}});
         }
+        answers[c] = std::move(offsets);
+    };
+    const size_t threads = std::min(kMaxThreads, chunks);
+    if (threads <= 1) {
+        for (size_t c = 0; c < chunks; ++c)
+            runChunk(c);
+    } else {
+        std::atomic<size_t> next {0};
+        std::vector<std::thread> workers;
+        for (size_t t = 0; t < threads; ++t)
+            workers.emplace_back([&] {
+                for (size_t c = next++; c < chunks; c = next++)
+                    runChunk(c);
+            });
+        for (auto& w : workers)
+            w.join();
+    }
+    std::vector<PartitionOffset> result;
+    result.reserve(timestamps.size());
+    for (auto& chunk : answers) {
+        if (!chunk)
+            return std::unexpected(chunk.error());
+        for (auto& o : *chunk)
+            result.push_back(std::move(o));
     }
     return result;
 }

@@ -122,6 +122,13 @@ public:
     /// to requests by linear search, so one request for thousands of partitions costs the square of them.
     Result<std::vector<PartitionOffset>> listGroupOffsets(
         const QString& groupId, const std::vector<TopicPartition>& partitions);
+    /// The group's committed offsets in these topics (every partition of each), in topic order, without the
+    /// partitions that have none: what listGroupOffsets(groupId) gives for them, asked partition by partition in
+    /// chunks that are all in flight at once. librdkafka 2.0.2 files each answer of a listing of everything by a
+    /// linear search of the answers so far, which costs 150 ms of CPU at 10,000 partitions; this costs a few ms.
+    /// Offsets of a topic the list does not name (one deleted since: Kafka drops those) are not seen.
+    Result<std::vector<PartitionOffset>> listGroupOffsetsAmong(
+        const QString& groupId, const std::vector<TopicInfo>& topics);
     /// Every committed offset of each group, with up to `maxInFlight` requests outstanding at once on one queue
     /// (librdkafka takes one group per call): the answers of thousands of groups in a few round trips' time instead
     /// of one blocking call after another. One result per group, in order; the whole batch is bounded by timeout().

@@ -3,7 +3,8 @@
 // script doing the same work (describe the group, read its offsets, one commit of all offsets, read them back).
 // Two shapes: one group × 10,000 partitions, and 100 groups × 100 partitions. Each side starts from the same
 // committed offsets; ours moves every partition to the earliest offset, the peer one record back.
-// --quick (CTest): 1 × 1,000 and 10 × 20. --partitions N: the wide shape's partitions.
+// --quick (CTest): 1 × 1,000 and 10 × 20. --partitions N: the wide shape's partitions. --only wide|many: one shape.
+// --perf-control FIFO: profile only our side (perf record -D -1 --control fifo:FIFO).
 
 #include "broker/broker.h"
 #include "ledger/ledger.h"
@@ -86,9 +87,23 @@ void commitAll(pw::KafkaAdmin& admin, const QString& group, const QString& topic
 }
 
 double previewSeconds = 0;
+pw::ReplayPhaseTimes phases;
+
+/// perf's control FIFO (`perf record -D -1 --control fifo:CTL ...`, given as --perf-control CTL): recording runs
+/// only while our side does, not while topics are created and filled or the peer runs.
+FILE* perfControl = nullptr;
+
+void perfCommand(const char* command)
+{
+    if (!perfControl)
+        return;
+    std::fprintf(perfControl, "%s\n", command);
+    std::fflush(perfControl);
+}
 
 double ours(pw::KafkaAdmin& admin, pw::Ledger& ledger, const QStringList& groups)
 {
+    perfCommand("enable");
     const auto start = Clock::now();
     for (const QString& group : groups) {
         pw::ReplayRequest request;
@@ -97,6 +112,7 @@ double ours(pw::KafkaAdmin& admin, pw::Ledger& ledger, const QStringList& groups
         request.context.nowMs = QDateTime::currentMSecsSinceEpoch();
         request.target.kind = pw::ReplayTarget::Kind::Earliest;
         request.target.text = QStringLiteral("--to-earliest");
+        request.timings = &phases;
         const auto previewStart = Clock::now();
         auto preview = must(pw::previewReplay(admin, &ledger, request), "preview");
         previewSeconds += secondsSince(previewStart);
@@ -106,11 +122,16 @@ double ours(pw::KafkaAdmin& admin, pw::Ledger& ledger, const QStringList& groups
         entry.actor = pw::replayActor();
         entry.sourceId = QStringLiteral("bench");
         entry.reason = QStringLiteral("benchmark");
-        auto executed = must(pw::executeAudited(admin, ledger, entry, preview.plan, preview.preflight), "execute");
+        pw::ExecuteOptions options;
+        options.timings = &phases;
+        auto executed
+            = must(pw::executeAudited(admin, ledger, entry, preview.plan, preview.preflight, options), "execute");
         if (executed.report.outcome != QLatin1String("executed-verified"))
             die(QStringLiteral("%1: %2 %3").arg(group, executed.report.outcome, executed.report.error));
     }
-    return secondsSince(start);
+    const double seconds = secondsSince(start);
+    perfCommand("disable");
+    return seconds;
 }
 
 double peer(const std::string& bootstrap, const QStringList& groups)
@@ -168,8 +189,19 @@ int main(int argc, char** argv)
         {"replay_execute", 1, wide},
         {"replay_execute_many_groups", quick ? 10 : 100, quick ? 20 : 100},
     };
+    const char* only = nullptr; // --only wide|many: one shape (the many-groups peer takes minutes)
+    for (int i = 1; i + 1 < argc; ++i)
+        if (std::strcmp(argv[i], "--only") == 0)
+            only = argv[i + 1];
+    if (only && std::strcmp(only, "wide") != 0 && std::strcmp(only, "many") != 0)
+        die(QStringLiteral("--only takes wide or many"));
+    for (int i = 1; i + 1 < argc; ++i)
+        if (std::strcmp(argv[i], "--perf-control") == 0 && !(perfControl = std::fopen(argv[i + 1], "w")))
+            die(QStringLiteral("cannot open %1").arg(QString::fromLocal8Bit(argv[i + 1])));
     int failures = 0;
     for (const Shape& shape : shapes) {
+        if (only && (std::strcmp(only, "wide") == 0) != (shape.groups == 1))
+            continue;
         const QString topic = QStringLiteral("%1-%2").arg(QString::fromLatin1(shape.name)).arg(shape.partitions);
         must(admin->createTopic(topic, shape.partitions), "create the topic");
         fill(broker->bootstrapServers(), topic, shape.partitions);
@@ -179,9 +211,16 @@ int main(int argc, char** argv)
         for (const QString& g : groups)
             commitAll(*admin, g, topic, shape.partitions, 2);
         previewSeconds = 0;
+        phases = {};
         const double oursSeconds = ours(*admin, *ledger, groups);
         std::printf("%s: preview (read, plan, preflight) %.3f s, execute + verify + audit %.3f s\n", shape.name,
             previewSeconds, oursSeconds - previewSeconds);
+        double accounted = 0;
+        for (const auto& [phase, seconds] : phases.seconds) {
+            std::printf("  %-22s %7.1f ms\n", phase, seconds * 1000);
+            accounted += seconds;
+        }
+        std::printf("  %-22s %7.1f ms\n", "(rest)", (oursSeconds - accounted) * 1000);
         for (const QString& g : groups)
             commitAll(*admin, g, topic, shape.partitions, 2);
         const double peerSeconds = peer(broker->bootstrapServers(), groups);
