@@ -162,7 +162,7 @@ ExecutionReport executeReplayPlan(KafkaAdmin& admin, const ReplayPlan& plan, con
     ReplayPhaseTimer compareTimer(timings, "compare");
     int verified = 0, applied = 0, unknown = 0, changed = 0;
     if (readBack) {
-        std::map<std::pair<QString, int32_t>, int64_t> now;
+        TopicPartitionMap<int64_t> now;
         for (const auto& o : *readBack)
             now[{o.topic, o.partition}] = o.offset;
         for (auto& p : report.partitions) {

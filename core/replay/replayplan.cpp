@@ -65,9 +65,23 @@ bool ReplayPlan::isNoOp() const
 QByteArray canonicalPlanText(const ReplayPlan& plan)
 {
     QByteArray text = plan.group.toUtf8() + '\n';
-    for (const auto& p : plan.partitions)
-        text += p.topic.toUtf8() + ',' + QByteArray::number(p.partition) + ',' + QByteArray::number(p.committed) + ','
-            + QByteArray::number(p.target) + '\n';
+    text.reserve(text.size() + qsizetype(plan.partitions.size()) * 48);
+    QString lastTopic;
+    QByteArray topic;
+    for (const auto& p : plan.partitions) {
+        if (topic.isNull() || p.topic != lastTopic) {
+            lastTopic = p.topic;
+            topic = p.topic.toUtf8();
+        }
+        text += topic;
+        text += ',';
+        text += QByteArray::number(p.partition);
+        text += ',';
+        text += QByteArray::number(p.committed);
+        text += ',';
+        text += QByteArray::number(p.target);
+        text += '\n';
+    }
     return text;
 }
 
@@ -77,7 +91,7 @@ ReplayPlan buildReplayPlan(const ReplayPlanInputs& inputs)
     plan.group = inputs.group;
     plan.target = inputs.target;
     plan.consumeRate = inputs.consumeRate;
-    std::map<std::pair<QString, int32_t>, const ScopePartition*> known;
+    TopicPartitionMap<const ScopePartition*> known;
     for (const auto& p : inputs.partitions)
         if (p.exists)
             known[{p.topic, p.partition}] = &p;

@@ -16,7 +16,7 @@ Result<void> fillRecentCommits(
     auto rows = ledger.offsetHistory(sourceId, group, nowMs - qint64(polls) * 60 * 1000, nowMs);
     if (!rows)
         return std::unexpected(rows.error());
-    std::map<std::pair<QString, int32_t>, std::vector<int64_t>> byPartition;
+    TopicPartitionMap<std::vector<int64_t>> byPartition;
     for (const auto& r : *rows)
         byPartition[{r.topic, r.partition}].push_back(r.committedOffset);
     check.recentOffsetCommits = false;

@@ -233,10 +233,10 @@ std::vector<ScopePartition> scopePartitions(const ReplayScope& scope, const Repl
     std::map<QString, int32_t> partitionCounts;
     for (const auto& t : topics)
         partitionCounts[t.name] = t.partitions;
-    std::map<std::pair<QString, int32_t>, int64_t> committedBy;
+    TopicPartitionMap<int64_t> committedBy;
     for (const auto& o : committed)
         committedBy[{o.topic, o.partition}] = o.offset;
-    std::map<std::pair<QString, int32_t>, ScopePartition> out;
+    TopicPartitionMap<ScopePartition> out;
     auto add = [&](const QString& topic, int32_t partition) {
         ScopePartition p;
         p.topic = topic;
@@ -277,7 +277,7 @@ std::vector<ScopePartition> scopePartitions(const ReplayScope& scope, const Repl
 Result<std::vector<PartitionTarget>> resolveLocalTarget(
     const ReplayTarget& target, const std::vector<ScopePartition>& partitions)
 {
-    std::map<std::pair<QString, int32_t>, int64_t> fileOffsets;
+    TopicPartitionMap<int64_t> fileOffsets;
     for (const auto& row : target.fileRows)
         fileOffsets[{row.topic, row.partition}] = row.offset;
     std::vector<PartitionTarget> out;

@@ -8,6 +8,7 @@
 #include <QStringList>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -106,6 +107,19 @@ struct ReplayContext
         incidentStages; // --to-last-trusted without --incident: newest open incident of these (any when empty)
     qint64 nowMs = 0;
 };
+
+/// Orders (topic, partition) keys as std::pair does, but asks whether the topics are equal first: thousands of
+/// partitions share a few topics, and equality is a length check and a memory compare where ordering two QStrings
+/// walks them twice.
+struct TopicPartitionLess
+{
+    bool operator()(const std::pair<QString, int32_t>& a, const std::pair<QString, int32_t>& b) const
+    {
+        return a.first == b.first ? a.second < b.second : a.first < b.first;
+    }
+};
+template<class Value>
+using TopicPartitionMap = std::map<std::pair<QString, int32_t>, Value, TopicPartitionLess>;
 
 /// The partitions of the scope as they are on the cluster now: committed offsets of the group (-1 where none)
 /// and the partitions the scope names. Watermarks come from the plan's inputs.

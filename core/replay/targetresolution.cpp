@@ -25,7 +25,7 @@ std::unexpected<Error> refused(const QString& message)
 Result<std::vector<PartitionTarget>> fromRows(
     const std::vector<LedgerOffsetRow>& rows, const std::vector<ScopePartition>& partitions, const QString& what)
 {
-    std::map<std::pair<QString, int32_t>, int64_t> byPartition;
+    TopicPartitionMap<int64_t> byPartition;
     for (const auto& r : rows)
         if (r.committedOffset >= 0)
             byPartition[{r.topic, r.partition}] = r.committedOffset;
@@ -107,7 +107,7 @@ Result<std::vector<PartitionTarget>> checkpointTarget(Ledger& ledger, const Repl
     // The first row of each partition after the completion is what the checkpoint committed; a partition with no
     // row in the window did not change, so the newest row before it still holds.
     std::vector<LedgerOffsetRow> firstAfter;
-    std::map<std::pair<QString, int32_t>, bool> seen;
+    TopicPartitionMap<bool> seen;
     for (const auto& r : *rows)
         if (seen.emplace(std::make_pair(r.topic, r.partition), true).second)
             firstAfter.push_back(r);
@@ -132,7 +132,7 @@ Result<std::vector<PartitionTarget>> resolveReplayTarget(const ReplayTarget& tar
         for (const auto& p : partitions)
             if (p.exists)
                 byTopic[p.topic].emplace_back(p.partition, target.timeMs);
-        std::map<std::pair<QString, int32_t>, int64_t> found;
+        TopicPartitionMap<int64_t> found;
         for (const auto& [topic, request] : byTopic) {
             auto offsets = admin.offsetsForTimes(topic, request);
             if (!offsets)

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <memory>
@@ -118,6 +119,46 @@ struct KafkaAdmin::Private
         if (const rd_kafka_resp_err_t err = rd_kafka_event_error(ev))
             return kafkaFail(err, what, rd_kafka_event_error_string(ev));
         return event;
+    }
+
+    /// Runs `count` admin operations of one kind at once on one queue: `start(i, options, queue)` starts the i-th,
+    /// `finish(i, event)` takes its result event, in whatever order they arrive. Returns which ones answered within
+    /// the timeout (the others' answers are dropped with the queue, which librdkafka allows).
+    template<class Start, class Finish>
+    std::vector<bool> runAll(size_t count, rd_kafka_admin_op_t op, Start&& start, Finish&& finish)
+    {
+        const int ms = timeoutMs();
+        char errstr[512] = {0};
+        rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+        for (size_t i = 0; i < count; ++i) {
+            rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, op);
+            rd_kafka_AdminOptions_set_request_timeout(options, ms, errstr, sizeof errstr);
+            // The index comes back with the result event.
+            rd_kafka_AdminOptions_set_opaque(options, reinterpret_cast<void*>(static_cast<uintptr_t>(i)));
+            start(i, options, queue);
+            rd_kafka_AdminOptions_destroy(options);
+        }
+        std::vector<bool> answered(count, false);
+        size_t done = 0;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms + 2000);
+        while (done < count) {
+            const auto left
+                = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0)
+                break;
+            rd_kafka_event_t* raw = rd_kafka_queue_poll(queue, int(std::min<qint64>(left.count(), 200)));
+            if (!raw)
+                continue;
+            EventPtr ev(raw);
+            const size_t i = static_cast<size_t>(reinterpret_cast<uintptr_t>(rd_kafka_event_opaque(raw)));
+            if (i >= count || answered[i])
+                continue;
+            answered[i] = true;
+            ++done;
+            finish(i, raw);
+        }
+        rd_kafka_queue_destroy(queue);
+        return answered;
     }
 };
 
@@ -276,12 +317,19 @@ Result<std::vector<KafkaAdmin::PartitionOffset>> groupOffsetsFrom(rd_kafka_event
     std::vector<KafkaAdmin::PartitionOffset> offsets;
     if (const auto* parts = rd_kafka_group_result_partitions(groups[0])) {
         offsets.reserve(size_t(parts->cnt));
+        // One shared string per topic, not one per partition: cheaper here and in every comparison after.
+        const char* lastTopic = nullptr;
+        QString topic;
         for (int i = 0; i < parts->cnt; ++i) {
             const auto& p = parts->elems[i];
             if (p.err)
                 return kafkaFail(p.err, what + QStringLiteral(" (%1 [%2])").arg(fromC(p.topic)).arg(p.partition));
+            if (!lastTopic || !p.topic || std::strcmp(lastTopic, p.topic) != 0) {
+                lastTopic = p.topic;
+                topic = fromC(p.topic);
+            }
             KafkaAdmin::PartitionOffset o;
-            o.topic = fromC(p.topic);
+            o.topic = topic;
             o.partition = p.partition;
             o.offset = p.offset >= 0 ? p.offset : -1;
             if (p.metadata && p.metadata_size > 0)
@@ -303,7 +351,7 @@ Result<std::vector<KafkaAdmin::PartitionOffset>> KafkaAdmin::listGroupOffsets(co
 Result<std::vector<KafkaAdmin::PartitionOffset>> KafkaAdmin::listGroupOffsets(
     const QString& groupId, const std::vector<TopicPartition>& partitions)
 {
-    constexpr size_t kChunk = 500;
+    constexpr size_t kChunk = 250;
     const size_t chunks = (partitions.size() + kChunk - 1) / kChunk;
     if (chunks <= 1) {
         ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
@@ -315,59 +363,36 @@ Result<std::vector<KafkaAdmin::PartitionOffset>> KafkaAdmin::listGroupOffsets(
     // chunk. Each chunk's answer goes to its own slot, so the result keeps the order asked for.
     const QString what = QStringLiteral("list offsets of consumer group %1").arg(groupId);
     const QByteArray id = groupId.toUtf8();
-    const int timeoutMs = d->timeoutMs();
-    std::vector<Result<std::vector<PartitionOffset>>> answers(
-        chunks, fail(Error::Code::Timeout, what + QStringLiteral(": no answer within %1 ms").arg(timeoutMs)));
-    std::vector<bool> answered(chunks, false);
-    rd_kafka_queue_t* queue = rd_kafka_queue_new(d->rk);
-    char errstr[512] = {0};
+    std::vector<Result<std::vector<PartitionOffset>>> answers(chunks);
     QByteArray lastTopic;
     QString lastTopicName;
-    for (size_t c = 0; c < chunks; ++c) {
-        const size_t begin = c * kChunk;
-        const size_t end = std::min(partitions.size(), begin + kChunk);
-        ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(end - begin)));
-        for (size_t i = begin; i < end; ++i) {
-            if (partitions[i].topic != lastTopicName || lastTopic.isNull()) {
-                lastTopicName = partitions[i].topic;
-                lastTopic = lastTopicName.toUtf8();
+    const auto answered = d->runAll(
+        chunks, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS,
+        [&](size_t c, rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
+            const size_t begin = c * kChunk;
+            const size_t end = std::min(partitions.size(), begin + kChunk);
+            ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(end - begin)));
+            for (size_t i = begin; i < end; ++i) {
+                if (lastTopic.isNull() || partitions[i].topic != lastTopicName) {
+                    lastTopicName = partitions[i].topic;
+                    lastTopic = lastTopicName.toUtf8();
+                }
+                rd_kafka_topic_partition_list_add(list.get(), lastTopic.constData(), partitions[i].partition);
             }
-            rd_kafka_topic_partition_list_add(list.get(), lastTopic.constData(), partitions[i].partition);
-        }
-        rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(d->rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
-        rd_kafka_AdminOptions_set_request_timeout(options, timeoutMs, errstr, sizeof errstr);
-        rd_kafka_AdminOptions_set_opaque(options, reinterpret_cast<void*>(static_cast<uintptr_t>(c)));
-        rd_kafka_ListConsumerGroupOffsets_t* request
-            = rd_kafka_ListConsumerGroupOffsets_new(id.constData(), list.get());
-        rd_kafka_ListConsumerGroupOffsets(d->rk, &request, 1, options, queue);
-        rd_kafka_ListConsumerGroupOffsets_destroy(request);
-        rd_kafka_AdminOptions_destroy(options);
-    }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs + 2000);
-    size_t done = 0;
-    while (done < chunks) {
-        const auto left
-            = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0)
-            break;
-        rd_kafka_event_t* raw = rd_kafka_queue_poll(queue, int(std::min<qint64>(left.count(), 200)));
-        if (!raw)
-            continue;
-        EventPtr ev(raw);
-        if (rd_kafka_event_type(raw) != RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT)
-            continue;
-        const size_t c = static_cast<size_t>(reinterpret_cast<uintptr_t>(rd_kafka_event_opaque(raw)));
-        if (c >= chunks || answered[c])
-            continue;
-        answered[c] = true;
-        ++done;
-        if (const rd_kafka_resp_err_t err = rd_kafka_event_error(raw))
-            answers[c] = kafkaFail(err, what, rd_kafka_event_error_string(raw));
-        else
-            answers[c] = groupOffsetsFrom(raw, what);
-    }
-    // Chunks still outstanding answer into the destroyed queue, which librdkafka allows: their results are dropped.
-    rd_kafka_queue_destroy(queue);
+            rd_kafka_ListConsumerGroupOffsets_t* request
+                = rd_kafka_ListConsumerGroupOffsets_new(id.constData(), list.get());
+            rd_kafka_ListConsumerGroupOffsets(d->rk, &request, 1, options, queue);
+            rd_kafka_ListConsumerGroupOffsets_destroy(request);
+        },
+        [&](size_t c, rd_kafka_event_t* ev) {
+            if (const rd_kafka_resp_err_t err = rd_kafka_event_error(ev))
+                answers[c] = kafkaFail(err, what, rd_kafka_event_error_string(ev));
+            else
+                answers[c] = groupOffsetsFrom(ev, what);
+        });
+    for (size_t c = 0; c < chunks; ++c)
+        if (!answered[c])
+            return fail(Error::Code::Timeout, what + QStringLiteral(": no answer within %1 ms").arg(d->timeoutMs()));
     std::vector<PartitionOffset> result;
     result.reserve(partitions.size());
     for (auto& chunk : answers) {
@@ -471,32 +496,15 @@ std::vector<Result<std::vector<KafkaAdmin::PartitionOffset>>> KafkaAdmin::listGr
     return results;
 }
 
-Result<void> KafkaAdmin::alterGroupOffsets(const QString& groupId, const std::vector<PartitionOffset>& offsets)
+namespace {
+
+Result<void> alteredFrom(rd_kafka_event_t* ev, const QString& what)
 {
-    const QString what = QStringLiteral("alter offsets of consumer group %1").arg(groupId);
-    if (offsets.empty())
-        return {};
-    ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
-    for (const auto& o : offsets) {
-        auto* p = rd_kafka_topic_partition_list_add(list.get(), o.topic.toUtf8().constData(), o.partition);
-        p->offset = o.offset;
-        if (!o.metadata.isEmpty()) {
-            const QByteArray meta = o.metadata.toUtf8();
-            p->metadata = malloc(static_cast<size_t>(meta.size())); // freed by the list
-            memcpy(p->metadata, meta.constData(), static_cast<size_t>(meta.size()));
-            p->metadata_size = static_cast<size_t>(meta.size());
-        }
-    }
-    const QByteArray id = groupId.toUtf8();
-    rd_kafka_AlterConsumerGroupOffsets_t* request = rd_kafka_AlterConsumerGroupOffsets_new(id.constData(), list.get());
-    auto ev = d->run(what, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS,
-        [&](auto* options, auto* queue) { rd_kafka_AlterConsumerGroupOffsets(d->rk, &request, 1, options, queue); });
-    rd_kafka_AlterConsumerGroupOffsets_destroy(request);
-    if (!ev)
-        return std::unexpected(ev.error());
+    if (const rd_kafka_resp_err_t err = rd_kafka_event_error(ev))
+        return kafkaFail(err, what, rd_kafka_event_error_string(ev));
     size_t count = 0;
-    const auto** groups = rd_kafka_AlterConsumerGroupOffsets_result_groups(
-        rd_kafka_event_AlterConsumerGroupOffsets_result(ev->get()), &count);
+    const auto** groups
+        = rd_kafka_AlterConsumerGroupOffsets_result_groups(rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &count);
     if (count != 1)
         return fail(Error::Code::Protocol, what + QStringLiteral(": %1 results instead of one").arg(count));
     if (const rd_kafka_error_t* error = rd_kafka_group_result_error(groups[0]))
@@ -509,6 +517,57 @@ Result<void> KafkaAdmin::alterGroupOffsets(const QString& groupId, const std::ve
                         + QStringLiteral(" (%1 [%2])")
                               .arg(fromC(parts->elems[i].topic))
                               .arg(parts->elems[i].partition));
+    return {};
+}
+
+} // namespace
+
+Result<void> KafkaAdmin::alterGroupOffsets(const QString& groupId, const std::vector<PartitionOffset>& offsets)
+{
+    const QString what = QStringLiteral("alter offsets of consumer group %1").arg(groupId);
+    if (offsets.empty())
+        return {};
+    // librdkafka files each partition of the answer by a linear search of the request, so one request costs the
+    // square of its partitions in CPU: chunks, all in flight at once on one queue.
+    constexpr size_t kChunk = 250;
+    const size_t chunks = (offsets.size() + kChunk - 1) / kChunk;
+    const QByteArray id = groupId.toUtf8();
+    std::vector<Result<void>> answers(chunks);
+    QByteArray lastTopic;
+    QString lastTopicName;
+    const auto answered = d->runAll(
+        chunks, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS,
+        [&](size_t c, rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
+            const size_t begin = c * kChunk;
+            const size_t end = std::min(offsets.size(), begin + kChunk);
+            ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(end - begin)));
+            for (size_t i = begin; i < end; ++i) {
+                const PartitionOffset& o = offsets[i];
+                if (lastTopic.isNull() || o.topic != lastTopicName) {
+                    lastTopicName = o.topic;
+                    lastTopic = lastTopicName.toUtf8();
+                }
+                auto* p = rd_kafka_topic_partition_list_add(list.get(), lastTopic.constData(), o.partition);
+                p->offset = o.offset;
+                if (!o.metadata.isEmpty()) {
+                    const QByteArray meta = o.metadata.toUtf8();
+                    p->metadata = malloc(static_cast<size_t>(meta.size())); // freed by the list
+                    memcpy(p->metadata, meta.constData(), static_cast<size_t>(meta.size()));
+                    p->metadata_size = static_cast<size_t>(meta.size());
+                }
+            }
+            rd_kafka_AlterConsumerGroupOffsets_t* request
+                = rd_kafka_AlterConsumerGroupOffsets_new(id.constData(), list.get());
+            rd_kafka_AlterConsumerGroupOffsets(d->rk, &request, 1, options, queue);
+            rd_kafka_AlterConsumerGroupOffsets_destroy(request);
+        },
+        [&](size_t c, rd_kafka_event_t* ev) { answers[c] = alteredFrom(ev, what); });
+    for (size_t c = 0; c < chunks; ++c) {
+        if (!answered[c])
+            return fail(Error::Code::Timeout, what + QStringLiteral(": no answer within %1 ms").arg(d->timeoutMs()));
+        if (!answers[c])
+            return answers[c];
+    }
     return {};
 }
 
@@ -582,18 +641,26 @@ Result<std::vector<KafkaAdmin::Watermarks>> KafkaAdmin::topicWatermarks(const QS
     if (partitions <= 0)
         return result;
     // ListOffsets reads the timestamps -2 and -1 as "earliest" and "latest": the watermarks of every partition.
-    for (const int64_t which : {int64_t(RD_KAFKA_OFFSET_BEGINNING), int64_t(RD_KAFKA_OFFSET_END)}) {
+    // Both are asked at once (the low ones on a thread of their own).
+    auto ask = [&](int64_t which) {
         std::vector<std::pair<int32_t, int64_t>> request;
+        request.reserve(size_t(partitions));
         for (int32_t p = 0; p < partitions; ++p)
             request.emplace_back(p, which);
-        auto offsets = offsetsForTimes(topic, request);
-        if (!offsets)
-            return std::unexpected(offsets.error());
-        for (const auto& o : *offsets) {
+        return offsetsForTimes(topic, request);
+    };
+    Result<std::vector<PartitionOffset>> lows;
+    std::thread lowThread([&] { lows = ask(RD_KAFKA_OFFSET_BEGINNING); });
+    Result<std::vector<PartitionOffset>> highs = ask(RD_KAFKA_OFFSET_END);
+    lowThread.join();
+    for (const auto* offsets : {&lows, &highs}) {
+        if (!*offsets)
+            return std::unexpected(offsets->error());
+        for (const auto& o : **offsets) {
             if (o.partition < 0 || o.partition >= partitions)
                 continue;
             auto& w = result[static_cast<size_t>(o.partition)];
-            (which == RD_KAFKA_OFFSET_BEGINNING ? w.low : w.high) = o.offset;
+            (offsets == &lows ? w.low : w.high) = o.offset;
         }
     }
     for (int32_t p = 0; p < partitions; ++p) {
@@ -670,7 +737,7 @@ Result<std::vector<KafkaAdmin::PartitionOffset>> KafkaAdmin::offsetsForTimes(
     // librdkafka matches each answer to its request by a linear search of the list, so one call costs the square
     // of its partitions: chunks keep 10,000 partitions at a few extra round trips instead of seconds of CPU. The
     // call blocks and serves its answer on the calling thread, so chunks run on a few threads at once.
-    constexpr size_t kChunk = 500;
+    constexpr size_t kChunk = 250;
     constexpr size_t kMaxThreads = 4;
     const size_t chunks = (timestamps.size() + kChunk - 1) / kChunk;
     std::vector<Result<std::vector<PartitionOffset>>> answers(chunks);

@@ -136,6 +136,7 @@ public:
         const std::vector<QString>& groupIds, int maxInFlight = 500);
     /// Sets committed offsets (what `kafka-consumer-groups --reset-offsets` does). Kafka refuses it while the group
     /// has active members; that refusal, or any partition's error, is the returned error.
+    /// Thousands of partitions go in several requests at once, each written whole or not at all by the broker.
     Result<void> alterGroupOffsets(const QString& groupId, const std::vector<PartitionOffset>& offsets);
     /// Deletes the group's committed offsets of these partitions (OffsetDelete), so they have none again. Refused by
     /// the broker (GROUP_SUBSCRIBED_TO_TOPIC) while a member of the group consumes the topic.
