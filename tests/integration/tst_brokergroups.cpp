@@ -16,6 +16,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <set>
+
 using pw::KafkaAdmin;
 using pw::test::waitFor;
 
@@ -362,6 +364,99 @@ private slots:
         auto w = a->watermarks(kTopic, 0);
         QVERIFY(w);
         QCOMPARE(w->low, 3);
+    }
+
+    // Thousands of partitions go to the broker in chunks that are in flight together (group offsets, alterations,
+    // offsets by time): each answer must land on its own partition, in the order asked, across chunk and topic
+    // boundaries.
+    void chunkedOffsetsMapToTheirPartitions()
+    {
+        auto a = admin();
+        QVERIFY(a);
+        const QString wide = QStringLiteral("wide-chunks");
+        const QString narrow = QStringLiteral("narrow-chunks");
+        const QString group = QStringLiteral("chunked-readers");
+        constexpr int32_t kWide = 1100; // more than four chunks of 250
+        QVERIFY(a->createTopic(wide, kWide));
+        QVERIFY(a->createTopic(narrow, 3));
+
+        // Partition p of the wide topic holds p % 3 records; partition 1001 then loses its first one.
+        char errstr[512] = {0};
+        rd_kafka_conf_t* conf = rd_kafka_conf_new();
+        rd_kafka_conf_set(conf, "bootstrap.servers", qPrintable(bootstrap()), errstr, sizeof errstr);
+        rd_kafka_conf_set(conf, "linger.ms", "5", errstr, sizeof errstr);
+        rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+        QVERIFY2(producer, errstr);
+        const QByteArray wideName = wide.toUtf8();
+        for (int32_t p = 0; p < kWide; ++p)
+            for (int i = 0; i < p % 3; ++i)
+                while (rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(wideName.constData()), RD_KAFKA_V_PARTITION(p),
+                           RD_KAFKA_V_VALUE(const_cast<char*>("v"), size_t(1)),
+                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END)
+                    == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                    rd_kafka_poll(producer, 10);
+        const rd_kafka_resp_err_t flushed = rd_kafka_flush(producer, 60000);
+        rd_kafka_destroy(producer);
+        QCOMPARE(flushed, RD_KAFKA_RESP_ERR_NO_ERROR);
+        QVERIFY(a->deleteRecords(wide, 1001, 1));
+
+        auto marks = a->topicWatermarks(wide, kWide);
+        QVERIFY2(marks, qPrintable(marks ? QString() : marks.error().toString()));
+        QCOMPARE(marks->size(), size_t(kWide));
+        for (int32_t p = 0; p < kWide; ++p) {
+            QCOMPARE((*marks)[size_t(p)].high, int64_t(p % 3));
+            QCOMPARE((*marks)[size_t(p)].low, p == 1001 ? 1 : 0);
+        }
+
+        // Every wide partition but each seventh gets offset 3p + 1, and narrow partition 1 gets 5.
+        std::vector<KafkaAdmin::PartitionOffset> commits;
+        std::map<std::pair<QString, int32_t>, int64_t> expected;
+        for (int32_t p = 0; p < kWide; ++p)
+            if (p % 7 != 0) {
+                commits.push_back({wide, p, int64_t(p) * 3 + 1, {}});
+                expected[{wide, p}] = int64_t(p) * 3 + 1;
+            }
+        commits.insert(commits.begin() + 500, {narrow, 1, 5, {}}); // a topic change inside a chunk
+        expected[{narrow, 1}] = 5;
+        auto altered = a->alterGroupOffsets(group, commits);
+        QVERIFY2(altered, qPrintable(altered ? QString() : altered.error().toString()));
+
+        auto asMap = [](const std::vector<KafkaAdmin::PartitionOffset>& offsets) {
+            std::map<std::pair<QString, int32_t>, int64_t> m;
+            for (const auto& o : offsets)
+                m[{o.topic, o.partition}] = o.offset;
+            return m;
+        };
+        auto all = a->listGroupOffsets(group);
+        QVERIFY2(all, qPrintable(all ? QString() : all.error().toString()));
+        QCOMPARE(all->size(), expected.size());
+        QVERIFY(asMap(*all) == expected);
+        auto topics = a->listTopics();
+        QVERIFY(topics);
+        auto among = a->listGroupOffsetsAmong(group, *topics);
+        QVERIFY2(among, qPrintable(among ? QString() : among.error().toString()));
+        QCOMPARE(among->size(), expected.size());
+        QVERIFY(asMap(*among) == expected);
+
+        // Asked partition by partition in a scrambled order that crosses topics: each one answered once, -1 where
+        // nothing is committed.
+        std::vector<KafkaAdmin::TopicPartition> asked;
+        for (int32_t p = kWide - 1; p >= 0; --p) {
+            asked.push_back({wide, p});
+            if (p % 400 == 0)
+                asked.push_back({narrow, p / 400});
+        }
+        auto some = a->listGroupOffsets(group, asked);
+        QVERIFY2(some, qPrintable(some ? QString() : some.error().toString()));
+        QCOMPARE(some->size(), asked.size());
+        std::set<std::pair<QString, int32_t>> answered;
+        for (const auto& o : *some) {
+            QVERIFY(answered.insert({o.topic, o.partition}).second);
+            QVERIFY(std::find(asked.begin(), asked.end(), KafkaAdmin::TopicPartition {o.topic, o.partition})
+                != asked.end());
+            const auto it = expected.find({o.topic, o.partition});
+            QCOMPARE(o.offset, it == expected.end() ? int64_t(-1) : it->second);
+        }
     }
 };
 
