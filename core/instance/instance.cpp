@@ -68,7 +68,20 @@ Result<std::unique_ptr<Engine>> Instance::makeEngine(const PipelineConfig& confi
         engine->addObserver(observer);
     for (const auto& observer : m_extraObservers)
         engine->addObserver(observer);
-    connect(engine.get(), &Engine::snapshotReady, this, &Instance::snapshotReady, Qt::DirectConnection);
+    // The window learns that the data dir cannot be written from the snapshots it already receives; the parts are
+    // read under their own small locks (no disk), and a snapshot is copied only while something is degraded.
+    connect(
+        engine.get(), &Engine::snapshotReady, this,
+        [this](SnapshotPtr snapshot) {
+            std::vector<DegradedPart> parts = degradedParts();
+            if (snapshot && !parts.empty()) {
+                auto marked = std::make_shared<Snapshot>(*snapshot);
+                marked->degraded = std::move(parts);
+                snapshot = std::move(marked);
+            }
+            Q_EMIT snapshotReady(std::move(snapshot));
+        },
+        Qt::DirectConnection);
     if (auto started = engine->start(); !started)
         return std::unexpected(started.error());
     return engine;
