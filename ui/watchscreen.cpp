@@ -156,9 +156,16 @@ void WatchScreen::paintEvent(QPaintEvent*)
         const QRect r(margin, y, w - 2 * margin, lh);
         p.fillRect(r, StatusStyle::color(Severity::Warn));
         p.setPen(StatusStyle::onColor(Severity::Warn));
-        p.setFont(fontPx(int(lh * 0.46), true));
+        QFont lf = fontPx(int(lh * 0.46), true);
+        p.setFont(lf);
+        const int room = r.width() - 2 * margin;
+        while (p.fontMetrics().horizontalAdvance(degraded) > room && lf.pixelSize() > int(lh * 0.34)) {
+            lf.setPixelSize(lf.pixelSize() * 9 / 10);
+            p.setFont(lf);
+        }
+        // Cut in the middle, so "DEGRADED" and "monitoring goes on" both stay.
         p.drawText(r.adjusted(margin, 0, -margin, 0), Qt::AlignVCenter | Qt::AlignLeft | Qt::TextSingleLine,
-            p.fontMetrics().elidedText(degraded, Qt::ElideRight, r.width() - 2 * margin));
+            p.fontMetrics().elidedText(degraded, Qt::ElideMiddle, room));
         y += lh + margin;
     }
 
