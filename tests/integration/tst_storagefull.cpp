@@ -292,6 +292,10 @@ private slots:
         options.logTransitions = false;
         options.historySaveIntervalMs = 300;
         pw::Instance instance(options);
+        // What the window receives: the snapshots the instance emits carry the degraded parts.
+        pw::SnapshotPtr emitted;
+        connect(&instance, &pw::Instance::snapshotReady, this,
+            [&emitted](pw::SnapshotPtr snapshot) { emitted = std::move(snapshot); });
         auto started = instance.start();
         QVERIFY2(started, qPrintable(started ? QString() : started.error().toString()));
         auto statusDocument = [&]() -> QJsonObject {
@@ -322,6 +326,7 @@ private slots:
         }
         parts.sort();
         QCOMPARE(parts, QStringList({QStringLiteral("history"), QStringLiteral("ledger")}));
+        QTRY_VERIFY_WITH_TIMEOUT(emitted && emitted->degraded.size() == 2, 10000);
         const double takenWhileFull = doc.value(QStringLiteral("taken_ms")).toDouble();
         QTRY_VERIFY_WITH_TIMEOUT(double(instance.latestSnapshot()->takenMs) > takenWhileFull + 1500, 20000);
         const pw::SnapshotPtr whileFull = instance.latestSnapshot();
@@ -347,6 +352,7 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(instance.degradedParts().empty(), 30000);
         doc = statusDocument();
         QCOMPARE(doc.value(QStringLiteral("state")).toString(), QStringLiteral("ok"));
+        QTRY_VERIFY_WITH_TIMEOUT(emitted && emitted->degraded.empty(), 10000);
         QCOMPARE(countLogged(QStringLiteral("the recovery ledger is degraded")), 2); // this test and the first one
         QCOMPARE(countLogged(QStringLiteral("is written again")), 2);
         instance.stop();
