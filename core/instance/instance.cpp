@@ -101,7 +101,7 @@ Result<void> Instance::start()
     // A listen address given on the command line is taken before anything else starts, so a busy port fails fast
     // instead of after the demo has started.
     if (m_options.serveMetrics && !m_options.listen.isEmpty()) {
-        m_exporter = std::make_unique<MetricsExporter>([this] { return latestSnapshot(); });
+        m_exporter = std::make_unique<MetricsExporter>([this] { return snapshotWithDegradedParts(); });
         m_exporter->setReadinessProvider([this] { return readiness(); });
         if (auto listening = m_exporter->listen(m_options.listen); !listening)
             return std::unexpected(listening.error());
@@ -164,7 +164,7 @@ Result<void> Instance::start()
     }
 
     if (m_options.serveMetrics && !m_exporter) {
-        m_exporter = std::make_unique<MetricsExporter>([this] { return latestSnapshot(); });
+        m_exporter = std::make_unique<MetricsExporter>([this] { return snapshotWithDegradedParts(); });
         m_exporter->setReadinessProvider([this] { return readiness(); });
         if (auto listening = m_exporter->listen(config->exporter.listen); !listening)
             return std::unexpected(listening.error());
@@ -308,6 +308,17 @@ SnapshotPtr Instance::latestSnapshot() const
     if (m_engine)
         return m_engine->latestSnapshot();
     return std::make_shared<Snapshot>();
+}
+
+SnapshotPtr Instance::snapshotWithDegradedParts() const
+{
+    SnapshotPtr snapshot = latestSnapshot();
+    std::vector<DegradedPart> parts = degradedParts();
+    if (parts.empty())
+        return snapshot;
+    auto marked = std::make_shared<Snapshot>(*snapshot);
+    marked->degraded = std::move(parts);
+    return marked;
 }
 
 std::shared_ptr<const ReadinessReport> Instance::readiness() const
