@@ -3,10 +3,12 @@
 #include "consumerlagtreemodel.h"
 #include "severitydelegate.h"
 
+#include "presentation/format.h"
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+
 #include <QLocale>
 #include <QTreeView>
 #include <QVBoxLayout>
@@ -106,8 +108,10 @@ void ConsumerLagView::updateCount()
     const QLocale en(QLocale::English);
     const int groups = m_model->groupCount();
     QString text = groups == 0 ? tr("Consumer groups: none reported yet")
-                               : tr("Consumer groups: %1 groups, %2 partitions")
-                                     .arg(en.toString(groups), en.toString(m_model->partitionCount()));
+                               : tr("Consumer groups: %1 %2, %3 %4")
+                                     .arg(en.toString(groups), unitForCount(groups, QStringLiteral("groups")),
+                                         en.toString(m_model->partitionCount()),
+                                         unitForCount(m_model->partitionCount(), QStringLiteral("partitions")));
     if (!m_filter->text().isEmpty() && groups > 0)
         text += tr(" · %1 shown").arg(en.toString(m_proxy->rowCount()));
     m_count->setText(text);

@@ -3,7 +3,6 @@
 #include "presentation/stagenotification.h"
 
 #include <QDBusConnection>
-#include <QDBusConnectionInterface>
 #include <QDBusError>
 #include <QDBusMessage>
 #include <QDBusPendingCallWatcher>
@@ -11,6 +10,8 @@
 #include <QLoggingCategory>
 #include <QPointer>
 #include <QVariantMap>
+
+#include <utility>
 
 Q_LOGGING_CATEGORY(lcNotify, "pathwatch.notify", QtWarningMsg)
 
@@ -102,29 +103,79 @@ void DesktopNotifier::handleTransitions(const std::vector<Transition>& transitio
 void DesktopNotifier::send(const Message& message)
 {
     QDBusConnection bus = QDBusConnection::sessionBus();
-    if (!bus.isConnected() || !bus.interface() || !bus.interface()->isServiceRegistered(kService)) {
+    if (!bus.isConnected()) {
         if (!m_warnedUnavailable)
-            qCInfo(lcNotify) << "no desktop notification service on the session bus; notifications are off";
+            qCInfo(lcNotify) << "no session bus; desktop notifications are off";
         m_warnedUnavailable = true;
+        return;
+    }
+    if (m_capabilities != Capabilities::Known) {
+        // Only the newest message of a stage is worth showing once the server answers.
+        m_awaitingCapabilities.removeIf([&](const Message& m) { return m.stageId == message.stageId; });
+        m_awaitingCapabilities.append(message);
+        askCapabilities(bus);
         return;
     }
     if (m_inFlight.contains(message.stageId)) {
         m_waiting.insert(message.stageId, message);
         return;
     }
-    listenForActions(bus);
+    notify(bus, message);
+}
+
+void DesktopNotifier::askCapabilities(QDBusConnection& bus)
+{
+    if (m_capabilities == Capabilities::Asking)
+        return;
+    m_capabilities = Capabilities::Asking;
+    // Asynchronous: the GUI thread never waits for the notification server. The error of this call is also how a
+    // missing server is noticed (no synchronous isServiceRegistered round trip).
+    auto* watcher = new QDBusPendingCallWatcher(
+        bus.asyncCall(QDBusMessage::createMethodCall(kService, kPath, kService, QStringLiteral("GetCapabilities"))),
+        this);
+    connect(watcher, &QDBusPendingCallWatcher::finished, this, [this, watcher] {
+        watcher->deleteLater();
+        QDBusPendingReply<QStringList> reply = *watcher;
+        const QList<Message> waiting = std::exchange(m_awaitingCapabilities, {});
+        if (reply.isError()) {
+            // Asked again with the next message: a notification server may start later in the session.
+            m_capabilities = Capabilities::Unknown;
+            if (!m_warnedUnavailable)
+                qCInfo(lcNotify) << "no desktop notification service on the session bus; notifications are off ("
+                                 << reply.error().message() << ")";
+            m_warnedUnavailable = true;
+            return;
+        }
+        m_capabilities = Capabilities::Known;
+        m_actions = reply.value().contains(QStringLiteral("actions"));
+        qCDebug(lcNotify) << "notification server capabilities:" << reply.value();
+        for (const Message& message : waiting)
+            send(message);
+    });
+}
+
+void DesktopNotifier::notify(QDBusConnection& bus, const Message& message)
+{
     m_inFlight.insert(message.stageId);
     QDBusMessage call = QDBusMessage::createMethodCall(kService, kPath, kService, QStringLiteral("Notify"));
-    // Pairs of key and label; servers without the "actions" capability ignore them.
-    QStringList actions {defaultActionKey(), tr("Show")};
-    if (!message.recoverGroup.isEmpty())
-        actions << recoverActionKey() << tr("Recover…");
+    // Pairs of key and label, sent only to servers that show them; elsewhere the body says where to go.
+    QStringList actions;
+    QString body = message.body;
+    if (m_actions) {
+        listenForActions(bus);
+        actions << defaultActionKey() << tr("Show");
+        if (!message.recoverGroup.isEmpty())
+            actions << recoverActionKey() << tr("Recover…");
+    } else if (!message.recoverGroup.isEmpty()) {
+        body += (body.isEmpty() ? QString() : QStringLiteral("\n"))
+            + tr("Open Pathwatch to recover group %1 (Recovery → Recover…).").arg(message.recoverGroup);
+    }
     QVariantMap hints;
     hints.insert(QStringLiteral("urgency"), QVariant::fromValue(uchar(message.urgent ? 2 : 1)));
     hints.insert(QStringLiteral("category"), QStringLiteral("device"));
     hints.insert(QStringLiteral("desktop-entry"), QStringLiteral("io.pathwatch.Pathwatch"));
     call << QStringLiteral("Pathwatch") << m_lastIdByStage.value(message.stageId, 0u) << QStringLiteral("pathwatch")
-         << message.summary << message.body << actions << hints << int(message.urgent ? 0 : -1);
+         << message.summary << body << actions << hints << int(message.urgent ? 0 : -1);
     ++m_sent;
     auto* watcher = new QDBusPendingCallWatcher(bus.asyncCall(call), this);
     const QString stageId = message.stageId;

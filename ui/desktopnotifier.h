@@ -22,7 +22,9 @@ namespace pw {
 /// stage: a stage's newer notification replaces its older one (replaces_id), so a bad hour is one bubble per stage.
 /// A notification about a stage that reads a recoverable group (see setRecoverableGroupResolver) carries a
 /// "Recover…" action; every notification's default action (a click on it) asks for the stage's page. Actions come back
-/// as the service's ActionInvoked signal and leave as recoverRequested() and stageRequested().
+/// as the service's ActionInvoked signal and leave as recoverRequested() and stageRequested(). Actions are offered
+/// only when the server lists "actions" among its capabilities (GetCapabilities, asked once, without waiting);
+/// elsewhere the body says where to go instead ("Open Pathwatch to recover group …").
 /// Without a notification service (no session bus) it does nothing and says so once in the log.
 ///
 /// Thread-safety: GUI (or main) thread; observer() hands transitions over from engine threads through a queued call.
@@ -58,6 +60,8 @@ public:
 
     /// Notifications sent so far (tests).
     int sentCount() const { return m_sent; }
+    /// Whether the server shows actions (its GetCapabilities lists "actions"); false until it has answered.
+    bool actionsSupported() const { return m_capabilities == Capabilities::Known && m_actions; }
     /// Calls not answered yet by the notification service (tests: a stage's next message replaces this one only once
     /// its id is known).
     int unansweredCount() const { return int(m_inFlight.size()); }
@@ -79,6 +83,8 @@ private Q_SLOTS:
 
 private:
     void send(const Message& message);
+    void notify(QDBusConnection& bus, const Message& message);
+    void askCapabilities(QDBusConnection& bus);
     void listenForActions(QDBusConnection& bus);
 
     struct Shown
@@ -94,6 +100,16 @@ private:
     // While a stage's call is unanswered its id is unknown: the next message waits (only the newest is kept).
     QHash<QString, Message> m_waiting;
     QSet<QString> m_inFlight;
+    // The server's capabilities are asked once, before the first notification; messages wait for the answer.
+    enum class Capabilities
+    {
+        Unknown,
+        Asking,
+        Known
+    };
+    Capabilities m_capabilities = Capabilities::Unknown;
+    bool m_actions = false;
+    QList<Message> m_awaitingCapabilities;
     int m_sent = 0;
     bool m_warnedUnavailable = false;
     std::shared_ptr<EngineObserver> m_observer;

@@ -130,7 +130,24 @@ MainWindow::MainWindow(QWidget* parent)
     m_stack->addWidget(m_readinessPage);
     connect(m_readinessPage, &ReadinessPage::backRequested, this, &MainWindow::showOverview);
     connect(m_readinessPage, &ReadinessPage::refreshRequested, this, &MainWindow::readinessRefreshRequested);
-    setCentralWidget(m_stack);
+    // Above every page, so it stays in view on a stage page or the Readiness page too. A bar, not a dialog: the
+    // console keeps monitoring while the disk is full, and the user should not have to dismiss anything.
+    m_degradedBar = new QLabel(this);
+    m_degradedBar->setObjectName(QStringLiteral("degradedBar"));
+    m_degradedBar->setWordWrap(true);
+    m_degradedBar->setTextFormat(Qt::PlainText);
+    m_degradedBar->setContentsMargins(12, 6, 12, 6);
+    m_degradedBar->setStyleSheet(
+        QStringLiteral("QLabel#degradedBar { background: %1; color: %2; font-weight: 600; }")
+            .arg(StatusStyle::color(Severity::Warn).name(), StatusStyle::onColor(Severity::Warn).name()));
+    m_degradedBar->hide();
+    auto* central = new QWidget(this);
+    auto* centralLayout = new QVBoxLayout(central);
+    centralLayout->setContentsMargins(0, 0, 0, 0);
+    centralLayout->setSpacing(0);
+    centralLayout->addWidget(m_degradedBar);
+    centralLayout->addWidget(m_stack, 1);
+    setCentralWidget(central);
     connect(m_stagePage, &StagePage::backRequested, this, &MainWindow::showOverview);
     connect(m_strip, &PipelineStrip::stageActivated, this, &MainWindow::openStage);
     connect(m_timeline, &IncidentTimeline::stageActivated, this, &MainWindow::openStage);
@@ -732,6 +749,7 @@ void MainWindow::setEmptyState(const QString& message)
     m_refreshTimer.stop();
     m_snapshotLabel->clear();
     m_updateAgeLabel->clear();
+    m_degradedBar->hide();
     updateTitle();
 }
 
@@ -785,8 +803,10 @@ void MainWindow::applyPendingSnapshot()
             ++signalsNotOk;
     m_signalCount->setText(signalsNotOk > 0 ? tr("%1 series, %2 not OK").arg(snap.signalStates.size()).arg(signalsNotOk)
                                             : tr("%1 series").arg(snap.signalStates.size()));
-    m_sourceCount->setText(sourcesDown > 0 ? tr("%1 sources, %2 not up").arg(snap.sources.size()).arg(sourcesDown)
-                                           : tr("%1 sources, all up").arg(snap.sources.size()));
+    const QString sources = formatValue(double(snap.sources.size()), QStringLiteral("sources"));
+    m_sourceCount->setText(sourcesDown > 0 ? tr("%1, %2 not up").arg(sources).arg(sourcesDown)
+            : snap.sources.size() == 1     ? tr("%1, up").arg(sources)
+                                           : tr("%1, all up").arg(sources));
     m_snapshotLabel->setText(
         tr("Snapshot #%1 taken %2")
             .arg(snap.sequence)
@@ -800,8 +820,11 @@ void MainWindow::applyPendingSnapshot()
     for (const auto& st : snap.stages)
         if (st.severity != Severity::Ok)
             ++stagesNotOk;
-    QString summary = stagesNotOk > 0 ? tr("%1 of %2 stages need attention").arg(stagesNotOk).arg(snap.stages.size())
-                                      : tr("all %1 stages OK").arg(snap.stages.size());
+    const QString stages = formatValue(double(snap.stages.size()), QStringLiteral("stages"));
+    QString summary = stagesNotOk == 1 ? tr("1 of %1 needs attention").arg(stages)
+        : stagesNotOk > 1              ? tr("%1 of %2 need attention").arg(stagesNotOk).arg(stages)
+        : snap.stages.size() == 1      ? tr("the 1 stage is OK")
+                                       : tr("all %1 OK").arg(stages);
     // Where along the path the data stops moving is the first thing an on-call engineer needs to know.
     if (const QString stop = dataStopSentence(snap); !stop.isEmpty())
         summary += QStringLiteral(" · ") + stop;
@@ -827,6 +850,20 @@ void MainWindow::refreshAges()
     m_sourceModel->refreshAges();
     if (m_current)
         m_updateAgeLabel->setText(tr("last update %1").arg(StatusStyle::formatAge(now - m_current->takenMs)));
+    updateDegradedBar(now);
+}
+
+void MainWindow::updateDegradedBar(qint64 now)
+{
+    const QString sentence = m_current ? degradedSentence(m_current->degraded, now) : QString();
+    if (sentence.isEmpty()) {
+        m_degradedBar->hide();
+        return;
+    }
+    m_degradedBar->setText(sentence);
+    m_degradedBar->setToolTip(tr("Part of the data dir cannot be written. Pathwatch keeps monitoring and writes "
+                                 "again by itself once the cause is gone (for a full disk: once space is freed)."));
+    m_degradedBar->show();
 }
 
 void MainWindow::updateTitle()

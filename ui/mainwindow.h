@@ -66,6 +66,8 @@ public:
     bool isStagePageShown() const;
     ReadinessPage* readinessPage() const { return m_readinessPage; }
     ThemeController* theme() const { return m_theme; }
+    /// The warning bar shown while part of the data dir cannot be written (Snapshot::degraded); hidden otherwise.
+    QLabel* degradedBar() const { return m_degradedBar; }
     /// The tray icon, or null where the desktop has no tray.
     QSystemTrayIcon* trayIcon() const { return m_tray; }
 
@@ -131,6 +133,7 @@ private:
     void applyPendingSnapshot();
     void refreshAges();
     void updateTitle();
+    void updateDegradedBar(qint64 now);
     void toggleFullScreen(bool on);
     QWidget* createConsolePage();
     QWidget* createEmptyPage();
@@ -169,6 +172,7 @@ private:
     QLabel* m_sourceCount = nullptr;
     QLabel* m_snapshotLabel = nullptr;
     QLabel* m_updateAgeLabel = nullptr;
+    QLabel* m_degradedBar = nullptr;
     StagePage* m_stagePage = nullptr;
     ReadinessPage* m_readinessPage = nullptr;
     IncidentTimeline* m_timeline = nullptr;

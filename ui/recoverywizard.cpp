@@ -3,6 +3,7 @@
 #include "statusstyle.h"
 
 #include "instance/exitcodes.h"
+#include "presentation/format.h"
 
 #include <QApplication>
 #include <QComboBox>
@@ -40,6 +41,12 @@ QString clock(qint64 ms)
 QString count(qint64 n)
 {
     return QLocale().toString(n);
+}
+
+/// "records", or "record" after a count of one.
+QString records(qint64 n)
+{
+    return unitForCount(double(n), QStringLiteral("records"));
 }
 
 /// Runs `work` on the global thread pool and hands its result to `done` on the GUI thread, unless `context` is gone.
@@ -516,18 +523,20 @@ public:
                 w()->m_preview = *preview;
                 const ReplayPlan& plan = preview->replay.plan;
                 fillPlanTable(m_table, plan);
-                QString summary = tr("<b>%1</b> partition(s) of group <b>%2</b> to <tt>%3</tt>: <b>%4</b> records to "
+                QString summary = tr("<b>%1</b> partition(s) of group <b>%2</b> to <tt>%3</tt>: <b>%4</b> %9 to "
                                      "replay, %5 lost to retention, %6 to catch up; ETA <b>%7</b>%8.")
                                       .arg(plan.partitions.size())
                                       .arg(plan.group, plan.target.toHtmlEscaped(), count(plan.totalToReplay),
                                           count(plan.totalLost), count(plan.totalToCatchUp), formatEta(plan.etaSeconds),
                                           plan.consumeRate ? tr(" at the best rate the ledger saw, %1 records/s")
                                                                  .arg(count(qint64(*plan.consumeRate)))
-                                                           : tr(" (the ledger has seen no consume rate yet)"));
+                                                           : tr(" (the ledger has seen no consume rate yet)"),
+                                          records(plan.totalToReplay));
                 if (plan.totalToSkip > 0)
-                    summary += tr(" <span style='color:%1'><b>%2 records would be skipped</b> (the target is after "
+                    summary += tr(" <span style='color:%1'><b>%2 %3 would be skipped</b> (the target is after "
                                   "where the group is): pick an earlier point.</span>")
-                                   .arg(StatusStyle::color(Severity::Warn).name(), count(plan.totalToSkip));
+                                   .arg(StatusStyle::color(Severity::Warn).name(), count(plan.totalToSkip),
+                                       records(plan.totalToSkip));
                 m_summary->setText(summary);
                 setBusy(false);
                 Q_EMIT w()->stepReady(RecoveryWizard::PreviewPage);
@@ -682,9 +691,9 @@ public:
         if (preview.stopsJob)
             steps << tr("Stop Flink job <b>%1</b> with a savepoint.").arg(preview.flink->jobName);
         steps << tr("Reset <b>%1</b> partition(s) of group <b>%2</b> to the first record at or after <b>%3</b> "
-                    "(<b>%4</b> records to replay).")
+                    "(<b>%4</b> %5 to replay).")
                      .arg(plan.partitions.size())
-                     .arg(plan.group, when, count(plan.totalToReplay));
+                     .arg(plan.group, when, count(plan.totalToReplay), records(plan.totalToReplay));
         steps << tr("Read the offsets back and compare each partition.");
         if (w()->m_recovery->isFlinkJob())
             steps << tr("Start the job again from its jar, without state, from the group's offsets.");
@@ -1086,8 +1095,9 @@ private:
                 const QString state = status->caughtUp ? tr("<span style='color:%1'><b>✔ Caught up</b></span>")
                                                              .arg(StatusStyle::color(Severity::Ok).name())
                                                        : tr("<b>Catching up…</b>");
-                m_status->setText(tr("%1 — lag <b>%2</b> records%3<br>%4")
-                                      .arg(state, count(status->lag), rate, status->sentence.toHtmlEscaped()));
+                m_status->setText(
+                    tr("%1 — lag <b>%2</b> %5%3<br>%4")
+                        .arg(state, count(status->lag), rate, status->sentence.toHtmlEscaped(), records(status->lag)));
                 if (status->caughtUp && !m_caughtUp) {
                     m_caughtUp = true;
                     m_timer.stop();
@@ -1177,8 +1187,8 @@ public:
                 w()->note(tr("reconciled: %1").arg(r.toText(0).trimmed()));
                 const bool clean = r.clean() && r.windows() > 0;
                 showBanner(m_headline, clean ? Severity::Ok : Severity::Crit,
-                    tr("%1 <b>%2 windows matched</b> · %3 mismatched · %4 missing · %5 unexpected — %6, %7 records "
-                       "read from the topic")
+                    tr("%1 <b>%2 %8 matched</b> · %3 mismatched · %4 missing · %5 unexpected — %6, %7 %9 read from "
+                       "the topic")
                         .arg(clean ? tr("✔ Reconciled.") : tr("✘ Not reconciled."))
                         .arg(r.matched)
                         .arg(r.mismatched.size())
@@ -1187,7 +1197,8 @@ public:
                         .arg(r.toMinute - r.fromMinute <= 60
                                 ? tr("minute %1").arg(minuteText(r.fromMinute))
                                 : tr("minutes %1 to %2").arg(minuteText(r.fromMinute), minuteText(r.toMinute - 60)),
-                            count(r.recordsRead)));
+                            count(r.recordsRead), unitForCount(double(r.matched), QStringLiteral("windows")),
+                            records(r.recordsRead)));
                 m_table->setRowCount(0);
                 auto add = [this](const WindowId& window, const QString& problem, qint64 expected, qint64 found) {
                     const int row = m_table->rowCount();

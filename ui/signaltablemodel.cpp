@@ -107,7 +107,8 @@ QVariant SignalTableModel::rowData(const SignalRow& row, int column, int role) c
             if (!s.hasValue)
                 return tr("No value yet");
             return tr("%1 %2, observed %3")
-                .arg(QString::number(s.value, 'g', 10), s.unit, StatusStyle::formatAge(now() - s.valueTimestampMs));
+                .arg(QString::number(s.value, 'g', 10), unitForCount(s.value, s.unit),
+                    StatusStyle::formatAge(now() - s.valueTimestampMs));
         case ReasonColumn:
         case StatusColumn:
             return s.reason.isEmpty() ? QVariant() : QVariant(s.reason);

@@ -100,6 +100,11 @@ QString WatchScreen::topSentence() const
     return tr("%1: %2").arg(m_snapshot->pipelineName, severityName(m_snapshot->overall));
 }
 
+QString WatchScreen::degradedLine() const
+{
+    return m_snapshot ? degradedSentence(m_snapshot->degraded, m_clock()) : QString();
+}
+
 void WatchScreen::keyPressEvent(QKeyEvent* event)
 {
     if (event->key() == Qt::Key_Escape || event->key() == Qt::Key_F11) {
@@ -143,6 +148,25 @@ void WatchScreen::paintEvent(QPaintEvent*)
         p.drawText(r.adjusted(margin, 0, -margin, 0), Qt::AlignVCenter | Qt::AlignLeft | Qt::TextSingleLine,
             p.fontMetrics().elidedText(banner, Qt::ElideRight, r.width() - 2 * margin));
         y += bh + margin;
+    }
+
+    // Monitoring goes on while the data dir cannot be written: a line, not a pulsing banner, but words a room reads.
+    if (const QString degraded = degradedLine(); !degraded.isEmpty()) {
+        const int lh = int(h * 0.045);
+        const QRect r(margin, y, w - 2 * margin, lh);
+        p.fillRect(r, StatusStyle::color(Severity::Warn));
+        p.setPen(StatusStyle::onColor(Severity::Warn));
+        QFont lf = fontPx(int(lh * 0.46), true);
+        p.setFont(lf);
+        const int room = r.width() - 2 * margin;
+        while (p.fontMetrics().horizontalAdvance(degraded) > room && lf.pixelSize() > int(lh * 0.34)) {
+            lf.setPixelSize(lf.pixelSize() * 9 / 10);
+            p.setFont(lf);
+        }
+        // Cut in the middle, so "DEGRADED" and "monitoring goes on" both stay.
+        p.drawText(r.adjusted(margin, 0, -margin, 0), Qt::AlignVCenter | Qt::AlignLeft | Qt::TextSingleLine,
+            p.fontMetrics().elidedText(degraded, Qt::ElideMiddle, room));
+        y += lh + margin;
     }
 
     // Header: the sentence on the left, clock and update age on the right.

@@ -12,7 +12,8 @@ namespace pw {
 /// The launch-day wall screen: dark, full screen, no interaction needed. On top the "data stops moving" sentence
 /// (or the overall status), a clock and "updated N s ago"; then one row per stage, worst first, each with its status
 /// word on the status colour (never colour alone), the title, a huge headline value (at least 8 % of the screen
-/// height) and the reason. A STALE source puts a banner across the top that pulses. Painted, not laid out, so the
+/// height) and the reason. A STALE source puts a banner across the top that pulses; a data dir that cannot be
+/// written (Snapshot::degraded) a quieter line under it, since monitoring goes on. Painted, not laid out, so the
 /// sizes follow the screen exactly. Esc or F11 closes it (when shown as a window of the console). GUI thread only.
 class WatchScreen : public QWidget
 {
@@ -31,6 +32,9 @@ public:
     /// The banner text when a source is STALE, else empty.
     QString staleBanner() const;
     QString topSentence() const;
+    /// The line shown while part of the data dir cannot be written ("DEGRADED — recovery ledger not written…"),
+    /// else empty.
+    QString degradedLine() const;
 
 Q_SIGNALS:
     void closeRequested();

@@ -4,6 +4,7 @@
 
 #include "pathwatch/version.h"
 
+#include <algorithm>
 #include <prometheus/collectable.h>
 #include <prometheus/exposer.h>
 #include <prometheus/metric_family.h>
@@ -97,6 +98,9 @@ std::vector<MetricFamily> collect(const Snapshot& snapshot, const ReadinessRepor
         "Age of the newest data seen at the hop (the freshest of its age signals); absent when not known");
     MetricFamily dataStop = family("pathwatch_stage_data_stops_here",
         "1 at the first hop whose data is much older than the hop before it: where data stops moving");
+    MetricFamily degraded = family("pathwatch_data_dir_degraded",
+        "1 while a part of the data dir (the recovery ledger, the saved history) cannot be written; monitoring goes "
+        "on");
 
     for (const auto& s : snapshot.signalStates) {
         auto labels = signalLabels(s);
@@ -122,9 +126,14 @@ std::vector<MetricFamily> collect(const Snapshot& snapshot, const ReadinessRepor
             lastSuccess.metric.push_back(gauge(labels, double(src.lastSuccessMs) / 1000.0));
     }
     build.metric.push_back(gauge({{"version", kVersion}, {"revision", kRevision}}, 1.0));
+    for (const char* part : {"ledger", "history"}) {
+        const bool isDegraded = std::ranges::any_of(
+            snapshot.degraded, [&](const DegradedPart& d) { return d.part == QLatin1String(part); });
+        degraded.metric.push_back(gauge({{"part", part}}, isDegraded ? 1.0 : 0.0));
+    }
 
     std::vector<MetricFamily> families;
-    for (auto* f : {&value, &status, &updated, &stage, &dataAge, &dataStop, &up, &lastSuccess, &build})
+    for (auto* f : {&value, &status, &updated, &stage, &dataAge, &dataStop, &up, &lastSuccess, &build, &degraded})
         families.push_back(std::move(*f));
     if (readiness) {
         MetricFamily layer = family("pathwatch_readiness_layer_status",

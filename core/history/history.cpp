@@ -63,39 +63,23 @@ std::vector<HistoryPoint> rollUp(const std::vector<HistoryPoint>& minutes, const
     return hours;
 }
 
-// Min and max per pixel column, fed in time order; never holds more than the output.
+// Min and max per pixel column, fed in time order; never holds more than the output. Timestamps increase, so the
+// order of the column's low and high is the order of their timestamps (equal only when they are one point).
 class Decimator
 {
 public:
     Decimator(qint64 fromMs, qint64 toMs, int columns, std::vector<HistoryPoint>& out)
-        : m_from(fromMs)
-        , m_width(double(toMs - fromMs) / std::max(1, columns))
-        , m_columns(columns)
+        : m_grid {fromMs, toMs, columns}
         , m_out(out)
     { }
 
-    void push(const HistoryPoint& p)
+    void push(const HistoryPoint& p) { add(m_grid.columnOf(p.timestampMs), p, p, p.mean, 1); }
+
+    // A raw chunk inside one column, as its lowest and highest samples and the sum of all of them.
+    void push(const RawChunkDigest& d)
     {
-        const qint64 column = std::clamp<qint64>(qint64(double(p.timestampMs - m_from) / m_width), 0, m_columns - 1);
-        if (m_count > 0 && column != m_column)
-            flush();
-        if (m_count == 0) {
-            m_column = column;
-            m_low = m_high = p;
-            m_lowIndex = m_highIndex = 0;
-            m_sum = 0.0;
-        } else {
-            if (p.min < m_low.min) {
-                m_low = p;
-                m_lowIndex = m_count;
-            }
-            if (p.max > m_high.max) {
-                m_high = p;
-                m_highIndex = m_count;
-            }
-        }
-        m_sum += p.mean;
-        ++m_count;
+        add(m_grid.columnOf(d.firstMs), HistoryPoint {d.lowMs, d.low, d.low, d.low},
+            HistoryPoint {d.highMs, d.high, d.high, d.high}, d.sum, d.count);
     }
 
     void flush()
@@ -103,12 +87,12 @@ public:
         if (m_count == 0)
             return;
         const double mean = m_sum / double(m_count);
-        if (m_lowIndex == m_highIndex) {
+        if (m_low.timestampMs == m_high.timestampMs) {
             m_out.push_back(HistoryPoint {m_low.timestampMs, m_low.min, m_high.max, mean});
         } else {
             const HistoryPoint low {m_low.timestampMs, m_low.min, m_low.min, mean};
             const HistoryPoint high {m_high.timestampMs, m_high.max, m_high.max, mean};
-            if (m_lowIndex < m_highIndex) {
+            if (m_low.timestampMs < m_high.timestampMs) {
                 m_out.push_back(low);
                 m_out.push_back(high);
             } else {
@@ -120,15 +104,30 @@ public:
     }
 
 private:
-    qint64 m_from;
-    double m_width;
-    int m_columns;
+    void add(qint64 column, const HistoryPoint& low, const HistoryPoint& high, double sum, quint64 count)
+    {
+        if (m_count > 0 && column != m_column)
+            flush();
+        if (m_count == 0) {
+            m_column = column;
+            m_low = low;
+            m_high = high;
+            m_sum = 0.0;
+        } else {
+            if (low.min < m_low.min)
+                m_low = low;
+            if (high.max > m_high.max)
+                m_high = high;
+        }
+        m_sum += sum;
+        m_count += count;
+    }
+
+    ColumnGrid m_grid;
     std::vector<HistoryPoint>& m_out;
     qint64 m_column = 0;
     HistoryPoint m_low;
     HistoryPoint m_high;
-    quint64 m_lowIndex = 0;
-    quint64 m_highIndex = 0;
     double m_sum = 0.0;
     quint64 m_count = 0;
 };
@@ -182,8 +181,13 @@ HistorySeries query(const SeriesStore& store, const HistoryRequest& request)
     // A page asks again every few seconds for up to a million points: the buffers are kept per thread (the
     // HistoryService pool's), so they are allocated and faulted in once. Given back when they grew huge.
     thread_local SeriesRange range;
-    store.rangeInto(range, request.id, request.fromMs, request.toMs,
-        out.tier == HistoryTier::Raw ? SeriesStore::Resolution::Best : SeriesStore::Resolution::Minute);
+    const SeriesStore::Resolution resolution
+        = out.tier == HistoryTier::Raw ? SeriesStore::Resolution::Best : SeriesStore::Resolution::Minute;
+    if (request.columns > 0)
+        store.rangeForColumnsInto(
+            range, request.id, ColumnGrid {request.fromMs, request.toMs, request.columns}, resolution);
+    else
+        store.rangeInto(range, request.id, request.fromMs, request.toMs, resolution);
     struct Trim
     {
         SeriesRange& range;
@@ -222,25 +226,46 @@ HistorySeries query(const SeriesStore& store, const HistoryRequest& request)
         minutes.push_back(HistoryPoint {b.startMs, b.min, b.max, b.mean});
         counts.push_back(b.count);
     }
-    out.storedPoints = range.buckets.size() + range.points.size();
+    std::size_t rawCount = range.points.size();
+    for (const RawChunkDigest& d : range.digests)
+        rawCount += d.count;
+    out.storedPoints = range.buckets.size() + rawCount;
     if (out.tier == HistoryTier::Hour)
         out.points = rollUp(minutes, counts);
     else
         out.points = std::move(minutes);
 
     // The typical spacing of raw samples, to tell a missed poll from Pathwatch not running: the median of up to 1,001
-    // evenly spread steps is as good as all of them and costs nothing at a million points.
-    qint64 typicalStep = 0;
-    if (range.points.size() > 2) {
+    // evenly spread steps (and of the digested chunks' own medians) is as good as all of them and costs nothing at a
+    // million points.
+    auto typicalStepOf = [](const SeriesRange& r) -> qint64 {
         std::vector<qint64> steps;
-        const std::size_t n = range.points.size() - 1;
-        const std::size_t stride = std::max<std::size_t>(1, n / 1000);
-        for (std::size_t i = 1; i <= n; i += stride)
-            steps.push_back(range.points[i].timestampMs - range.points[i - 1].timestampMs);
+        if (r.points.size() > 2) {
+            const std::size_t n = r.points.size() - 1;
+            const std::size_t stride = std::max<std::size_t>(1, n / 1000);
+            for (std::size_t i = 1; i <= n; i += stride)
+                steps.push_back(r.points[i].timestampMs - r.points[i - 1].timestampMs);
+        }
+        const std::size_t digestStride = std::max<std::size_t>(1, r.digests.size() / 1000);
+        for (std::size_t i = 0; i < r.digests.size(); i += digestStride)
+            steps.push_back(r.digests[i].medianStepMs);
+        if (steps.empty())
+            return 0;
         std::nth_element(steps.begin(), steps.begin() + qsizetype(steps.size() / 2), steps.end());
-        typicalStep = steps[steps.size() / 2];
+        return steps[steps.size() / 2];
+    };
+    qint64 typicalStep = typicalStepOf(range);
+    // A digested chunk can place one silence inside itself; one with two is read again point by point (rare: a
+    // chunk that fits in one pixel column and still had Pathwatch stop twice).
+    if (typicalStep > 0 && std::ranges::any_of(range.digests, [&](const RawChunkDigest& d) {
+            return d.secondMaxStepMs > kSilentIntervals * typicalStep;
+        })) {
+        store.rangeInto(range, request.id, request.fromMs, request.toMs, resolution);
+        typicalStep = typicalStepOf(range);
+        rawCount = range.points.size();
     }
-    const bool decimating = request.columns > 0 && range.points.size() > std::size_t(request.columns) * 2;
+    const bool decimating
+        = request.columns > 0 && (rawCount > std::size_t(request.columns) * 2 || !range.digests.empty());
     std::vector<HistoryPoint> decimated;
     std::optional<Decimator> decimator;
     if (decimating) {
@@ -252,24 +277,41 @@ HistorySeries query(const SeriesStore& store, const HistoryRequest& request)
         out.points.reserve(out.points.size() + range.points.size());
     }
     qint64 lastFinite = out.points.empty() ? std::numeric_limits<qint64>::min() : out.points.back().timestampMs;
-    for (const SeriesPoint& p : range.points) {
+    const qint64 silence = kSilentIntervals * typicalStep;
+    auto arriveAt = [&](qint64 at) {
+        if (gapStart != std::numeric_limits<qint64>::min()) {
+            closeGap(at);
+        } else if (typicalStep > 0 && lastFinite != std::numeric_limits<qint64>::min() && at - lastFinite > silence) {
+            addGap(out.gaps, lastFinite, at);
+        }
+    };
+    std::size_t nextDigest = 0;
+    auto digestsBefore = [&](std::size_t pointIndex) {
+        for (; nextDigest < range.digests.size() && range.digests[nextDigest].beforePoint <= pointIndex; ++nextDigest) {
+            const RawChunkDigest& d = range.digests[nextDigest];
+            arriveAt(d.firstMs);
+            if (typicalStep > 0 && d.maxStepMs > silence)
+                addGap(out.gaps, d.maxStepFromMs, d.maxStepFromMs + d.maxStepMs);
+            lastFinite = d.lastMs;
+            decimator->push(d);
+        }
+    };
+    for (std::size_t i = 0; i < range.points.size(); ++i) {
+        const SeriesPoint& p = range.points[i];
+        digestsBefore(i);
         if (std::isnan(p.value)) {
             if (gapStart == std::numeric_limits<qint64>::min())
                 gapStart = p.timestampMs;
             continue;
         }
-        if (gapStart != std::numeric_limits<qint64>::min()) {
-            closeGap(p.timestampMs);
-        } else if (typicalStep > 0 && lastFinite != std::numeric_limits<qint64>::min()
-            && p.timestampMs - lastFinite > kSilentIntervals * typicalStep) {
-            addGap(out.gaps, lastFinite, p.timestampMs);
-        }
+        arriveAt(p.timestampMs);
         lastFinite = p.timestampMs;
         if (decimator)
             decimator->push(HistoryPoint {p.timestampMs, p.value, p.value, p.value});
         else
             out.points.push_back(HistoryPoint {p.timestampMs, p.value, p.value, p.value});
     }
+    digestsBefore(range.points.size());
     if (decimator) {
         decimator->flush();
         out.points = std::move(decimated);
@@ -279,6 +321,8 @@ HistorySeries query(const SeriesStore& store, const HistoryRequest& request)
         qint64 end = gapStart;
         if (!range.points.empty())
             end = std::max(end, range.points.back().timestampMs);
+        if (!range.digests.empty())
+            end = std::max(end, range.digests.back().lastMs);
         if (!range.buckets.empty())
             end = std::max(end, range.buckets.back().startMs + minuteMs);
         addGap(out.gaps, gapStart, std::max(end, gapStart + 1));

@@ -68,7 +68,20 @@ Result<std::unique_ptr<Engine>> Instance::makeEngine(const PipelineConfig& confi
         engine->addObserver(observer);
     for (const auto& observer : m_extraObservers)
         engine->addObserver(observer);
-    connect(engine.get(), &Engine::snapshotReady, this, &Instance::snapshotReady, Qt::DirectConnection);
+    // The window learns that the data dir cannot be written from the snapshots it already receives; the parts are
+    // read under their own small locks (no disk), and a snapshot is copied only while something is degraded.
+    connect(
+        engine.get(), &Engine::snapshotReady, this,
+        [this](SnapshotPtr snapshot) {
+            std::vector<DegradedPart> parts = degradedParts();
+            if (snapshot && !parts.empty()) {
+                auto marked = std::make_shared<Snapshot>(*snapshot);
+                marked->degraded = std::move(parts);
+                snapshot = std::move(marked);
+            }
+            Q_EMIT snapshotReady(std::move(snapshot));
+        },
+        Qt::DirectConnection);
     if (auto started = engine->start(); !started)
         return std::unexpected(started.error());
     return engine;
@@ -88,7 +101,7 @@ Result<void> Instance::start()
     // A listen address given on the command line is taken before anything else starts, so a busy port fails fast
     // instead of after the demo has started.
     if (m_options.serveMetrics && !m_options.listen.isEmpty()) {
-        m_exporter = std::make_unique<MetricsExporter>([this] { return latestSnapshot(); });
+        m_exporter = std::make_unique<MetricsExporter>([this] { return snapshotWithDegradedParts(); });
         m_exporter->setReadinessProvider([this] { return readiness(); });
         if (auto listening = m_exporter->listen(m_options.listen); !listening)
             return std::unexpected(listening.error());
@@ -151,7 +164,7 @@ Result<void> Instance::start()
     }
 
     if (m_options.serveMetrics && !m_exporter) {
-        m_exporter = std::make_unique<MetricsExporter>([this] { return latestSnapshot(); });
+        m_exporter = std::make_unique<MetricsExporter>([this] { return snapshotWithDegradedParts(); });
         m_exporter->setReadinessProvider([this] { return readiness(); });
         if (auto listening = m_exporter->listen(config->exporter.listen); !listening)
             return std::unexpected(listening.error());
@@ -295,6 +308,17 @@ SnapshotPtr Instance::latestSnapshot() const
     if (m_engine)
         return m_engine->latestSnapshot();
     return std::make_shared<Snapshot>();
+}
+
+SnapshotPtr Instance::snapshotWithDegradedParts() const
+{
+    SnapshotPtr snapshot = latestSnapshot();
+    std::vector<DegradedPart> parts = degradedParts();
+    if (parts.empty())
+        return snapshot;
+    auto marked = std::make_shared<Snapshot>(*snapshot);
+    marked->degraded = std::move(parts);
+    return marked;
 }
 
 std::shared_ptr<const ReadinessReport> Instance::readiness() const

@@ -60,6 +60,8 @@ public:
     void stop();
 
     SnapshotPtr latestSnapshot() const;
+    /// The latest snapshot with the data dir's degraded parts filled in (what `/metrics` and `status` show).
+    SnapshotPtr snapshotWithDegradedParts() const;
     QString configPath() const;
     QString pipelineName() const;
     const DataDir& dataDir() const { return m_dataDir; }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <mutex>
 
 namespace pw {
@@ -55,6 +56,9 @@ struct SeriesStore::Series
 
     std::vector<GorillaChunk> raw; // sealed, oldest first
     GorillaChunkWriter rawHead;
+    // Digests of sealed raw chunks by their first timestamp, made when a chart first asks (rangeForColumnsInto) and
+    // dropped with their chunk. Not counted in bytes(): only charted series have them, ~100 B per chunk of 120 rows.
+    std::map<qint64, RawChunkDigest> digests;
     std::vector<GorillaChunk> minute; // sealed, oldest first
     GorillaChunkWriter minuteHead;
 
@@ -158,8 +162,13 @@ struct SeriesStore::Series
             sealedPayload -= raw[dropRaw].payloadBytes();
             ++dropRaw;
         }
-        if (dropRaw > 0)
+        if (dropRaw > 0) {
             raw.erase(raw.begin(), raw.begin() + qsizetype(dropRaw));
+            if (raw.empty())
+                digests.clear();
+            else
+                digests.erase(digests.begin(), digests.lower_bound(raw.front().firstTimestamp()));
+        }
         if (raw.empty() && !rawHead.isEmpty() && rawHead.lastTimestamp() < rawCutoff) {
             rawSamples -= rawHead.count();
             rawHead = GorillaChunkWriter(1); // idle series: give the buffer back too
@@ -479,6 +488,54 @@ void readPoints(const GorillaChunkReader& chunk, qint64 from, qint64 to, std::ve
     rows.appendRows(from, to, out);
 }
 
+// Sums up a sealed chunk; nullopt when it holds a NaN or fewer than three rows (nothing to gain).
+std::optional<RawChunkDigest> digestOf(const GorillaChunk& chunk)
+{
+    if (chunk.count() < 3)
+        return std::nullopt;
+    thread_local std::vector<SeriesPoint> rows;
+    thread_local std::vector<qint64> steps;
+    rows.clear();
+    chunk.reader().appendRows(std::numeric_limits<qint64>::min(), std::numeric_limits<qint64>::max(), rows);
+    if (rows.size() < 3)
+        return std::nullopt;
+    RawChunkDigest d;
+    d.firstMs = rows.front().timestampMs;
+    d.lastMs = rows.back().timestampMs;
+    d.lowMs = d.highMs = d.firstMs;
+    d.low = d.high = rows.front().value;
+    steps.clear();
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const SeriesPoint& p = rows[i];
+        if (std::isnan(p.value))
+            return std::nullopt;
+        if (p.value < d.low) {
+            d.low = p.value;
+            d.lowMs = p.timestampMs;
+        }
+        if (p.value > d.high) {
+            d.high = p.value;
+            d.highMs = p.timestampMs;
+        }
+        d.sum += p.value;
+        if (i > 0) {
+            const qint64 step = p.timestampMs - rows[i - 1].timestampMs;
+            steps.push_back(step);
+            if (step > d.maxStepMs) {
+                d.secondMaxStepMs = d.maxStepMs;
+                d.maxStepMs = step;
+                d.maxStepFromMs = rows[i - 1].timestampMs;
+            } else if (step > d.secondMaxStepMs) {
+                d.secondMaxStepMs = step;
+            }
+        }
+    }
+    d.count = quint32(rows.size());
+    std::nth_element(steps.begin(), steps.begin() + qsizetype(steps.size() / 2), steps.end());
+    d.medianStepMs = steps[steps.size() / 2];
+    return d;
+}
+
 } // namespace
 
 SeriesRange SeriesStore::range(SeriesId id, qint64 fromMs, qint64 toMs, Resolution resolution) const
@@ -492,6 +549,7 @@ void SeriesStore::rangeInto(SeriesRange& result, SeriesId id, qint64 fromMs, qin
 {
     result.buckets.clear();
     result.points.clear();
+    result.digests.clear();
     result.rawFromMs = std::numeric_limits<qint64>::max();
     if (fromMs > toMs)
         return;
@@ -500,6 +558,30 @@ void SeriesStore::rangeInto(SeriesRange& result, SeriesId id, qint64 fromMs, qin
     if (!s)
         return;
     std::lock_guard lock(s->mutex);
+    rangeLocked(result, *s, fromMs, toMs, resolution, nullptr);
+}
+
+void SeriesStore::rangeForColumnsInto(
+    SeriesRange& result, SeriesId id, const ColumnGrid& grid, Resolution resolution) const
+{
+    result.buckets.clear();
+    result.points.clear();
+    result.digests.clear();
+    result.rawFromMs = std::numeric_limits<qint64>::max();
+    if (grid.fromMs > grid.toMs)
+        return;
+    std::shared_lock tableLock(m_tableLock);
+    Series* s = lookup(id);
+    if (!s)
+        return;
+    std::lock_guard lock(s->mutex);
+    rangeLocked(result, *s, grid.fromMs, grid.toMs, resolution, grid.columns > 0 ? &grid : nullptr);
+}
+
+void SeriesStore::rangeLocked(SeriesRange& result, Series& series, qint64 fromMs, qint64 toMs, Resolution resolution,
+    const ColumnGrid* grid) const
+{
+    Series* s = &series;
     if (!s->hasLast)
         return;
 
@@ -553,10 +635,23 @@ void SeriesStore::rangeInto(SeriesRange& result, SeriesId id, qint64 fromMs, qin
         for (const GorillaChunk& chunk : s->raw)
             if (chunk.lastTimestamp() >= from && chunk.firstTimestamp() <= toMs)
                 rows += std::size_t(chunk.count());
-        result.points.reserve(rows);
+        const bool digesting = grid && rows > std::size_t(grid->columns) * 2;
+        result.points.reserve(digesting ? std::size_t(grid->columns) * 4 : rows);
         for (const GorillaChunk& chunk : s->raw) {
             if (chunk.lastTimestamp() < from || chunk.firstTimestamp() > toMs)
                 continue;
+            if (digesting && chunk.firstTimestamp() >= from && chunk.lastTimestamp() <= toMs
+                && grid->columnOf(chunk.firstTimestamp()) == grid->columnOf(chunk.lastTimestamp())) {
+                auto cached = s->digests.find(chunk.firstTimestamp());
+                if (cached == s->digests.end()) // a chunk that cannot be digested is remembered as count 0
+                    cached
+                        = s->digests.emplace(chunk.firstTimestamp(), digestOf(chunk).value_or(RawChunkDigest {})).first;
+                if (cached->second.count > 0) {
+                    result.digests.push_back(cached->second);
+                    result.digests.back().beforePoint = result.points.size();
+                    continue;
+                }
+            }
             readPoints(chunk.reader(), from, toMs, result.points);
         }
         if (!s->rawHead.isEmpty() && s->rawHead.lastTimestamp() >= from && s->rawHead.firstTimestamp() <= toMs)

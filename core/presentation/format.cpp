@@ -37,7 +37,25 @@ QString formatValue(double value, const QString& unit)
     QString number = std::fabs(value) >= 1000.0 || value == std::floor(value)
         ? QLocale(QLocale::English).toString(value, 'f', 0)
         : c.toString(value, 'g', 4);
-    return unit.isEmpty() ? number : number + QLatin1Char(' ') + unit;
+    return unit.isEmpty() ? number : number + QLatin1Char(' ') + unitForCount(value, unit);
+}
+
+QString unitForCount(double value, const QString& unit)
+{
+    // Only a plain lower-case English plural is touched: "ms", "rec/s" or "windows (late)" are not count nouns
+    // this can safely take apart, and three letters or fewer are abbreviations more often than words.
+    if (value != 1.0 || unit.size() < 4 || !unit.endsWith(u's') || unit.endsWith(QLatin1String("ss"))
+        || unit.endsWith(QLatin1String("us")))
+        return unit;
+    for (const QChar c : unit)
+        if (c < u'a' || c > u'z')
+            return unit;
+    if (unit.endsWith(QLatin1String("ies")))
+        return unit.chopped(3) + QLatin1Char('y');
+    for (const char* ending : {"sses", "ches", "shes", "xes"})
+        if (unit.endsWith(QLatin1String(ending)))
+            return unit.chopped(2);
+    return unit.chopped(1);
 }
 
 QString formatValueShort(double value, const QString& unit)
@@ -102,6 +120,31 @@ QString dataStopSentence(const Snapshot& snapshot)
     return QStringLiteral("data stops moving between %1 and %2: newest data %3 old there, %4 before it")
         .arg(before->title, stop->title, formatValue(*stop->dataAgeSeconds, QStringLiteral("s")),
             formatValue(*before->dataAgeSeconds, QStringLiteral("s")));
+}
+
+QString degradedPartTitle(const QString& part)
+{
+    if (part == QLatin1String("ledger"))
+        return QStringLiteral("recovery ledger");
+    if (part == QLatin1String("history"))
+        return QStringLiteral("saved history");
+    return part;
+}
+
+QString degradedSentence(const std::vector<DegradedPart>& parts, qint64 nowMs)
+{
+    if (parts.empty())
+        return {};
+    QStringList what;
+    for (const DegradedPart& part : parts) {
+        QString text = degradedPartTitle(part.part) + QStringLiteral(" not written");
+        if (part.sinceMs > 0 && nowMs - part.sinceMs >= 1000)
+            text += QStringLiteral(" for ") + formatValue((nowMs - part.sinceMs) / 1000.0, QStringLiteral("s"));
+        if (!part.reason.isEmpty())
+            text += QStringLiteral(": ") + part.reason;
+        what << text;
+    }
+    return QStringLiteral("DEGRADED — %1; monitoring goes on").arg(what.join(QStringLiteral("; ")));
 }
 
 QString seriesName(const QString& signalId, const Labels& labels)

@@ -52,9 +52,7 @@ QString statusReport(const Snapshot& s, const QString& origin, const QRegularExp
 
     for (const DegradedPart& part : s.degraded)
         text += QStringLiteral("\nDegraded: the %1 is not being written (monitoring goes on): %2\n")
-                    .arg(part.part == QLatin1String("history") ? QStringLiteral("saved history")
-                                                               : QStringLiteral("recovery ledger"),
-                        part.reason);
+                    .arg(degradedPartTitle(part.part), part.reason);
 
     if (const QStringList unjudged = unjudgedSignals(s); !unjudged.isEmpty()) {
         text += QStringLiteral("\nCould not judge %1 signal%2:\n")

@@ -24,9 +24,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         (void)proxy->authorization();
         (void)proxy->key();
     } else {
+        // The credentials are what lies between "://" (or the start) and the last '@' after it; an '@' before
+        // "://" is part of a (bad) scheme, and what follows it is the host, which an error may name.
         const qsizetype at = proxyText.lastIndexOf(QLatin1Char('@'));
         const qsizetype schemeEnd = proxyText.indexOf(QLatin1String("://"));
-        const QString secret = at < 0 ? QString() : proxyText.mid(schemeEnd < 0 ? 0 : schemeEnd + 3).left(at);
+        const qsizetype userStart = schemeEnd < 0 ? 0 : schemeEnd + 3;
+        const QString secret = at > userStart ? proxyText.mid(userStart, at - userStart) : QString();
         // Only credentials long enough not to appear by chance in the sentence itself are checked.
         if (secret.size() >= 12 && proxy.error().message.contains(secret))
             std::abort();

@@ -21,6 +21,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QScopeGuard>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -84,6 +85,20 @@ private:
     QTemporaryDir m_dir;
     QString m_mount;
     bool m_mounted = false;
+
+    // The exporter's answer, read with a blocking socket (the exporter serves from its own threads).
+    static QByteArray fetchMetrics(quint16 port)
+    {
+        QTcpSocket socket;
+        socket.connectToHost(QStringLiteral("127.0.0.1"), port);
+        if (!socket.waitForConnected(5000))
+            return {};
+        socket.write("GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+        QByteArray body;
+        while (socket.state() == QAbstractSocket::ConnectedState && socket.waitForReadyRead(5000))
+            body += socket.readAll();
+        return body + socket.readAll();
+    }
 
     static int run(
         const QString& program, const QStringList& args, QByteArray* out = nullptr, QByteArray* err = nullptr)
@@ -281,7 +296,8 @@ private slots:
                                     "    interval: 1s\n    timeout: 900ms\n"
                                     "stages:\n  - id: source_log\n    signals:\n      - kind: consumer_lag\n"
                                     "        source: kafka\n        group: aggregator\n        topic: events\n"
-                                    "        thresholds: {warn: 10000, crit: 100000}\n")
+                                    "        thresholds: {warn: 10000, crit: 100000}\n"
+                                    "export:\n  listen: 127.0.0.1:0\n")
                          .arg(bootstrap)
                          .toUtf8());
         config.close();
@@ -291,7 +307,12 @@ private slots:
         options.dataDir = dataDir;
         options.logTransitions = false;
         options.historySaveIntervalMs = 300;
+        options.serveMetrics = true;
         pw::Instance instance(options);
+        // What the window receives: the snapshots the instance emits carry the degraded parts.
+        pw::SnapshotPtr emitted;
+        connect(&instance, &pw::Instance::snapshotReady, this,
+            [&emitted](pw::SnapshotPtr snapshot) { emitted = std::move(snapshot); });
         auto started = instance.start();
         QVERIFY2(started, qPrintable(started ? QString() : started.error().toString()));
         auto statusDocument = [&]() -> QJsonObject {
@@ -322,6 +343,13 @@ private slots:
         }
         parts.sort();
         QCOMPARE(parts, QStringList({QStringLiteral("history"), QStringLiteral("ledger")}));
+        QTRY_VERIFY_WITH_TIMEOUT(emitted && emitted->degraded.size() == 2, 10000);
+        QVERIFY(instance.metricsPort() != 0);
+        const QByteArray metricsWhileFull = fetchMetrics(instance.metricsPort());
+        QVERIFY2(
+            metricsWhileFull.contains("pathwatch_data_dir_degraded{part=\"ledger\"} 1"), metricsWhileFull.constData());
+        QVERIFY2(
+            metricsWhileFull.contains("pathwatch_data_dir_degraded{part=\"history\"} 1"), metricsWhileFull.constData());
         const double takenWhileFull = doc.value(QStringLiteral("taken_ms")).toDouble();
         QTRY_VERIFY_WITH_TIMEOUT(double(instance.latestSnapshot()->takenMs) > takenWhileFull + 1500, 20000);
         const pw::SnapshotPtr whileFull = instance.latestSnapshot();
@@ -347,6 +375,10 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(instance.degradedParts().empty(), 30000);
         doc = statusDocument();
         QCOMPARE(doc.value(QStringLiteral("state")).toString(), QStringLiteral("ok"));
+        QTRY_VERIFY_WITH_TIMEOUT(emitted && emitted->degraded.empty(), 10000);
+        const QByteArray metricsAfter = fetchMetrics(instance.metricsPort());
+        QVERIFY2(metricsAfter.contains("pathwatch_data_dir_degraded{part=\"ledger\"} 0"), metricsAfter.constData());
+        QVERIFY2(metricsAfter.contains("pathwatch_data_dir_degraded{part=\"history\"} 0"), metricsAfter.constData());
         QCOMPARE(countLogged(QStringLiteral("the recovery ledger is degraded")), 2); // this test and the first one
         QCOMPARE(countLogged(QStringLiteral("is written again")), 2);
         instance.stop();

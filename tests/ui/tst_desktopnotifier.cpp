@@ -40,6 +40,8 @@ class FakeNotifications : public QObject
     Q_CLASSINFO("D-Bus Interface", "org.freedesktop.Notifications")
 public:
     std::vector<Shown> shown;
+    bool offersActions = true; // whether GetCapabilities lists "actions" (some servers show none)
+    int capabilityQueries = 0;
 
 public Q_SLOTS:
     uint Notify(const QString& /*app*/, uint replacesId, const QString& /*icon*/, const QString& summary,
@@ -50,7 +52,13 @@ public Q_SLOTS:
             Shown {replacesId, summary, body, hints.value(QStringLiteral("urgency")).value<uchar>(), actions, id});
         return id;
     }
-    QStringList GetCapabilities() { return {QStringLiteral("body"), QStringLiteral("actions")}; }
+    QStringList GetCapabilities()
+    {
+        ++capabilityQueries;
+        if (offersActions)
+            return {QStringLiteral("body"), QStringLiteral("actions")};
+        return {QStringLiteral("body"), QStringLiteral("body-hyperlinks")};
+    }
 
 private:
     uint m_next = 100;
@@ -132,7 +140,12 @@ private Q_SLOTS:
         QVERIFY(m_bus.registerService(QStringLiteral("org.freedesktop.Notifications")));
     }
 
-    void init() { m_fake.shown.clear(); }
+    void init()
+    {
+        m_fake.shown.clear();
+        m_fake.offersActions = true;
+        m_fake.capabilityQueries = 0;
+    }
 
     void oneNotificationPerStageTransitionGroupedPerStage()
     {
@@ -272,6 +285,82 @@ private Q_SLOTS:
         QVERIFY(!window.isMinimized());
         QCOMPARE(window.stagePage()->stageId(), QStringLiteral("sink"));
         QThreadPool::globalInstance()->waitForDone();
+    }
+
+    // A server without the "actions" capability gets no actions (it would drop them, and "Recover…" with them):
+    // the body says where to go instead. The capabilities are asked once per notifier, not per notification.
+    void actionsOnlyWhereTheServerShowsThem_data()
+    {
+        QTest::addColumn<bool>("offersActions");
+        QTest::newRow("server with actions") << true;
+        QTest::newRow("server without actions") << false;
+    }
+    void actionsOnlyWhereTheServerShowsThem()
+    {
+        QFETCH(bool, offersActions);
+        m_fake.offersActions = offersActions;
+        MainWindow window;
+        window.setRecoveryEnvironment(recoverableEnvironment());
+        DesktopNotifier notifier;
+        window.setNotifier(&notifier);
+        QVERIFY(!notifier.actionsSupported()); // not known before the server has answered
+
+        auto snap = stagesSnapshot(1, Severity::Warn);
+        StageState sourceLog;
+        sourceLog.stageId = QStringLiteral("source_log");
+        sourceLog.title = QStringLiteral("Source log");
+        sourceLog.severity = Severity::Crit;
+        std::const_pointer_cast<Snapshot>(snap)->stages.push_back(sourceLog);
+        notifier.observer()->transitions(
+            {stageChange(QStringLiteral("source_log"), Severity::Ok, Severity::Crit, QStringLiteral("lag STOPPED")),
+                stageChange(QStringLiteral("sink"), Severity::Ok, Severity::Warn, QStringLiteral("2.1 s ≥ warn 2 s"))},
+            snap);
+        QTRY_COMPARE(m_fake.shown.size(), std::size_t(2));
+        QCOMPARE(notifier.actionsSupported(), offersActions);
+        const Shown recoverable = m_fake.shown[0];
+        const Shown plain = m_fake.shown[1];
+        QCOMPARE(recoverable.summary, QStringLiteral("Source log is CRIT"));
+        QCOMPARE(plain.summary, QStringLiteral("Sink is WARN"));
+        QCOMPARE(plain.body, QStringLiteral("2.1 s ≥ warn 2 s (was OK)"));
+        if (offersActions) {
+            QCOMPARE(recoverable.actions,
+                QStringList({QStringLiteral("default"), QStringLiteral("Show"), QStringLiteral("recover"),
+                    QStringLiteral("Recover…")}));
+            QCOMPARE(recoverable.body, QStringLiteral("lag STOPPED (was OK)"));
+            QCOMPARE(plain.actions, QStringList({QStringLiteral("default"), QStringLiteral("Show")}));
+        } else {
+            QCOMPARE(recoverable.actions, QStringList());
+            QCOMPARE(recoverable.body,
+                QStringLiteral("lag STOPPED (was OK)\nOpen Pathwatch to recover group aggregator (Recovery → "
+                               "Recover…)."));
+            QCOMPARE(plain.actions, QStringList());
+        }
+
+        QTRY_COMPARE(notifier.unansweredCount(), 0);
+        notifier.observer()->transitions({stageChange(QStringLiteral("sink"), Severity::Warn, Severity::Ok)}, snap);
+        QTRY_COMPARE(m_fake.shown.size(), std::size_t(3));
+        QCOMPARE(m_fake.shown[2].summary, QStringLiteral("Sink resolved"));
+        QCOMPARE(m_fake.shown[2].actions.isEmpty(), !offersActions);
+        QCOMPARE(m_fake.capabilityQueries, 1);
+        QThreadPool::globalInstance()->waitForDone();
+    }
+
+    // Without a notification server nothing is sent (the failed GetCapabilities says so, without a blocking
+    // check); once a server is there, the next transition is shown.
+    void withoutAServerNothingIsSentUntilOneAppears()
+    {
+        QVERIFY(m_bus.unregisterService(QStringLiteral("org.freedesktop.Notifications")));
+        DesktopNotifier notifier;
+        const auto snap = stagesSnapshot(1, Severity::Crit);
+        notifier.observer()->transitions({stageChange(QStringLiteral("sink"), Severity::Ok, Severity::Crit)}, snap);
+        QTest::qWait(300);
+        QCOMPARE(notifier.sentCount(), 0);
+        QVERIFY(m_fake.shown.empty());
+        QVERIFY(m_bus.registerService(QStringLiteral("org.freedesktop.Notifications")));
+        notifier.observer()->transitions({stageChange(QStringLiteral("sink"), Severity::Crit, Severity::Ok)}, snap);
+        QTRY_COMPARE(m_fake.shown.size(), std::size_t(1));
+        QCOMPARE(m_fake.shown[0].summary, QStringLiteral("Sink resolved"));
+        QCOMPARE(notifier.sentCount(), 1);
     }
 
 private:

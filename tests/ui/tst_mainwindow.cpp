@@ -9,6 +9,7 @@
 #include "stagetile.h"
 #include "statusstyle.h"
 #include "theme.h"
+#include "watchscreen.h"
 
 #include <QAbstractButton>
 #include <QAbstractItemModelTester>
@@ -437,6 +438,78 @@ private Q_SLOTS:
         QCOMPARE(themeShortcuts, 3);
         QCOMPARE(w.findChild<QAction*>(QStringLiteral("theme_dark"))->shortcut(),
             QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
+    }
+
+    // A data dir that cannot be written (a full disk) is said in words on the window and the watch screen while it
+    // lasts, and the bar goes away once the ledger and the history are written again. Pictures go to
+    // PATHWATCH_SCREENSHOT_DIR (default: the temp dir) as degraded-console.png and degraded-watch-screen.png.
+    void degradedDataDirShowsABarUntilItRecovers()
+    {
+        auto f = makeWindow();
+        f->window->resize(1400, 800);
+        f->window->show();
+        QVERIFY(QTest::qWaitForWindowExposed(f->window.get()));
+        QVERIFY(feed(*f->window, test::makePathSnapshot(kNow, 1)));
+        QLabel* bar = f->window->degradedBar();
+        QVERIFY(bar);
+        QCOMPARE(bar->objectName(), QStringLiteral("degradedBar"));
+        QVERIFY(!bar->isVisible());
+
+        auto degraded = test::makePathSnapshot(kNow, 2);
+        degraded->degraded = {{QStringLiteral("ledger"),
+            QStringLiteral("the ledger /var/lib/pathwatch/ledger.sqlite cannot be written: database or disk is full"),
+            kNow - 125'000}};
+        QVERIFY(feed(*f->window, degraded));
+        QVERIFY(bar->isVisible());
+        QCOMPARE(bar->text(),
+            QStringLiteral("DEGRADED — recovery ledger not written for 2.1 min: the ledger "
+                           "/var/lib/pathwatch/ledger.sqlite cannot be written: database or disk is full; monitoring "
+                           "goes on"));
+        // The console itself goes on: tiles and tables still show the snapshot.
+        QCOMPARE(f->window->currentSnapshot()->sequence, quint64(2));
+        QCOMPARE(tileText(f->window.get(), "sink", "statusLabel"), QStringLiteral("CRIT"));
+        // It stays in view on a stage page.
+        f->window->openStage(QStringLiteral("sink"));
+        QVERIFY(bar->isVisible());
+        f->window->showOverview();
+
+        // How long it has lasted ticks with the clock, without a new snapshot.
+        f->now += 60'000;
+        QTRY_VERIFY_WITH_TIMEOUT(bar->text().contains(QStringLiteral("for 3.1 min")), 3000);
+
+        // Both parts, as a full disk takes both.
+        degraded = test::makePathSnapshot(kNow, 3);
+        degraded->degraded = {
+            {QStringLiteral("ledger"), QStringLiteral("database or disk is full"), kNow - 125'000},
+            {QStringLiteral("history"), QStringLiteral("No space left on device"), kNow - 30'000},
+        };
+        QVERIFY(feed(*f->window, degraded));
+        QVERIFY2(bar->text().contains(QStringLiteral("recovery ledger not written for 3.1 min: database or disk is "
+                                                     "full; saved history not written for 90.0 s: No space left on "
+                                                     "device; monitoring goes on")),
+            qPrintable(bar->text()));
+
+        f->window->showWatchScreen();
+        QVERIFY(f->window->watchScreen());
+        QTRY_VERIFY(f->window->watchScreen()->degradedLine().startsWith(QStringLiteral("DEGRADED — recovery ledger")));
+
+        const QString dir = qEnvironmentVariableIsEmpty("PATHWATCH_SCREENSHOT_DIR")
+            ? QDir::tempPath()
+            : qEnvironmentVariable("PATHWATCH_SCREENSHOT_DIR");
+        QVERIFY(QDir().mkpath(dir));
+        QVERIFY(f->window->grab().save(QDir(dir).filePath(QStringLiteral("degraded-console.png")), "PNG"));
+        WatchScreen wall;
+        wall.setClock([raw = f.get()] { return raw->now; });
+        wall.resize(1920, 1080);
+        wall.setSnapshot(degraded);
+        QVERIFY(wall.degradedLine().contains(QStringLiteral("saved history not written")));
+        QVERIFY(wall.grab().save(QDir(dir).filePath(QStringLiteral("degraded-watch-screen.png")), "PNG"));
+
+        // Written again: the bar and the line go away.
+        QVERIFY(feed(*f->window, test::makePathSnapshot(kNow, 4)));
+        QVERIFY(!bar->isVisible());
+        QVERIFY(f->window->watchScreen()->degradedLine().isEmpty());
+        f->window->closeWatchScreen();
     }
 
     // Renders the realistic console (all five stages, one WARN, one STALE, one CRIT). With PATHWATCH_SCREENSHOT=path

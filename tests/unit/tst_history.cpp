@@ -121,6 +121,53 @@ private Q_SLOTS:
         QCOMPARE(lowest, -50.0);
     }
 
+    // A chart of a dense series reads whole chunks as digests where a chunk lies in one column; what it draws must be
+    // what decimating every point gives: the same extremes at the same instants, the same gaps (NaN runs, a silence
+    // inside a digested chunk, two silences in one chunk), asked once and again (digests kept).
+    void digestedChunksDrawWhatEveryPointDraws()
+    {
+        SeriesStore store;
+        const SeriesId id = store.intern(QStringLiteral("dense"), {});
+        qint64 t = kT0;
+        for (int i = 0; i < 200'000; ++i) {
+            t += 10;
+            if (i == 50'010)
+                t += 200; // one silence inside a chunk
+            if (i == 90'005 || i == 90'050)
+                t += 300; // two silences inside one chunk
+            double v = 100.0 + 50.0 * std::sin(i / 700.0) + double(i % 13);
+            if (i >= 120'000 && i < 120'500)
+                v = kNaN; // STALE for a while
+            store.append(id, t, v);
+        }
+        const qint64 from = kT0 + 5 * kSecond;
+        const qint64 to = t - 3 * kSecond;
+        constexpr int kColumns = 1000;
+        const HistorySeries every = History::query(store, HistoryRequest {id, from, to, 0});
+        const std::vector<HistoryPoint> expected = History::decimate(every.points, from, to, kColumns);
+        SeriesRange read;
+        store.rangeForColumnsInto(read, id, ColumnGrid {from, to, kColumns});
+        QVERIFY2(read.digests.size() > 500, "most chunks lie inside one column");
+        QVERIFY(read.points.size() < every.points.size() * 3 / 4);
+        for (int round = 0; round < 2; ++round) {
+            const HistorySeries drawn = History::query(store, HistoryRequest {id, from, to, kColumns});
+            QCOMPARE(drawn.storedPoints, every.points.size() + 500);
+            QCOMPARE(drawn.points.size(), expected.size());
+            for (std::size_t i = 0; i < expected.size(); ++i) {
+                QCOMPARE(drawn.points[i].timestampMs, expected[i].timestampMs);
+                QCOMPARE(drawn.points[i].min, expected[i].min);
+                QCOMPARE(drawn.points[i].max, expected[i].max);
+                QVERIFY(std::abs(drawn.points[i].mean - expected[i].mean) < 1e-9 * std::abs(expected[i].mean));
+            }
+            QCOMPARE(drawn.gaps.size(), every.gaps.size());
+            QCOMPARE(drawn.gaps.size(), std::size_t(4));
+            for (std::size_t i = 0; i < every.gaps.size(); ++i) {
+                QCOMPARE(drawn.gaps[i].fromMs, every.gaps[i].fromMs);
+                QCOMPARE(drawn.gaps[i].toMs, every.gaps[i].toMs);
+            }
+        }
+    }
+
     void serviceAnswersOffTheCallingThread()
     {
         auto store = std::make_shared<SeriesStore>();

@@ -96,6 +96,87 @@ private Q_SLOTS:
         QVERIFY(thresholdReason(b, QStringLiteral("s")).isEmpty());
     }
 
+    // A count of exactly one reads singular; everything else, and every rate or abbreviation, is left as written.
+    void countUnits_data()
+    {
+        QTest::addColumn<double>("value");
+        QTest::addColumn<QString>("unit");
+        QTest::addColumn<bool>("shortForm");
+        QTest::addColumn<QString>("expected");
+        const auto row = [](const char* name, double v, const char* unit, bool shortForm, const char* expected) {
+            QTest::newRow(name) << v << QString::fromUtf8(unit) << shortForm << QString::fromUtf8(expected);
+        };
+        row("one message", 1, "messages", false, "1 message");
+        row("one record", 1, "records", false, "1 record");
+        row("one error", 1, "errors", false, "1 error");
+        row("one partition", 1, "partitions", false, "1 partition");
+        row("one group", 1, "groups", false, "1 group");
+        row("one window", 1, "windows", false, "1 window");
+        row("one entry", 1, "entries", false, "1 entry");
+        row("one batch", 1, "batches", false, "1 batch");
+        row("one message, short", 1, "messages", true, "1 message");
+        row("zero messages", 0, "messages", false, "0 messages");
+        row("two messages", 2, "messages", false, "2 messages");
+        row("minus one", -1, "messages", false, "-1 messages");
+        row("one and a half", 1.5, "messages", false, "1.5 messages");
+        row("thousands", 12345, "messages", false, "12,345 messages");
+        row("short millions", 123456789, "messages", true, "123 M messages");
+        row("rate stays", 1, "messages/s", false, "1 messages/s");
+        row("error rate stays", 1, "errors/s", false, "1 errors/s");
+        row("seconds", 1.5, "s", false, "1.50 s");
+        row("one second", 1, "s", false, "1.00 s");
+        row("abbreviation", 1, "ms", false, "1 ms");
+        row("short abbreviation", 1, "ops", false, "1 ops");
+        row("not a plural", 1, "status", false, "1 status");
+        row("two words", 1, "late windows", false, "1 late windows");
+        row("no unit", 1, "", false, "1");
+        row("job state", 1, "state", false, "(re)starting");
+    }
+    void countUnits()
+    {
+        QFETCH(double, value);
+        QFETCH(QString, unit);
+        QFETCH(bool, shortForm);
+        QFETCH(QString, expected);
+        QCOMPARE(shortForm ? formatValueShort(value, unit) : formatValue(value, unit), expected);
+    }
+
+    void lagOfOneRecordIsSingular()
+    {
+        GroupLag group;
+        group.verdict = LagVerdict::Lagging;
+        group.totalLag = 1;
+        PartitionLag p;
+        p.topic = QStringLiteral("events");
+        p.partition = 3;
+        p.lag = 1;
+        p.verdict = LagVerdict::Stopped;
+        group.partitions = {p};
+        group.worstPartition = 0;
+        const QString reason = lagVerdictReason(group);
+        QVERIFY2(reason.startsWith(QStringLiteral("STOPPED on events[3]: lag 1 record,")), qPrintable(reason));
+        QCOMPARE(lagGroupColumns(group, 0).at(4), QStringLiteral("1 record"));
+    }
+
+    void degradedSentence()
+    {
+        QVERIFY(pw::degradedSentence({}, 0).isEmpty());
+        const qint64 now = 1'700'000'240'000;
+        const std::vector<DegradedPart> parts {
+            {QStringLiteral("ledger"), QStringLiteral("database or disk is full"), now - 240'000},
+            {QStringLiteral("history"), QStringLiteral("No space left on device"), now},
+        };
+        QCOMPARE(pw::degradedSentence(parts, now),
+            QStringLiteral(
+                "DEGRADED — recovery ledger not written for 4.0 min: database or disk is full; saved history "
+                "not written: No space left on device; monitoring goes on"));
+        Snapshot s = sampleSnapshot();
+        s.degraded = {parts[0]};
+        QVERIFY(statusReport(s, QStringLiteral("instance"))
+                    .contains(QStringLiteral("Degraded: the recovery ledger is not being written (monitoring goes on): "
+                                             "database or disk is full")));
+    }
+
     void formatAgo()
     {
         QCOMPARE(pw::formatAgo(0, 5000), QStringLiteral("never"));
