@@ -16,17 +16,17 @@ namespace pw {
 
 namespace {
 
-QString stateName(PartitionOutcome::State s)
+const char* stateJson(PartitionOutcome::State s)
 {
     switch (s) {
     case PartitionOutcome::State::NotAttempted:
-        return QStringLiteral("not-attempted");
+        return "not-attempted";
     case PartitionOutcome::State::Applied:
-        return QStringLiteral("applied");
+        return "applied";
     case PartitionOutcome::State::Unknown:
-        return QStringLiteral("unknown");
+        return "unknown";
     }
-    return {};
+    return "";
 }
 
 } // namespace
@@ -48,10 +48,21 @@ QByteArray partitionOutcomesJson(const std::vector<PartitionOutcome>& partitions
         }
         if (i > 0)
             out += ',';
-        out += "{\"topic\":" + topicJson + ",\"partition\":" + QByteArray::number(p.partition)
-            + ",\"before\":" + QByteArray::number(p.before) + ",\"target\":" + QByteArray::number(p.target)
-            + ",\"after\":" + QByteArray::number(p.after) + ",\"state\":\"" + stateName(p.state).toLatin1()
-            + "\",\"verified\":" + (p.verified ? "true" : "false") + '}';
+        // Appended piece by piece: no temporary string per partition.
+        out += "{\"topic\":";
+        out += topicJson;
+        out += ",\"partition\":";
+        out += QByteArray::number(p.partition);
+        out += ",\"before\":";
+        out += QByteArray::number(p.before);
+        out += ",\"target\":";
+        out += QByteArray::number(p.target);
+        out += ",\"after\":";
+        out += QByteArray::number(p.after);
+        out += ",\"state\":\"";
+        out += stateJson(p.state);
+        out += "\",\"verified\":";
+        out += p.verified ? "true}" : "false}";
     }
     out += ']';
     return out;

@@ -737,7 +737,7 @@ Result<std::vector<KafkaAdmin::PartitionOffset>> KafkaAdmin::offsetsForTimes(
     // librdkafka matches each answer to its request by a linear search of the list, so one call costs the square
     // of its partitions: chunks keep 10,000 partitions at a few extra round trips instead of seconds of CPU. The
     // call blocks and serves its answer on the calling thread, so chunks run on a few threads at once.
-    constexpr size_t kChunk = 250;
+    constexpr size_t kChunk = 125;
     constexpr size_t kMaxThreads = 4;
     const size_t chunks = (timestamps.size() + kChunk - 1) / kChunk;
     std::vector<Result<std::vector<PartitionOffset>>> answers(chunks);
