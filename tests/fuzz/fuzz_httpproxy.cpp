@@ -32,7 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         const QString secret = at > userStart ? proxyText.mid(userStart, at - userStart) : QString();
         // Only credentials long enough not to appear by chance in the sentence itself are checked.
         // ... and only when the same text is not also part of the host or the scheme, which an error may quote.
-        if (secret.size() >= 12 && !proxyText.mid(at).contains(secret) && !proxyText.left(userStart).contains(secret)
+        if (secret.size() >= 12 && !proxyText.mid(at).contains(secret)
+            && !proxyText.left(userStart).contains(secret, Qt::CaseInsensitive)
             && proxy.error().message.contains(secret))
             std::abort();
     }
