@@ -1,5 +1,7 @@
 #include "sources/httpproxy.h"
 
+#include <QRegularExpression>
+
 #include <QUrl>
 
 #include <boost/asio/ip/address.hpp>
@@ -106,9 +108,14 @@ Result<HttpProxy> parseHttpProxy(QStringView input)
         return fail(Error::Code::Config,
             QStringLiteral("proxy '%1': SOCKS proxies are not supported; use an HTTP proxy (http://HOST:PORT)")
                 .arg(shown));
-    if (scheme != QLatin1String("http"))
+    // A scheme is named only when it looks like one (RFC 3986: a letter, then letters, digits, '+', '-', '.'), so
+    // garbage before "://" is never echoed on its own.
+    static const QRegularExpression plausibleScheme(QStringLiteral("^[a-z][a-z0-9+.-]{0,19}$"));
+    if (scheme != QLatin1String("http") && plausibleScheme.match(scheme).hasMatch())
         return fail(Error::Code::Config,
-            QStringLiteral("proxy '%1': unsupported scheme '%2'; use http://HOST:PORT").arg(shown, scheme.left(20)));
+            QStringLiteral("proxy '%1': unsupported scheme '%2'; use http://HOST:PORT").arg(shown, scheme));
+    if (scheme != QLatin1String("http"))
+        return fail(Error::Code::Config, QStringLiteral("proxy '%1' is not a URL like http://HOST:PORT").arg(shown));
     if (text.isEmpty() || !url.isValid() || url.host().isEmpty())
         return fail(Error::Code::Config, QStringLiteral("proxy '%1' is not a URL like http://HOST:PORT").arg(shown));
     const int port = url.port(1080);

@@ -31,7 +31,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         const qsizetype userStart = schemeEnd < 0 ? 0 : schemeEnd + 3;
         const QString secret = at > userStart ? proxyText.mid(userStart, at - userStart) : QString();
         // Only credentials long enough not to appear by chance in the sentence itself are checked.
-        if (secret.size() >= 12 && proxy.error().message.contains(secret))
+        // ... and only when the same text is not also part of the host or the scheme, which an error may quote.
+        if (secret.size() >= 12 && !proxyText.mid(at).contains(secret)
+            && !proxyText.left(userStart).contains(secret, Qt::CaseInsensitive)
+            && proxy.error().message.contains(secret))
             std::abort();
     }
     const pw::NoProxyList list = pw::NoProxyList::parse(lines.value(1));
