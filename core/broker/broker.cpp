@@ -129,6 +129,7 @@ pw::Result<std::unique_ptr<Broker>> Broker::start(BrokerOptions options)
     d->handlers->setGroupHandler([g = d->groups.get()](const RequestContext& ctx, WireReader& body, Respond respond) {
         g->handle(ctx, body, std::move(respond));
     });
+    d->handlers->setTopicDeletedHandler([g = d->groups.get()](const std::string& topic) { g->topicDeleted(topic); });
 #endif
 
     Server::Options serverOptions;

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <random>
@@ -1576,6 +1577,34 @@ void GroupCoordinator::handle(const RequestContext& ctx, WireReader& body, Respo
         }
     }
     deliver(out);
+}
+
+void GroupCoordinator::topicDeleted(const std::string& topic)
+{
+    std::lock_guard lock(d->mutex);
+    for (auto& [groupId, g] : d->groups) {
+        std::vector<SimpleRecord> records;
+        std::vector<std::pair<std::string, int32_t>> keys;
+        for (auto it = g.offsets.lower_bound({topic, std::numeric_limits<int32_t>::min()});
+             it != g.offsets.end() && it->first.first == topic; ++it) {
+            SimpleRecord tombstone;
+            tombstone.key = encodeOffsetCommitKey({groupId, topic, it->first.second});
+            tombstone.timestampMs = wallMs();
+            records.push_back(std::move(tombstone));
+            keys.push_back(it->first);
+        }
+        if (records.empty())
+            continue;
+        // Kept when the tombstones cannot be written: the offsets would come back at the next load anyway.
+        if (const KafkaError written = d->appendRecords(groupId, records); written != KafkaError::None) {
+            qCWarning(lcGroups) << "group" << q(groupId) << "keeps its offsets of deleted topic" << q(topic) << ":"
+                                << QByteArray::fromStdString(std::string(kafkaErrorName(written)));
+            continue;
+        }
+        for (const auto& key : keys)
+            g.offsets.erase(key);
+        qCInfo(lcGroups) << "group" << q(groupId) << "dropped" << keys.size() << "offsets of deleted topic" << q(topic);
+    }
 }
 
 void GroupCoordinator::connectionClosed(uint64_t connectionId)

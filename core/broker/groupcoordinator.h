@@ -101,6 +101,9 @@ public:
     /// Pending JoinGroup/SyncGroup answers of that connection are dropped (the members stay until they time out).
     void connectionClosed(uint64_t connectionId);
     void setAdvertisedAddress(std::string host, int32_t port);
+    /// A topic was deleted: every group's offsets on it are dropped (tombstones in `__consumer_offsets`), as Kafka
+    /// does since 2.1, so no group lists offsets of partitions that no longer exist.
+    void topicDeleted(const std::string& topic);
     /// Stops the timer and answers every pending request with NOT_COORDINATOR.
     void shutdown();
 

@@ -85,6 +85,7 @@ struct RequestHandlers::Private : std::enable_shared_from_this<RequestHandlers::
     std::mutex optionsMutex;
     Options options;
     GroupHandler groupHandler;
+    TopicDeletedHandler topicDeleted;
 
     std::mutex waitersMutex;
     std::unordered_map<std::string, std::vector<std::weak_ptr<PendingFetch>>> waiters;
@@ -130,6 +131,11 @@ RequestHandlers::~RequestHandlers() = default;
 void RequestHandlers::setGroupHandler(GroupHandler handler)
 {
     d->groupHandler = std::move(handler);
+}
+
+void RequestHandlers::setTopicDeletedHandler(TopicDeletedHandler handler)
+{
+    d->topicDeleted = std::move(handler);
 }
 
 void RequestHandlers::setAdvertisedAddress(std::string host, int32_t port)
@@ -846,7 +852,10 @@ Server::Disposition RequestHandlers::Private::deleteTopics(const RequestContext&
     w.arrayLength(int32_t(names.size()), false);
     for (const std::string& name : names) {
         w.string(name);
-        w.i16(code(store.deleteTopic(name)));
+        const KafkaError deleted = store.deleteTopic(name);
+        if (deleted == KafkaError::None && topicDeleted)
+            topicDeleted(name);
+        w.i16(code(deleted));
     }
     respond(w.take());
     return Server::Disposition::Responding;

@@ -38,6 +38,7 @@ public:
         std::map<std::string, std::set<std::string>> deniedTopics; // principal → topics it may not describe or read
     };
     using GroupHandler = std::function<void(const RequestContext&, WireReader&, Respond)>;
+    using TopicDeletedHandler = std::function<void(const std::string& topic)>;
 
     RequestHandlers(boost::asio::io_context& io, LogStore& store, const ApiVersionTable& table, Options options);
     ~RequestHandlers();
@@ -45,6 +46,8 @@ public:
     RequestHandlers& operator=(const RequestHandlers&) = delete;
 
     void setGroupHandler(GroupHandler handler);
+    /// Called after DeleteTopics removed a topic (the group coordinator drops the offsets committed on it).
+    void setTopicDeletedHandler(TopicDeletedHandler handler);
     void setAdvertisedAddress(std::string host, int32_t port);
 
     Server::Disposition handle(const RequestContext& ctx, WireReader& body, Respond respond);

@@ -366,6 +366,45 @@ private slots:
         QCOMPARE(w->low, 3);
     }
 
+    // As Kafka since 2.1: deleting a topic drops every group's offsets on it, for good (tombstones survive a restart),
+    // so a group never lists offsets of partitions that no longer exist.
+    void deletedTopicTakesItsOffsetsAlong()
+    {
+        const QString doomed = QStringLiteral("doomed");
+        const QString group = QStringLiteral("group-of-a-deleted-topic");
+        {
+            auto a = admin();
+            QVERIFY(a);
+            QVERIFY(a->createTopic(doomed, 2));
+            QVERIFY(a->alterGroupOffsets(group, {{doomed, 0, 0, {}}, {doomed, 1, 0, {}}, {kTopic, 0, 3, {}}}));
+            auto before = a->listGroupOffsets(group);
+            QVERIFY(before);
+            QCOMPARE(before->size(), std::size_t(3));
+        }
+        QProcess py;
+        py.start(kPython,
+            {QStringLiteral("-c"),
+                QStringLiteral("import sys; from kafka import KafkaAdminClient; "
+                               "KafkaAdminClient(bootstrap_servers=sys.argv[1]).delete_topics([sys.argv[2]])"),
+                bootstrap(), doomed});
+        QVERIFY(py.waitForFinished(60000));
+        QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
+        for (int round = 0; round < 2; ++round) {
+            if (round == 1) {
+                m_broker->stop();
+                m_broker.reset();
+                QVERIFY(startBroker());
+            }
+            auto a = admin();
+            QVERIFY(a);
+            auto after = a->listGroupOffsets(group);
+            QVERIFY2(after, qPrintable(after ? QString() : after.error().toString()));
+            QCOMPARE(after->size(), std::size_t(1));
+            QCOMPARE(after->front().topic, kTopic);
+            QCOMPARE(after->front().offset, 3);
+        }
+    }
+
     // Thousands of partitions go to the broker in chunks that are in flight together (group offsets, alterations,
     // offsets by time): each answer must land on its own partition, in the order asked, across chunk and topic
     // boundaries.
