@@ -1,9 +1,9 @@
 // A chart of 1,000,000 stored points at 1920 px, offscreen. Ours: the history query (raw tier), min/max decimation
 // per pixel column and HistoryChart::setLines, to a drawn frame. A live page asks again every few seconds: run 0 is
 // the first query of the series (every chunk decoded, digests of those inside one column made), later runs read the
-// digests kept with the series and decode only the chunks that straddle a column edge. Peer: the same points given to a QLineSeries with
-// one replace(), to a drawn frame. Also the memory of 10,000 series held for 24 h at a 5 s poll... is measured by
-// bench_seriesstore; this one is about drawing.
+// digests kept with the series and decode only the chunks that straddle a column edge. Peer: the same points given to a
+// QLineSeries with one replace(), to a drawn frame. Also the memory of 10,000 series held for 24 h at a 5 s poll... is
+// measured by bench_seriesstore; this one is about drawing.
 // --quick (CTest): 100,000 points, one redraw each.
 
 #include "history/history.h"
