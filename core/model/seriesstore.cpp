@@ -547,18 +547,7 @@ SeriesRange SeriesStore::range(SeriesId id, qint64 fromMs, qint64 toMs, Resoluti
 
 void SeriesStore::rangeInto(SeriesRange& result, SeriesId id, qint64 fromMs, qint64 toMs, Resolution resolution) const
 {
-    result.buckets.clear();
-    result.points.clear();
-    result.digests.clear();
-    result.rawFromMs = std::numeric_limits<qint64>::max();
-    if (fromMs > toMs)
-        return;
-    std::shared_lock tableLock(m_tableLock);
-    Series* s = lookup(id);
-    if (!s)
-        return;
-    std::lock_guard lock(s->mutex);
-    rangeLocked(result, *s, fromMs, toMs, resolution, nullptr);
+    rangeForColumnsInto(result, id, ColumnGrid {fromMs, toMs, 0}, resolution); // no columns: every point
 }
 
 void SeriesStore::rangeForColumnsInto(

@@ -21,6 +21,24 @@ namespace pw {
 
 namespace {
 
+// The UTF-8 name of a run of partitions of one topic, converted once per run rather than once per partition.
+class TopicNameBytes
+{
+public:
+    const char* of(const QString& topic)
+    {
+        if (m_bytes.isNull() || topic != m_topic) {
+            m_topic = topic;
+            m_bytes = topic.toUtf8();
+        }
+        return m_bytes.constData();
+    }
+
+private:
+    QString m_topic;
+    QByteArray m_bytes;
+};
+
 // librdkafka's own log lines (connection refused, retries) go to our category instead of stderr; the calls'
 // results already carry the errors, so they are debug output here.
 void logToCategory(const rd_kafka_t*, int level, const char* facility, const char* message)
@@ -364,21 +382,16 @@ Result<std::vector<KafkaAdmin::PartitionOffset>> KafkaAdmin::listGroupOffsets(
     const QString what = QStringLiteral("list offsets of consumer group %1").arg(groupId);
     const QByteArray id = groupId.toUtf8();
     std::vector<Result<std::vector<PartitionOffset>>> answers(chunks);
-    QByteArray lastTopic;
-    QString lastTopicName;
+    TopicNameBytes topicName;
     const auto answered = d->runAll(
         chunks, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS,
         [&](size_t c, rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
             const size_t begin = c * kChunk;
             const size_t end = std::min(partitions.size(), begin + kChunk);
             ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(end - begin)));
-            for (size_t i = begin; i < end; ++i) {
-                if (lastTopic.isNull() || partitions[i].topic != lastTopicName) {
-                    lastTopicName = partitions[i].topic;
-                    lastTopic = lastTopicName.toUtf8();
-                }
-                rd_kafka_topic_partition_list_add(list.get(), lastTopic.constData(), partitions[i].partition);
-            }
+            for (size_t i = begin; i < end; ++i)
+                rd_kafka_topic_partition_list_add(
+                    list.get(), topicName.of(partitions[i].topic), partitions[i].partition);
             rd_kafka_ListConsumerGroupOffsets_t* request
                 = rd_kafka_ListConsumerGroupOffsets_new(id.constData(), list.get());
             rd_kafka_ListConsumerGroupOffsets(d->rk, &request, 1, options, queue);
@@ -533,8 +546,7 @@ Result<void> KafkaAdmin::alterGroupOffsets(const QString& groupId, const std::ve
     const size_t chunks = (offsets.size() + kChunk - 1) / kChunk;
     const QByteArray id = groupId.toUtf8();
     std::vector<Result<void>> answers(chunks);
-    QByteArray lastTopic;
-    QString lastTopicName;
+    TopicNameBytes topicName;
     const auto answered = d->runAll(
         chunks, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS,
         [&](size_t c, rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
@@ -543,11 +555,7 @@ Result<void> KafkaAdmin::alterGroupOffsets(const QString& groupId, const std::ve
             ListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(end - begin)));
             for (size_t i = begin; i < end; ++i) {
                 const PartitionOffset& o = offsets[i];
-                if (lastTopic.isNull() || o.topic != lastTopicName) {
-                    lastTopicName = o.topic;
-                    lastTopic = lastTopicName.toUtf8();
-                }
-                auto* p = rd_kafka_topic_partition_list_add(list.get(), lastTopic.constData(), o.partition);
+                auto* p = rd_kafka_topic_partition_list_add(list.get(), topicName.of(o.topic), o.partition);
                 p->offset = o.offset;
                 if (!o.metadata.isEmpty()) {
                     const QByteArray meta = o.metadata.toUtf8();
