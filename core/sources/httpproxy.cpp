@@ -95,10 +95,18 @@ Result<HttpProxy> parseHttpProxy(QStringView input)
     const QString scheme = schemeEnd < 0 ? QStringLiteral("http") : text.left(schemeEnd).toLower();
     const QString withScheme = schemeEnd < 0 ? QStringLiteral("http://") + text : text;
     const QUrl url(withScheme, QUrl::StrictMode);
-    // What an error may quote: the text without anything before '@'.
-    const qsizetype at = text.lastIndexOf(u'@');
-    const QString shown
-        = at < 0 ? text : (schemeEnd < 0 ? QString() : text.left(schemeEnd + 3)) + QStringLiteral("***") + text.mid(at);
+    // A scheme is named only when it looks like one (RFC 3986: a letter, then letters, digits, '+', '-', '.'); any
+    // other text before "://" (a pasted secret?) is never echoed.
+    static const QRegularExpression plausibleScheme(QStringLiteral("^[a-z][a-z0-9+.-]{0,19}$"));
+    const bool schemeShown = schemeEnd < 0 || plausibleScheme.match(scheme).hasMatch();
+    // What an error may quote: the text without anything before '@', nor a scheme that does not look like one.
+    const qsizetype lastAt = text.lastIndexOf(u'@');
+    const qsizetype at = lastAt > schemeEnd ? lastAt : -1; // an '@' before "://" is part of the (masked) scheme
+    const QString schemePart = schemeEnd < 0
+        ? QString()
+        : (schemeShown ? text.left(schemeEnd) : QStringLiteral("***")) + QStringLiteral("://");
+    const QString shown = at < 0 ? QString(schemePart + text.mid(schemeEnd < 0 ? 0 : schemeEnd + 3))
+                                 : QString(schemePart + QStringLiteral("***") + text.mid(at));
     if (scheme == QLatin1String("https"))
         return fail(Error::Code::Config,
             QStringLiteral("proxy '%1': proxies reached over TLS (https://) are not supported; use http://HOST:PORT (a "
@@ -108,10 +116,7 @@ Result<HttpProxy> parseHttpProxy(QStringView input)
         return fail(Error::Code::Config,
             QStringLiteral("proxy '%1': SOCKS proxies are not supported; use an HTTP proxy (http://HOST:PORT)")
                 .arg(shown));
-    // A scheme is named only when it looks like one (RFC 3986: a letter, then letters, digits, '+', '-', '.'), so
-    // garbage before "://" is never echoed on its own.
-    static const QRegularExpression plausibleScheme(QStringLiteral("^[a-z][a-z0-9+.-]{0,19}$"));
-    if (scheme != QLatin1String("http") && plausibleScheme.match(scheme).hasMatch())
+    if (scheme != QLatin1String("http") && schemeShown)
         return fail(Error::Code::Config,
             QStringLiteral("proxy '%1': unsupported scheme '%2'; use http://HOST:PORT").arg(shown, scheme));
     if (scheme != QLatin1String("http"))

@@ -74,6 +74,8 @@ private slots:
                                << "is not a URL";
         QTest::newRow("no host") << "http://bob:hunter2@:8080"
                                  << "";
+        QTest::newRow("credentials before the scheme") << "Bob:hunter2://bob:hunter2@proxy:8080"
+                                                       << "is not a URL";
     }
 
     void refusesProxyUrlsWithoutShowingCredentials()
